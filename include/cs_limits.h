@@ -1,0 +1,69 @@
+/*
+ * limits.h - every limit certsentry enforces, in one place (as p0f's
+ * config.h).  Each default here has a command-line flag in main.c and a
+ * counter in stats.h that says how often it was hit.
+ */
+#ifndef CS_LIMITS_H
+#define CS_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Flow table capacity; the oldest idle flow is evicted when full. --max-flows */
+#define CS_DEF_MAX_FLOWS           262144u
+/* Seconds without a packet before a flow is expired. --flow-timeout */
+#define CS_DEF_FLOW_TIMEOUT        120u
+/* Bytes buffered per flow (both directions, in-order + out-of-order). --flow-memcap */
+#define CS_DEF_FLOW_MEMCAP         (2u * 1024u * 1024u)
+/* Bytes buffered by all flows together. --memcap */
+#define CS_DEF_TOTAL_MEMCAP        (512ull * 1024u * 1024u)
+/* Out-of-order segments held per direction. --max-ooo-segments */
+#define CS_DEF_MAX_OOO_SEGS        256u
+/* Largest TLS handshake message accepted.  Real chains of several hundred
+ * KB exist (zeek's tls-fragmented-handshake.pcap carries one 340 KB
+ * certificate); the 3-byte length field allows 16 MB. --max-handshake */
+#define CS_DEF_MAX_HS_MSG          (1024u * 1024u)
+/* Certificates kept from one Certificate message. --max-certs */
+#define CS_DEF_MAX_CERTS           16u
+/* Largest single DER certificate kept. --max-cert-size */
+#define CS_DEF_MAX_CERT_SIZE       (512u * 1024u)
+/* Bytes of a stream inspected before giving up on finding a handshake. */
+#define CS_DEF_MAX_PREHS_BYTES     (64u * 1024u)
+/* Packets of a flow given to nDPI before its result is frozen. */
+#define CS_DEF_NDPI_PACKETS        16u
+
+/* TLS record payload: 2^14 plus the 2048 bytes RFC 5246 §6.2.3 allows
+ * for ciphertext expansion. */
+#define TLS_MAX_RECORD_LEN         (16384u + 2048u)
+#define TLS_MAX_SNI                255u
+#define TLS_MAX_ALPN               16u
+#define TLS_MAX_VERSIONS           16u
+
+struct cs_limits {
+	size_t max_flows;
+	unsigned flow_timeout;
+	size_t flow_memcap;
+	uint64_t total_memcap;
+	size_t max_ooo_segs;
+	size_t max_hs_msg;
+	size_t max_certs;
+	size_t max_cert_size;
+	size_t max_prehs_bytes;
+	unsigned ndpi_packets;
+};
+
+static inline void cs_limits_default(struct cs_limits *l)
+{
+	l->max_flows = CS_DEF_MAX_FLOWS;
+	l->flow_timeout = CS_DEF_FLOW_TIMEOUT;
+	l->flow_memcap = CS_DEF_FLOW_MEMCAP;
+	l->total_memcap = CS_DEF_TOTAL_MEMCAP;
+	l->max_ooo_segs = CS_DEF_MAX_OOO_SEGS;
+	l->max_hs_msg = CS_DEF_MAX_HS_MSG;
+	l->max_certs = CS_DEF_MAX_CERTS;
+	l->max_cert_size = CS_DEF_MAX_CERT_SIZE;
+	l->max_prehs_bytes = CS_DEF_MAX_PREHS_BYTES;
+	l->ndpi_packets = CS_DEF_NDPI_PACKETS;
+}
+
+#endif

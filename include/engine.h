@@ -1,0 +1,46 @@
+/*
+ * engine.h - the pipeline driver: decode -> flow -> reasm -> tls -> x509
+ * -> policy -> output for each packet.  main.c only parses options and
+ * hands packets in.
+ */
+#ifndef CS_ENGINE_H
+#define CS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cs_limits.h"
+#include "output.h"
+#include "policy.h"
+
+struct engine_opts {
+	const struct cs_limits *lim;   /* not owned */
+	const struct policy *pol;      /* not owned; may be NULL (no owners) */
+	struct output *out;            /* not owned */
+	const uint8_t *port_map;       /* 8192-byte bitmap of server ports; not owned */
+	int any_port;
+	int no_ndpi;
+};
+
+struct engine;
+
+struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen);
+void engine_free(struct engine *e);
+
+/* The capture file packets come from (for EVE pcap_filename); NULL live. */
+void engine_set_source(struct engine *e, const char *name);
+
+/* One captured frame of link type dlt. */
+void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
+                   uint64_t ts_us);
+
+/* End of input: finish every flow still open (reported as incomplete
+ * where the handshake was not decided). */
+void engine_flush(struct engine *e);
+
+uint64_t engine_alert_count(const struct engine *e);
+/* "owner verdict count" lines for the summary. */
+void engine_print_alerts(const struct engine *e, FILE *f);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * flow.h - the flow table: one entry per TCP connection, keyed by both
+ * addresses, both ports and the VLAN ids, ordered so that both directions
+ * share one entry.  The hash is SipHash-2-4 with a key drawn at start-up,
+ * so an attacker cannot aim packets at one bucket.
+ *
+ * Flows sit on an LRU list ordered by last packet time: the head is the
+ * oldest idle flow, which is what idle expiry and eviction take.
+ */
+#ifndef CS_FLOW_H
+#define CS_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "decode.h"
+#include "cs_limits.h"
+#include "reasm.h"
+#include "tls.h"
+
+enum flow_state {
+	FLOW_HANDSHAKE = 0,  /* reassembling, parsing */
+	FLOW_DECIDED,        /* reported or given up: packets only counted */
+	FLOW_IGNORED,        /* never inspected (port, not TLS) */
+};
+
+struct flow_key {
+	uint8_t family;
+	uint8_t n_vlan;
+	uint16_t vlan[DECODE_MAX_VLAN];
+	uint16_t port[2];
+	uint8_t addr[2][16];
+};
+
+/* Everything only needed until the handshake is decided; allocated when a
+ * flow is inspected and freed at the decision (so a decided flow costs a
+ * small record only).  Owned by struct flow. */
+struct flow_hs {
+	struct reasm_mem mem;
+	struct reasm_dir rd[2];         /* by tls_dir: client, server */
+	int started[2];                 /* TLS found in this direction */
+	size_t skipped[2];              /* bytes skipped before the TLS start */
+	struct tls_session tls;
+	struct classify_flow *cf;       /* owned; NULL once frozen */
+	unsigned cf_pkts;
+};
+
+struct flow {
+	struct flow_key key;
+	uint64_t hash;
+	uint64_t id;                    /* EVE flow_id, < 2^53 */
+	struct flow *hnext;             /* bucket chain */
+	struct flow *lru_prev, *lru_next;
+	uint64_t first_ts, last_ts;     /* microseconds */
+	enum flow_state state;
+	int8_t client;                  /* key side (0/1) of the client, -1 unknown */
+	uint8_t syn_side_seen;          /* bit per key side: SYN seen */
+	uint8_t fin_seen;               /* bit per key side */
+	uint64_t pkts[2], bytes[2];     /* by key side */
+	struct flow_hs *hs;             /* owned; NULL once decided */
+	struct classify_result ndpi;
+};
+
+struct flow_table;
+
+/* NULL on allocation failure.  max_flows from lim; seed for SipHash. */
+struct flow_table *flow_table_new(const struct cs_limits *lim, const uint8_t seed[16]);
+/* Frees the table; every flow must have been removed (flow_pop_oldest). */
+void flow_table_free(struct flow_table *t);
+
+/* Find the flow of p; *side is the key side (0/1) of p's sender.  With
+ * create, a missing flow is added unless the table is full (then NULL:
+ * the caller evicts and retries). */
+struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
+                         int *side, int *created);
+
+/* Mark activity: moves f to the LRU tail. */
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts);
+
+int flow_table_full(const struct flow_table *t);
+size_t flow_table_count(const struct flow_table *t);
+
+/* The oldest flow if it has been idle longer than the timeout at now
+ * (or unconditionally when now == UINT64_MAX), unlinked from the table;
+ * else NULL.  The caller finishes and frees it. */
+struct flow *flow_pop_idle(struct flow_table *t, uint64_t now);
+/* Unlink f (the caller frees it). */
+void flow_unlink(struct flow_table *t, struct flow *f);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * policy.h - owners, what they protect, which CAs they approve, and the
+ * verdict on one handshake.  The rules grammar is loaded by rules.c into
+ * the opaque struct policy; policy.c decides.
+ *
+ * Approval is cryptographic: a chain is approved only when every signature
+ * from the leaf up to one of the owner's approved CA certificates or pinned
+ * SPKIs verifies.  Dates, purpose, EKU and name constraints never decide.
+ */
+#ifndef CS_POLICY_H
+#define CS_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "x509.h"
+
+enum verdict {
+	VERDICT_APPROVED = 0,
+	VERDICT_SELF_SIGNED,
+	VERDICT_FORGED_ISSUER,
+	VERDICT_UNAPPROVED_ISSUER,
+	VERDICT_UNVERIFIABLE_CHAIN,
+	VERDICT_UNVERIFIED_HANDSHAKE, /* protected endpoint, handshake ended
+	                                 (gap, limit, error) before the chain */
+	VERDICT_NOT_VISIBLE,          /* TLS 1.3 or resumed: no chain on the
+	                                 wire; reported, not alerted */
+	VERDICT_COUNT
+};
+
+/* "approved", "self-signed", "forged-issuer", "unapproved-issuer",
+ * "unverifiable-chain", "unverified-handshake", "not-visible" */
+const char *verdict_name(enum verdict v);
+/* Is this verdict an alert? */
+int verdict_is_alert(enum verdict v);
+
+enum policy_hs {
+	POLICY_HS_CHAIN,      /* a Certificate message was seen */
+	POLICY_HS_ENCRYPTED,  /* TLS 1.3: certificates encrypted */
+	POLICY_HS_RESUMED,    /* resumed / no certificate by design */
+	POLICY_HS_INCOMPLETE, /* ended before the Certificate message */
+};
+
+struct policy_input {
+	int family;                    /* AF_INET / AF_INET6 of server_ip */
+	uint8_t server_ip[16];
+	const char *sni;               /* NULL when none */
+	enum policy_hs hs;
+	const struct x509_info *certs; /* chain as sent, leaf first; may be n=0 */
+	size_t n_certs;
+};
+
+#define POLICY_MAX_MATCH 8
+
+struct policy_result {
+	const char *owner;             /* view into the policy */
+	char matched[POLICY_MAX_MATCH][96]; /* "ip:1.1.1.1", "sni:x", "san-ip:1.1.1.1",
+	                                       "san-dns:x", "cn:x" */
+	size_t n_matched;
+	enum verdict verdict;
+	int anchor_cert;               /* index in certs of the approved anchor
+	                                  when it was sent, else -1 */
+	char anchor[256];              /* approved anchor: subject or "spki:..." */
+	char reason[512];              /* one sentence a person can act on */
+};
+
+struct policy;
+
+/* Load a rules file, or every *.rules file of a directory (sorted by name).
+ * On error returns NULL and writes "FILE:LINE: reason" into err. */
+struct policy *policy_load(const char *path, char *err, size_t errlen);
+void policy_free(struct policy *p);
+
+/* Evaluate one handshake against every owner.  Fills at most max results,
+ * one per owner concerned (connection to a protected endpoint, or a
+ * certificate of the chain for a protected asset), and returns how many. */
+size_t policy_evaluate(const struct policy *p, const struct policy_input *in,
+                       struct policy_result *out, size_t max);
+
+size_t policy_owner_count(const struct policy *p);
+/* Human summary of what was loaded, for --check-rules. */
+void policy_summary(const struct policy *p, FILE *f);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * stats.h - counters.  Every limit hit, every error on hostile input and
+ * every event is counted here; the summary (and, later, EVE stats lines)
+ * read them.  One global instance: the offline pipeline is single-threaded.
+ */
+#ifndef CS_STATS_H
+#define CS_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct cs_stats {
+	/* capture / decode */
+	uint64_t pkts, bytes;
+	uint64_t decode_err;        /* truncated or malformed headers */
+	uint64_t decode_unsupported;/* not IP/TCP, unknown ethertype etc. */
+	uint64_t vlan, ipv4, ipv6, tcp, pppoe, mpls, tunnel;
+	uint64_t ipv4_frag, ipv6_frag; /* fragments (not reassembled yet) */
+	/* flows */
+	uint64_t flows_total, flows_active, flows_closed, flows_timeout;
+	uint64_t flows_evicted;     /* limit: max_flows */
+	uint64_t flows_ignored;     /* not an inspected port */
+	uint64_t midstream_pickups;
+	/* reassembly */
+	uint64_t reasm_gap;
+	uint64_t reasm_overlap, reasm_overlap_diff;
+	uint64_t reasm_retrans;
+	uint64_t reasm_ooo_queued;
+	uint64_t reasm_ooo_limit;   /* limit: max_ooo_segs */
+	uint64_t reasm_flow_memcap; /* limit: flow_memcap */
+	uint64_t reasm_total_memcap;/* limit: total_memcap */
+	uint64_t reasm_mem_in_use, reasm_mem_peak;
+	uint64_t prehs_limit;       /* limit: max_prehs_bytes, no handshake found */
+	/* tls */
+	uint64_t tls_not_tls;
+	uint64_t tls_parse_err;
+	uint64_t tls_hs_too_big;    /* limit: max_hs_msg */
+	uint64_t tls_certs_dropped; /* limit: max_certs */
+	uint64_t tls_cert_too_big;  /* limit: max_cert_size */
+	uint64_t tls_sslv2_hello;
+	uint64_t hs_by_version[8];  /* index: tls_version_index() */
+	uint64_t hs_tls13, hs_resumed, hs_incomplete;
+	uint64_t certs_seen, certs_unparsable;
+	/* policy / output */
+	uint64_t alerts;
+	uint64_t events;
+	uint64_t output_err;
+};
+
+extern struct cs_stats g_stats;
+
+static inline void stats_mem_add(uint64_t n)
+{
+	g_stats.reasm_mem_in_use += n;
+	if (g_stats.reasm_mem_in_use > g_stats.reasm_mem_peak)
+		g_stats.reasm_mem_peak = g_stats.reasm_mem_in_use;
+}
+
+static inline void stats_mem_sub(uint64_t n)
+{
+	g_stats.reasm_mem_in_use -= n;
+}
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * engine.c - drives each packet through the pipeline (see include/engine.h).
+ *
+ * Flow life (DESIGN.md): handshake -> decided -> closed.  While a flow is
+ * in the handshake phase it owns a struct flow_hs (reassembly buffers,
+ * TLS state, nDPI state).  At the decision everything is reported and the
+ * flow_hs freed, so a decided flow's packets cost one table look-up and a
+ * few counters: no copy, no allocation, no parsing.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "classify.h"
+#include "decode.h"
+#include "engine.h"
+#include "flow.h"
+#include "reasm.h"
+#include "stats.h"
+#include "tls.h"
+#include "x509.h"
+
+struct alert_count {
+	char *owner;           /* owned copy */
+	enum verdict verdict;
+	uint64_t n;
+};
+
+struct engine {
+	struct engine_opts o;
+	struct flow_table *ft;        /* owned */
+	struct classify_ctx *ndpi;    /* owned; NULL with no_ndpi */
+	const char *source;           /* not owned */
+	uint64_t now;
+	uint64_t alerts;
+	struct alert_count *ac;       /* owned array */
+	size_t n_ac;
+	struct policy_result *res;    /* owned: one slot per owner, reused */
+	size_t max_res;
+};
+
+static int port_inspected(const struct engine *e, uint16_t port)
+{
+	return e->o.port_map[port >> 3] & (1u << (port & 7));
+}
+
+struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));   /* owned by the caller */
+	uint8_t seed[16];
+
+	if (!e)
+		goto nomem;
+	e->o = *o;
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		snprintf(err, errlen, "getrandom failed");
+		free(e);
+		return NULL;
+	}
+	e->ft = flow_table_new(o->lim, seed);
+	if (!e->ft)
+		goto nomem;
+	/* Every owner may be concerned by one handshake: a slot each, so no
+	 * owner's verdict is ever cut off. */
+	e->max_res = o->pol ? policy_owner_count(o->pol) : 0;
+	if (e->max_res) {
+		e->res = calloc(e->max_res, sizeof(*e->res));
+		if (!e->res)
+			goto nomem;
+	}
+	if (!o->no_ndpi) {
+		e->ndpi = classify_new();
+		if (!e->ndpi) {
+			snprintf(err, errlen, "nDPI initialisation failed");
+			engine_free(e);
+			return NULL;
+		}
+	}
+	return e;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	engine_free(e);
+	return NULL;
+}
+
+void engine_set_source(struct engine *e, const char *name)
+{
+	e->source = name;
+}
+
+uint64_t engine_alert_count(const struct engine *e)
+{
+	return e->alerts;
+}
+
+void engine_print_alerts(const struct engine *e, FILE *f)
+{
+	for (size_t i = 0; i < e->n_ac; i++)
+		fprintf(f, "  alerts: %s %s %llu\n", e->ac[i].owner,
+		        verdict_name(e->ac[i].verdict), (unsigned long long)e->ac[i].n);
+}
+
+static void count_alert(struct engine *e, const char *owner, enum verdict v)
+{
+	struct alert_count *n;
+
+	e->alerts++;
+	g_stats.alerts++;
+	for (size_t i = 0; i < e->n_ac; i++)
+		if (e->ac[i].verdict == v && strcmp(e->ac[i].owner, owner) == 0) {
+			e->ac[i].n++;
+			return;
+		}
+	n = realloc(e->ac, (e->n_ac + 1) * sizeof(*n));
+	if (!n)
+		return;   /* the alert itself was written; only the tally is short */
+	e->ac = n;
+	e->ac[e->n_ac].owner = strdup(owner);
+	if (!e->ac[e->n_ac].owner)
+		return;
+	e->ac[e->n_ac].verdict = v;
+	e->ac[e->n_ac].n = 1;
+	e->n_ac++;
+}
+
+/* ---- handshake end ---------------------------------------------------- */
+
+static void hs_free(struct flow *f)
+{
+	struct flow_hs *hs = f->hs;
+
+	if (!hs)
+		return;
+	reasm_free(&hs->rd[0], &hs->mem);
+	reasm_free(&hs->rd[1], &hs->mem);
+	tls_session_free(&hs->tls);
+	classify_flow_free(hs->cf);
+	free(hs);
+	f->hs = NULL;
+}
+
+static enum policy_hs hs_kind(const struct tls_session *t)
+{
+	switch (t->decision) {
+	case TLS_DEC_CERTS:   return POLICY_HS_CHAIN;
+	case TLS_DEC_TLS13:   return POLICY_HS_ENCRYPTED;
+	case TLS_DEC_RESUMED:
+	case TLS_DEC_NO_CERT: return POLICY_HS_RESUMED;
+	default:              return POLICY_HS_INCOMPLETE;
+	}
+}
+
+static void count_handshake(const struct tls_session *t, enum policy_hs kind)
+{
+	if (t->sh_seen)
+		g_stats.hs_by_version[tls_version_index(t->version)]++;
+	if (kind == POLICY_HS_ENCRYPTED)
+		g_stats.hs_tls13++;
+	else if (kind == POLICY_HS_RESUMED)
+		g_stats.hs_resumed++;
+	else if (kind == POLICY_HS_INCOMPLETE)
+		g_stats.hs_incomplete++;
+}
+
+static void fill_event(const struct engine *e, const struct flow *f, struct hs_event *ev)
+{
+	int cs = f->client < 0 ? 0 : f->client;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->ts_us = e->now;
+	ev->flow_id = f->id;
+	ev->family = f->key.family;
+	ev->client_ip = f->key.addr[cs];
+	ev->server_ip = f->key.addr[!cs];
+	ev->client_port = f->key.port[cs];
+	ev->server_port = f->key.port[!cs];
+	ev->vlan = f->key.vlan;
+	ev->n_vlan = f->key.n_vlan;
+	ev->capture_file = e->source;
+}
+
+/* The verdict for one handshake: parse the chain, ask the policy, write. */
+static void report(struct engine *e, struct flow *f, const char *note)
+{
+	struct flow_hs *hs = f->hs;
+	const struct tls_session *t = &hs->tls;
+	struct x509_info *certs = NULL;
+	struct policy_result *res = e->res;
+	struct policy_input in;
+	struct hs_event ev;
+	size_t n_res = 0;
+	int n;
+
+	fill_event(e, f, &ev);
+	ev.tls = t;
+	ev.hs = hs_kind(t);
+	ev.hs_note = note ? note : (t->error[0] ? t->error : NULL);
+	ev.stream_mismatch = hs->rd[0].overlap_diff || hs->rd[1].overlap_diff;
+	count_handshake(t, ev.hs);
+	if (t->n_certs) {
+		certs = calloc(t->n_certs, sizeof(*certs));   /* freed below */
+		if (!certs)
+			return;
+		for (size_t i = 0; i < t->n_certs; i++) {
+			g_stats.certs_seen++;
+			if (x509_parse(t->certs[i].data, t->certs[i].len, &certs[i]) < 0)
+				g_stats.certs_unparsable++;
+		}
+	}
+	ev.certs = certs;
+	ev.n_certs = t->n_certs;
+	if (e->o.pol) {
+		memset(&in, 0, sizeof(in));
+		in.family = ev.family == 4 ? AF_INET : AF_INET6;
+		memcpy(in.server_ip, ev.server_ip, 16);
+		in.sni = t->sni[0] ? t->sni : NULL;
+		in.hs = ev.hs;
+		in.certs = certs;
+		in.n_certs = ev.n_certs;
+		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res);
+	}
+	ev.res = res;
+	ev.n_res = n_res;
+	if (hs->cf && e->ndpi) {
+		classify_finish(e->ndpi, hs->cf, &f->ndpi);
+		classify_flow_free(hs->cf);
+		hs->cf = NULL;
+	}
+	ev.ndpi = &f->ndpi;
+	n = output_handshake(e->o.out, &ev);
+	if (n > 0)
+		for (size_t i = 0; i < n_res; i++)
+			if (verdict_is_alert(res[i].verdict))
+				count_alert(e, res[i].owner, res[i].verdict);
+	for (size_t i = 0; i < ev.n_certs; i++)
+		x509_info_free(&certs[i]);
+	free(certs);
+}
+
+/* End the handshake phase of f: report it if it was TLS, then free. */
+static void decide(struct engine *e, struct flow *f, const char *note)
+{
+	const struct tls_session *t = &f->hs->tls;
+
+	if (t->sh_seen || t->decision == TLS_DEC_CERTS ||
+	    (t->ch_seen && note && f->hs->started[TLS_SERVER])) {
+		report(e, f, note);
+		f->state = FLOW_DECIDED;
+	} else {
+		f->state = FLOW_IGNORED;
+	}
+	hs_free(f);
+}
+
+/* Flow end (FIN/RST, idle, eviction, end of input) during the handshake. */
+static void decide_at_end(struct engine *e, struct flow *f, const char *why)
+{
+	struct flow_hs *hs = f->hs;
+	const char *note = why;
+
+	if (!hs)
+		return;
+	if (reasm_has_hole(&hs->rd[TLS_SERVER]) || reasm_has_hole(&hs->rd[TLS_CLIENT])) {
+		g_stats.reasm_gap++;
+		note = "gap in the stream: handshake incomplete";
+	}
+	decide(e, f, note);
+}
+
+static void flow_release(struct engine *e, struct flow *f, const char *why)
+{
+	decide_at_end(e, f, why);
+	g_stats.flows_active--;
+	g_stats.flows_closed++;
+	free(f);
+	(void)e;
+}
+
+static void expire(struct engine *e)
+{
+	struct flow *f;
+
+	while ((f = flow_pop_idle(e->ft, e->now)) != NULL) {
+		g_stats.flows_timeout++;
+		flow_release(e, f, "flow timed out before the handshake completed");
+	}
+}
+
+void engine_flush(struct engine *e)
+{
+	struct flow *f;
+
+	while ((f = flow_pop_idle(e->ft, UINT64_MAX)) != NULL)
+		flow_release(e, f, "capture ended before the handshake completed");
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->ft) {
+		engine_flush(e);
+		flow_table_free(e->ft);
+	}
+	classify_free(e->ndpi);
+	for (size_t i = 0; i < e->n_ac; i++)
+		free(e->ac[i].owner);
+	free(e->ac);
+	free(e->res);
+	free(e);
+}
+
+/* ---- finding the TLS start in a stream ---------------------------------- */
+
+/* A handshake record carrying a ClientHello (client) or ServerHello
+ * (server) at p: 0x16 0x03 0x00-0x04, a sane length, then the message
+ * type.  Used to pick up TLS after STARTTLS, proxies or a mid-stream start. */
+static int hs_record_at(const uint8_t *p, size_t n, enum tls_dir d)
+{
+	uint16_t rlen;
+
+	if (n < 6 || p[0] != 22 || p[1] != 3 || p[2] > 4)
+		return 0;
+	if (buf_peek_be16(p, n, 3, &rlen) < 0 || rlen < 4 || rlen > TLS_MAX_RECORD_LEN)
+		return 0;
+	return p[5] == (d == TLS_CLIENT ? 1 : 2);
+}
+
+/* Skip bytes until TLS starts.  Returns 1 started, 0 need more, -1 give up. */
+static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
+{
+	struct flow_hs *hs = f->hs;
+	const uint8_t *p;
+	size_t n = reasm_pending(&hs->rd[d], &p), i;
+
+	if (hs->skipped[d] == 0 && n > 0) {
+		int r = tls_plausible_start(p, n);
+
+		if (r < 0)
+			return 0;
+		if (r == 1 && (p[0] == 22 || (p[0] & 0x80))) {
+			hs->started[d] = 1;
+			return 1;
+		}
+		/* Mid-stream pick-up of a flow already past its handshake. */
+		if (r == 1 && !hs->rd[d].syn_seen)
+			return -1;
+	}
+	for (i = 0; i + 6 <= n; i++)
+		if (hs_record_at(p + i, n - i, d)) {
+			reasm_consume(&hs->rd[d], i);
+			hs->skipped[d] += i;
+			hs->started[d] = 1;
+			return 1;
+		}
+	/* Keep the last 5 bytes: a record header may straddle segments. */
+	if (n > 5) {
+		reasm_consume(&hs->rd[d], n - 5);
+		hs->skipped[d] += n - 5;
+	}
+	if (hs->skipped[d] > e->o.lim->max_prehs_bytes) {
+		g_stats.prehs_limit++;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hand the in-order bytes of direction d to the TLS parser. */
+static int feed(struct engine *e, struct flow *f, enum tls_dir d)
+{
+	struct flow_hs *hs = f->hs;
+	const uint8_t *p;
+	size_t n;
+	int rc;
+
+	if (!hs->started[d]) {
+		rc = find_start(e, f, d);
+		if (rc < 0) {
+			if (d == TLS_SERVER || !hs->tls.sh_seen)
+				return -1;
+			return 0;
+		}
+		if (rc == 0)
+			return 0;
+	}
+	n = reasm_pending(&hs->rd[d], &p);
+	if (n == 0)
+		return 0;
+	rc = tls_feed(&hs->tls, d, p, n);
+	reasm_consume(&hs->rd[d], n);
+	/* The client direction is read only until its ClientHello is parsed. */
+	if (d == TLS_CLIENT && hs->tls.dir[TLS_CLIENT].done)
+		reasm_stop(&hs->rd[TLS_CLIENT], &hs->mem);
+	return rc == TLS_DECIDED ? 1 : 0;
+}
+
+/* ---- per packet ------------------------------------------------------- */
+
+/* Which key side is the client?  The SYN says; without one, the server is
+ * the side on an inspected port, else the sender of a ServerHello, else
+ * the lower port. */
+static void learn_roles(const struct engine *e, struct flow *f, const struct pkt *p, int side)
+{
+	int s_insp, d_insp;
+
+	if (f->client >= 0)
+		return;
+	if (p->flags & TH_SYN) {
+		f->client = (int8_t)((p->flags & TH_ACK) ? !side : side);
+		return;
+	}
+	if (p->payload_len >= 6 && hs_record_at(p->payload, p->payload_len, TLS_CLIENT)) {
+		f->client = (int8_t)side;
+		return;
+	}
+	if (p->payload_len >= 6 && hs_record_at(p->payload, p->payload_len, TLS_SERVER)) {
+		f->client = (int8_t)!side;
+		return;
+	}
+	s_insp = port_inspected(e, p->sport);
+	d_insp = port_inspected(e, p->dport);
+	if (s_insp != d_insp)
+		f->client = (int8_t)(d_insp ? side : !side);
+	else if (p->payload_len > 0)
+		f->client = (int8_t)(p->sport > p->dport ? side : !side);
+}
+
+static int start_flow(struct engine *e, struct flow *f)
+{
+	struct flow_hs *hs = calloc(1, sizeof(*hs));   /* owned by f; hs_free */
+
+	if (!hs)
+		return -1;
+	hs->mem.lim = e->o.lim;
+	reasm_init(&hs->rd[0]);
+	reasm_init(&hs->rd[1]);
+	tls_session_init(&hs->tls, e->o.lim);
+	if (e->ndpi)
+		hs->cf = classify_flow_new();
+	f->hs = hs;
+	f->state = FLOW_HANDSHAKE;
+	return 0;
+}
+
+static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
+{
+	struct flow *f;
+	int created;
+
+	f = flow_lookup(e->ft, p, 1, side, &created);
+	if (!f && flow_table_full(e->ft)) {
+		struct flow *old = flow_pop_idle(e->ft, UINT64_MAX);
+
+		if (old) {
+			g_stats.flows_evicted++;
+			flow_release(e, old, "flow evicted (flow table full) before the handshake completed");
+		}
+		f = flow_lookup(e->ft, p, 1, side, &created);
+	}
+	if (!f)
+		return NULL;
+	if (created) {
+		g_stats.flows_total++;
+		g_stats.flows_active++;
+		if (start_flow(e, f) < 0) {
+			f->state = FLOW_IGNORED;
+			return f;
+		}
+	}
+	return f;
+}
+
+/* Reassemble and parse one segment of a flow in its handshake phase.
+ * Returns 1 when the handshake got decided. */
+static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
+{
+	struct flow_hs *hs = f->hs;
+	enum tls_dir d;
+	struct reasm_dir *rd;
+	int rc;
+
+	if (hs->cf && hs->cf_pkts < e->o.lim->ndpi_packets) {
+		hs->cf_pkts++;
+		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
+	}
+	learn_roles(e, f, p, side);
+	if (f->client < 0)
+		return 0;
+	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	rd = &hs->rd[d];
+	if (p->flags & TH_SYN) {
+		if (rd->state == REASM_IDLE) {
+			reasm_start(rd, p->seq + 1);
+			rd->syn_seen = 1;
+		}
+		return 0;
+	}
+	if (p->payload_len == 0 || rd->state == REASM_STOPPED)
+		return 0;
+	if (rd->state == REASM_IDLE) {
+		/* A capture that starts mid-connection: take this segment as
+		 * the start of the stream (DESIGN "Flow life"). */
+		g_stats.midstream_pickups++;
+		reasm_start(rd, p->seq);
+	}
+	if (reasm_add(rd, &hs->mem, p->seq, p->payload, p->payload_len) != REASM_OK) {
+		decide(e, f, "reassembly limit reached: handshake incomplete");
+		return 1;
+	}
+	rc = feed(e, f, d);
+	if (rc < 0) {
+		g_stats.tls_not_tls++;
+		decide(e, f, NULL);
+		return 1;
+	}
+	if (rc > 0) {
+		decide(e, f, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
+                   uint64_t ts_us)
+{
+	struct pkt p;
+	struct flow *f;
+	int side;
+
+	g_stats.pkts++;
+	g_stats.bytes += caplen;
+	p.ts_us = ts_us;
+	if (decode_packet(dlt, frame, caplen, &p) != DECODE_TCP)
+		return;
+	if (ts_us > e->now)
+		e->now = ts_us;
+	expire(e);
+	if (!e->o.any_port && !port_inspected(e, p.sport) && !port_inspected(e, p.dport))
+		return;
+	f = get_flow(e, &p, &side);
+	if (!f)
+		return;
+	f->pkts[side]++;
+	f->bytes[side] += p.payload_len;
+	flow_touch(e->ft, f, ts_us);
+	if (f->state == FLOW_HANDSHAKE)
+		handshake_segment(e, f, &p, side);
+	if (p.flags & TH_FIN)
+		f->fin_seen |= (uint8_t)(1u << side);
+	if ((p.flags & TH_RST) || f->fin_seen == 3) {
+		flow_unlink(e->ft, f);
+		flow_release(e, f, "connection closed before the handshake completed");
+	}
+}

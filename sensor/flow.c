@@ -1,0 +1,216 @@
+/*
+ * flow.c - the flow table (see include/flow.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "stats.h"
+
+struct flow_table {
+	struct flow **buckets;   /* owned */
+	size_t mask;
+	size_t count, max;
+	unsigned timeout_s;
+	struct flow *lru_head, *lru_tail;
+	uint64_t k0, k1;         /* SipHash key */
+};
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012) over a short key. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, tail = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = le64(in + i);
+		v3 ^= m;
+		SIPROUND; SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < tail; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND; SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+struct flow_table *flow_table_new(const struct cs_limits *lim, const uint8_t seed[16])
+{
+	struct flow_table *t = calloc(1, sizeof(*t));  /* owned by the caller */
+	size_t n = 1024;
+
+	if (!t)
+		return NULL;
+	while (n < lim->max_flows && n < ((size_t)1 << 30))
+		n <<= 1;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->mask = n - 1;
+	t->max = lim->max_flows;
+	t->timeout_s = lim->flow_timeout;
+	t->k0 = le64(seed);
+	t->k1 = le64(seed + 8);
+	return t;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	free(t->buckets);
+	free(t);
+}
+
+static int endpoint_cmp(const struct pkt *p)
+{
+	size_t alen = p->family == 4 ? 4 : 16;
+	int c = memcmp(p->src, p->dst, alen);
+
+	if (c != 0)
+		return c;
+	return (int)p->sport - (int)p->dport;
+}
+
+/* Canonical key: the lower (address, port) is side 0. */
+static int make_key(const struct pkt *p, struct flow_key *k)
+{
+	int swap = endpoint_cmp(p) > 0;
+
+	memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	k->n_vlan = p->n_vlan;
+	memcpy(k->vlan, p->vlan, sizeof(k->vlan));
+	memcpy(k->addr[swap], p->src, 16);
+	memcpy(k->addr[!swap], p->dst, 16);
+	k->port[swap] = p->sport;
+	k->port[!swap] = p->dport;
+	return swap;   /* the sender's side */
+}
+
+static void lru_unlink(struct flow_table *t, struct flow *f)
+{
+	if (f->lru_prev)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_append(struct flow_table *t, struct flow *f)
+{
+	f->lru_prev = t->lru_tail;
+	f->lru_next = NULL;
+	if (t->lru_tail)
+		t->lru_tail->lru_next = f;
+	else
+		t->lru_head = f;
+	t->lru_tail = f;
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
+                         int *side, int *created)
+{
+	struct flow_key k;
+	struct flow *f;
+	uint64_t h;
+	size_t b;
+
+	*side = make_key(p, &k);
+	*created = 0;
+	h = siphash(t->k0, t->k1, (const uint8_t *)&k, sizeof(k));
+	b = (size_t)h & t->mask;
+	for (f = t->buckets[b]; f; f = f->hnext)
+		if (f->hash == h && memcmp(&f->key, &k, sizeof(k)) == 0)
+			return f;
+	if (!create || t->count >= t->max)
+		return NULL;
+	f = calloc(1, sizeof(*f));   /* owned by the table until unlinked */
+	if (!f)
+		return NULL;
+	f->key = k;
+	f->hash = h;
+	f->id = h & ((1ULL << 53) - 1);
+	f->client = -1;
+	f->first_ts = f->last_ts = p->ts_us;
+	f->hnext = t->buckets[b];
+	t->buckets[b] = f;
+	lru_append(t, f);
+	t->count++;
+	*created = 1;
+	return f;
+}
+
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts)
+{
+	if (ts > f->last_ts)
+		f->last_ts = ts;
+	if (t->lru_tail != f) {
+		lru_unlink(t, f);
+		lru_append(t, f);
+	}
+}
+
+int flow_table_full(const struct flow_table *t)
+{
+	return t->count >= t->max;
+}
+
+size_t flow_table_count(const struct flow_table *t)
+{
+	return t->count;
+}
+
+void flow_unlink(struct flow_table *t, struct flow *f)
+{
+	struct flow **pp = &t->buckets[(size_t)f->hash & t->mask];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	lru_unlink(t, f);
+	t->count--;
+}
+
+struct flow *flow_pop_idle(struct flow_table *t, uint64_t now)
+{
+	struct flow *f = t->lru_head;
+
+	if (!f)
+		return NULL;
+	if (now != UINT64_MAX &&
+	    (now < f->last_ts || now - f->last_ts <= (uint64_t)t->timeout_s * 1000000u))
+		return NULL;
+	flow_unlink(t, f);
+	return f;
+}

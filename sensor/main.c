@@ -1,0 +1,390 @@
+/*
+ * main.c - options, wiring and exit status.  No protocol knowledge here:
+ * packets go from capture to the engine, which does the rest.
+ *
+ * Exit status: 0 no alert, 1 at least one alert, 2 bad usage, unreadable
+ * or corrupt input, or invalid rules (alerts found before damage to an
+ * input are still written first).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "engine.h"
+#include "cs_limits.h"
+#include "output.h"
+#include "policy.h"
+#include "stats.h"
+#include "tls.h"
+
+#define CS_VERSION    "0.1.0"
+#define MAX_INPUTS    256
+#define EXIT_CLEAN    0
+#define EXIT_ALERT    1
+#define EXIT_TROUBLE  2
+
+struct options {
+	const char *inputs[MAX_INPUTS];
+	size_t n_inputs;
+	const char *rules;
+	const char *check_rules;
+	struct output_opts out;
+	struct cs_limits lim;
+	uint8_t port_map[8192];
+	int any_port;
+	int no_ndpi;
+	int quiet;
+};
+
+enum {
+	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
+	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
+	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "read",            required_argument, NULL, 'r' },
+	{ "rules",           required_argument, NULL, 'R' },
+	{ "output",          required_argument, NULL, 'o' },
+	{ "quiet",           no_argument,       NULL, 'q' },
+	{ "help",            no_argument,       NULL, 'h' },
+	{ "ports",           required_argument, NULL, OPT_PORTS },
+	{ "any-port",        no_argument,       NULL, OPT_ANY_PORT },
+	{ "check-rules",     required_argument, NULL, OPT_CHECK_RULES },
+	{ "max-flows",       required_argument, NULL, OPT_MAX_FLOWS },
+	{ "flow-timeout",    required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "flow-memcap",     required_argument, NULL, OPT_FLOW_MEMCAP },
+	{ "memcap",          required_argument, NULL, OPT_MEMCAP },
+	{ "max-ooo-segments",required_argument, NULL, OPT_MAX_OOO },
+	{ "max-handshake",   required_argument, NULL, OPT_MAX_HS },
+	{ "max-certs",       required_argument, NULL, OPT_MAX_CERTS },
+	{ "max-cert-size",   required_argument, NULL, OPT_MAX_CERT_SIZE },
+	{ "max-prehandshake",required_argument, NULL, OPT_MAX_PREHS },
+	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
+	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
+	{ "version",         no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
+"       certsentry --check-rules RULES\n"
+"\n"
+"  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
+"  -R, --rules PATH       rules file, or directory of *.rules\n"
+"  -o, --output FILE      EVE JSON output (default: standard output)\n"
+"  -q, --quiet            no summary on standard error\n"
+"      --check-rules PATH validate rules, print a summary, exit\n"
+"      --ports LIST       server ports to inspect (default 443,853)\n"
+"      --any-port         inspect every TCP flow that carries a TLS handshake\n"
+"      --tls-chain        include the chain in tls events too (always in alerts)\n"
+"      --no-ndpi          do not run nDPI\n"
+"limits (defaults in include/limits.h; hits are counted in the summary):\n"
+"      --max-flows N          flow table size (%u)\n"
+"      --flow-timeout SEC     idle flow expiry (%u)\n"
+"      --flow-memcap BYTES    reassembly bytes per flow (%u)\n"
+"      --memcap BYTES         reassembly bytes, all flows (%llu)\n"
+"      --max-ooo-segments N   early segments per direction (%u)\n"
+"      --max-handshake BYTES  largest handshake message (%u)\n"
+"      --max-certs N          certificates kept per chain (%u)\n"
+"      --max-cert-size BYTES  largest certificate (%u)\n"
+"      --max-prehandshake BYTES  bytes searched for a TLS start (%u)\n"
+"exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
+	        CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
+	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
+	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
+	        CS_DEF_MAX_PREHS_BYTES);
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "certsentry: --%s: '%s' is not a number in %" PRIu64 "..%" PRIu64 "\n",
+		        opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void port_set(uint8_t *map, unsigned port)
+{
+	map[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static int parse_ports(uint8_t *map, const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int n = 0;
+
+	if (!copy)
+		return -1;
+	memset(map, 0, 8192);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (parse_u64("ports", tok, 1, 65535, &v) < 0) {
+			free(copy);
+			return -1;
+		}
+		port_set(map, (unsigned)v);
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		fprintf(stderr, "certsentry: --ports: empty list\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A limit option: value into *dst of the given width. */
+static int set_limit(const char *name, const char *arg, uint64_t max, void *dst, size_t width)
+{
+	uint64_t v;
+
+	if (parse_u64(name, arg, 1, max, &v) < 0)
+		return -1;
+	if (width == sizeof(unsigned))
+		*(unsigned *)dst = (unsigned)v;
+	else if (width == sizeof(uint64_t))
+		*(uint64_t *)dst = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	cs_limits_default(&o->lim);
+	port_set(o->port_map, 443);
+	port_set(o->port_map, 853);
+	while ((c = getopt_long(argc, argv, "r:R:o:qh", long_opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'r':
+			if (o->n_inputs >= MAX_INPUTS) {
+				fprintf(stderr, "certsentry: at most %d -r inputs\n", MAX_INPUTS);
+				return -1;
+			}
+			o->inputs[o->n_inputs++] = optarg;
+			break;
+		case 'R': o->rules = optarg; break;
+		case 'o': o->out.path = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(stdout); exit(EXIT_CLEAN);
+		case OPT_VERSION: printf("certsentry %s\n", CS_VERSION); exit(EXIT_CLEAN);
+		case OPT_PORTS: rc = parse_ports(o->port_map, optarg); break;
+		case OPT_ANY_PORT: o->any_port = 1; break;
+		case OPT_CHECK_RULES: o->check_rules = optarg; break;
+		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
+		case OPT_NO_NDPI: o->no_ndpi = 1; break;
+		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
+		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
+		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
+		case OPT_MEMCAP: rc = set_limit("memcap", optarg, 1ull << 40, &o->lim.total_memcap, sizeof(uint64_t)); break;
+		case OPT_MAX_OOO: rc = set_limit("max-ooo-segments", optarg, 1u << 20, &o->lim.max_ooo_segs, sizeof(size_t)); break;
+		case OPT_MAX_HS: rc = set_limit("max-handshake", optarg, 1u << 24, &o->lim.max_hs_msg, sizeof(size_t)); break;
+		case OPT_MAX_CERTS: rc = set_limit("max-certs", optarg, 1024, &o->lim.max_certs, sizeof(size_t)); break;
+		case OPT_MAX_CERT_SIZE: rc = set_limit("max-cert-size", optarg, 1u << 24, &o->lim.max_cert_size, sizeof(size_t)); break;
+		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "certsentry: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->check_rules && o->n_inputs == 0) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- summary and progress ------------------------------------------- */
+
+static void print_summary(const struct engine *e, FILE *f)
+{
+	static const char *const vnames[] = {
+		"SSLv2", "SSLv3", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", "other"
+	};
+	uint64_t hs = 0;
+
+	for (size_t i = 0; i < 7; i++)
+		hs += g_stats.hs_by_version[i];
+	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
+	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
+	        g_stats.pkts, g_stats.flows_total, hs, g_stats.certs_seen,
+	        engine_alert_count(e));
+	fprintf(f, "  handshakes:");
+	for (size_t i = 0; i < 7; i++)
+		if (g_stats.hs_by_version[i])
+			fprintf(f, " %s %" PRIu64 ",", vnames[i], g_stats.hs_by_version[i]);
+	fprintf(f, " resumed %" PRIu64 ", certificates encrypted (TLS 1.3) %" PRIu64
+	        ", incomplete %" PRIu64 "\n",
+	        g_stats.hs_resumed, g_stats.hs_tls13, g_stats.hs_incomplete);
+	engine_print_alerts(e, f);
+	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
+	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
+	        ", handshake size %" PRIu64 ", certificates dropped %" PRIu64
+	        ", certificate size %" PRIu64 ", no handshake found %" PRIu64 "\n",
+	        g_stats.flows_evicted, g_stats.reasm_flow_memcap, g_stats.reasm_total_memcap,
+	        g_stats.reasm_ooo_limit, g_stats.tls_hs_too_big, g_stats.tls_certs_dropped,
+	        g_stats.tls_cert_too_big, g_stats.prehs_limit);
+	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
+	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", decode errors %" PRIu64
+	        ", unparsable certificates %" PRIu64 ", peak reassembly memory %" PRIu64 "\n",
+	        g_stats.reasm_gap, g_stats.reasm_overlap, g_stats.reasm_overlap_diff,
+	        g_stats.midstream_pickups, g_stats.decode_err, g_stats.certs_unparsable,
+	        g_stats.reasm_mem_peak);
+}
+
+static void progress(const char *name, uint64_t pkts, time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (now == *last)
+		return;
+	*last = now;
+	fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " handshakes, %" PRIu64 " alerts ",
+	        name, pkts, g_stats.hs_by_version[4] + g_stats.hs_by_version[5] +
+	        g_stats.hs_by_version[2] + g_stats.hs_by_version[3] +
+	        g_stats.hs_by_version[1] + g_stats.hs_by_version[0] + g_stats.hs_by_version[6],
+	        g_stats.alerts);
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+/* Read one input through the engine.  0 ok, -1 the input was unusable. */
+static int run_input(struct engine *e, const char *path, int show_progress)
+{
+	char err[512];
+	struct capture *c = capture_open_file(path, err, sizeof(err));
+	const uint8_t *frame;
+	size_t caplen;
+	uint64_t ts;
+	time_t last = time(NULL);
+	int dlt, rc;
+
+	if (!c) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return -1;
+	}
+	dlt = capture_datalink(c);
+	if (!decode_linktype_supported(dlt)) {
+		fprintf(stderr, "certsentry: %s: unsupported link type %d (%s)\n",
+		        path, dlt, capture_datalink_name(c));
+		capture_close(c);
+		return -1;
+	}
+	engine_set_source(e, strcmp(path, "-") == 0 ? "stdin" : path);
+	while ((rc = capture_next(c, &frame, &caplen, &ts)) == 1) {
+		engine_packet(e, dlt, frame, caplen, ts);
+		if (show_progress && (capture_count(c) & 0xffff) == 0)
+			progress(path, capture_count(c), &last);
+	}
+	if (show_progress)
+		fprintf(stderr, "\r\033[K");
+	if (rc < 0)
+		fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": %s\n", path,
+		        capture_count(c) + 1, capture_error(c));
+	capture_close(c);
+	return rc < 0 ? -1 : 0;
+}
+
+static int check_rules(const char *path)
+{
+	char err[1024];
+	struct policy *p = policy_load(path, err, sizeof(err));
+
+	if (!p) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_TROUBLE;
+	}
+	policy_summary(p, stdout);
+	policy_free(p);
+	return EXIT_CLEAN;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct policy *pol = NULL;
+	struct output *out = NULL;
+	struct engine *e = NULL;
+	struct engine_opts eo;
+	char err[1024];
+	int trouble = 0, status;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse_args(argc, argv, &o) < 0)
+		return EXIT_TROUBLE;
+	if (o.check_rules)
+		return check_rules(o.check_rules);
+	if (o.rules) {
+		pol = policy_load(o.rules, err, sizeof(err));
+		if (!pol) {
+			fprintf(stderr, "%s\n", err);
+			return EXIT_TROUBLE;
+		}
+	} else if (!o.quiet) {
+		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
+	}
+	out = output_open(&o.out, err, sizeof(err));
+	if (!out) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		policy_free(pol);
+		return EXIT_TROUBLE;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.lim = &o.lim;
+	eo.pol = pol;
+	eo.out = out;
+	eo.port_map = o.port_map;
+	eo.any_port = o.any_port;
+	eo.no_ndpi = o.no_ndpi;
+	e = engine_new(&eo, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		output_close(out);
+		policy_free(pol);
+		return EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < o.n_inputs; i++)
+		if (run_input(e, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
+			trouble = 1;
+	engine_flush(e);
+	if (!o.quiet)
+		print_summary(e, stderr);
+	status = trouble ? EXIT_TROUBLE : engine_alert_count(e) ? EXIT_ALERT : EXIT_CLEAN;
+	if (g_stats.output_err) {
+		fprintf(stderr, "certsentry: %" PRIu64 " output write errors\n", g_stats.output_err);
+		status = EXIT_TROUBLE;
+	}
+	engine_free(e);
+	output_close(out);
+	policy_free(pol);
+	return status;
+}

@@ -1,0 +1,844 @@
+/*
+ * rules.c - load the rules files into a struct policy (see include/policy.h
+ * for the interface, include/rules.h for the structures).
+ *
+ * Grammar, one directive a line, '#' starts a comment, tokens split on
+ * white space:
+ *   owner NAME
+ *   protect ip ADDR[/PREFIX] ...
+ *   protect name NAME ...            (a "*." left-most label is a wildcard)
+ *   approve ca PATH                  (PEM; relative to the rules file)
+ *   approve spki sha256:HEX | sha256/BASE64
+ * Like p0f's readfp.c, a small state machine (the current owner) that
+ * reports every problem as "file:line: reason" and loads nothing on error:
+ * a sensor running on half a policy would miss alerts without saying so.
+ *
+ * No OpenSSL here: PEM is plain base64 and the certificates go through
+ * x509_parse; the OpenSSL side of the trust material lives in policy.c.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "digest.h"
+#include "rules.h"
+
+#define SEPS " \t\r\v\f"
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END   "-----END CERTIFICATE-----"
+
+struct loader {
+	struct policy *p;
+	const char *file;        /* rules file being read; view */
+	unsigned line;           /* 0: the file as a whole */
+	char *dir;               /* its directory, for relative CA paths; owned */
+	struct rules_owner *cur; /* section being read, or NULL */
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int ld_err(struct loader *ld, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+	int k;
+
+	k = snprintf(ld->err, ld->errlen, "%s:%u: ", ld->file, ld->line);
+	n = k < 0 ? 0 : (size_t)k;
+	if (n < ld->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Make room for element n of an array grown by doubling (no capacity field
+ * needed: the size is a power of two exactly when it is full). */
+static int grow(void **arr, size_t n, size_t elem)
+{
+	void *p;
+
+	if (n != 0 && (n & (n - 1)) != 0)
+		return 0;
+	p = realloc(*arr, (n == 0 ? 1 : 2 * n) * elem);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	return 0;
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+static void mapped_to_v4(struct rules_cidr *c)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	/* Shorter mapped prefixes reach beyond ::ffff:0:0/96 and stay IPv6. */
+	if (c->family != AF_INET6 || c->prefix < 96 || memcmp(c->addr, prefix, 12) != 0)
+		return;
+	memmove(c->addr, c->addr + 12, 4);
+	memset(c->addr + 4, 0, 12);
+	c->family = AF_INET;
+	c->prefix -= 96;
+}
+
+/* "dir/name" in a new string (caller owns), or NULL. */
+static char *join_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s/%s", dir, name);
+	return s;
+}
+
+static int parse_prefix(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 3)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int host_bits_set(const struct rules_cidr *c)
+{
+	size_t bytes = c->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < bytes; i++) {
+		unsigned first = (unsigned)i * 8;
+		uint8_t mask;
+
+		if (first + 8 <= c->prefix)
+			continue;
+		mask = (uint8_t)(first >= c->prefix ? 0xffu : 0xffu >> (c->prefix - first));
+		if (c->addr[i] & mask)
+			return 1;
+	}
+	return 0;
+}
+
+static int parse_cidr(struct loader *ld, const char *tok, struct rules_cidr *c)
+{
+	const char *slash = strchr(tok, '/');
+	size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
+	char addr[INET6_ADDRSTRLEN];
+	unsigned max;
+
+	memset(c, 0, sizeof(*c));
+	if (alen == 0 || alen >= sizeof(addr))
+		return ld_err(ld, "bad address '%s'", tok);
+	memcpy(addr, tok, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else {
+		return ld_err(ld, "bad address '%s'", tok);
+	}
+	c->prefix = max;
+	if (slash != NULL && parse_prefix(slash + 1, max, &c->prefix) < 0)
+		return ld_err(ld, "bad prefix length in '%s' (0..%u)", tok, max);
+	if (host_bits_set(c))
+		return ld_err(ld, "host bits set in '%s'", tok);
+	/* alen < 46 and the prefix has at most 3 digits: it fits. */
+	snprintf(c->text, sizeof(c->text), "%s", tok);
+	mapped_to_v4(c);
+	return 0;
+}
+
+/* Why a (lower-cased, dot-trimmed) name is not acceptable, or NULL. */
+static const char *name_problem(const char *name)
+{
+	const char *label = name;
+
+	if (strcmp(name, "*") == 0)
+		return "a wildcard needs a domain after '*.'";
+	for (;;) {
+		size_t n = strcspn(label, ".");
+
+		if (n == 0)
+			return "empty label";
+		if (n > 63)
+			return "label longer than 63 bytes";
+		/* RFC 6125 §6.4.3: '*' only as the whole left-most label. */
+		if (!(label == name && n == 1 && label[0] == '*'))
+			for (size_t i = 0; i < n; i++)
+				if (!isalnum((unsigned char)label[i]) && label[i] != '-' &&
+				    label[i] != '_')
+					return label[i] == '*' ?
+					       "'*' is allowed only as the whole left-most label" :
+					       "bad character (letters, digits, '-', '_', '.')";
+		if (label[n] == '\0')
+			return NULL;
+		label += n + 1;
+	}
+}
+
+static int parse_name(struct loader *ld, const char *tok, char **out)
+{
+	size_t n = strlen(tok);
+	const char *why;
+	char *name;
+
+	if (n > 0 && tok[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return ld_err(ld, "bad name '%s': empty", tok);
+	if (n > RULES_MAX_DNS_NAME)
+		return ld_err(ld, "bad name '%s': longer than %u bytes", tok, RULES_MAX_DNS_NAME);
+	name = malloc(n + 1); /* owned by the owner's names[] */
+	if (name == NULL)
+		return ld_err(ld, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)tok[i]);
+	name[n] = '\0';
+	why = name_problem(name);
+	if (why != NULL) {
+		free(name);
+		return ld_err(ld, "bad name '%s': %s", tok, why);
+	}
+	*out = name;
+	return 0;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 (RFC 4648 §4), white space skipped, '=' padding only at
+ * the end.  -1 on a bad character, bad padding or when out is too small. */
+static int b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t o = 0, chars = 0, pad = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int v;
+
+		if (isspace((unsigned char)s[i]))
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(s[i]);
+		if (v < 0 || pad > 0)
+			return -1;
+		chars++;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1u;
+		}
+	}
+	if (pad > 2 || (chars + pad) % 4 != 0)
+		return -1;
+	*outlen = o;
+	return 0;
+}
+
+static int parse_pin(struct loader *ld, const char *tok, char hex[65])
+{
+	uint8_t raw[DIGEST_SHA256_LEN];
+	size_t n;
+
+	if (strncmp(tok, "sha256:", 7) == 0) {
+		const char *h = tok + 7;
+
+		if (strlen(h) != 64 || strspn(h, "0123456789abcdefABCDEF") != 64)
+			return ld_err(ld, "bad pin '%s': expected 64 hex digits after 'sha256:'", tok);
+		for (size_t i = 0; i <= 64; i++)
+			hex[i] = (char)tolower((unsigned char)h[i]);
+		return 0;
+	}
+	if (strncmp(tok, "sha256/", 7) == 0) {
+		/* The HPKP pin form (RFC 7469 §2.4): base64 of the same hash. */
+		if (b64_decode(tok + 7, strlen(tok + 7), raw, sizeof(raw), &n) < 0 ||
+		    n != sizeof(raw))
+			return ld_err(ld, "bad pin '%s': expected base64 of 32 bytes after 'sha256/'",
+			              tok);
+		digest_hex(raw, sizeof(raw), hex, 0, 0);
+		return 0;
+	}
+	return ld_err(ld, "bad pin '%s': expected sha256:HEX or sha256/BASE64", tok);
+}
+
+/* ---- approved CA files ------------------------------------------------ */
+
+/* Read a whole file, NUL-terminated, into *out (caller owns). */
+static int read_pem_file(struct loader *ld, const char *path, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "rb");
+	int ret = -1;
+
+	if (f == NULL)
+		return ld_err(ld, "cannot open CA file '%s': %s", path, strerror(errno));
+	buf = malloc(RULES_MAX_CA_FILE + 1); /* freed here or by the caller */
+	if (buf == NULL) {
+		ld_err(ld, "out of memory");
+		goto out;
+	}
+	len = fread(buf, 1, RULES_MAX_CA_FILE + 1, f);
+	if (ferror(f)) {
+		ld_err(ld, "cannot read CA file '%s'", path);
+		goto out;
+	}
+	if (len > RULES_MAX_CA_FILE) {
+		ld_err(ld, "CA file '%s' is larger than %u bytes", path, RULES_MAX_CA_FILE);
+		goto out;
+	}
+	/* A NUL would hide the certificates after it from strstr. */
+	if (memchr(buf, 0, len) != NULL) {
+		ld_err(ld, "CA file '%s' is not PEM (NUL byte)", path);
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+/* Decode, parse and check one PEM body; on success it is appended to the
+ * current owner's approved CAs. */
+static int add_ca(struct loader *ld, const char *path, size_t idx,
+                  const char *body, size_t n)
+{
+	struct rules_owner *o = ld->cur;
+	struct x509_info xi;
+	uint8_t *der;
+	size_t len;
+	int ret = -1;
+
+	der = malloc(n); /* base64 shrinks; freed below */
+	if (der == NULL)
+		return ld_err(ld, "out of memory");
+	if (b64_decode(body, n, der, n, &len) < 0) {
+		free(der);
+		return ld_err(ld, "certificate %zu in '%s': bad base64", idx, path);
+	}
+	if (x509_parse(der, len, &xi) < 0) {
+		ld_err(ld, "certificate %zu in '%s' does not parse: %s", idx, path, xi.error);
+		goto out;
+	}
+	if (!policy_cert_is_ca(&xi)) {
+		ld_err(ld, "not a CA certificate: certificate %zu in '%s' (%s)", idx, path,
+		       xi.subject);
+		goto out;
+	}
+	if (o->n_cas >= RULES_MAX_ENTRIES) {
+		ld_err(ld, "owner '%s' approves more than %u CA certificates", o->name,
+		       RULES_MAX_ENTRIES);
+		goto out;
+	}
+	if (grow((void **)&o->cas, o->n_cas, sizeof(*o->cas)) < 0) {
+		ld_err(ld, "out of memory");
+		goto out;
+	}
+	o->cas[o->n_cas++] = xi; /* the owner now owns xi's allocations */
+	ret = 0;
+out:
+	if (ret < 0)
+		x509_info_free(&xi);
+	free(der);
+	return ret;
+}
+
+static int load_ca(struct loader *ld, const char *tok)
+{
+	char *path = NULL, *pem = NULL;
+	const char *p;
+	size_t count = 0;
+	int ret = -1;
+
+	/* Relative to the rules file, so a rules directory can be moved. */
+	path = tok[0] == '/' ? strdup(tok) : join_path(ld->dir, tok);
+	if (path == NULL)
+		return ld_err(ld, "out of memory");
+	if (read_pem_file(ld, path, &pem) < 0)
+		goto out;
+	for (p = strstr(pem, PEM_BEGIN); p != NULL; p = strstr(p, PEM_BEGIN)) {
+		const char *body = p + strlen(PEM_BEGIN);
+		const char *end = strstr(body, PEM_END);
+
+		if (end == NULL) {
+			ld_err(ld, "certificate %zu in '%s' has no END line", count + 1, path);
+			goto out;
+		}
+		if (add_ca(ld, path, ++count, body, (size_t)(end - body)) < 0)
+			goto out;
+		p = end + strlen(PEM_END);
+	}
+	if (count == 0) {
+		ld_err(ld, "no certificate in CA file '%s'", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(pem);
+	free(path);
+	return ret;
+}
+
+/* ---- directives --------------------------------------------------------- */
+
+static int protect_ip(struct loader *ld, const char *tok)
+{
+	struct rules_owner *o = ld->cur;
+	struct rules_cidr c;
+
+	if (parse_cidr(ld, tok, &c) < 0)
+		return -1;
+	if (o->n_cidrs >= RULES_MAX_ENTRIES)
+		return ld_err(ld, "owner '%s' protects more than %u addresses", o->name,
+		              RULES_MAX_ENTRIES);
+	if (grow((void **)&o->cidrs, o->n_cidrs, sizeof(*o->cidrs)) < 0)
+		return ld_err(ld, "out of memory");
+	o->cidrs[o->n_cidrs++] = c;
+	return 0;
+}
+
+static int protect_name(struct loader *ld, const char *tok)
+{
+	struct rules_owner *o = ld->cur;
+	char *name = NULL;
+
+	if (o->n_names >= RULES_MAX_ENTRIES)
+		return ld_err(ld, "owner '%s' protects more than %u names", o->name,
+		              RULES_MAX_ENTRIES);
+	if (parse_name(ld, tok, &name) < 0)
+		return -1;
+	if (grow((void **)&o->names, o->n_names, sizeof(*o->names)) < 0) {
+		free(name);
+		return ld_err(ld, "out of memory");
+	}
+	o->names[o->n_names++] = name;
+	return 0;
+}
+
+static int approve_pin(struct loader *ld, const char *tok)
+{
+	struct rules_owner *o = ld->cur;
+	char hex[65];
+
+	if (parse_pin(ld, tok, hex) < 0)
+		return -1;
+	if (o->n_pins >= RULES_MAX_ENTRIES)
+		return ld_err(ld, "owner '%s' has more than %u pins", o->name, RULES_MAX_ENTRIES);
+	if (grow((void **)&o->pins, o->n_pins, sizeof(*o->pins)) < 0)
+		return ld_err(ld, "out of memory");
+	memcpy(o->pins[o->n_pins++], hex, sizeof(hex));
+	return 0;
+}
+
+static int do_protect(struct loader *ld, char **save)
+{
+	const char *kind = strtok_r(NULL, SEPS, save);
+	int (*add)(struct loader *, const char *);
+	const char *tok;
+	size_t n = 0;
+
+	if (kind == NULL || (strcmp(kind, "ip") != 0 && strcmp(kind, "name") != 0))
+		return ld_err(ld, "protect: expected 'ip' or 'name'%s%s%s",
+		              kind ? ", not '" : "", kind ? kind : "", kind ? "'" : "");
+	add = kind[0] == 'i' ? protect_ip : protect_name;
+	while ((tok = strtok_r(NULL, SEPS, save)) != NULL) {
+		if (add(ld, tok) < 0)
+			return -1;
+		n++;
+	}
+	if (n == 0)
+		return ld_err(ld, "protect %s: nothing to protect", kind);
+	return 0;
+}
+
+static int do_approve(struct loader *ld, char **save)
+{
+	const char *kind = strtok_r(NULL, SEPS, save);
+	const char *arg, *extra;
+
+	if (kind == NULL || (strcmp(kind, "ca") != 0 && strcmp(kind, "spki") != 0))
+		return ld_err(ld, "approve: expected 'ca' or 'spki'%s%s%s",
+		              kind ? ", not '" : "", kind ? kind : "", kind ? "'" : "");
+	arg = strtok_r(NULL, SEPS, save);
+	extra = arg ? strtok_r(NULL, SEPS, save) : NULL;
+	if (arg == NULL)
+		return ld_err(ld, "approve %s: argument expected", kind);
+	if (extra != NULL)
+		return ld_err(ld, "approve %s: one argument per line, unexpected '%s'", kind, extra);
+	return kind[0] == 'c' ? load_ca(ld, arg) : approve_pin(ld, arg);
+}
+
+/* The section of the current owner ends: it must protect something and
+ * approve something, or it would be an owner that can never alert (or
+ * always alerts). */
+static int finish_owner(struct loader *ld)
+{
+	struct rules_owner *o = ld->cur;
+
+	ld->cur = NULL;
+	if (o == NULL)
+		return 0;
+	ld->line = o->line;
+	if (o->n_cidrs == 0 && o->n_names == 0)
+		return ld_err(ld, "owner '%s' has no protect directive", o->name);
+	if (o->n_cas == 0 && o->n_pins == 0)
+		return ld_err(ld, "owner '%s' has no approve directive", o->name);
+	if (policy_owner_seal(o) < 0)
+		return ld_err(ld, "out of memory");
+	return 0;
+}
+
+static int owner_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n <= RULES_MAX_OWNER_NAME &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                    "0123456789._-") == n;
+}
+
+static int do_owner(struct loader *ld, char **save)
+{
+	const char *name = strtok_r(NULL, SEPS, save);
+	const char *extra = name ? strtok_r(NULL, SEPS, save) : NULL;
+	struct policy *p = ld->p;
+	unsigned line = ld->line;
+	struct rules_owner *o;
+
+	if (name == NULL)
+		return ld_err(ld, "owner: name expected");
+	if (extra != NULL)
+		return ld_err(ld, "owner: unexpected '%s' after the name", extra);
+	if (!owner_name_ok(name))
+		return ld_err(ld, "bad owner name '%s' (at most %u letters, digits, '.', '_', '-')",
+		              name, RULES_MAX_OWNER_NAME);
+	if (finish_owner(ld) < 0)
+		return -1;
+	ld->line = line;
+	for (size_t i = 0; i < p->n_owners; i++)
+		if (strcmp(p->owners[i].name, name) == 0)
+			return ld_err(ld, "duplicate owner '%s' (first at %s:%u)", name,
+			              p->owners[i].file, p->owners[i].line);
+	if (p->n_owners >= RULES_MAX_OWNERS)
+		return ld_err(ld, "more than %u owners", RULES_MAX_OWNERS);
+	if (grow((void **)&p->owners, p->n_owners, sizeof(*p->owners)) < 0)
+		return ld_err(ld, "out of memory");
+	o = &p->owners[p->n_owners];
+	memset(o, 0, sizeof(*o));
+	o->name = strdup(name); /* both freed in policy_free */
+	o->file = strdup(ld->file);
+	o->line = line;
+	p->n_owners++;
+	if (o->name == NULL || o->file == NULL)
+		return ld_err(ld, "out of memory");
+	ld->cur = o;
+	return 0;
+}
+
+static int parse_line(struct loader *ld, char *line)
+{
+	char *save = NULL, *hash = strchr(line, '#');
+	const char *word;
+
+	if (hash != NULL)
+		*hash = '\0';
+	word = strtok_r(line, SEPS, &save);
+	if (word == NULL)
+		return 0;
+	if (strcmp(word, "owner") == 0)
+		return do_owner(ld, &save);
+	if (strcmp(word, "protect") != 0 && strcmp(word, "approve") != 0)
+		return ld_err(ld, "unknown directive '%s'", word);
+	if (ld->cur == NULL)
+		return ld_err(ld, "'%s' before any owner directive", word);
+	return word[0] == 'p' ? do_protect(ld, &save) : do_approve(ld, &save);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int read_lines(struct loader *ld, FILE *f)
+{
+	char *line = NULL; /* owned by getline's buffer; freed below */
+	size_t cap = 0;
+	ssize_t n;
+	int ret = -1;
+
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)n;
+
+		ld->line++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > RULES_MAX_LINE) {
+			ld_err(ld, "line longer than %u bytes", RULES_MAX_LINE);
+			goto out;
+		}
+		if (strlen(line) != len) {
+			ld_err(ld, "NUL byte in line");
+			goto out;
+		}
+		if (parse_line(ld, line) < 0)
+			goto out;
+	}
+	/* getline also stops on ENOMEM: only a real end of file ends the
+	 * rules, or a policy would load with its tail missing. */
+	if (ferror(f) || !feof(f)) {
+		ld->line = 0;
+		ld_err(ld, "read error: %s", strerror(errno));
+		goto out;
+	}
+	ret = finish_owner(ld);
+out:
+	free(line);
+	return ret;
+}
+
+static int load_file(struct loader *ld, const char *path)
+{
+	FILE *f;
+	int ret;
+
+	ld->file = path;
+	ld->line = 0;
+	ld->cur = NULL;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return ld_err(ld, "cannot open: %s", strerror(errno));
+	free(ld->dir);
+	ld->dir = dir_of(path); /* owned by the loader */
+	if (ld->dir == NULL) {
+		fclose(f);
+		return ld_err(ld, "out of memory");
+	}
+	ret = read_lines(ld, f);
+	fclose(f);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_rules_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* Hidden files are editor back-ups and lock files, not rules. */
+	return name[0] != '.' && n > 6 && strcmp(name + n - 6, ".rules") == 0;
+}
+
+/* Collect the *.rules names of a directory, sorted (caller frees each and
+ * the array). */
+static int list_dir(struct loader *ld, const char *path, char ***out, size_t *n_out)
+{
+	DIR *d = opendir(path);
+	const struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (d == NULL)
+		return ld_err(ld, "cannot open directory: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (!is_rules_name(e->d_name))
+			continue;
+		if (n >= RULES_MAX_FILES) {
+			ld_err(ld, "more than %u *.rules files", RULES_MAX_FILES);
+			goto out;
+		}
+		if (grow((void **)&names, n, sizeof(*names)) < 0 ||
+		    (names[n] = strdup(e->d_name)) == NULL) {
+			ld_err(ld, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		ld_err(ld, "no *.rules file in directory");
+		goto out;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	ret = 0;
+out:
+	closedir(d);
+	if (ret < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return -1;
+	}
+	*out = names;
+	*n_out = n;
+	return 0;
+}
+
+static int load_dir(struct loader *ld, const char *path)
+{
+	char **names = NULL, *file = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (list_dir(ld, path, &names, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		/* Owned here; the loader only borrows it for messages. */
+		file = join_path(path, names[i]);
+		if (file == NULL) {
+			ret = ld_err(ld, "out of memory");
+			break;
+		}
+		ret = load_file(ld, file);
+		/* The message already holds the name; keep none dangling. */
+		ld->file = path;
+		free(file);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+struct policy *policy_load(const char *path, char *err, size_t errlen)
+{
+	struct loader ld = { .file = path, .err = err, .errlen = errlen };
+	struct stat st;
+	int ret;
+
+	ld.p = calloc(1, sizeof(*ld.p)); /* returned to the caller: policy_free */
+	if (ld.p == NULL) {
+		ld_err(&ld, "out of memory");
+		return NULL;
+	}
+	if (stat(path, &st) < 0)
+		ret = ld_err(&ld, "cannot open: %s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		ret = load_dir(&ld, path);
+	else
+		ret = load_file(&ld, path);
+	if (ret == 0 && ld.p->n_owners == 0) {
+		ld.file = path;
+		ld.line = 0;
+		ret = ld_err(&ld, "no owner defined");
+	}
+	free(ld.dir);
+	if (ret < 0) {
+		policy_free(ld.p);
+		return NULL;
+	}
+	return ld.p;
+}
+
+static void owner_free(struct rules_owner *o)
+{
+	policy_owner_release(o);
+	for (size_t i = 0; i < o->n_names; i++)
+		free(o->names[i]);
+	for (size_t i = 0; i < o->n_cas; i++)
+		x509_info_free(&o->cas[i]);
+	free(o->names);
+	free(o->cas);
+	free(o->cidrs);
+	free(o->pins);
+	free(o->name);
+	free(o->file);
+}
+
+void policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_owners; i++)
+		owner_free(&p->owners[i]);
+	free(p->owners);
+	free(p);
+}
+
+size_t policy_owner_count(const struct policy *p)
+{
+	return p->n_owners;
+}
+
+static void summary_owner(const struct rules_owner *o, FILE *f)
+{
+	size_t hosts = 0;
+
+	for (size_t i = 0; i < o->n_cidrs; i++)
+		hosts += o->cidrs[i].prefix == (o->cidrs[i].family == AF_INET ? 32u : 128u);
+	fprintf(f, "owner %s (%s:%u)\n", o->name, o->file, o->line);
+	fprintf(f, "  protected IPs: %zu address%s, %zu network%s\n", hosts,
+	        hosts == 1 ? "" : "es", o->n_cidrs - hosts, o->n_cidrs - hosts == 1 ? "" : "s");
+	for (size_t i = 0; i < o->n_cidrs; i++)
+		fprintf(f, "    %s\n", o->cidrs[i].text);
+	fprintf(f, "  protected names: %zu\n", o->n_names);
+	for (size_t i = 0; i < o->n_names; i++)
+		fprintf(f, "    %s\n", o->names[i]);
+	fprintf(f, "  approved CAs: %zu\n", o->n_cas);
+	for (size_t i = 0; i < o->n_cas; i++)
+		fprintf(f, "    %s (spki sha256:%s)\n", o->cas[i].subject, o->cas[i].spki_sha256);
+	fprintf(f, "  SPKI pins: %zu\n", o->n_pins);
+	for (size_t i = 0; i < o->n_pins; i++)
+		fprintf(f, "    sha256:%s\n", o->pins[i]);
+}
+
+void policy_summary(const struct policy *p, FILE *f)
+{
+	fprintf(f, "%zu owner%s\n", p->n_owners, p->n_owners == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_owners; i++)
+		summary_owner(&p->owners[i], f);
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages certsentry needs.
+#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, jansson)
+#   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
+#                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2)
+# Needs root (or sudo).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libjansson-dev"
+test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
+  python3 python3-scapy python3-jsonschema valgrind"
+pkgs=$build_pkgs
+[ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $missing
+fi

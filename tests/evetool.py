@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Helpers for the capture tests: read certsentry's EVE output.
+
+usage: evetool.py normalize FILE     lines without volatile fields, keys sorted
+       evetool.py alerts FILE        sorted "owner:verdict" of every alert, or "-"
+       evetool.py count FILE TYPE    number of events of event_type TYPE
+       evetool.py chains FILE        "server_ip server_port client_ip client_port sha256,..."
+                                     for every tls event that carries a chain
+"""
+import base64
+import hashlib
+import json
+import sys
+
+# flow_id is a keyed hash seeded at start-up; pcap_filename depends on where
+# the test runs.  Everything else comes from the packets and must not change.
+VOLATILE = ("flow_id", "pcap_filename")
+
+
+def events(path):
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def normalize(path):
+    for ev in events(path):
+        for k in VOLATILE:
+            ev.pop(k, None)
+        print(json.dumps(ev, sort_keys=True))
+
+
+def alerts(path):
+    out = sorted(f"{e['certsentry']['owner']}:{e['certsentry']['verdict']}"
+                 for e in events(path) if e.get("event_type") == "alert")
+    print(",".join(out) if out else "-")
+
+
+def count(path, kind):
+    print(sum(1 for e in events(path) if e.get("event_type") == kind))
+
+
+def chains(path):
+    for e in events(path):
+        if e.get("event_type") != "tls" or "chain" not in e.get("tls", {}):
+            continue
+        shas = [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in e["tls"]["chain"]]
+        print(e["dest_ip"], e["dest_port"], e["src_ip"], e["src_port"], ",".join(shas))
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    cmd, path = argv[0], argv[1]
+    if cmd == "normalize":
+        normalize(path)
+    elif cmd == "alerts":
+        alerts(path)
+    elif cmd == "count" and len(argv) == 3:
+        count(path, argv[2])
+    elif cmd == "chains":
+        chains(path)
+    else:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of certsentry and ends with one line "N passed, N failed".
+#   unit tests:    build/tests/test_* (cmocka), each test case counted
+#   script tests:  tests/t_*.sh, each prints "ok NAME" / "not ok NAME" lines
+# usage: tests/run_tests.sh [BUILD_DIR]
+set -u
+cd "$(dirname "$0")/.."
+build=${1:-build}
+passed=0
+failed=0
+failures=()
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.o|*.d) continue ;; esac
+	out=$("$t" 2>&1)
+	rc=$?
+	# One "[       OK ] name" line per passing test; a failing one gets
+	# "[  FAILED  ] name" and, for a setup/teardown failure, "[  ERROR   ]".
+	p=$(printf '%s\n' "$out" | grep -c '^\[       OK \] ')
+	f=$(printf '%s\n' "$out" | grep -E '^\[  (FAILED|ERROR)   ?\] [A-Za-z_]' |
+		grep -v ' test(s)' | awk '{print $NF}' | sort -u | wc -l)
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1   # crashed or failed outside a test case
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		failures+=("$(basename "$t")")
+		printf '%s\n' "$out" | grep -E 'FAIL|ERROR|error' | head -20
+	fi
+	echo "unit $(basename "$t"): $p passed, $f failed"
+done
+
+for s in tests/t_*.sh; do
+	[ -f "$s" ] || continue
+	out=$(BUILD="$build" bash "$s" 2>&1)
+	rc=$?
+	p=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		printf '%s\n' "$out" | tail -20
+	fi
+	printf '%s\n' "$out" | grep -A12 '^not ok ' | head -60
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -ne 0 ] && failures+=("$(basename "$s")")
+	echo "script $(basename "$s"): $p passed, $f failed"
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
