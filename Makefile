@@ -82,7 +82,7 @@ test: certsentry $(TESTBINS)
 	$(Q)bash tests/run_tests.sh $(BUILD)
 
 golden: certsentry
-	$(Q)UPDATE=$(UPDATE) bash tests/test_captures.sh
+	$(Q)UPDATE=$(UPDATE) bash tests/t_captures.sh
 
 install: certsentry
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples

@@ -62,7 +62,7 @@ struct policy_result {
 	int anchor_cert;               /* index in certs of the approved anchor
 	                                  when it was sent, else -1 */
 	char anchor[256];              /* approved anchor: subject or "spki:..." */
-	char reason[512];              /* one sentence a person can act on */
+	char reason[768];              /* one sentence a person can act on */
 };
 
 struct policy;

@@ -447,11 +447,14 @@ static int start_flow(struct engine *e, struct flow *f)
 
 static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 {
+	/* Only a SYN or a segment with data opens a flow: the last ACK of a
+	 * closed connection, or a stray RST, must not create an entry. */
+	int create = (p->flags & TH_SYN) || p->payload_len > 0;
 	struct flow *f;
 	int created;
 
-	f = flow_lookup(e->ft, p, 1, side, &created);
-	if (!f && flow_table_full(e->ft)) {
+	f = flow_lookup(e->ft, p, create, side, &created);
+	if (!f && create && flow_table_full(e->ft)) {
 		struct flow *old = flow_pop_idle(e->ft, UINT64_MAX);
 
 		if (old) {

@@ -378,8 +378,12 @@ static json_t *certsentry_obj(const struct hs_event *ev)
 	set_str(o, "note", ev->hs_note);
 	if (ev->stream_mismatch)
 		json_object_set_new(o, "stream_mismatch", json_true());
+	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client
+	 * offers everything up to its legacy_version. */
 	for (size_t i = 0; i < t->n_ch_versions; i++)
 		json_array_append_new(vers, json_string(tls_version_name(t->ch_versions[i])));
+	if (t->n_ch_versions == 0 && t->ch_seen)
+		json_array_append_new(vers, json_string(tls_version_name(t->ch_version)));
 	json_object_set_new(o, "versions_offered", vers);
 	if (t->certs_dropped)
 		json_object_set_new(o, "certificates_dropped",

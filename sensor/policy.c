@@ -455,8 +455,8 @@ static const char *what(const struct policy_result *r)
 }
 
 /* Names and matches quoted in a reason are cut to 64 bytes (owner names
- * are at most 64 too), so that even the longest sentence fits reason[512]
- * and still ends with what to do. */
+ * are at most 64 too), so that even the longest sentence fits reason[768]
+ * and still ends with what to do (OpenSSL's verify messages are under 80). */
 #define NM "%.64s"
 
 static void reason_not_approved(struct policy_result *r, const struct x509_info *leaf,
@@ -481,7 +481,7 @@ static void reason_not_approved(struct policy_result *r, const struct x509_info 
 		snprintf(r->reason, sizeof(r->reason),
 		         "Certificate '" NM "' for protected " NM " (owner %s) was issued by '" NM
 		         "', a CA this owner has not approved (no path to an approved CA or pin: "
-		         "%.40s); check Certificate Transparency for misissuance and "
+		         "%.80s); check Certificate Transparency for misissuance and "
 		         "revoke/distrust the issuer.",
 		         leaf->subject, what(r), r->owner, leaf->issuer,
 		         X509_verify_cert_error_string(f->verify_error));

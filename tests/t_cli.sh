@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Command-line behaviour: inputs, errors and exit status, rules checking.
+set -u
+cd "$(dirname "$0")/.."
+bin=./certsentry
+py=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rw=../shared/realworld/pcaps
+rules=pcaps/test.rules
+rogue=pcaps/fina-rogue-doh.pcap
+
+check() {   # check NAME CONDITION-STATUS [details]
+	if [ "$2" -eq 0 ]; then echo "ok cli $1"; else echo "not ok cli $1 ${3:-}"; fi
+}
+
+# A missing input: exit 2, the file named.
+$bin -q -r "$tmp/nope.pcap" >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "nope.pcap" "$tmp/err"; check "missing input exits 2 and names it" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+
+# Not a capture at all.
+$bin -q -r README.md >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "README.md" "$tmp/err"; check "non-capture input exits 2" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+
+# Unknown link type (USER0 = 147) in an otherwise valid pcap.
+$py - "$tmp/user0.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 147))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"abcd")
+PY
+$bin -q -r "$tmp/user0.pcap" >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "unsupported link type 147" "$tmp/err"; check "unknown link type exits 2" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+
+# Impossible caplen: a record claiming 2 GB.
+$py - "$tmp/caplen.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1, 0, 0x7fffffff, 0x7fffffff) + b"x" * 64)
+PY
+$bin -q -r "$tmp/caplen.pcap" >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "caplen.pcap: packet 1:" "$tmp/err"; check "impossible caplen exits 2 with packet number" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+
+# A truncated capture: the alert decided before the damage is written,
+# then exit 2.  The rogue handshake is followed by a bulk of padding
+# packets, and the file is cut inside the last one.
+$py - "$rogue" "$tmp/trunc.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+hdr, body = data[:24], data[24:]
+pad = struct.pack("<IIII", 2000000000, 0, 100, 100) + b"\0" * 100
+out = hdr + body + pad * 5
+open(sys.argv[2], "wb").write(out[:-40])
+PY
+$bin -q -R "$rules" -r "$tmp/trunc.pcap" -o "$tmp/trunc.json" 2>"$tmp/err"; rc=$?
+n=$($py tests/evetool.py count "$tmp/trunc.json" alert)
+grep -q "trunc.pcap: packet" "$tmp/err"; check "truncated capture keeps alerts and exits 2" $(( rc != 2 || n != 1 || $? )) "rc=$rc alerts=$n $(cat "$tmp/err")"
+
+# Standard input equals the file.
+$bin -q -R "$rules" -r "$rogue" -o "$tmp/a.json"; $bin -q -R "$rules" -r - -o "$tmp/b.json" < "$rogue"
+$py tests/evetool.py normalize "$tmp/a.json" > "$tmp/a.n"; $py tests/evetool.py normalize "$tmp/b.json" > "$tmp/b.n"
+cmp -s "$tmp/a.n" "$tmp/b.n"; check "-r - reads standard input" $? "$(diff "$tmp/a.n" "$tmp/b.n" | head -5)"
+
+# Several -r: the events of both.
+$bin -q -R "$rules" -r "$rogue" -r pcaps/approved-dot.pcap -o "$tmp/two.json"; rc=$?
+n=$($py tests/evetool.py count "$tmp/two.json" tls)
+check "several -r inputs" $(( rc != 1 || n != 2 )) "rc=$rc tls=$n"
+
+# --ports: 443 no longer inspected -> nothing.
+$bin -q -R "$rules" --ports 8443 -r "$rogue" -o "$tmp/p.json"; rc=$?
+n=$($py tests/evetool.py count "$tmp/p.json" tls)
+check "--ports replaces the inspected ports" $(( rc != 0 || n != 0 )) "rc=$rc tls=$n"
+
+# Bad rules: FILE:LINE: reason and exit 2, nothing read.
+printf 'owner a\nprotect ip 1.1.1.1\nprotect frobnicate x\napprove spki sha256:%064d\n' 0 > "$tmp/bad.rules"
+$bin -q -R "$tmp/bad.rules" -r "$rogue" >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "^$tmp/bad.rules:3: " "$tmp/err"; check "bad rules give FILE:LINE and exit 2" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+$bin --check-rules "$tmp/bad.rules" >/dev/null 2>"$tmp/err"; rc=$?
+grep -q "^$tmp/bad.rules:3: " "$tmp/err"; check "--check-rules rejects bad rules" $(( rc != 2 || $? )) "rc=$rc"
+$bin --check-rules "$rules" > "$tmp/out" 2>&1; rc=$?
+grep -q "cloudflare-dns" "$tmp/out"; check "--check-rules accepts test rules" $(( rc != 0 || $? )) "rc=$rc $(cat "$tmp/out")"
+$bin --check-rules rules/examples >/dev/null 2>&1; check "--check-rules accepts rules/examples" $?
+
+# Usage errors.
+$bin >/dev/null 2>&1; rc=$?; check "no input is a usage error" $(( rc != 2 ))
+$bin -r "$rogue" --max-certs 0 >/dev/null 2>&1; rc=$?; check "a limit of 0 is refused" $(( rc != 2 ))
