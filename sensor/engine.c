@@ -240,13 +240,25 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	free(certs);
 }
 
-/* End the handshake phase of f: report it if it was TLS, then free. */
+/* Did the server send bytes the sensor could not read in order (a gap, or
+ * a limit that stopped its direction)? */
+static int server_unread(const struct flow_hs *hs)
+{
+	const struct reasm_dir *rd = &hs->rd[TLS_SERVER];
+
+	return reasm_has_hole(rd) || rd->state == REASM_STOPPED;
+}
+
+/* End the handshake phase of f: report it if it was TLS, then free.  A
+ * ClientHello whose answer the sensor lost is reported too (incomplete):
+ * an attacker must not escape by making the sensor miss the server's
+ * flight.  One that was never answered is not (a scan, a dead server). */
 static void decide(struct engine *e, struct flow *f, const char *note)
 {
 	const struct tls_session *t = &f->hs->tls;
 
 	if (t->sh_seen || t->decision == TLS_DEC_CERTS ||
-	    (t->ch_seen && note && f->hs->started[TLS_SERVER])) {
+	    (t->ch_seen && server_unread(f->hs))) {
 		report(e, f, note);
 		f->state = FLOW_DECIDED;
 	} else {

@@ -761,6 +761,11 @@ rm -f "$OUT"/*.pcap "$OUT"/pki/*.pem "$EXAMPLES"/ca/EXAMPLE-*.pem
 cp "$NEW"/*.pcap "$OUT/"
 cp "$NEW"/pki/*.pem "$OUT/pki/"
 cp "$NEW/test.rules" "$NEW/captures.tsv" "$OUT/"
+# Damaged captures derived from the ones above (see tests/mkderived.py).
+"$PY" "$ROOT/tests/mkderived.py" "$OUT"
+printf '%s\t1\t%s\n' corrupt-leaf.pcap cloudflare-dns:unverifiable-chain \
+	gap-protected.pcap cloudflare-dns:unverified-handshake \
+	gap-serverhello.pcap cloudflare-dns:unverified-handshake >>"$OUT/captures.tsv"
 cp "$NEW/examples/public-dns-resolver.rules" "$EXAMPLES/"
 cp "$NEW"/examples/ca/*.pem "$EXAMPLES/ca/"
 
