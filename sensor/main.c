@@ -225,18 +225,24 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 /* ---- summary and progress ------------------------------------------- */
 
+static uint64_t handshakes_total(void)
+{
+	uint64_t hs = 0;
+
+	for (size_t i = 0; i < sizeof(g_stats.hs_by_version) / sizeof(g_stats.hs_by_version[0]); i++)
+		hs += g_stats.hs_by_version[i];
+	return hs;
+}
+
 static void print_summary(const struct engine *e, FILE *f)
 {
 	static const char *const vnames[] = {
 		"SSLv2", "SSLv3", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", "other"
 	};
-	uint64_t hs = 0;
 
-	for (size_t i = 0; i < 7; i++)
-		hs += g_stats.hs_by_version[i];
 	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
 	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
-	        g_stats.pkts, g_stats.flows_total, hs, g_stats.certs_seen,
+	        g_stats.pkts, g_stats.flows_total, handshakes_total(), g_stats.certs_seen,
 	        engine_alert_count(e));
 	fprintf(f, "  handshakes:");
 	for (size_t i = 0; i < 7; i++)
@@ -269,10 +275,7 @@ static void progress(const char *name, uint64_t pkts, time_t *last)
 		return;
 	*last = now;
 	fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " handshakes, %" PRIu64 " alerts ",
-	        name, pkts, g_stats.hs_by_version[4] + g_stats.hs_by_version[5] +
-	        g_stats.hs_by_version[2] + g_stats.hs_by_version[3] +
-	        g_stats.hs_by_version[1] + g_stats.hs_by_version[0] + g_stats.hs_by_version[6],
-	        g_stats.alerts);
+	        name, pkts, handshakes_total(), g_stats.alerts);
 }
 
 /* ---- running ----------------------------------------------------------- */
