@@ -78,11 +78,53 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(addprefix $(BUILD)/,$$(addsuff
 
 unit: $(TESTBINS)
 
-test: certsentry $(TESTBINS)
+test: certsentry $(TESTBINS) $(REPLAY_BINS)
 	$(Q)bash tests/run_tests.sh $(BUILD)
 
 golden: certsentry
 	$(Q)UPDATE=$(UPDATE) bash tests/t_captures.sh
+
+# ---- fuzzing (libFuzzer, clang) -------------------------------------------
+# make fuzz [FUZZ_SECONDS=60]   build every tests/fuzz/fuzz_*.c and run each
+# A harness links only the modules it exercises (DEPS_fuzz_NAME).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = build-fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS)
+FUZZERS       = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
+DEPS_fuzz_decode = decode stats
+DEPS_fuzz_reasm  = reasm stats
+DEPS_fuzz_tls    = tls digest stats
+DEPS_fuzz_rules  = rules policy x509 digest stats
+DEPS_fuzz_chain  = x509 policy rules digest stats
+DEPS_fuzz_engine = engine decode flow reasm tls x509 rules policy classify output digest stats
+
+$(FUZZ_BUILD)/%.o: sensor/%.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+	@echo "  FUZZLD $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+# The same harnesses built with the ordinary compiler around a small main
+# (tests/fuzz/replay.c) replay tests/fuzz/regress/NAME/* in make test: every
+# crash a fuzzer ever found stays a regression test without needing clang.
+$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+REPLAY_BINS = $(FUZZERS:%=$(BUILD)/replay/%)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 install: certsentry
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples
@@ -90,7 +132,7 @@ install: certsentry
 	cp -r rules/examples/. $(DESTDIR)$(DATADIR)/rules/examples/
 
 clean:
-	rm -rf build build-san certsentry
+	rm -rf build build-san build-fuzz certsentry
 
-.PHONY: all unit test golden install clean
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+.PHONY: all unit test golden fuzz fuzz-build install clean
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

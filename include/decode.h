@@ -46,6 +46,8 @@ struct pkt {
 	uint16_t win;
 	const uint8_t *l3;          /* IP header, for nDPI; view */
 	size_t l3_len;
+	const uint8_t *l4;          /* TCP header and payload; view */
+	size_t l4_len;
 	const uint8_t *payload;     /* TCP payload; view */
 	size_t payload_len;
 	int truncated;              /* captured fewer bytes than the IP length says */
@@ -57,6 +59,11 @@ enum decode_result {
 	DECODE_SKIP = 1,    /* fine, but nothing for us (ARP, UDP, fragment...) */
 	DECODE_ERR = -1,    /* malformed or truncated headers (counted) */
 };
+
+/* TCP checksum of a decoded segment (RFC 9293 §3.1, pseudo-header of RFC
+ * 791 / RFC 8200 §8.1): 1 valid, 0 invalid, -1 cannot tell (the capture
+ * cut the segment short). */
+int decode_tcp_checksum_ok(const struct pkt *p);
 
 /* Is this link type one decode_packet() understands? */
 int decode_linktype_supported(int dlt);

@@ -14,6 +14,13 @@
 #include "output.h"
 #include "policy.h"
 
+/* TCP checksum validation of the segments a handshake is read from, as
+ * Suricata's checksum-checks: yes (a segment with a bad checksum is not
+ * trusted: the receiver would have dropped it), no, or auto: validate,
+ * but trust bad checksums while they are the majority of the checked
+ * segments (a capture taken on a host with checksum offload). */
+enum engine_checksum { CHECKSUM_AUTO = 0, CHECKSUM_YES, CHECKSUM_NO };
+
 struct engine_opts {
 	const struct cs_limits *lim;   /* not owned */
 	const struct policy *pol;      /* not owned; may be NULL (no owners) */
@@ -21,6 +28,7 @@ struct engine_opts {
 	const uint8_t *port_map;       /* 8192-byte bitmap of server ports; not owned */
 	int any_port;
 	int no_ndpi;
+	enum engine_checksum checksum;
 };
 
 struct engine;

@@ -44,6 +44,12 @@ struct flow_hs {
 	struct tls_session tls;
 	struct classify_flow *cf;       /* owned; NULL once frozen */
 	unsigned cf_pkts;
+	/* After the Certificate is parsed the report waits until the client
+	 * acknowledges the server's bytes up to confirm_seq: until then a
+	 * retransmission of them is still compared with the copy verified. */
+	int confirming;
+	uint32_t confirm_seq;
+	uint64_t decided_ts;
 };
 
 struct flow {

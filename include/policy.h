@@ -26,11 +26,14 @@ enum verdict {
 	                                 (gap, limit, error) before the chain */
 	VERDICT_NOT_VISIBLE,          /* TLS 1.3 or resumed: no chain on the
 	                                 wire; reported, not alerted */
+	VERDICT_STREAM_MISMATCH,      /* a retransmission of the handshake bytes
+	                                 differed from the copy verified (set by
+	                                 the engine, not by policy_evaluate) */
 	VERDICT_COUNT
 };
 
 /* "approved", "self-signed", "forged-issuer", "unapproved-issuer",
- * "unverifiable-chain", "unverified-handshake", "not-visible" */
+ * "unverifiable-chain", "unverified-handshake", "not-visible", "stream-mismatch" */
 const char *verdict_name(enum verdict v);
 /* Is this verdict an alert? */
 int verdict_is_alert(enum verdict v);

@@ -25,6 +25,8 @@ struct cs_stats {
 	uint64_t reasm_gap;
 	uint64_t reasm_overlap, reasm_overlap_diff;
 	uint64_t reasm_retrans;
+	uint64_t tcp_invalid_checksum;  /* segments of handshakes with a bad checksum */
+	uint64_t tcp_checksum_ignored;  /* ... dropped for it (not trusted) */
 	uint64_t reasm_ooo_queued;
 	uint64_t reasm_ooo_limit;   /* limit: max_ooo_segs */
 	uint64_t reasm_flow_memcap; /* limit: flow_memcap */

@@ -61,6 +61,8 @@ static enum decode_result decode_skip(void)
 /* TCP header, RFC 9293 §3.1.  b covers exactly the IP payload. */
 static enum decode_result decode_tcp(struct buf *b, struct pkt *out)
 {
+	out->l4 = buf_ptr(b);
+	out->l4_len = buf_left(b);
 	uint8_t off_byte, flags;
 	uint16_t win, sport, dport;
 	uint32_t seq, ack;
@@ -425,4 +427,33 @@ enum decode_result decode_packet(int dlt, const uint8_t *frame, size_t caplen,
 	default:
 		return decode_skip();
 	}
+}
+
+/* One's complement sum of 16-bit words (RFC 1071). */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < n)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+int decode_tcp_checksum_ok(const struct pkt *p)
+{
+	size_t alen = p->family == 4 ? 4 : 16;
+	uint32_t sum = 0;
+
+	if (p->truncated || !p->l4 || p->l4_len < 20 || p->l4_len > 0xffff)
+		return -1;
+	sum = csum_add(sum, p->src, alen);
+	sum = csum_add(sum, p->dst, alen);
+	sum += IPPROTO_TCP_;
+	sum += (uint32_t)p->l4_len;
+	sum = csum_add(sum, p->l4, p->l4_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
 }

@@ -40,6 +40,7 @@ struct engine {
 	size_t n_ac;
 	struct policy_result *res;    /* owned: one slot per owner, reused */
 	size_t max_res;
+	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
 };
 
 static int port_inspected(const struct engine *e, uint16_t port)
@@ -63,9 +64,9 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	e->ft = flow_table_new(o->lim, seed);
 	if (!e->ft)
 		goto nomem;
-	/* Every owner may be concerned by one handshake: a slot each, so no
-	 * owner's verdict is ever cut off. */
-	e->max_res = o->pol ? policy_owner_count(o->pol) : 0;
+	/* Every owner may be concerned by one handshake: two slots each (its
+	 * verdict, and a stream mismatch), so no owner's result is cut off. */
+	e->max_res = o->pol ? 2 * policy_owner_count(o->pol) : 0;
 	if (e->max_res) {
 		e->res = calloc(e->max_res, sizeof(*e->res));
 		if (!e->res)
@@ -170,7 +171,7 @@ static void fill_event(const struct engine *e, const struct flow *f, struct hs_e
 	int cs = f->client < 0 ? 0 : f->client;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->ts_us = e->now;
+	ev->ts_us = f->hs && f->hs->confirming ? f->hs->decided_ts : e->now;
 	ev->flow_id = f->id;
 	ev->family = f->key.family;
 	ev->client_ip = f->key.addr[cs];
@@ -180,6 +181,29 @@ static void fill_event(const struct engine *e, const struct flow *f, struct hs_e
 	ev->vlan = f->key.vlan;
 	ev->n_vlan = f->key.n_vlan;
 	ev->capture_file = e->source;
+}
+
+/* The handshake bytes were seen twice with different content (DESIGN:
+ * "Reassembly"): every owner concerned gets a second result saying so,
+ * whatever the verdict on the copy that was verified.  res has room for
+ * n more.  Returns how many were added. */
+static size_t add_mismatch(struct policy_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct policy_result *m = &res[n + i];
+
+		*m = res[i];
+		m->verdict = VERDICT_STREAM_MISMATCH;
+		m->anchor[0] = '\0';
+		m->anchor_cert = -1;
+		snprintf(m->reason, sizeof(m->reason),
+		         "A retransmission of the TLS handshake with protected %.96s (owner %.64s) "
+		         "carried different bytes from the first copy, which is the one verified: "
+		         "the client may have accepted another certificate; treat as an active "
+		         "attack on the path and capture the traffic at the client.",
+		         res[i].n_matched ? res[i].matched[0] : "endpoint", res[i].owner);
+	}
+	return n;
 }
 
 /* The verdict for one handshake: parse the chain, ask the policy, write. */
@@ -220,7 +244,9 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		in.hs = ev.hs;
 		in.certs = certs;
 		in.n_certs = ev.n_certs;
-		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res);
+		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
+		if (ev.stream_mismatch)
+			n_res += add_mismatch(res, n_res);
 	}
 	ev.res = res;
 	ev.n_res = n_res;
@@ -249,6 +275,14 @@ static int server_unread(const struct flow_hs *hs)
 	return reasm_has_hole(rd) || rd->state == REASM_STOPPED;
 }
 
+/* The report of a parsed chain, deferred until now (see flow_hs). */
+static void confirm_done(struct engine *e, struct flow *f)
+{
+	report(e, f, NULL);
+	f->state = FLOW_DECIDED;
+	hs_free(f);
+}
+
 /* End the handshake phase of f: report it if it was TLS, then free.  A
  * ClientHello whose answer the sensor lost is reported too (incomplete):
  * an attacker must not escape by making the sensor miss the server's
@@ -257,6 +291,14 @@ static void decide(struct engine *e, struct flow *f, const char *note)
 {
 	const struct tls_session *t = &f->hs->tls;
 
+	if (t->decision == TLS_DEC_CERTS && !note) {
+		/* Wait for the client's acknowledgement (DESIGN: "Overlaps"). */
+		f->hs->confirming = 1;
+		f->hs->confirm_seq = f->hs->rd[TLS_SERVER].next_seq;
+		f->hs->decided_ts = e->now;
+		reasm_stop(&f->hs->rd[TLS_CLIENT], &f->hs->mem);
+		return;
+	}
 	if (t->sh_seen || t->decision == TLS_DEC_CERTS ||
 	    (t->ch_seen && server_unread(f->hs))) {
 		report(e, f, note);
@@ -275,6 +317,10 @@ static void decide_at_end(struct engine *e, struct flow *f, const char *why)
 
 	if (!hs)
 		return;
+	if (hs->confirming) {
+		confirm_done(e, f);
+		return;
+	}
 	if (reasm_has_hole(&hs->rd[TLS_SERVER]) || reasm_has_hole(&hs->rd[TLS_CLIENT])) {
 		g_stats.reasm_gap++;
 		note = "gap in the stream: handshake incomplete";
@@ -488,6 +534,47 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	return f;
 }
 
+/* May the bytes of p be trusted?  Only segments of undecided handshakes
+ * are checked: decided flows stay on the fast path. */
+static int checksum_trusted(struct engine *e, const struct pkt *p)
+{
+	int ok;
+
+	if (e->o.checksum == CHECKSUM_NO)
+		return 1;
+	ok = decode_tcp_checksum_ok(p);
+	if (ok < 0)
+		return 1;   /* cut short by the snap length: cannot tell */
+	if (ok) {
+		e->ck_valid++;
+		return 1;
+	}
+	e->ck_invalid++;
+	g_stats.tcp_invalid_checksum++;
+	if (e->o.checksum == CHECKSUM_AUTO && e->ck_invalid >= e->ck_valid)
+		return 1;   /* most checksums are bad: offload, not forgery */
+	g_stats.tcp_checksum_ignored++;
+	return 0;
+}
+
+/* A segment of a flow whose chain is parsed but not yet reported: server
+ * bytes are still reassembled (so retransmissions are compared), and the
+ * client's acknowledgement of them ends the wait. */
+static void confirm_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
+{
+	struct flow_hs *hs = f->hs;
+
+	if (side != f->client) {
+		if (p->payload_len > 0 && seq_lt(p->seq, hs->confirm_seq) &&
+		    reasm_add(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
+		              p->payload_len) != REASM_OK)
+			confirm_done(e, f);
+		return;
+	}
+	if ((p->flags & TH_ACK) && seq_leq(hs->confirm_seq, p->ack))
+		confirm_done(e, f);
+}
+
 /* Reassemble and parse one segment of a flow in its handshake phase.
  * Returns 1 when the handshake got decided. */
 static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
@@ -500,6 +587,12 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	if (hs->cf && hs->cf_pkts < e->o.lim->ndpi_packets) {
 		hs->cf_pkts++;
 		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
+	}
+	if (!checksum_trusted(e, p))
+		return 0;
+	if (hs->confirming) {
+		confirm_segment(e, f, p, side);
+		return 0;
 	}
 	learn_roles(e, f, p, side);
 	if (f->client < 0)

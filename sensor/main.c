@@ -42,12 +42,14 @@ struct options {
 	int any_port;
 	int no_ndpi;
 	int quiet;
+	enum engine_checksum checksum;
 };
 
 enum {
 	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
 	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
+	OPT_CHECKSUM,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +72,7 @@ static const struct option long_opts[] = {
 	{ "max-prehandshake",required_argument, NULL, OPT_MAX_PREHS },
 	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
 	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
+	{ "checksum-checks", required_argument, NULL, OPT_CHECKSUM },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -89,6 +92,8 @@ static void usage(FILE *f)
 "      --any-port         inspect every TCP flow that carries a TLS handshake\n"
 "      --tls-chain        include the chain in tls events too (always in alerts)\n"
 "      --no-ndpi          do not run nDPI\n"
+"      --checksum-checks auto|yes|no  distrust segments with bad TCP checksums\n"
+"                         (auto: unless most are bad, as with checksum offload)\n"
 "limits (defaults in include/limits.h; hits are counted in the summary):\n"
 "      --max-flows N          flow table size (%u)\n"
 "      --flow-timeout SEC     idle flow expiry (%u)\n"
@@ -196,6 +201,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK_RULES: o->check_rules = optarg; break;
 		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
 		case OPT_NO_NDPI: o->no_ndpi = 1; break;
+		case OPT_CHECKSUM:
+			if (strcmp(optarg, "auto") == 0)
+				o->checksum = CHECKSUM_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				o->checksum = CHECKSUM_YES;
+			else if (strcmp(optarg, "no") == 0)
+				o->checksum = CHECKSUM_NO;
+			else {
+				fprintf(stderr, "certsentry: --checksum-checks: auto, yes or no\n");
+				rc = -1;
+			}
+			break;
 		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
 		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
 		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
@@ -260,10 +277,12 @@ static void print_summary(const struct engine *e, FILE *f)
 	        g_stats.reasm_ooo_limit, g_stats.tls_hs_too_big, g_stats.tls_certs_dropped,
 	        g_stats.tls_cert_too_big, g_stats.prehs_limit);
 	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
-	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", decode errors %" PRIu64
+	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", invalid checksums %" PRIu64
+	        " (not trusted %" PRIu64 "), decode errors %" PRIu64
 	        ", unparsable certificates %" PRIu64 ", peak reassembly memory %" PRIu64 "\n",
 	        g_stats.reasm_gap, g_stats.reasm_overlap, g_stats.reasm_overlap_diff,
-	        g_stats.midstream_pickups, g_stats.decode_err, g_stats.certs_unparsable,
+	        g_stats.midstream_pickups, g_stats.tcp_invalid_checksum,
+	        g_stats.tcp_checksum_ignored, g_stats.decode_err, g_stats.certs_unparsable,
 	        g_stats.reasm_mem_peak);
 }
 
@@ -368,6 +387,7 @@ int main(int argc, char **argv)
 	eo.port_map = o.port_map;
 	eo.any_port = o.any_port;
 	eo.no_ndpi = o.no_ndpi;
+	eo.checksum = o.checksum;
 	e = engine_new(&eo, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "certsentry: %s\n", err);

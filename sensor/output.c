@@ -464,6 +464,8 @@ static const char *verdict_signature(enum verdict v)
 		return "CERTSENTRY unverifiable certificate chain for a protected asset";
 	case VERDICT_UNVERIFIED_HANDSHAKE:
 		return "CERTSENTRY handshake at a protected endpoint could not be verified";
+	case VERDICT_STREAM_MISMATCH:
+		return "CERTSENTRY handshake bytes retransmitted with different content";
 	default:
 		return "CERTSENTRY certificate policy violation";
 	}
@@ -480,6 +482,7 @@ static int verdict_severity(enum verdict v)
 	case VERDICT_SELF_SIGNED:
 	case VERDICT_FORGED_ISSUER:
 	case VERDICT_UNAPPROVED_ISSUER:
+	case VERDICT_STREAM_MISMATCH:
 		return 1;
 	case VERDICT_UNVERIFIABLE_CHAIN:
 		return 2;

@@ -31,6 +31,7 @@ static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_UNVERIFIABLE_CHAIN] = "unverifiable-chain",
 	[VERDICT_UNVERIFIED_HANDSHAKE] = "unverified-handshake",
 	[VERDICT_NOT_VISIBLE] = "not-visible",
+	[VERDICT_STREAM_MISMATCH] = "stream-mismatch",
 };
 
 const char *verdict_name(enum verdict v)
@@ -48,6 +49,7 @@ int verdict_is_alert(enum verdict v)
 	case VERDICT_UNAPPROVED_ISSUER:
 	case VERDICT_UNVERIFIABLE_CHAIN:
 	case VERDICT_UNVERIFIED_HANDSHAKE:
+	case VERDICT_STREAM_MISMATCH:
 		return 1;
 	default:
 		return 0;
