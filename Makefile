@@ -36,7 +36,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode flow reasm tls x509 rules policy classify output engine
+MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy classify output engine
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -47,6 +47,7 @@ TESTBINS = $(TESTS:%=$(BUILD)/tests/%)
 # builds while another module is being written.
 DEPS_test_buf     =
 DEPS_test_decode  = decode stats
+DEPS_test_defrag  = defrag digest stats
 DEPS_test_reasm   = reasm stats
 DEPS_test_flow    = flow reasm tls digest stats
 DEPS_test_tls     = tls digest stats

@@ -33,6 +33,8 @@ void classify_free(struct classify_ctx *c);
  * flow record; freed with classify_flow_free once the result is frozen. */
 struct classify_flow *classify_flow_new(void);
 void classify_flow_free(struct classify_flow *f);
+/* Bytes one classify_flow holds, for the memcap. */
+size_t classify_flow_size(void);
 
 /* Feed one packet from its IP header.  Returns 1 once nDPI has decided. */
 int classify_packet(struct classify_ctx *c, struct classify_flow *f,

@@ -32,6 +32,17 @@
 /* Packets of a flow given to nDPI before its result is frozen. */
 #define CS_DEF_NDPI_PACKETS        16u
 
+/* IP datagrams being reassembled from fragments at once; the oldest is
+ * dropped when full. --max-frag-datagrams */
+#define CS_DEF_MAX_FRAG_DGRAMS     8192u
+/* Fragments kept per datagram (RFC 8200 datagrams need few). */
+#define CS_DEF_MAX_FRAG_PIECES     64u
+/* Seconds a datagram may wait for its missing fragments (RFC 791 suggests
+ * 15 s; Linux waits 30 s). --frag-timeout */
+#define CS_DEF_FRAG_TIMEOUT        30u
+/* Bytes held by incomplete datagrams, all together. --frag-memcap */
+#define CS_DEF_FRAG_MEMCAP         (16u * 1024u * 1024u)
+
 /* TLS record payload: 2^14 plus the 2048 bytes RFC 5246 §6.2.3 allows
  * for ciphertext expansion. */
 #define TLS_MAX_RECORD_LEN         (16384u + 2048u)
@@ -50,6 +61,9 @@ struct cs_limits {
 	size_t max_cert_size;
 	size_t max_prehs_bytes;
 	unsigned ndpi_packets;
+	size_t max_frag_dgrams;
+	unsigned frag_timeout;
+	size_t frag_memcap;
 };
 
 static inline void cs_limits_default(struct cs_limits *l)
@@ -64,6 +78,9 @@ static inline void cs_limits_default(struct cs_limits *l)
 	l->max_cert_size = CS_DEF_MAX_CERT_SIZE;
 	l->max_prehs_bytes = CS_DEF_MAX_PREHS_BYTES;
 	l->ndpi_packets = CS_DEF_NDPI_PACKETS;
+	l->max_frag_dgrams = CS_DEF_MAX_FRAG_DGRAMS;
+	l->frag_timeout = CS_DEF_FRAG_TIMEOUT;
+	l->frag_memcap = CS_DEF_FRAG_MEMCAP;
 }
 
 #endif

@@ -34,6 +34,18 @@
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 
+/* One IP fragment, as decode_packet() found it (DECODE_FRAG). */
+struct pkt_frag {
+	uint32_t id;                /* IPv4 identification or IPv6 fragment id */
+	uint8_t proto;              /* protocol / next header of the datagram */
+	uint16_t offset;            /* bytes */
+	int more;                   /* MF set */
+	const uint8_t *hdr;         /* IPv4 header, or the IPv6 fixed header; view */
+	size_t hdr_len;
+	const uint8_t *data;        /* fragment payload; view */
+	size_t len;
+};
+
 struct pkt {
 	uint64_t ts_us;             /* capture time, microseconds since the epoch */
 	uint16_t vlan[DECODE_MAX_VLAN];
@@ -51,6 +63,7 @@ struct pkt {
 	const uint8_t *payload;     /* TCP payload; view */
 	size_t payload_len;
 	int truncated;              /* captured fewer bytes than the IP length says */
+	struct pkt_frag frag;       /* valid for DECODE_FRAG */
 	uint8_t depth;              /* tunnel levels entered */
 };
 
@@ -58,6 +71,7 @@ enum decode_result {
 	DECODE_TCP = 0,     /* a TCP segment, *out filled */
 	DECODE_SKIP = 1,    /* fine, but nothing for us (ARP, UDP, fragment...) */
 	DECODE_ERR = -1,    /* malformed or truncated headers (counted) */
+	DECODE_FRAG = 2,    /* an IP fragment, out->frag filled: see defrag.h */
 };
 
 /* TCP checksum of a decoded segment (RFC 9293 §3.1, pseudo-header of RFC
@@ -70,5 +84,9 @@ int decode_linktype_supported(int dlt);
 
 enum decode_result decode_packet(int dlt, const uint8_t *frame, size_t caplen,
                                  struct pkt *out);
+
+/* Decode a datagram rebuilt by defrag (starting at its IP header), keeping
+ * out's time stamp and VLAN ids. */
+enum decode_result decode_reassembled(const uint8_t *ip, size_t len, struct pkt *out);
 
 #endif

@@ -17,6 +17,10 @@ void digest_md5(const void *data, size_t len, uint8_t out[DIGEST_MD5_LEN]);
 void digest_sha1(const void *data, size_t len, uint8_t out[DIGEST_SHA1_LEN]);
 void digest_sha256(const void *data, size_t len, uint8_t out[DIGEST_SHA256_LEN]);
 
+/* SipHash-2-4 of data under a 16-byte key: the keyed hash of the flow
+ * and fragment tables, so an attacker cannot aim at one bucket. */
+uint64_t digest_siphash(const uint8_t key[16], const void *data, size_t len);
+
 /* Hex of n bytes into out (needs 2n+1 bytes, or 3n with a separator).
  * sep 0 for none; upper for upper-case digits. */
 void digest_hex(const uint8_t *in, size_t n, char *out, char sep, int upper);

@@ -33,9 +33,10 @@ struct flow_key {
 	uint8_t addr[2][16];
 };
 
-/* Everything only needed until the handshake is decided; allocated when a
- * flow is inspected and freed at the decision (so a decided flow costs a
- * small record only).  Owned by struct flow. */
+/* Everything only needed until the handshake is decided; allocated at the
+ * flow's first data segment (a SYN flood costs flow records only) and
+ * freed at the decision (a decided flow costs its record only).  Owned by
+ * struct flow. */
 struct flow_hs {
 	struct reasm_mem mem;
 	struct reasm_dir rd[2];         /* by tls_dir: client, server */
@@ -62,6 +63,7 @@ struct flow {
 	enum flow_state state;
 	int8_t client;                  /* key side (0/1) of the client, -1 unknown */
 	uint8_t syn_side_seen;          /* bit per key side: SYN seen */
+	uint32_t isn_next[2];           /* by key side: sequence after its SYN */
 	uint8_t fin_seen;               /* bit per key side */
 	uint64_t pkts[2], bytes[2];     /* by key side */
 	struct flow_hs *hs;             /* owned; NULL once decided */
@@ -91,6 +93,8 @@ size_t flow_table_count(const struct flow_table *t);
  * (or unconditionally when now == UINT64_MAX), unlinked from the table;
  * else NULL.  The caller finishes and frees it. */
 struct flow *flow_pop_idle(struct flow_table *t, uint64_t now);
+/* The least recently active flow, still linked; NULL when empty. */
+struct flow *flow_oldest(const struct flow_table *t);
 /* Unlink f (the caller frees it). */
 void flow_unlink(struct flow_table *t, struct flow *f);
 

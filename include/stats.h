@@ -15,7 +15,12 @@ struct cs_stats {
 	uint64_t decode_err;        /* truncated or malformed headers */
 	uint64_t decode_unsupported;/* not IP/TCP, unknown ethertype etc. */
 	uint64_t vlan, ipv4, ipv6, tcp, pppoe, mpls, tunnel;
-	uint64_t ipv4_frag, ipv6_frag; /* fragments (not reassembled yet) */
+	uint64_t ipv4_frag, ipv6_frag; /* fragments seen */
+	uint64_t frag_reassembled;  /* datagrams rebuilt */
+	uint64_t frag_overlap;      /* fragments overlapping another (first kept) */
+	uint64_t frag_timeout;      /* datagrams dropped incomplete */
+	uint64_t frag_limit;        /* limit: max_frag_dgrams, frag_memcap, pieces */
+	uint64_t frag_bad;          /* impossible: beyond 64 KB, inconsistent end */
 	/* flows */
 	uint64_t flows_total, flows_active, flows_closed, flows_timeout;
 	uint64_t flows_evicted;     /* limit: max_flows */
@@ -31,7 +36,7 @@ struct cs_stats {
 	uint64_t reasm_ooo_limit;   /* limit: max_ooo_segs */
 	uint64_t reasm_flow_memcap; /* limit: flow_memcap */
 	uint64_t reasm_total_memcap;/* limit: total_memcap */
-	uint64_t reasm_mem_in_use, reasm_mem_peak;
+	uint64_t mem_in_use, mem_peak;
 	uint64_t prehs_limit;       /* limit: max_prehs_bytes, no handshake found */
 	/* tls */
 	uint64_t tls_not_tls;
@@ -53,14 +58,14 @@ extern struct cs_stats g_stats;
 
 static inline void stats_mem_add(uint64_t n)
 {
-	g_stats.reasm_mem_in_use += n;
-	if (g_stats.reasm_mem_in_use > g_stats.reasm_mem_peak)
-		g_stats.reasm_mem_peak = g_stats.reasm_mem_in_use;
+	g_stats.mem_in_use += n;
+	if (g_stats.mem_in_use > g_stats.mem_peak)
+		g_stats.mem_peak = g_stats.mem_in_use;
 }
 
 static inline void stats_mem_sub(uint64_t n)
 {
-	g_stats.reasm_mem_in_use -= n;
+	g_stats.mem_in_use -= n;
 }
 
 #endif

@@ -68,6 +68,11 @@ void classify_flow_free(struct classify_flow *f)
 	free(f);
 }
 
+size_t classify_flow_size(void)
+{
+	return sizeof(struct classify_flow) + SIZEOF_FLOW_STRUCT;
+}
+
 int classify_packet(struct classify_ctx *c, struct classify_flow *f,
                     const uint8_t *l3, size_t len, uint64_t ts_us)
 {

@@ -215,12 +215,44 @@ static enum decode_result decode_ipv4(const uint8_t *p, size_t len, struct pkt *
 	out->l3 = p;
 	out->l3_len = avail;
 	if ((frag & 0x3fff) != 0) {
-		/* More fragments, or a non-zero offset. */
+		/* More fragments, or a non-zero offset: for defrag. */
 		g_stats.ipv4_frag++;
-		return DECODE_SKIP;
+		out->frag.id = id;
+		out->frag.proto = proto;
+		out->frag.offset = (uint16_t)((frag & 0x1fff) * 8);
+		out->frag.more = (frag & 0x2000) != 0;
+		out->frag.hdr = p;
+		out->frag.hdr_len = hlen;
+		out->frag.data = p + hlen;
+		out->frag.len = avail - hlen;
+		return DECODE_FRAG;
 	}
 	buf_init(&ip, p + hlen, avail - hlen);
 	return decode_l4(proto, &ip, out);
+}
+
+/* An IPv6 fragment header at b.  The datagram is rebuilt behind the fixed
+ * header alone: the extension headers before the fragment header say
+ * nothing certsentry needs. */
+static enum decode_result decode_ipv6_frag(const uint8_t *ip, struct buf *b, struct pkt *out)
+{
+	uint8_t nh, rsv;
+	uint16_t offm;
+	uint32_t id;
+
+	if (buf_u8(b, &nh) < 0 || buf_u8(b, &rsv) < 0 || buf_be16(b, &offm) < 0 ||
+	    buf_be32(b, &id) < 0)
+		return decode_err();
+	g_stats.ipv6_frag++;
+	out->frag.id = id;
+	out->frag.proto = nh;
+	out->frag.offset = offm & 0xfff8;
+	out->frag.more = offm & 1;
+	out->frag.hdr = ip;
+	out->frag.hdr_len = 40;
+	out->frag.data = buf_ptr(b);
+	out->frag.len = buf_left(b);
+	return DECODE_FRAG;
 }
 
 /* IPv6, RFC 8200, walking extension headers (§4) to TCP. */
@@ -266,9 +298,8 @@ static enum decode_result decode_ipv6(const uint8_t *p, size_t len, struct pkt *
 				return decode_err();
 			nh = ext_nh;
 			break;
-		case 44:  /* fragment: not reassembled */
-			g_stats.ipv6_frag++;
-			return DECODE_SKIP;
+		case 44:  /* fragment, RFC 8200 §4.5: for defrag */
+			return decode_ipv6_frag(p, &pl, out);
 		default:
 			return decode_l4(nh, &pl, out);
 		}
@@ -395,6 +426,22 @@ static enum decode_result decode_loop(struct buf *b, struct pkt *out, int dlt)
 	if (fam == 24 || fam == 28 || fam == 30)
 		return decode_ipv6(buf_ptr(b), buf_left(b), out);
 	return decode_skip();
+}
+
+enum decode_result decode_reassembled(const uint8_t *ip, size_t len, struct pkt *out)
+{
+	struct pkt keep = *out;
+	enum decode_result r;
+
+	memset(out, 0, sizeof(*out));
+	out->ts_us = keep.ts_us;
+	out->n_vlan = keep.n_vlan;
+	memcpy(out->vlan, keep.vlan, sizeof(out->vlan));
+	out->depth = keep.depth;
+	r = decode_ip_any(ip, len, out);
+	/* A rebuilt datagram carries no fragment flags; should it still say
+	 * fragment, it is malformed, not a loop. */
+	return r == DECODE_FRAG ? decode_err() : r;
 }
 
 enum decode_result decode_packet(int dlt, const uint8_t *frame, size_t caplen,

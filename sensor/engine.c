@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "classify.h"
 #include "decode.h"
+#include "defrag.h"
 #include "engine.h"
 #include "flow.h"
 #include "reasm.h"
@@ -32,6 +33,7 @@ struct alert_count {
 struct engine {
 	struct engine_opts o;
 	struct flow_table *ft;        /* owned */
+	struct defrag *df;            /* owned */
 	struct classify_ctx *ndpi;    /* owned; NULL with no_ndpi */
 	const char *source;           /* not owned */
 	uint64_t now;
@@ -42,6 +44,19 @@ struct engine {
 	size_t max_res;
 	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
 };
+
+/* What a flow record and a handshake state cost against --memcap: their
+ * size plus the allocator's own bookkeeping. */
+#define MALLOC_OVERHEAD 32u
+#define FLOW_CHARGE     (sizeof(struct flow) + MALLOC_OVERHEAD)
+/* Flows evicted at most to make room for one new flow or handshake. */
+#define EVICT_BURST     64
+
+static size_t hs_charge(const struct engine *e)
+{
+	return sizeof(struct flow_hs) + MALLOC_OVERHEAD +
+	       (e->ndpi ? classify_flow_size() + 2 * MALLOC_OVERHEAD : 0);
+}
 
 static int port_inspected(const struct engine *e, uint16_t port)
 {
@@ -63,6 +78,10 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	}
 	e->ft = flow_table_new(o->lim, seed);
 	if (!e->ft)
+		goto nomem;
+	seed[0] ^= 0x5a;   /* a different key for the fragment table */
+	e->df = defrag_new(o->lim, seed);
+	if (!e->df)
 		goto nomem;
 	/* Every owner may be concerned by one handshake: two slots each (its
 	 * verdict, and a stream mismatch), so no owner's result is cut off. */
@@ -129,12 +148,13 @@ static void count_alert(struct engine *e, const char *owner, enum verdict v)
 
 /* ---- handshake end ---------------------------------------------------- */
 
-static void hs_free(struct flow *f)
+static void hs_free(struct engine *e, struct flow *f)
 {
 	struct flow_hs *hs = f->hs;
 
 	if (!hs)
 		return;
+	stats_mem_sub(hs_charge(e));
 	reasm_free(&hs->rd[0], &hs->mem);
 	reasm_free(&hs->rd[1], &hs->mem);
 	tls_session_free(&hs->tls);
@@ -280,7 +300,7 @@ static void confirm_done(struct engine *e, struct flow *f)
 {
 	report(e, f, NULL);
 	f->state = FLOW_DECIDED;
-	hs_free(f);
+	hs_free(e, f);
 }
 
 /* End the handshake phase of f: report it if it was TLS, then free.  A
@@ -306,7 +326,7 @@ static void decide(struct engine *e, struct flow *f, const char *note)
 	} else {
 		f->state = FLOW_IGNORED;
 	}
-	hs_free(f);
+	hs_free(e, f);
 }
 
 /* Flow end (FIN/RST, idle, eviction, end of input) during the handshake. */
@@ -333,8 +353,8 @@ static void flow_release(struct engine *e, struct flow *f, const char *why)
 	decide_at_end(e, f, why);
 	g_stats.flows_active--;
 	g_stats.flows_closed++;
+	stats_mem_sub(FLOW_CHARGE);
 	free(f);
-	(void)e;
 }
 
 static void expire(struct engine *e)
@@ -364,6 +384,7 @@ void engine_free(struct engine *e)
 		flow_table_free(e->ft);
 	}
 	classify_free(e->ndpi);
+	defrag_free(e->df);
 	for (size_t i = 0; i < e->n_ac; i++)
 		free(e->ac[i].owner);
 	free(e->ac);
@@ -486,20 +507,57 @@ static void learn_roles(const struct engine *e, struct flow *f, const struct pkt
 		f->client = (int8_t)(p->sport > p->dport ? side : !side);
 }
 
+/* Evict the oldest flows (never keep) until the table has a free slot
+ * and need more bytes fit under --memcap.  0 when there is room. */
+static int make_room(struct engine *e, size_t need, const struct flow *keep)
+{
+	const struct cs_limits *lim = e->o.lim;
+
+	for (int i = 0; i < EVICT_BURST; i++) {
+		struct flow *old = flow_oldest(e->ft);
+
+		if (!flow_table_full(e->ft) && g_stats.mem_in_use + need <= lim->total_memcap)
+			return 0;
+		if (!old || old == keep)
+			break;
+		flow_unlink(e->ft, old);
+		g_stats.flows_evicted++;
+		flow_release(e, old, "flow evicted (flow table or memcap full) before the handshake completed");
+	}
+	if (!flow_table_full(e->ft) && g_stats.mem_in_use + need <= lim->total_memcap)
+		return 0;
+	g_stats.reasm_total_memcap++;
+	return -1;
+}
+
+/* Allocate the handshake state of f at its first data segment, and start
+ * the streams whose SYN was seen. */
 static int start_flow(struct engine *e, struct flow *f)
 {
-	struct flow_hs *hs = calloc(1, sizeof(*hs));   /* owned by f; hs_free */
+	struct flow_hs *hs;
 
+	if (make_room(e, hs_charge(e), f) < 0)
+		return -1;
+	hs = calloc(1, sizeof(*hs));   /* owned by f; hs_free */
 	if (!hs)
 		return -1;
+	stats_mem_add(hs_charge(e));
 	hs->mem.lim = e->o.lim;
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
 	tls_session_init(&hs->tls, e->o.lim);
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
+	for (int side = 0; side < 2; side++) {
+		struct reasm_dir *rd;
+
+		if (!(f->syn_side_seen & (1u << side)) || f->client < 0)
+			continue;
+		rd = &hs->rd[side == f->client ? TLS_CLIENT : TLS_SERVER];
+		reasm_start(rd, f->isn_next[side]);
+		rd->syn_seen = 1;
+	}
 	f->hs = hs;
-	f->state = FLOW_HANDSHAKE;
 	return 0;
 }
 
@@ -511,26 +569,18 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	struct flow *f;
 	int created;
 
-	f = flow_lookup(e->ft, p, create, side, &created);
-	if (!f && create && flow_table_full(e->ft)) {
-		struct flow *old = flow_pop_idle(e->ft, UINT64_MAX);
-
-		if (old) {
-			g_stats.flows_evicted++;
-			flow_release(e, old, "flow evicted (flow table full) before the handshake completed");
-		}
-		f = flow_lookup(e->ft, p, 1, side, &created);
-	}
+	f = flow_lookup(e->ft, p, 0, side, &created);
+	if (f || !create)
+		return f;
+	if (make_room(e, FLOW_CHARGE, NULL) < 0)
+		return NULL;
+	f = flow_lookup(e->ft, p, 1, side, &created);
 	if (!f)
 		return NULL;
-	if (created) {
-		g_stats.flows_total++;
-		g_stats.flows_active++;
-		if (start_flow(e, f) < 0) {
-			f->state = FLOW_IGNORED;
-			return f;
-		}
-	}
+	stats_mem_add(FLOW_CHARGE);
+	g_stats.flows_total++;
+	g_stats.flows_active++;
+	f->state = FLOW_HANDSHAKE;
 	return f;
 }
 
@@ -584,12 +634,34 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	struct reasm_dir *rd;
 	int rc;
 
+	if (!checksum_trusted(e, p))
+		return 0;
+	if (p->flags & TH_SYN) {
+		/* Remembered in the flow record: the handshake state waits
+		 * for data, so a SYN flood costs records only. */
+		learn_roles(e, f, p, side);
+		if (!(f->syn_side_seen & (1u << side))) {
+			f->syn_side_seen |= (uint8_t)(1u << side);
+			f->isn_next[side] = p->seq + 1;
+		}
+		return 0;
+	}
+	if (p->payload_len == 0 && !hs)
+		return 0;
+	if (!hs) {
+		learn_roles(e, f, p, side);
+		if (f->client < 0)
+			return 0;
+		if (start_flow(e, f) < 0) {
+			f->state = FLOW_IGNORED;
+			return 1;
+		}
+		hs = f->hs;
+	}
 	if (hs->cf && hs->cf_pkts < e->o.lim->ndpi_packets) {
 		hs->cf_pkts++;
 		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
 	}
-	if (!checksum_trusted(e, p))
-		return 0;
 	if (hs->confirming) {
 		confirm_segment(e, f, p, side);
 		return 0;
@@ -599,13 +671,6 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		return 0;
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
 	rd = &hs->rd[d];
-	if (p->flags & TH_SYN) {
-		if (rd->state == REASM_IDLE) {
-			reasm_start(rd, p->seq + 1);
-			rd->syn_seen = 1;
-		}
-		return 0;
-	}
 	if (p->payload_len == 0 || rd->state == REASM_STOPPED)
 		return 0;
 	if (rd->state == REASM_IDLE) {
@@ -636,12 +701,22 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
 {
 	struct pkt p;
 	struct flow *f;
+	enum decode_result rc;
 	int side;
 
 	g_stats.pkts++;
 	g_stats.bytes += caplen;
 	p.ts_us = ts_us;
-	if (decode_packet(dlt, frame, caplen, &p) != DECODE_TCP)
+	rc = decode_packet(dlt, frame, caplen, &p);
+	if (rc == DECODE_FRAG) {
+		size_t len;
+		const uint8_t *ip = defrag_add(e->df, &p, ts_us, &len);
+
+		if (!ip)
+			return;
+		rc = decode_reassembled(ip, len, &p);
+	}
+	if (rc != DECODE_TCP)
 		return;
 	if (ts_us > e->now)
 		e->now = ts_us;

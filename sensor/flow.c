@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "flow.h"
 #include "stats.h"
 
@@ -13,49 +14,8 @@ struct flow_table {
 	size_t count, max;
 	unsigned timeout_s;
 	struct flow *lru_head, *lru_tail;
-	uint64_t k0, k1;         /* SipHash key */
+	uint8_t key[16];         /* SipHash key */
 };
-
-/* SipHash-2-4 (Aumasson and Bernstein, 2012) over a short key. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-} while (0)
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
-{
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i, tail = len & 7;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = le64(in + i);
-		v3 ^= m;
-		SIPROUND; SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; j < tail; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND; SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
 
 struct flow_table *flow_table_new(const struct cs_limits *lim, const uint8_t seed[16])
 {
@@ -74,8 +34,7 @@ struct flow_table *flow_table_new(const struct cs_limits *lim, const uint8_t see
 	t->mask = n - 1;
 	t->max = lim->max_flows;
 	t->timeout_s = lim->flow_timeout;
-	t->k0 = le64(seed);
-	t->k1 = le64(seed + 8);
+	memcpy(t->key, seed, sizeof(t->key));
 	return t;
 }
 
@@ -147,7 +106,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
 
 	*side = make_key(p, &k);
 	*created = 0;
-	h = siphash(t->k0, t->k1, (const uint8_t *)&k, sizeof(k));
+	h = digest_siphash(t->key, &k, sizeof(k));
 	b = (size_t)h & t->mask;
 	for (f = t->buckets[b]; f; f = f->hnext)
 		if (f->hash == h && memcmp(&f->key, &k, sizeof(k)) == 0)
@@ -200,6 +159,11 @@ void flow_unlink(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	lru_unlink(t, f);
 	t->count--;
+}
+
+struct flow *flow_oldest(const struct flow_table *t)
+{
+	return t->lru_head;
 }
 
 struct flow *flow_pop_idle(struct flow_table *t, uint64_t now)

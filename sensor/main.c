@@ -49,7 +49,7 @@ enum {
 	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
 	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
-	OPT_CHECKSUM,
+	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 };
 
 static const struct option long_opts[] = {
@@ -73,6 +73,9 @@ static const struct option long_opts[] = {
 	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
 	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
 	{ "checksum-checks", required_argument, NULL, OPT_CHECKSUM },
+	{ "max-frag-datagrams", required_argument, NULL, OPT_MAX_FRAG },
+	{ "frag-timeout",    required_argument, NULL, OPT_FRAG_TIMEOUT },
+	{ "frag-memcap",     required_argument, NULL, OPT_FRAG_MEMCAP },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -104,11 +107,15 @@ static void usage(FILE *f)
 "      --max-certs N          certificates kept per chain (%u)\n"
 "      --max-cert-size BYTES  largest certificate (%u)\n"
 "      --max-prehandshake BYTES  bytes searched for a TLS start (%u)\n"
+"      --max-frag-datagrams N IP datagrams being reassembled (%u)\n"
+"      --frag-timeout SEC     wait for missing fragments (%u)\n"
+"      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
 	        CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
-	        CS_DEF_MAX_PREHS_BYTES);
+	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
+	        CS_DEF_FRAG_MEMCAP);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -221,6 +228,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAX_HS: rc = set_limit("max-handshake", optarg, 1u << 24, &o->lim.max_hs_msg, sizeof(size_t)); break;
 		case OPT_MAX_CERTS: rc = set_limit("max-certs", optarg, 1024, &o->lim.max_certs, sizeof(size_t)); break;
 		case OPT_MAX_CERT_SIZE: rc = set_limit("max-cert-size", optarg, 1u << 24, &o->lim.max_cert_size, sizeof(size_t)); break;
+		case OPT_MAX_FRAG: rc = set_limit("max-frag-datagrams", optarg, 1u << 24, &o->lim.max_frag_dgrams, sizeof(size_t)); break;
+		case OPT_FRAG_TIMEOUT: rc = set_limit("frag-timeout", optarg, 3600, &o->lim.frag_timeout, sizeof(unsigned)); break;
+		case OPT_FRAG_MEMCAP: rc = set_limit("frag-memcap", optarg, 1u << 30, &o->lim.frag_memcap, sizeof(size_t)); break;
 		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
 		default:
 			usage(stderr);
@@ -278,12 +288,15 @@ static void print_summary(const struct engine *e, FILE *f)
 	        g_stats.tls_cert_too_big, g_stats.prehs_limit);
 	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
 	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", invalid checksums %" PRIu64
-	        " (not trusted %" PRIu64 "), decode errors %" PRIu64
-	        ", unparsable certificates %" PRIu64 ", peak reassembly memory %" PRIu64 "\n",
+	        " (not trusted %" PRIu64 "), fragments reassembled %" PRIu64
+	        " (overlapping %" PRIu64 ", timed out %" PRIu64 ", dropped %" PRIu64
+	        "), decode errors %" PRIu64
+	        ", unparsable certificates %" PRIu64 ", peak flow memory %" PRIu64 "\n",
 	        g_stats.reasm_gap, g_stats.reasm_overlap, g_stats.reasm_overlap_diff,
 	        g_stats.midstream_pickups, g_stats.tcp_invalid_checksum,
-	        g_stats.tcp_checksum_ignored, g_stats.decode_err, g_stats.certs_unparsable,
-	        g_stats.reasm_mem_peak);
+	        g_stats.tcp_checksum_ignored, g_stats.frag_reassembled, g_stats.frag_overlap,
+	        g_stats.frag_timeout, g_stats.frag_limit + g_stats.frag_bad,
+	        g_stats.decode_err, g_stats.certs_unparsable, g_stats.mem_peak);
 }
 
 static void progress(const char *name, uint64_t pkts, time_t *last)

@@ -24,7 +24,7 @@ static int mem_take(struct reasm_mem *m, size_t n)
 		g_stats.reasm_flow_memcap++;
 		return -1;
 	}
-	if (g_stats.reasm_mem_in_use + n > m->lim->total_memcap) {
+	if (g_stats.mem_in_use + n > m->lim->total_memcap) {
 		g_stats.reasm_total_memcap++;
 		return -1;
 	}

@@ -474,7 +474,7 @@ static void test_ipv6_routing_and_ah(void **state)
 	assert_decodes_payload(CS_DLT_EN10MB, &f, ip, 6);
 }
 
-static void test_ipv6_fragment_skip(void **state)
+static void test_ipv6_fragment(void **state)
 {
 	struct fb f = { .n = 0 };
 	struct pkt p;
@@ -491,8 +491,14 @@ static void test_ipv6_fragment_skip(void **state)
 	put32(&f, 0xdeadbeef);
 	tcp(&f);
 	ip6_end(&f, ip);
-	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_FRAG);
 	assert_int_equal(g_stats.tcp, 0);
+	assert_int_equal(g_stats.ipv6_frag, 1);
+	assert_int_equal(p.frag.id, 0xdeadbeef);
+	assert_int_equal(p.frag.proto, 6);
+	assert_int_equal(p.frag.offset, 0);
+	assert_int_equal(p.frag.more, 1);
+	assert_int_equal(p.frag.hdr_len, 40);
 }
 
 static void test_ipv6_too_many_ext_headers(void **state)
@@ -523,18 +529,28 @@ static void ipv4_frag_case(uint16_t frag, int expect)
 	tcp(&f);
 	ip4_end(&f, ip);
 	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), expect);
+	if (expect == DECODE_FRAG) {
+		/* handed to defrag: offset in bytes, the IP payload as data */
+		assert_int_equal(p.frag.offset, (frag & 0x1fff) * 8);
+		assert_int_equal(p.frag.more, (frag & 0x2000) != 0);
+		assert_int_equal(p.frag.proto, 6);
+		assert_ptr_equal(p.frag.hdr, f.b + ip);
+		assert_int_equal(p.frag.hdr_len, 20);
+		assert_ptr_equal(p.frag.data, f.b + ip + 20);
+		assert_int_equal(p.frag.len, f.n - ip - 20);
+	}
 }
 
 static void test_ipv4_fragments(void **state)
 {
 	(void)state;
-	ipv4_frag_case(0x2000, DECODE_SKIP);          /* MF, offset 0 */
+	ipv4_frag_case(0x2000, DECODE_FRAG);          /* MF, offset 0 */
 	assert_int_equal(g_stats.ipv4_frag, 1);
-	ipv4_frag_case(0x0001, DECODE_SKIP);          /* last fragment, offset 8 */
+	ipv4_frag_case(0x0001, DECODE_FRAG);          /* last fragment, offset 8 */
 	assert_int_equal(g_stats.ipv4_frag, 2);
-	ipv4_frag_case(0x1fff, DECODE_SKIP);          /* largest offset */
+	ipv4_frag_case(0x1fff, DECODE_FRAG);          /* largest offset */
 	assert_int_equal(g_stats.ipv4_frag, 3);
-	ipv4_frag_case(0x6000, DECODE_SKIP);          /* DF and MF */
+	ipv4_frag_case(0x6000, DECODE_FRAG);          /* DF and MF */
 	assert_int_equal(g_stats.ipv4_frag, 4);
 	ipv4_frag_case(0x4000, DECODE_TCP);           /* DF only: whole */
 	ipv4_frag_case(0x8000, DECODE_TCP);           /* reserved bit only */
@@ -1162,7 +1178,7 @@ int main(void)
 		cmocka_unit_test_setup(test_vlan_three_tags_skipped, reset_stats),
 		cmocka_unit_test_setup(test_ipv6_ext_headers, reset_stats),
 		cmocka_unit_test_setup(test_ipv6_routing_and_ah, reset_stats),
-		cmocka_unit_test_setup(test_ipv6_fragment_skip, reset_stats),
+		cmocka_unit_test_setup(test_ipv6_fragment, reset_stats),
 		cmocka_unit_test_setup(test_ipv6_too_many_ext_headers, reset_stats),
 		cmocka_unit_test_setup(test_ipv4_fragments, reset_stats),
 		cmocka_unit_test_setup(test_linux_sll, reset_stats),

@@ -61,7 +61,7 @@ static int teardown(void **state)
 	assert_null(d.ooo);
 	assert_int_equal(d.n_ooo, 0);
 	assert_int_equal(mem.flow_bytes, 0);
-	assert_int_equal(g_stats.reasm_mem_in_use, 0);
+	assert_int_equal(g_stats.mem_in_use, 0);
 	return 0;
 }
 
@@ -103,7 +103,7 @@ static void assert_accounting(uint64_t in_use_start)
 	for (const struct reasm_seg *s = d.ooo; s; s = s->next)
 		want += sizeof(*s) + s->len;
 	assert_int_equal(mem.flow_bytes, want);
-	assert_int_equal(g_stats.reasm_mem_in_use, in_use_start + want);
+	assert_int_equal(g_stats.mem_in_use, in_use_start + want);
 	assert_true(d.cap >= d.len);
 	assert_true(mem.flow_bytes <= lim.flow_memcap);
 }
@@ -470,7 +470,7 @@ static void test_ooo_segment_limit(void **state)
 	assert_null(d.buf);
 	assert_int_equal(d.len, 0);
 	assert_int_equal(mem.flow_bytes, 0);
-	assert_int_equal(g_stats.reasm_mem_in_use, 0);
+	assert_int_equal(g_stats.mem_in_use, 0);
 	/* Stopped: later segments are ignored, nothing allocated. */
 	assert_int_equal(feed(S0, 10, 10), REASM_OK);
 	assert_null(d.buf);
@@ -494,7 +494,7 @@ static void test_flow_memcap_exact_then_over(void **state)
 	assert_int_equal(d.state, REASM_STOPPED);
 	assert_int_equal(g_stats.reasm_flow_memcap, 1);
 	assert_int_equal(mem.flow_bytes, 0);
-	assert_int_equal(g_stats.reasm_mem_in_use, 0);
+	assert_int_equal(g_stats.mem_in_use, 0);
 	assert_null(d.buf);
 }
 
@@ -606,8 +606,8 @@ static void test_memory_accounting(void **state)
 	const uint64_t start = 123456;
 
 	(void)state;
-	g_stats.reasm_mem_in_use = start;
-	g_stats.reasm_mem_peak = start;
+	g_stats.mem_in_use = start;
+	g_stats.mem_peak = start;
 	reasm_init(&other);
 	reasm_start(&other, 0);
 	reasm_start(&d, S0);
@@ -624,8 +624,8 @@ static void test_memory_accounting(void **state)
 	assert_int_equal(d.n_ooo, 0);
 	assert_int_equal(d.cap, 4096);
 	assert_int_equal(mem.flow_bytes, 4096);
-	assert_int_equal(g_stats.reasm_mem_in_use, start + 4096);
-	assert_true(g_stats.reasm_mem_peak >= start + 4096);
+	assert_int_equal(g_stats.mem_in_use, start + 4096);
+	assert_true(g_stats.mem_peak >= start + 4096);
 
 	assert_int_equal(reasm_add(&other, &mem, 0, src, 10), REASM_OK);
 	assert_int_equal(mem.flow_bytes, 4096 + 2048);
@@ -634,8 +634,8 @@ static void test_memory_accounting(void **state)
 	assert_int_equal(mem.flow_bytes, 2048);
 	reasm_free(&other, &mem);
 	assert_int_equal(mem.flow_bytes, 0);
-	assert_int_equal(g_stats.reasm_mem_in_use, start);
-	g_stats.reasm_mem_in_use = 0;       /* for the teardown check */
+	assert_int_equal(g_stats.mem_in_use, start);
+	g_stats.mem_in_use = 0;       /* for the teardown check */
 }
 
 static void test_free_with_queued_segments(void **state)
@@ -649,7 +649,7 @@ static void test_free_with_queued_segments(void **state)
 	reasm_free(&d, &mem);
 	assert_int_equal(d.state, REASM_ACTIVE);
 	assert_int_equal(mem.flow_bytes, 0);
-	assert_int_equal(g_stats.reasm_mem_in_use, 0);
+	assert_int_equal(g_stats.mem_in_use, 0);
 	assert_null(d.ooo);
 }
 
