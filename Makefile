@@ -3,7 +3,8 @@
 #   make            build ./certsentry
 #   make test       unit tests (cmocka) and capture tests; ends "N passed, N failed"
 #   make golden UPDATE=1   rewrite pcaps/*.expected after a reviewed change
-#   make SANITIZE=1 build with ASan/UBSan
+#   make SANITIZE=1 build with ASan/UBSan (build-san/certsentry)
+#   make test-asan  the whole test suite under ASan/UBSan
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -27,8 +28,13 @@ ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 BUILD   = build-san
+BIN     = $(BUILD)/certsentry
+TEST_ENV = SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
 BUILD   = build
+BIN     = certsentry
+TEST_ENV =
 endif
 
 ifneq ($(V),1)
@@ -41,6 +47,8 @@ OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+FUZZERS  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS = $(FUZZERS:%=$(BUILD)/replay/%)
 TESTBINS = $(TESTS:%=$(BUILD)/tests/%)
 
 # Each unit test links only the modules it exercises, so one module's test
@@ -56,9 +64,9 @@ DEPS_test_rules   = rules policy x509 digest stats
 DEPS_test_policy  = rules policy x509 digest stats
 DEPS_test_output  = output x509 policy rules digest tls stats
 
-all: certsentry
+all: $(BIN)
 
-certsentry: $(OBJS) $(MAINOBJ)
+$(BIN): $(OBJS) $(MAINOBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -79,11 +87,16 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(addprefix $(BUILD)/,$$(addsuff
 
 unit: $(TESTBINS)
 
-test: certsentry $(TESTBINS) $(REPLAY_BINS)
-	$(Q)bash tests/run_tests.sh $(BUILD)
+test: $(BIN) $(TESTBINS) $(REPLAY_BINS)
+	$(Q)$(TEST_ENV) CERTSENTRY=./$(BIN) bash tests/run_tests.sh $(BUILD)
 
-golden: certsentry
-	$(Q)UPDATE=$(UPDATE) bash tests/t_captures.sh
+# The whole suite again, built with AddressSanitizer and UBSan, leak
+# checking on.
+test-asan:
+	$(Q)$(MAKE) SANITIZE=1 test
+
+golden: $(BIN)
+	$(Q)UPDATE=$(UPDATE) CERTSENTRY=./$(BIN) bash tests/t_captures.sh
 
 # ---- fuzzing (libFuzzer, clang) -------------------------------------------
 # make fuzz [FUZZ_SECONDS=60]   build every tests/fuzz/fuzz_*.c and run each
@@ -94,14 +107,13 @@ FUZZ_BUILD    = build-fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS)
-FUZZERS       = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
 DEPS_fuzz_decode = decode stats
 DEPS_fuzz_reasm  = reasm stats
 DEPS_fuzz_tls    = tls digest stats
 DEPS_fuzz_rules  = rules policy x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules digest stats
-DEPS_fuzz_engine = engine decode flow reasm tls x509 rules policy classify output digest stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy classify output digest stats
 
 $(FUZZ_BUILD)/%.o: sensor/%.c
 	@mkdir -p $(dir $@)
@@ -120,8 +132,6 @@ $(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(addprefix $(B
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-REPLAY_BINS = $(FUZZERS:%=$(BUILD)/replay/%)
-
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
@@ -135,5 +145,5 @@ install: certsentry
 clean:
 	rm -rf build build-san build-fuzz certsentry
 
-.PHONY: all unit test golden fuzz fuzz-build install clean
+.PHONY: all unit test test-asan golden fuzz fuzz-build install clean
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

@@ -49,9 +49,13 @@ static void set_error(struct x509_info *xi, const char *what)
  * is never read past n.  Returns NULL when out of memory.  Caller owns. */
 static char *dup_bytes(const unsigned char *p, size_t n)
 {
-	const unsigned char *nul = memchr(p, 0, n);
+	const unsigned char *nul;
 	char *s;
 
+	/* An empty name or string may come with no data pointer at all. */
+	if (n == 0 || p == NULL)
+		return strdup("");
+	nul = memchr(p, 0, n);
 	if (nul != NULL)
 		n = (size_t)(nul - p);
 	s = malloc(n + 1);

@@ -9,7 +9,7 @@
 #   - every EVE line passes ../shared/eve/validate.
 set -u
 cd "$(dirname "$0")/.."
-bin=./certsentry
+bin=${CERTSENTRY:-./certsentry}
 rules=pcaps/test.rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -2,7 +2,7 @@
 # Command-line behaviour: inputs, errors and exit status, rules checking.
 set -u
 cd "$(dirname "$0")/.."
-bin=./certsentry
+bin=${CERTSENTRY:-./certsentry}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 rw=${REALWORLD:-../shared/realworld}
-bin=./certsentry
+bin=${CERTSENTRY:-./certsentry}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ ! -d "$rw" ]; then

@@ -15,4 +15,4 @@ for p in $(awk -F'\t' '$1 !~ /^#/ && $9 == "" {print $1}' "$rw/manifest.tsv"); d
 	list="$list $rw/pcaps/$p"
 done
 # shellcheck disable=SC2086
-/usr/bin/python3 tests/tshark_compare.py ./certsentry $list
+/usr/bin/python3 tests/tshark_compare.py "${CERTSENTRY:-./certsentry}" $list
