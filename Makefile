@@ -15,7 +15,7 @@ DATADIR  = $(PREFIX)/share/certsentry
 CC      ?= cc
 PKGS     = libpcap openssl jansson libndpi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 WARN     = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
@@ -42,7 +42,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy classify output engine
+MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy classify output eve_stats engine live
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -62,7 +62,7 @@ DEPS_test_tls     = tls digest stats
 DEPS_test_x509    = x509 digest stats
 DEPS_test_rules   = rules policy x509 digest stats
 DEPS_test_policy  = rules policy x509 digest stats
-DEPS_test_output  = output x509 policy rules digest tls stats
+DEPS_test_output  = output x509 policy rules digest tls classify stats
 
 all: $(BIN)
 
@@ -137,10 +137,11 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-install: certsentry
+install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples
-	install -m 0755 certsentry $(DESTDIR)$(BINDIR)/certsentry
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certsentry
 	cp -r rules/examples/. $(DESTDIR)$(DATADIR)/rules/examples/
+	install -m 0644 sensor/dist/certsentry.service sensor/dist/certsentry.logrotate README.md $(DESTDIR)$(DATADIR)/
 
 clean:
 	rm -rf build build-san build-fuzz certsentry

@@ -1,6 +1,7 @@
 /*
  * capture.h - packet sources.  The only module that includes pcap.h.
- * Files may be pcap or pcapng; "-" reads standard input.
+ * Files may be pcap or pcapng; "-" reads standard input; interfaces are
+ * read live.
  */
 #ifndef CS_CAPTURE_H
 #define CS_CAPTURE_H
@@ -13,17 +14,46 @@ struct capture;
 /* NULL with err = "FILE: reason" when the file cannot be opened or its
  * header is not a capture. */
 struct capture *capture_open_file(const char *path, char *err, size_t errlen);
+/* Live capture on an interface (libpcap).  bpf NULL: no filter.  With
+ * fanout_group > 0 the socket joins a Linux PACKET_FANOUT group hashing on
+ * the flow, so both directions of a flow reach the same worker. */
+struct capture_live_opts {
+	const char *iface;
+	const char *bpf;
+	int snaplen;
+	int buffer_mb;       /* kernel buffer */
+	int promisc;
+	int fanout_group;    /* 0: none */
+};
+
+struct capture *capture_open_live(const struct capture_live_opts *o, char *err,
+                                  size_t errlen);
 void capture_close(struct capture *c);
+
+/* Kernel counters of a live capture: 0, or -1 when there are none. */
+int capture_kernel_stats(struct capture *c, uint64_t *packets, uint64_t *drops,
+                         uint64_t *ifdrops);
+
+/* Switch a live capture to non-blocking reads and return the descriptor
+ * to poll(2) for it, or -1. */
+int capture_pollable_fd(struct capture *c);
+
+/* Make a blocked capture_next return (from a signal handler too). */
+void capture_break(struct capture *c);
 
 int capture_datalink(const struct capture *c);
 const char *capture_datalink_name(const struct capture *c);
 
 /* Next frame: 1 and the frame (a view valid until the next call), 0 at the
- * end, -1 on a damaged file (message in capture_error). */
+ * end (or, live, after the read timeout with nothing to read: call again),
+ * -1 on a damaged file or a failed interface (message in capture_error),
+ * -2 when capture_break was called. */
 int capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
                  uint64_t *ts_us);
 const char *capture_error(const struct capture *c);
 /* Frames read so far (for "FILE: packet N: reason"). */
 uint64_t capture_count(const struct capture *c);
+/* Is this a live capture (end of input means "nothing yet")? */
+int capture_is_live(const struct capture *c);
 
 #endif

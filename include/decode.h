@@ -26,7 +26,7 @@
 #define DECODE_MAX_VLAN    2    /* 802.1Q and QinQ; frames with more tags are skipped */
 #define DECODE_MAX_MPLS    8    /* labels before giving up */
 #define DECODE_MAX_IP6_EXT 8    /* IPv6 extension headers before giving up */
-#define DECODE_MAX_TUNNEL  3    /* nested GRE / VXLAN / Geneve / IP-in-IP */
+#define DECODE_MAX_TUNNEL  3    /* nested GRE / ERSPAN / VXLAN / Geneve / IP-in-IP */
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cs_limits.h"
+#include "eve_stats.h"
 #include "output.h"
 #include "policy.h"
 
@@ -43,11 +44,22 @@ void engine_set_source(struct engine *e, const char *name);
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
                    uint64_t ts_us);
 
+/* Live capture with no packets: let time (wall clock, microseconds)
+ * expire idle flows. */
+void engine_tick(struct engine *e, uint64_t now_us);
+
 /* End of input: finish every flow still open (reported as incomplete
  * where the handshake was not decided). */
 void engine_flush(struct engine *e);
 
 uint64_t engine_alert_count(const struct engine *e);
+/* Alerts by owner and verdict so far (views valid until the next packet). */
+size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, size_t max);
+
+/* Swap the policy (SIGHUP).  The old one may be freed once this returns:
+ * nothing keeps a pointer into it between packets.  -1: out of memory,
+ * the old policy stays. */
+int engine_set_policy(struct engine *e, const struct policy *pol);
 /* "owner verdict count" lines for the summary. */
 void engine_print_alerts(const struct engine *e, FILE *f);
 

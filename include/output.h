@@ -22,10 +22,35 @@
 
 struct output;
 
+/* Where the lines go, as Suricata's eve-log "filetype". */
+enum output_type {
+	OUTPUT_FILE = 0,      /* appended to path; NULL or "-": standard output */
+	OUTPUT_STDOUT,
+	OUTPUT_SYSLOG,        /* one syslog(3) message a line */
+	OUTPUT_UNIX_DGRAM,    /* one datagram a line, to a bound AF_UNIX socket */
+	OUTPUT_UNIX_STREAM,   /* '\n'-terminated lines on a connected AF_UNIX socket */
+};
+
+/* Slow or absent socket consumers (see the comment at the top of
+ * output.c).  Each can be changed in output_opts; 0 there means these. */
+#define OUTPUT_QUEUE_MAX_LINES   1024u               /* lines held while a socket cannot take them */
+#define OUTPUT_QUEUE_MAX_BYTES   (4u * 1024u * 1024u) /* ... and their bytes */
+#define OUTPUT_RECONNECT_MS      1000u               /* at most one connect attempt per interval */
+#define OUTPUT_CLOSE_WAIT_MS     2000u               /* output_close waits this long for a live consumer */
+
+/* What a sink's write did with one line (the line plus its '\n'). */
+#define OUTPUT_SINK_OK     0   /* all of it written */
+#define OUTPUT_SINK_AGAIN  1   /* not (all) taken now: consumer gone or busy; keep it */
+#define OUTPUT_SINK_ERR  (-1)  /* this line can never be written (counted) */
+
+/* One table per sink type.  write() continues a line at *off (bytes of
+ * line + '\n' already taken; only a stream socket stops part-way) and
+ * advances it; reopen() is logrotate for a file and a reconnect for a
+ * socket. */
 struct output_sink {
 	const char *name;
 	int (*open)(struct output *o, const char *arg);
-	int (*write)(struct output *o, const char *line, size_t len);
+	int (*write)(struct output *o, const char *line, size_t len, size_t *off, int is_alert);
 	int (*reopen)(struct output *o);
 	void (*close)(struct output *o);
 };
@@ -52,17 +77,57 @@ struct hs_event {
 };
 
 struct output_opts {
-	const char *path;                 /* NULL or "-": standard output */
+	enum output_type type;            /* OUTPUT_FILE unless set */
+	const char *path;                 /* file or socket path; NULL or "-" with
+	                                     OUTPUT_FILE: standard output */
 	int tls_chain;                    /* include tls.chain in tls events too */
+	int syslog_facility;              /* LOG_LOCAL5 etc.; 0: LOG_LOCAL5 (Suricata's
+	                                     default; LOG_KERN is not for programs) */
+	int syslog_alert_level;           /* priority of alerts; 0: LOG_WARNING (other
+	                                     events are LOG_INFO) */
+	size_t queue_max_lines;           /* 0: OUTPUT_QUEUE_MAX_LINES */
+	size_t queue_max_bytes;           /* 0: OUTPUT_QUEUE_MAX_BYTES */
+	unsigned reconnect_ms;            /* 0: OUTPUT_RECONNECT_MS */
 };
 
-/* NULL with err set when the output cannot be opened. */
+/* "file" (or Suricata's "regular"), "stdout", "syslog", "unix_dgram",
+ * "unix_stream".  0, or -1 with *out untouched. */
+int output_type_parse(const char *s, enum output_type *out);
+/* "user", "daemon", "local0".."local7": 0, or -1 with *out untouched. */
+int output_syslog_facility_parse(const char *s, int *out);
+/* "emerg".."debug" (syslog(3) level names): 0, or -1 with *out untouched. */
+int output_syslog_level_parse(const char *s, int *out);
+
+/* NULL with err set when the output cannot be opened.  A socket whose
+ * consumer is not there yet is not an error: lines queue until it is. */
 struct output *output_open(const struct output_opts *opts, char *err, size_t errlen);
+/* Flushes what is queued (waiting at most OUTPUT_CLOSE_WAIT_MS for a live
+ * consumer); what still cannot be written is dropped and counted, alerts
+ * going to standard error. */
 void output_close(struct output *o);
+/* File: reopen the path (logrotate).  Socket: reconnect now and flush the
+ * queue.  Syslog, stdout: nothing.  0, or -1 (the old file stays open). */
 int output_reopen(struct output *o);
 
+/* One JSON object, without its '\n', through the sink, the queue and the
+ * counters.  is_alert selects the syslog priority and the queue rule.
+ * Returns 0 when the line was written or queued; 1 when it was not but
+ * this was counted: a non-alert dropped (output_dropped) or an alert
+ * written to standard error instead (output_alerts_stderr); -1 on a write
+ * error (output_err; an alert also goes to standard error). */
+int output_write_line(struct output *o, const char *line, size_t len, int is_alert);
+
+/* Try again to write queued lines (reconnecting if the interval allows):
+ * call it now and then when events are rare.  Returns the lines still
+ * queued. */
+size_t output_flush(struct output *o);
+/* Lines queued now. */
+size_t output_pending(const struct output *o);
+
 /* Write the tls event and one alert per alerting owner.  Returns the
- * number of alerts written, or -1 on a write error (counted). */
+ * number of alerts written (an alert sent to standard error because the
+ * consumer could not take it counts as written), or -1 on a write error
+ * (counted).  A failed line does not stop the alerts after it. */
 int output_handshake(struct output *o, const struct hs_event *ev);
 
 /* Signature id and text of an alert verdict. */

@@ -1,7 +1,9 @@
 /*
  * stats.h - counters.  Every limit hit, every error on hostile input and
- * every event is counted here; the summary (and, later, EVE stats lines)
- * read them.  One global instance: the offline pipeline is single-threaded.
+ * every event is counted here; the summary and the EVE stats events read
+ * them.  One instance per thread: each live-capture worker counts in its
+ * own (no lock, no shared cache line on the packet path) and publishes a
+ * copy that the stats event sums (stats_add).
  */
 #ifndef CS_STATS_H
 #define CS_STATS_H
@@ -15,6 +17,7 @@ struct cs_stats {
 	uint64_t decode_err;        /* truncated or malformed headers */
 	uint64_t decode_unsupported;/* not IP/TCP, unknown ethertype etc. */
 	uint64_t vlan, ipv4, ipv6, tcp, pppoe, mpls, tunnel;
+	uint64_t gre, erspan, vxlan, geneve; /* headers seen, per encapsulation */
 	uint64_t ipv4_frag, ipv6_frag; /* fragments seen */
 	uint64_t frag_reassembled;  /* datagrams rebuilt */
 	uint64_t frag_overlap;      /* fragments overlapping another (first kept) */
@@ -52,9 +55,20 @@ struct cs_stats {
 	uint64_t alerts;
 	uint64_t events;
 	uint64_t output_err;
+	/* output consumers (see the comment at the top of output.c) */
+	uint64_t output_retries;       /* a file write failed and was tried again */
+	uint64_t output_queued;        /* lines a socket could not take at once */
+	uint64_t output_queue_peak;    /* most lines queued at one time */
+	uint64_t output_dropped;       /* limit: queue full, non-alert line dropped */
+	uint64_t output_alerts_stderr; /* alerts the sink could not take: on stderr */
+	uint64_t output_disconnects;   /* socket consumer found gone */
+	uint64_t output_reconnects;    /* ... and connected to again */
 };
 
-extern struct cs_stats g_stats;
+extern _Thread_local struct cs_stats g_stats;
+
+/* sum += one (every counter; the peaks are summed too, as an upper bound). */
+void stats_add(struct cs_stats *sum, const struct cs_stats *one);
 
 static inline void stats_mem_add(uint64_t n)
 {

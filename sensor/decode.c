@@ -4,7 +4,8 @@
  * Link layers: Ethernet (802.1Q / 802.1ad / QinQ, PPPoE session, MPLS),
  * Linux cooked v1 and v2, raw IP, BSD loopback (DLT_NULL and DLT_LOOP).
  * Network: IPv4 (fragments counted and skipped), IPv6 with extension
- * headers; tunnels GRE, VXLAN, Geneve and IP-in-IP (inner flow inspected).
+ * headers; tunnels GRE, ERSPAN types I, II and III (over GRE), VXLAN,
+ * Geneve and IP-in-IP (inner flow inspected).
  * Transport: TCP.  Checksums are not checked: captures taken on
  * a host with checksum offload carry bad checksums on every sent packet.
  */
@@ -33,6 +34,23 @@
 #define UDP_VXLAN    4789   /* RFC 7348 */
 #define UDP_GENEVE   6081   /* RFC 8926 */
 #define ETH_P_TEB    0x6558 /* transparent Ethernet bridging */
+
+/* GRE flags and version, RFC 2784 §2 with the K and S bits of RFC 2890 §2
+ * and the R bit of RFC 1701. */
+#define GRE_F_CSUM   0x8000
+#define GRE_F_ROUTE  0x4000
+#define GRE_F_KEY    0x2000
+#define GRE_F_SEQ    0x1000
+#define GRE_VERSION  0x0007
+
+/* ERSPAN, draft-foschiano-erspan-03: GRE protocol types and the header's
+ * version nibble (type II carries version 1, type III version 2). */
+#define GRE_P_ERSPAN   0x88be /* types I and II */
+#define GRE_P_ERSPAN3  0x22eb /* type III */
+#define ERSPAN_V_II    1
+#define ERSPAN_V_III   2
+#define ERSPAN_FT_ETH  0      /* type III frame type: Ethernet frame */
+#define ERSPAN_FT_IP   2      /* ... IP packet */
 
 int decode_linktype_supported(int dlt)
 {
@@ -117,46 +135,131 @@ static enum decode_result decode_inner(uint16_t type, struct buf *b, struct pkt 
 	return decode_ethertype(type, b, out);
 }
 
+/* An IP packet, v4 or v6 by its version nibble, as a tunnel's payload. */
+static enum decode_result decode_inner_ip(struct buf *b, struct pkt *out)
+{
+	if (tunnel_enter(out) < 0)
+		return decode_skip();
+	return decode_ip_any(buf_ptr(b), buf_left(b), out);
+}
+
+/* VXLAN, RFC 7348 §5: 8-byte header (flags, reserved, VNI, reserved),
+ * then an Ethernet frame. */
+static enum decode_result decode_vxlan(struct buf *b, struct pkt *out)
+{
+	g_stats.vxlan++;
+	if (buf_skip(b, 8) < 0)
+		return decode_err();
+	return decode_inner(ETH_P_TEB, b, out);
+}
+
+/* Geneve, RFC 8926 §3.4: version and option length (4-byte words), flags,
+ * protocol type, VNI and reserved, then the options. */
+static enum decode_result decode_geneve(struct buf *b, struct pkt *out)
+{
+	uint16_t proto;
+	uint8_t optlen;
+
+	g_stats.geneve++;
+	if (buf_u8(b, &optlen) < 0 || buf_skip(b, 1) < 0 ||
+	    buf_be16(b, &proto) < 0 || buf_skip(b, 4) < 0 ||
+	    buf_skip(b, (size_t)(optlen & 0x3f) * 4) < 0)
+		return decode_err();
+	return decode_inner(proto, b, out);
+}
+
 /* UDP, RFC 768: only as a carrier of VXLAN and Geneve. */
 static enum decode_result decode_udp(struct buf *b, struct pkt *out)
 {
-	uint16_t sport, dport, ulen, gproto;
-	uint8_t optlen;
+	uint16_t sport, dport, ulen;
 
 	if (buf_be16(b, &sport) < 0 || buf_be16(b, &dport) < 0 ||
 	    buf_be16(b, &ulen) < 0 || buf_skip(b, 2) < 0)
 		return decode_err();
-	if (dport == UDP_VXLAN) {
-		/* 8-byte header: flags, reserved, VNI, reserved. */
-		if (buf_skip(b, 8) < 0)
-			return decode_err();
-		return decode_inner(ETH_P_TEB, b, out);
-	}
-	if (dport == UDP_GENEVE) {
-		/* Version and option length (4-byte words), flags, protocol,
-		 * VNI and reserved, then the options. */
-		if (buf_u8(b, &optlen) < 0 || buf_skip(b, 1) < 0 ||
-		    buf_be16(b, &gproto) < 0 || buf_skip(b, 4) < 0 ||
-		    buf_skip(b, (size_t)(optlen & 0x3f) * 4) < 0)
-			return decode_err();
-		return decode_inner(gproto, b, out);
-	}
+	if (dport == UDP_VXLAN)
+		return decode_vxlan(b, out);
+	if (dport == UDP_GENEVE)
+		return decode_geneve(b, out);
 	return decode_skip();
 }
 
-/* GRE, RFC 2784 / RFC 2890: optional checksum, key and sequence words. */
+/* ERSPAN type II header, draft-foschiano-erspan-03 "ERSPAN Type II":
+ * Ver|VLAN, COS|En|T|Session ID, Reserved|Index (8 bytes), then the
+ * mirrored Ethernet frame.  The version word is already read. */
+static enum decode_result decode_erspan2(struct buf *b, struct pkt *out)
+{
+	if (buf_skip(b, 6) < 0)
+		return decode_err();
+	return decode_inner(ETH_P_TEB, b, out);
+}
+
+/* ERSPAN type III header, draft-foschiano-erspan-03 "ERSPAN Type III":
+ * Ver|VLAN, COS|BSO|T|Session ID, Timestamp, SGT, P|FT|Hw ID|D|Gra|O
+ * (12 bytes); O set adds an 8-byte platform-specific subheader.  FT says
+ * whether an Ethernet frame or an IP packet follows.  The version word is
+ * already read. */
+static enum decode_result decode_erspan3(struct buf *b, struct pkt *out)
+{
+	uint16_t last;
+	unsigned ft;
+
+	if (buf_skip(b, 8) < 0 || buf_be16(b, &last) < 0)
+		return decode_err();
+	if ((last & 0x0001) && buf_skip(b, 8) < 0)
+		return decode_err();
+	ft = (last >> 10) & 0x1f;
+	if (ft == ERSPAN_FT_ETH)
+		return decode_inner(ETH_P_TEB, b, out);
+	if (ft == ERSPAN_FT_IP)
+		return decode_inner_ip(b, out);
+	return decode_skip();
+}
+
+/* ERSPAN, the GRE payload of protocol 0x88be or 0x22eb.  Type I
+ * (Linux's erspan_ver 0) has no ERSPAN header: the mirrored frame follows
+ * the 4-byte GRE header directly.  0x88be is type I without the GRE S bit
+ * and type II with it; 0x22eb always has a header.  Where there is one,
+ * its version nibble, not the GRE type, says how long it is (both as
+ * Wireshark's packet-erspan.c decides). */
+static enum decode_result decode_erspan(uint16_t proto, uint16_t gre_flags,
+                                        struct buf *b, struct pkt *out)
+{
+	uint16_t ver_vlan;
+
+	g_stats.erspan++;
+	if (proto == GRE_P_ERSPAN && !(gre_flags & GRE_F_SEQ))
+		return decode_inner(ETH_P_TEB, b, out);
+	if (buf_be16(b, &ver_vlan) < 0)
+		return decode_err();
+	switch (ver_vlan >> 12) {
+	case ERSPAN_V_II:
+		return decode_erspan2(b, out);
+	case ERSPAN_V_III:
+		return decode_erspan3(b, out);
+	default:
+		return decode_skip();
+	}
+}
+
+/* GRE, RFC 2784 §2 / RFC 2890 §2: optional checksum, key and sequence
+ * words, then the payload by protocol type. */
 static enum decode_result decode_gre(struct buf *b, struct pkt *out)
 {
 	uint16_t flags, proto;
 
+	g_stats.gre++;
 	if (buf_be16(b, &flags) < 0 || buf_be16(b, &proto) < 0)
 		return decode_err();
-	if ((flags & 0x0007) != 0)
-		return decode_skip();   /* version 1 (PPTP) is not carried here */
-	if (((flags & 0x8000) && buf_skip(b, 4) < 0) ||
-	    ((flags & 0x2000) && buf_skip(b, 4) < 0) ||
-	    ((flags & 0x1000) && buf_skip(b, 4) < 0))
+	/* Version 1 (PPTP, RFC 2637) is not carried here; RFC 1701 source
+	 * routing would put routing entries before the payload. */
+	if ((flags & GRE_VERSION) != 0 || (flags & GRE_F_ROUTE) != 0)
+		return decode_skip();
+	if (((flags & GRE_F_CSUM) && buf_skip(b, 4) < 0) ||
+	    ((flags & GRE_F_KEY) && buf_skip(b, 4) < 0) ||
+	    ((flags & GRE_F_SEQ) && buf_skip(b, 4) < 0))
 		return decode_err();
+	if (proto == GRE_P_ERSPAN || proto == GRE_P_ERSPAN3)
+		return decode_erspan(proto, flags, b, out);
 	return decode_inner(proto, b, out);
 }
 
@@ -172,9 +275,7 @@ static enum decode_result decode_l4(uint8_t proto, struct buf *b, struct pkt *ou
 		return decode_gre(b, out);
 	case 4:   /* IPv4 in IP */
 	case 41:  /* IPv6 in IP */
-		if (tunnel_enter(out) < 0)
-			return decode_skip();
-		return decode_ip_any(buf_ptr(b), buf_left(b), out);
+		return decode_inner_ip(b, out);
 	default:
 		return decode_skip();
 	}

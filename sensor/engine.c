@@ -83,14 +83,8 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	e->df = defrag_new(o->lim, seed);
 	if (!e->df)
 		goto nomem;
-	/* Every owner may be concerned by one handshake: two slots each (its
-	 * verdict, and a stream mismatch), so no owner's result is cut off. */
-	e->max_res = o->pol ? 2 * policy_owner_count(o->pol) : 0;
-	if (e->max_res) {
-		e->res = calloc(e->max_res, sizeof(*e->res));
-		if (!e->res)
-			goto nomem;
-	}
+	if (engine_set_policy(e, o->pol) < 0)
+		goto nomem;
 	if (!o->no_ndpi) {
 		e->ndpi = classify_new();
 		if (!e->ndpi) {
@@ -114,6 +108,37 @@ void engine_set_source(struct engine *e, const char *name)
 uint64_t engine_alert_count(const struct engine *e)
 {
 	return e->alerts;
+}
+
+size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, size_t max)
+{
+	size_t n = e->n_ac < max ? e->n_ac : max;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].owner = e->ac[i].owner;
+		out[i].verdict = e->ac[i].verdict;
+		out[i].n = e->ac[i].n;
+	}
+	return n;
+}
+
+/* Every owner may be concerned by one handshake: two result slots each (its
+ * verdict, and a stream mismatch), so no owner's result is cut off. */
+int engine_set_policy(struct engine *e, const struct policy *pol)
+{
+	size_t max = pol ? 2 * policy_owner_count(pol) : 0;
+	struct policy_result *res = NULL;
+
+	if (max) {
+		res = calloc(max, sizeof(*res));
+		if (!res)
+			return -1;
+	}
+	free(e->res);
+	e->res = res;
+	e->max_res = max;
+	e->o.pol = pol;
+	return 0;
 }
 
 void engine_print_alerts(const struct engine *e, FILE *f)
@@ -365,6 +390,14 @@ static void expire(struct engine *e)
 		g_stats.flows_timeout++;
 		flow_release(e, f, "flow timed out before the handshake completed");
 	}
+}
+
+void engine_tick(struct engine *e, uint64_t now_us)
+{
+	if (now_us > e->now)
+		e->now = now_us;
+	expire(e);
+	defrag_expire(e->df, e->now);
 }
 
 void engine_flush(struct engine *e)

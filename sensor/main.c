@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "engine.h"
 #include "cs_limits.h"
+#include "live.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
@@ -43,6 +44,9 @@ struct options {
 	int no_ndpi;
 	int quiet;
 	enum engine_checksum checksum;
+	struct live_opts live;
+	int use_syslog;
+	int stats_set;
 };
 
 enum {
@@ -50,10 +54,24 @@ enum {
 	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
+	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
+	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL,
 };
 
 static const struct option long_opts[] = {
 	{ "read",            required_argument, NULL, 'r' },
+	{ "interface",       required_argument, NULL, 'i' },
+	{ "user",            required_argument, NULL, 'u' },
+	{ "bpf",             required_argument, NULL, OPT_BPF },
+	{ "snaplen",         required_argument, NULL, OPT_SNAPLEN },
+	{ "buffer-size",     required_argument, NULL, OPT_BUFFER },
+	{ "stats-interval",  required_argument, NULL, OPT_STATS },
+	{ "pidfile",         required_argument, NULL, OPT_PIDFILE },
+	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
+	{ "workers",         required_argument, NULL, OPT_WORKERS },
+	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
+	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
+	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
 	{ "rules",           required_argument, NULL, 'R' },
 	{ "output",          required_argument, NULL, 'o' },
 	{ "quiet",           no_argument,       NULL, 'q' },
@@ -84,17 +102,35 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
+"       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry --check-rules RULES\n"
 "\n"
 "  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
-"  -R, --rules PATH       rules file, or directory of *.rules\n"
-"  -o, --output FILE      EVE JSON output (default: standard output)\n"
+"  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
+"  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
+"  -o, --output FILE      EVE JSON output (default: standard output), or the\n"
+"                         socket path with --output-type unix_dgram|unix_stream\n"
+"      --output-type T    file (default), syslog, unix_dgram or unix_stream\n"
+"      --syslog-facility F, --syslog-level L  for --output-type syslog\n"
+"                         (local5; alerts at warning)\n"
 "  -q, --quiet            no summary on standard error\n"
 "      --check-rules PATH validate rules, print a summary, exit\n"
 "      --ports LIST       server ports to inspect (default 443,853)\n"
 "      --any-port         inspect every TCP flow that carries a TLS handshake\n"
 "      --tls-chain        include the chain in tls events too (always in alerts)\n"
 "      --no-ndpi          do not run nDPI\n"
+"live capture:\n"
+"      --bpf EXPR         capture filter (default: the inspected TCP ports,\n"
+"                         VLAN-tagged too; '' captures everything)\n"
+"      --snaplen N        bytes captured per packet (65535)\n"
+"      --buffer-size MB   kernel capture buffer (64)\n"
+"      --workers N        capture threads, sharing each interface by\n"
+"                         PACKET_FANOUT flow hash (1); limits are per worker\n"
+"      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
+"                         only when given) and at exit\n"
+"  -u, --user USER        drop privileges to USER once the capture is open\n"
+"      --pidfile FILE     write the process id there\n"
+"      --syslog           diagnostics to syslog instead of standard error\n"
 "      --checksum-checks auto|yes|no  distrust segments with bad TCP checksums\n"
 "                         (auto: unless most are bad, as with checksum offload)\n"
 "limits (defaults in include/limits.h; hits are counted in the summary):\n"
@@ -187,7 +223,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	cs_limits_default(&o->lim);
 	port_set(o->port_map, 443);
 	port_set(o->port_map, 853);
-	while ((c = getopt_long(argc, argv, "r:R:o:qh", long_opts, NULL)) != -1) {
+	o->live.snaplen = 65535;
+	o->live.buffer_mb = 64;
+	o->live.stats_interval = 60;
+	o->live.workers = 1;
+	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
 		int rc = 0;
 
 		switch (c) {
@@ -198,6 +238,42 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->inputs[o->n_inputs++] = optarg;
 			break;
+		case 'i':
+			if (o->live.n_ifaces >= LIVE_MAX_IFACES) {
+				fprintf(stderr, "certsentry: at most %d -i interfaces\n", LIVE_MAX_IFACES);
+				return -1;
+			}
+			o->live.ifaces[o->live.n_ifaces++] = optarg;
+			break;
+		case 'u': o->live.user = optarg; break;
+		case OPT_BPF: o->live.bpf = optarg; break;
+		case OPT_SNAPLEN: rc = set_limit("snaplen", optarg, 262144, &o->live.snaplen, sizeof(int)); break;
+		case OPT_BUFFER: rc = set_limit("buffer-size", optarg, 4096, &o->live.buffer_mb, sizeof(int)); break;
+		case OPT_STATS:
+			rc = set_limit("stats-interval", optarg, 86400, &o->live.stats_interval, sizeof(unsigned));
+			o->stats_set = 1;
+			break;
+		case OPT_PIDFILE: o->live.pidfile = optarg; break;
+		case OPT_SYSLOG: o->use_syslog = 1; break;
+		case OPT_OUTPUT_TYPE:
+			if (output_type_parse(optarg, &o->out.type) < 0) {
+				fprintf(stderr, "certsentry: --output-type: file, syslog, unix_dgram or unix_stream\n");
+				rc = -1;
+			}
+			break;
+		case OPT_SYSLOG_FACILITY:
+			if (output_syslog_facility_parse(optarg, &o->out.syslog_facility) < 0) {
+				fprintf(stderr, "certsentry: --syslog-facility: user, daemon or local0..local7\n");
+				rc = -1;
+			}
+			break;
+		case OPT_SYSLOG_LEVEL:
+			if (output_syslog_level_parse(optarg, &o->out.syslog_alert_level) < 0) {
+				fprintf(stderr, "certsentry: --syslog-level: a syslog level name\n");
+				rc = -1;
+			}
+			break;
+		case OPT_WORKERS: rc = set_limit("workers", optarg, LIVE_MAX_WORKERS, &o->live.workers, sizeof(unsigned)); break;
 		case 'R': o->rules = optarg; break;
 		case 'o': o->out.path = optarg; break;
 		case 'q': o->quiet = 1; break;
@@ -243,10 +319,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "certsentry: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!o->check_rules && o->n_inputs == 0) {
+	if (!o->check_rules && o->n_inputs == 0 && o->live.n_ifaces == 0) {
 		usage(stderr);
 		return -1;
 	}
+	if (o->n_inputs && o->live.n_ifaces) {
+		fprintf(stderr, "certsentry: -r and -i do not mix\n");
+		return -1;
+	}
+	o->live.rules = o->rules;
 	return 0;
 }
 
@@ -349,6 +430,28 @@ static int run_input(struct engine *e, const char *path, int show_progress)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The default capture filter: the inspected server ports over TCP, bare,
+ * 802.1Q-tagged or QinQ-tagged (BPF's "vlan" shifts the offsets of what
+ * follows, one tag per "vlan"). */
+static void default_bpf(const struct options *o, char *buf, size_t len)
+{
+	char ports[1024] = "";
+	size_t n = 0, used = 0;
+
+	for (unsigned p = 1; p < 65536 && !o->any_port; p++) {
+		if (!(o->port_map[p >> 3] & (1u << (p & 7))))
+			continue;
+		if (++n > 32)
+			break;   /* long lists: capture all TCP, filter in the engine */
+		used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%stcp port %u",
+		                         used ? " or " : "", p);
+	}
+	if (o->any_port || n > 32 || n == 0)
+		snprintf(ports, sizeof(ports), "tcp");
+	snprintf(buf, len, "(%s) or (vlan and (%s)) or (vlan and vlan and (%s))",
+	         ports, ports, ports);
+}
+
 static int check_rules(const char *path)
 {
 	char err[1024];
@@ -401,6 +504,19 @@ int main(int argc, char **argv)
 	eo.any_port = o.any_port;
 	eo.no_ndpi = o.no_ndpi;
 	eo.checksum = o.checksum;
+	if (o.live.n_ifaces) {
+		char bpf[4096];
+
+		live_use_syslog(o.use_syslog);
+		default_bpf(&o, bpf, sizeof(bpf));
+		o.live.default_bpf = bpf;
+		/* Each worker makes its own engine from eo.  A daemon stopped
+		 * by SIGTERM exits 0 whatever it saw. */
+		status = live_run(&o.live, &eo, &pol) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+		output_close(out);
+		policy_free(pol);
+		return status;
+	}
 	e = engine_new(&eo, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "certsentry: %s\n", err);
@@ -412,6 +528,11 @@ int main(int argc, char **argv)
 		if (run_input(e, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
 			trouble = 1;
 	engine_flush(e);
+	if (o.stats_set) {
+		struct eve_alert_count rows[1024];
+
+		live_write_stats(out, &g_stats, rows, engine_alert_table(e, rows, 1024), NULL);
+	}
 	if (!o.quiet)
 		print_summary(e, stderr);
 	status = trouble ? EXIT_TROUBLE : engine_alert_count(e) ? EXIT_ALERT : EXIT_CLEAN;

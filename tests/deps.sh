@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages certsentry needs.
 #   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, jansson)
 #   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
-#                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2)
+#                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
+#                        clang and its libFuzzer runtime)
 # Needs root (or sudo).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -10,7 +11,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libjansson-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
-  python3 python3-scapy python3-jsonschema valgrind"
+  python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev"
 pkgs=$build_pkgs
 [ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"
 missing=""

@@ -85,3 +85,18 @@ $bin --check-rules rules/examples >/dev/null 2>&1; check "--check-rules accepts 
 # Usage errors.
 $bin >/dev/null 2>&1; rc=$?; check "no input is a usage error" $(( rc != 2 ))
 $bin -r "$rogue" --max-certs 0 >/dev/null 2>&1; rc=$?; check "a limit of 0 is refused" $(( rc != 2 ))
+
+# --stats-interval with -r: one EVE stats event at the end, in Suricata's
+# names, counting what was read; it passes the schema.
+$bin -q -R "$rules" --stats-interval 60 -r "$rogue" -o "$tmp/st.json"
+$py - "$tmp/st.json" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+st = [e for e in ev if e["event_type"] == "stats"]
+ok = (len(st) == 1 and ev[-1] is st[0] and st[0]["stats"]["decoder"]["pkts"] == 18
+      and st[0]["stats"]["flow"]["total"] == 1
+      and st[0]["certsentry"]["alerts_by_owner"][0]["verdict"] == "unapproved-issuer")
+print(("ok" if ok else "not ok") + " cli stats event at exit counts packets, flows and alerts"
+      + ("" if ok else f": {st}"))
+PY
+../shared/eve/validate "$tmp/st.json" >/dev/null 2>&1; check "stats event passes the EVE schema" $?

@@ -1,5 +1,6 @@
 /*
- * test_decode.c - decode_packet(): link layers, IPv4, IPv6 and TCP.
+ * test_decode.c - decode_packet(): link layers, IPv4, IPv6, TCP and the
+ * tunnels (GRE, ERSPAN types I-III, VXLAN, Geneve).
  *
  * Frames are assembled byte by byte with the helpers below, so every
  * field's expected value is known.  Truncated frames are copied into a
@@ -1165,6 +1166,470 @@ static void test_vlan_only_tags(void **state)
 	assert_int_equal(g_stats.vlan, DECODE_MAX_VLAN);
 }
 
+/* ---- tunnels: GRE, ERSPAN, VXLAN, Geneve -------------------------------- */
+
+/* The outer packet goes from a switch to a collector; the segment inside
+ * is IP4_SRC -> IP4_DST, and only those may be reported. */
+static const uint8_t OUTER_SRC[4] = { 10, 0, 0, 1 };
+static const uint8_t OUTER_DST[4] = { 10, 0, 0, 2 };
+
+enum encap {
+	E_GRE_IP,       /* GRE, RFC 2784, protocol 0x0800: an IP packet follows */
+	E_GRE_TEB,      /* GRE with checksum, key and sequence, 0x6558 */
+	E_ERSPAN1,      /* GRE 0x88be without S: the frame directly */
+	E_ERSPAN2,      /* GRE+S 0x88be, 8-byte ERSPAN header version 1 */
+	E_ERSPAN3,      /* GRE+S 0x22eb, 12-byte header version 2, O clear */
+	E_ERSPAN3_SUB,  /* ... O set: 8-byte platform subheader */
+	E_ERSPAN3_IP,   /* ... frame type 2: an IP packet follows */
+	E_VXLAN,        /* UDP 4789 */
+	E_GENEVE,       /* UDP 6081, 0x6558, one 8-byte option */
+	E_COUNT
+};
+
+static int encap_carries_ip(enum encap e)
+{
+	return e == E_GRE_IP || e == E_ERSPAN3_IP;
+}
+
+static void gre_hdr(struct fb *f, uint16_t flags, uint16_t proto)
+{
+	put16(f, flags);
+	put16(f, proto);
+	if (flags & 0x8000)
+		put32(f, 0xabcd0000);   /* checksum and reserved1: not checked */
+	if (flags & 0x2000)
+		put32(f, 0x0000002a);   /* key */
+	if (flags & 0x1000)
+		put32(f, 0x01020304);   /* sequence number */
+}
+
+/* ERSPAN type II header: version 1, VLAN 0, En 3, session 7, index 1. */
+static void erspan2_hdr(struct fb *f)
+{
+	put16(f, 0x1000);
+	put16(f, 0x1807);
+	put32(f, 0x00000001);
+}
+
+/* ERSPAN type III header: version 2, session 7, a time stamp, SGT 0,
+ * then P|FT|Hw ID|D|Gra|O with frame type ft and hardware id 1. */
+static void erspan3_hdr(struct fb *f, unsigned ft, int o)
+{
+	put16(f, 0x2000);
+	put16(f, 0x0007);
+	put32(f, 0x5eedf00d);
+	put16(f, 0);
+	put16(f, (uint16_t)(((ft & 0x1f) << 10) | (1u << 4) | (o ? 1u : 0u)));
+	if (o) {
+		put32(f, (7u << 26) | 0x12);   /* platform ID 7, source index */
+		put32(f, 0x00000001);          /* upper time stamp */
+	}
+}
+
+static void udp_hdr(struct fb *f, uint16_t dport)
+{
+	put16(f, 49152);
+	put16(f, dport);
+	put16(f, 0);            /* length: not used */
+	put16(f, 0);            /* checksum zero, RFC 7348 §5 */
+}
+
+/* An outer IPv4 header (switch -> collector) and the encapsulation e;
+ * returns the IPv4 offset for ip4_end once the frame is complete. */
+static size_t encap_hdr(struct fb *f, enum encap e)
+{
+	int udp = e == E_VXLAN || e == E_GENEVE;
+	size_t ip = ip4_begin(f, 5, 0x4000, udp ? 17 : 47);
+
+	memcpy(f->b + ip + 12, OUTER_SRC, 4);
+	memcpy(f->b + ip + 16, OUTER_DST, 4);
+	switch (e) {
+	case E_GRE_IP:
+		gre_hdr(f, 0, 0x0800);
+		break;
+	case E_GRE_TEB:
+		gre_hdr(f, 0xb000, 0x6558);
+		break;
+	case E_ERSPAN1:
+		gre_hdr(f, 0, 0x88be);
+		break;
+	case E_ERSPAN2:
+		gre_hdr(f, 0x1000, 0x88be);
+		erspan2_hdr(f);
+		break;
+	case E_ERSPAN3:
+	case E_ERSPAN3_SUB:
+	case E_ERSPAN3_IP:
+		gre_hdr(f, 0x1000, 0x22eb);
+		erspan3_hdr(f, e == E_ERSPAN3_IP ? 2 : 0, e == E_ERSPAN3_SUB);
+		break;
+	case E_VXLAN:
+		udp_hdr(f, 4789);
+		put32(f, 0x08000000);   /* I flag */
+		put32(f, 5001u << 8);   /* VNI */
+		break;
+	case E_GENEVE:
+		udp_hdr(f, 6081);
+		put8(f, 2);             /* version 0, option length 2 words */
+		put8(f, 0);
+		put16(f, 0x6558);
+		put32(f, 5001u << 8);
+		put16(f, 0xfff0);       /* option class (experimental) */
+		put8(f, 0x01);          /* type, not critical */
+		put8(f, 1);             /* 1 word of data */
+		put32(f, 0xc0ffee00);
+		break;
+	default:
+		fail();
+	}
+	return ip;
+}
+
+/* Ethernet, then the encapsulations of stack (outermost first), each
+ * followed by an Ethernet frame or an IP packet as it carries, then the
+ * TCP segment.  Returns the innermost IP header's offset. */
+static size_t build_encap(struct fb *f, const enum encap *stack, size_t n)
+{
+	size_t outer[8], ip;
+
+	assert_true(n <= 8);
+	eth(f, 0x0800);
+	for (size_t i = 0; i < n; i++) {
+		outer[i] = encap_hdr(f, stack[i]);
+		if (!encap_carries_ip(stack[i]))
+			eth(f, 0x0800);
+	}
+	ip = ip4_tcp(f);
+	for (size_t i = 0; i < n; i++)
+		ip4_end(f, outer[i]);
+	return ip;
+}
+
+static size_t build_one(struct fb *f, enum encap e)
+{
+	return build_encap(f, &e, 1);
+}
+
+/* Decodes to the inner segment, one tunnel level deep. */
+static void assert_inner(struct fb *f, size_t ip, uint8_t depth)
+{
+	struct pkt p;
+
+	assert_decodes_payload(CS_DLT_EN10MB, f, ip, 4);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f->b, f->n, &p), DECODE_TCP);
+	assert_int_equal(p.depth, depth);
+	assert_int_equal(p.n_vlan, 0);
+}
+
+static void test_gre(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt p;
+	size_t ip, ip6;
+
+	(void)state;
+	ip = build_one(&f, E_GRE_IP);
+	assert_int_equal(ip, 14 + 20 + 4);
+	assert_inner(&f, ip, 1);
+	assert_int_equal(g_stats.gre, 2);
+	assert_int_equal(g_stats.tunnel, 2);
+	assert_int_equal(g_stats.ipv4, 4);      /* outer and inner, twice */
+	assert_int_equal(g_stats.erspan, 0);
+
+	/* Checksum, key and sequence (RFC 2890), transparent Ethernet. */
+	f.n = 0;
+	ip = build_one(&f, E_GRE_TEB);
+	assert_int_equal(ip, 14 + 20 + 16 + 14);
+	assert_inner(&f, ip, 1);
+
+	/* Over IPv6, carrying IPv6 (protocol 0x86dd). */
+	f.n = 0;
+	eth(&f, 0x86dd);
+	ip6 = ip6_begin(&f, 47);
+	gre_hdr(&f, 0x2000, 0x86dd);
+	ip = ip6_tcp(&f);
+	ip6_end(&f, ip6);
+	assert_decodes_payload(CS_DLT_EN10MB, &f, ip, 6);
+
+	/* Version 1 (PPTP) and RFC 1701 routing are not decoded. */
+	memset(&g_stats, 0, sizeof(g_stats));
+	f.n = 0;
+	ip = build_one(&f, E_GRE_IP);
+	f.b[14 + 20 + 1] |= 0x01;
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+	f.b[14 + 20 + 1] &= 0xf8;
+	f.b[14 + 20] |= 0x40;
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+	assert_int_equal(g_stats.decode_unsupported, 2);
+	assert_int_equal(g_stats.decode_err, 0);
+	assert_int_equal(g_stats.tcp, 0);
+	assert_int_equal(g_stats.tunnel, 0);
+
+	/* An unknown protocol inside GRE is skipped, one level in. */
+	f.b[14 + 20] &= 0xbf;
+	set16(&f, 14 + 20 + 2, 0x880b);   /* PPP */
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+	assert_int_equal(g_stats.tunnel, 1);
+}
+
+/* Type I: no ERSPAN header, told from type II by the GRE S bit. */
+static void test_erspan_type1(void **state)
+{
+	struct fb f = { .n = 0 };
+	size_t ip, outer;
+
+	(void)state;
+	ip = build_one(&f, E_ERSPAN1);
+	assert_int_equal(ip, 14 + 20 + 4 + 14);
+	assert_inner(&f, ip, 1);
+	assert_int_equal(g_stats.gre, 2);
+	assert_int_equal(g_stats.erspan, 2);
+	assert_int_equal(g_stats.tunnel, 2);
+
+	/* A key but no sequence number: still type I. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	outer = encap_hdr(&f, E_GRE_IP);
+	f.n = outer + 20;
+	gre_hdr(&f, 0x2000, 0x88be);
+	eth(&f, 0x0800);
+	ip = ip4_tcp(&f);
+	ip4_end(&f, outer);
+	assert_inner(&f, ip, 1);
+}
+
+static void test_erspan_type2(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt p;
+	size_t ip, outer;
+
+	(void)state;
+	ip = build_one(&f, E_ERSPAN2);
+	assert_int_equal(ip, 14 + 20 + 8 + 8 + 14);
+	assert_inner(&f, ip, 1);
+	assert_int_equal(g_stats.erspan, 2);
+
+	/* The mirrored frame keeps its 802.1Q tag (En 3): its VLAN is the
+	 * flow's; a tag on the outer frame is not. */
+	f.n = 0;
+	eth(&f, 0x8100);
+	vlan_tag(&f, 55, 0x0800);
+	outer = encap_hdr(&f, E_ERSPAN2);
+	eth(&f, 0x8100);
+	vlan_tag(&f, 321, 0x0800);
+	ip = ip4_tcp(&f);
+	ip4_end(&f, outer);
+	assert_decodes_payload(CS_DLT_EN10MB, &f, ip, 4);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_TCP);
+	assert_int_equal(p.n_vlan, 1);
+	assert_int_equal(p.vlan[0], 321);
+
+	/* IPv6 inside the mirrored frame. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	outer = encap_hdr(&f, E_ERSPAN2);
+	eth(&f, 0x86dd);
+	ip = ip6_tcp(&f);
+	ip4_end(&f, outer);
+	assert_decodes_payload(CS_DLT_EN10MB, &f, ip, 6);
+}
+
+static void test_erspan_type3(void **state)
+{
+	struct fb f = { .n = 0 };
+	size_t ip, outer;
+
+	(void)state;
+	ip = build_one(&f, E_ERSPAN3);
+	assert_int_equal(ip, 14 + 20 + 8 + 12 + 14);
+	assert_inner(&f, ip, 1);
+
+	f.n = 0;
+	ip = build_one(&f, E_ERSPAN3_SUB);
+	assert_int_equal(ip, 14 + 20 + 8 + 12 + 8 + 14);
+	assert_inner(&f, ip, 1);
+
+	/* Frame type 2: an IP packet, no Ethernet header. */
+	f.n = 0;
+	ip = build_one(&f, E_ERSPAN3_IP);
+	assert_int_equal(ip, 14 + 20 + 8 + 12);
+	assert_inner(&f, ip, 1);
+
+	f.n = 0;
+	eth(&f, 0x0800);
+	outer = encap_hdr(&f, E_ERSPAN3_IP);
+	ip = ip6_tcp(&f);
+	ip4_end(&f, outer);
+	assert_decodes_payload(CS_DLT_EN10MB, &f, ip, 6);
+	assert_int_equal(g_stats.erspan, 7);
+	assert_int_equal(g_stats.decode_err, 0);
+}
+
+/* Where there is an ERSPAN header, its version says how long it is,
+ * whatever the GRE protocol (as Wireshark reads it); unknown versions and
+ * frame types are skipped, not guessed at. */
+static void test_erspan_version_decides(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt p;
+	size_t ip, ver, last;
+
+	(void)state;
+	/* 0x22eb with a version 1 header: 8 bytes. */
+	ip = build_one(&f, E_ERSPAN2);
+	set16(&f, 14 + 20 + 2, 0x22eb);
+	assert_inner(&f, ip, 1);
+
+	/* 0x88be (S set) with a version 2 header: 12 bytes. */
+	f.n = 0;
+	ip = build_one(&f, E_ERSPAN3);
+	set16(&f, 14 + 20 + 2, 0x88be);
+	assert_inner(&f, ip, 1);
+
+	memset(&g_stats, 0, sizeof(g_stats));
+	ver = 14 + 20 + 8;
+	last = ver + 10;
+	for (unsigned v = 0; v < 16; v++) {
+		if (v == 1 || v == 2)
+			continue;
+		f.b[ver] = (uint8_t)(v << 4);
+		assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+	}
+	assert_int_equal(g_stats.decode_unsupported, 14);
+	f.b[ver] = 0x20;
+	for (unsigned ft = 0; ft < 32; ft++) {
+		set16(&f, last, (uint16_t)(ft << 10));
+		assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p),
+		                 ft == 0 ? DECODE_TCP : DECODE_SKIP);
+	}
+	/* ft 2 is IP: the Ethernet header is read as IP, version 0: skipped */
+	assert_int_equal(g_stats.decode_unsupported, 14 + 31);
+	assert_int_equal(g_stats.decode_err, 0);
+	assert_int_equal(g_stats.tcp, 1);
+}
+
+static void test_vxlan_geneve(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt p;
+	size_t ip;
+
+	(void)state;
+	ip = build_one(&f, E_VXLAN);
+	assert_int_equal(ip, 14 + 20 + 8 + 8 + 14);
+	assert_inner(&f, ip, 1);
+	assert_int_equal(g_stats.vxlan, 2);
+
+	f.n = 0;
+	ip = build_one(&f, E_GENEVE);
+	assert_int_equal(ip, 14 + 20 + 8 + 8 + 8 + 14);
+	assert_inner(&f, ip, 1);
+	assert_int_equal(g_stats.geneve, 2);
+	assert_int_equal(g_stats.gre, 0);
+	assert_int_equal(g_stats.tunnel, 4);
+
+	/* A giant option length (63 words) runs past the packet. */
+	f.b[14 + 20 + 8] = 0x3f;
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_ERR);
+	assert_int_equal(g_stats.decode_err, 1);
+}
+
+/* Every prefix of every encapsulation: an error up to the end of the
+ * innermost TCP header, then a segment flagged truncated. */
+static void test_truncation_tunnels(void **state)
+{
+	static const enum encap two[] = { E_GENEVE, E_ERSPAN3_SUB };
+	struct fb f;
+
+	(void)state;
+	for (int e = 0; e < E_COUNT; e++) {
+		f.n = 0;
+		build_one(&f, (enum encap)e);
+		truncate_all(CS_DLT_EN10MB, &f, f.n - PAYLOAD_LEN);
+	}
+	/* Two levels: ERSPAN III with a subheader inside Geneve. */
+	f.n = 0;
+	build_encap(&f, two, 2);
+	truncate_all(CS_DLT_EN10MB, &f, f.n - PAYLOAD_LEN);
+}
+
+/* An ERSPAN III O flag promising a subheader that is not there, and a
+ * GRE header promising optional words that are not there. */
+static void test_tunnel_headers_beyond_packet(void **state)
+{
+	struct fb f = { .n = 0 };
+	struct pkt p;
+	size_t outer;
+
+	(void)state;
+	eth(&f, 0x0800);
+	outer = encap_hdr(&f, E_ERSPAN3);
+	f.b[f.n - 1] |= 0x01;   /* O set, 4 bytes left */
+	put32(&f, 0);
+	ip4_end(&f, outer);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_ERR);
+
+	f.n = 0;
+	eth(&f, 0x0800);
+	outer = ip4_begin(&f, 5, 0, 47);
+	put16(&f, 0xb000);      /* C, K and S: 12 more bytes, 8 present */
+	put16(&f, 0x6558);
+	put32(&f, 0);
+	put32(&f, 0);
+	ip4_end(&f, outer);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_ERR);
+	assert_int_equal(g_stats.decode_err, 2);
+	assert_int_equal(g_stats.tcp, 0);
+}
+
+/* DECODE_MAX_TUNNEL levels decode; one more is skipped, for every kind,
+ * and so is a frame of nothing but tunnel headers. */
+static void test_tunnel_nesting_limit(void **state)
+{
+	static const enum encap mixed[] = { E_GRE_IP, E_ERSPAN2, E_VXLAN };
+	enum encap stack[DECODE_MAX_TUNNEL + 1];
+	size_t outer[64], n = 0, ip;
+	struct fb f;
+	struct pkt p;
+
+	(void)state;
+	for (int e = 0; e < E_COUNT; e++) {
+		for (int i = 0; i <= DECODE_MAX_TUNNEL; i++)
+			stack[i] = (enum encap)e;
+		f.n = 0;
+		ip = build_encap(&f, stack, DECODE_MAX_TUNNEL);
+		assert_inner(&f, ip, DECODE_MAX_TUNNEL);
+		f.n = 0;
+		build_encap(&f, stack, DECODE_MAX_TUNNEL + 1);
+		memset(&g_stats, 0, sizeof(g_stats));
+		assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
+		assert_int_equal(g_stats.tunnel, DECODE_MAX_TUNNEL);
+		assert_int_equal(g_stats.tcp, 0);
+	}
+
+	/* Mixed: GRE, then ERSPAN II, then VXLAN. */
+	f.n = 0;
+	ip = build_encap(&f, mixed, 3);
+	assert_inner(&f, ip, 3);
+
+	/* ERSPAN type I in itself until the frame ends: the limit stops it. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	while (n < 64 && f.n + 20 + 4 + 14 <= sizeof(f.b)) {
+		outer[n++] = encap_hdr(&f, E_ERSPAN1);
+		eth(&f, 0x0800);
+	}
+	assert_true(n > DECODE_MAX_TUNNEL + 1);
+	for (size_t i = 0; i < n; i++)
+		ip4_end(&f, outer[i]);
+	memset(&g_stats, 0, sizeof(g_stats));
+	decode_packet(CS_DLT_EN10MB, f.b, f.n, &p);
+	assert_int_equal(g_stats.tunnel, DECODE_MAX_TUNNEL);
+	assert_int_equal(g_stats.erspan, DECODE_MAX_TUNNEL + 1);
+	assert_int_equal(g_stats.tcp, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1203,6 +1668,15 @@ int main(void)
 		cmocka_unit_test_setup(test_ipv6_giant_payload_length, reset_stats),
 		cmocka_unit_test_setup(test_ipv6_ext_header_beyond_payload, reset_stats),
 		cmocka_unit_test_setup(test_vlan_only_tags, reset_stats),
+		cmocka_unit_test_setup(test_gre, reset_stats),
+		cmocka_unit_test_setup(test_erspan_type1, reset_stats),
+		cmocka_unit_test_setup(test_erspan_type2, reset_stats),
+		cmocka_unit_test_setup(test_erspan_type3, reset_stats),
+		cmocka_unit_test_setup(test_erspan_version_decides, reset_stats),
+		cmocka_unit_test_setup(test_vxlan_geneve, reset_stats),
+		cmocka_unit_test_setup(test_truncation_tunnels, reset_stats),
+		cmocka_unit_test_setup(test_tunnel_headers_beyond_packet, reset_stats),
+		cmocka_unit_test_setup(test_tunnel_nesting_limit, reset_stats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

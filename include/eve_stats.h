@@ -1,0 +1,37 @@
+/*
+ * eve_stats.h - the EVE "stats" event, in Suricata's counter names where
+ * Suricata has one (stats.capture.kernel_packets, stats.decoder.pkts,
+ * stats.flow.active, stats.tcp.reassembly_gap, ...) and certsentry's own
+ * in the top-level "certsentry" object.  Part of the output stage: with
+ * output.c the only code that includes jansson.
+ */
+#ifndef CS_EVE_STATS_H
+#define CS_EVE_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "stats.h"
+
+struct eve_alert_count {
+	const char *owner;
+	enum verdict verdict;
+	uint64_t n;
+};
+
+struct eve_stats_input {
+	uint64_t ts_us;                   /* wall clock of the event */
+	uint64_t uptime_s;
+	int have_kernel;                  /* live capture: kernel counters valid */
+	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+	const struct cs_stats *st;
+	const struct eve_alert_count *alerts;
+	size_t n_alerts;
+};
+
+/* One EVE line (no newline), malloc'd: the caller frees it.  NULL when out
+ * of memory. */
+char *eve_stats_line(const struct eve_stats_input *in);
+
+#endif

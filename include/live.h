@@ -1,0 +1,54 @@
+/*
+ * live.h - the sensor on interfaces: capture from each -i with one or more
+ * worker threads, hand the packets to each worker's own engine, and behave
+ * as a daemon should (SIGHUP reloads the rules atomically and reopens the
+ * output, SIGTERM/SIGINT flush and stop, stats every N seconds, privileges
+ * dropped once the capture is open).
+ */
+#ifndef CS_LIVE_H
+#define CS_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "eve_stats.h"
+#include "output.h"
+#include "policy.h"
+
+#define LIVE_MAX_IFACES  16
+#define LIVE_MAX_WORKERS 64
+
+struct live_opts {
+	const char *ifaces[LIVE_MAX_IFACES];
+	size_t n_ifaces;
+	const char *bpf;            /* NULL: the default for the inspected ports */
+	const char *default_bpf;    /* built by main from --ports / --any-port */
+	int snaplen;
+	int buffer_mb;
+	unsigned workers;           /* threads; > 1 shares each interface by
+	                               PACKET_FANOUT on the flow hash */
+	unsigned stats_interval;    /* seconds; 0: only at exit */
+	const char *rules;          /* reloaded on SIGHUP; NULL: none */
+	const char *user;           /* drop to this user after opening; NULL: stay */
+	const char *pidfile;        /* NULL: none */
+};
+
+/* Runs until SIGTERM/SIGINT.  Each worker gets an engine made from eo (its
+ * policy is swapped on SIGHUP: *pol is the one in force, which the caller
+ * frees at the end).  Returns 0, or -1 when an interface cannot be opened
+ * or privileges cannot be dropped (message on stderr/syslog). */
+int live_run(const struct live_opts *lo, const struct engine_opts *eo,
+             struct policy **pol);
+
+/* Diagnostics: standard error, or syslog once live_use_syslog(1). */
+void live_use_syslog(int on);
+void live_diag(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write one EVE stats line, stamped with the wall clock.  kernel: packet,
+ * drop and interface-drop counters, or NULL (reading files). */
+void live_write_stats(struct output *out, const struct cs_stats *st,
+                      const struct eve_alert_count *alerts, size_t n_alerts,
+                      const uint64_t kernel[3]);
+
+#endif

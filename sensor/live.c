@@ -1,0 +1,467 @@
+/*
+ * live.c - the sensor on interfaces (see include/live.h).
+ *
+ * Workers: each owns an engine (flow table, defragmenter, nDPI) and one
+ * libpcap handle per interface; with several workers the handles of an
+ * interface join one PACKET_FANOUT group hashing on the flow, so both
+ * directions of a connection reach the same worker and the packet path
+ * takes no lock.  Each worker's handles are non-blocking and polled
+ * together, so a quiet interface never delays another.
+ *
+ * The main thread handles signals (the handlers only set flags), reloads,
+ * stats and the pidfile.  What it shares with a worker goes through the
+ * worker's mutex, taken once per poll round, never per packet: a copy of
+ * the counters and alert tally, the kernel counters, and a policy to swap
+ * in.  Output lines from several threads are serialised by output.c.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "live.h"
+#include "stats.h"
+
+#define LIVE_POLL_MS        200   /* longest wait before flags are looked at */
+#define LIVE_BURST          256   /* packets read from one handle per turn */
+#define LIVE_MAX_ALERT_ROWS 1024  /* owner/verdict pairs per worker in stats */
+#define LIVE_SWAP_WAIT_MS   5000  /* longest wait for workers to take a policy */
+
+static volatile sig_atomic_t g_stop, g_reload;
+static atomic_int g_quit;         /* tells the workers to stop */
+static int g_syslog;
+static uint64_t g_started_us;
+
+struct worker {
+	pthread_t th;
+	unsigned idx;
+	struct engine *e;                        /* owned */
+	struct capture *caps[LIVE_MAX_IFACES];   /* owned */
+	const char *names[LIVE_MAX_IFACES];
+	int dlt[LIVE_MAX_IFACES];
+	struct pollfd pfd[LIVE_MAX_IFACES];
+	size_t n;
+	pthread_mutex_t lock;                    /* guards what follows */
+	struct cs_stats snap;
+	struct eve_alert_count rows[LIVE_MAX_ALERT_ROWS];
+	size_t n_rows;
+	uint64_t kernel[3];
+	const struct policy *pending;            /* to swap in; NULL: none */
+	int failed;
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_reload = 1;
+}
+
+void live_use_syslog(int on)
+{
+	g_syslog = on;
+	if (on)
+		openlog("certsentry", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void live_diag(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (g_syslog) {
+		vsyslog(prio, fmt, ap);
+	} else {
+		fputs("certsentry: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void live_write_stats(struct output *out, const struct cs_stats *st,
+                      const struct eve_alert_count *alerts, size_t n_alerts,
+                      const uint64_t kernel[3])
+{
+	struct eve_stats_input in;
+	uint64_t now = wall_us();
+	char *line;
+
+	memset(&in, 0, sizeof(in));
+	in.ts_us = now;
+	in.uptime_s = g_started_us && now > g_started_us ? (now - g_started_us) / 1000000u : 0;
+	if (kernel) {
+		in.have_kernel = 1;
+		in.kernel_packets = kernel[0];
+		in.kernel_drops = kernel[1];
+		in.kernel_ifdrops = kernel[2];
+	}
+	in.st = st;
+	in.alerts = alerts;
+	in.n_alerts = n_alerts;
+	line = eve_stats_line(&in);   /* owned here */
+	if (!line || output_write_line(out, line, strlen(line), 0) < 0)
+		live_diag(LOG_ERR, "cannot write the stats event");
+	free(line);
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void publish(struct worker *w)
+{
+	uint64_t k[3] = { 0, 0, 0 };
+
+	for (size_t i = 0; i < w->n; i++) {
+		uint64_t p, d, f;
+
+		if (capture_kernel_stats(w->caps[i], &p, &d, &f) == 0) {
+			k[0] += p;
+			k[1] += d;
+			k[2] += f;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	w->snap = g_stats;
+	w->n_rows = engine_alert_table(w->e, w->rows, LIVE_MAX_ALERT_ROWS);
+	memcpy(w->kernel, k, sizeof(k));
+	if (w->pending) {
+		if (engine_set_policy(w->e, w->pending) < 0)
+			live_diag(LOG_ERR, "worker %u: out of memory: old policy kept", w->idx);
+		w->pending = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Read up to LIVE_BURST packets of one handle.  -1: it failed. */
+static int drain(struct worker *w, size_t i)
+{
+	const uint8_t *frame;
+	size_t caplen;
+	uint64_t ts;
+
+	for (int k = 0; k < LIVE_BURST; k++) {
+		int rc = capture_next(w->caps[i], &frame, &caplen, &ts);
+
+		if (rc == 1) {
+			engine_packet(w->e, w->dlt[i], frame, caplen, ts);
+			continue;
+		}
+		if (rc == -1) {
+			live_diag(LOG_ERR, "%s: %s", w->names[i], capture_error(w->caps[i]));
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!atomic_load(&g_quit)) {
+		int n = poll(w->pfd, (nfds_t)w->n, LIVE_POLL_MS);
+
+		if (n < 0 && errno != EINTR) {
+			live_diag(LOG_ERR, "worker %u: poll: %s", w->idx, strerror(errno));
+			w->failed = 1;
+			break;
+		}
+		for (size_t i = 0; n > 0 && i < w->n; i++)
+			if ((w->pfd[i].revents & POLLIN) && drain(w, i) < 0)
+				w->failed = 1;
+		engine_tick(w->e, wall_us());
+		publish(w);
+		if (w->failed)
+			break;
+	}
+	engine_flush(w->e);
+	publish(w);
+	return NULL;
+}
+
+static int open_worker(const struct live_opts *lo, struct worker *w, int group)
+{
+	struct capture_live_opts co;
+	char err[512];
+
+	memset(&co, 0, sizeof(co));
+	co.bpf = lo->bpf ? lo->bpf : lo->default_bpf;
+	co.snaplen = lo->snaplen;
+	co.buffer_mb = lo->buffer_mb;
+	co.promisc = 1;
+	for (size_t i = 0; i < lo->n_ifaces; i++) {
+		co.iface = lo->ifaces[i];
+		co.fanout_group = lo->workers > 1 ? group + (int)i : 0;
+		w->names[i] = lo->ifaces[i];
+		w->caps[i] = capture_open_live(&co, err, sizeof(err));
+		if (!w->caps[i]) {
+			live_diag(LOG_ERR, "%s", err);
+			return -1;
+		}
+		w->n = i + 1;
+		w->dlt[i] = capture_datalink(w->caps[i]);
+		if (!decode_linktype_supported(w->dlt[i])) {
+			live_diag(LOG_ERR, "%s: unsupported link type %d (%s)", lo->ifaces[i],
+			          w->dlt[i], capture_datalink_name(w->caps[i]));
+			return -1;
+		}
+		w->pfd[i].fd = capture_pollable_fd(w->caps[i]);
+		w->pfd[i].events = POLLIN;
+		if (w->pfd[i].fd < 0) {
+			live_diag(LOG_ERR, "%s: cannot poll the capture", lo->ifaces[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_worker(struct worker *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		capture_close(w->caps[i]);
+	engine_free(w->e);
+	pthread_mutex_destroy(&w->lock);
+}
+
+/* ---- the main thread ------------------------------------------------------ */
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+/* Give up root once the capture is open (it needed root, nothing after
+ * does): supplementary groups, group, then user; and check it stuck. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		live_diag(LOG_ERR, "-u %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		live_diag(LOG_ERR, "-u %s: cannot drop privileges: %s", user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		live_diag(LOG_ERR, "-u %s: root could be regained; refusing to run", user);
+		return -1;
+	}
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Hand np to every worker and wait until each has taken it: only then may
+ * the old policy be freed.  -1 when a worker did not (it keeps np pending
+ * and the old policy must stay allocated). */
+static int swap_policy(struct worker *ws, unsigned n, const struct policy *np)
+{
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&ws[i].lock);
+		ws[i].pending = np;
+		pthread_mutex_unlock(&ws[i].lock);
+	}
+	for (int waited = 0; waited < LIVE_SWAP_WAIT_MS; waited += 10) {
+		unsigned done = 0;
+
+		for (unsigned i = 0; i < n; i++) {
+			pthread_mutex_lock(&ws[i].lock);
+			done += ws[i].pending == NULL;
+			pthread_mutex_unlock(&ws[i].lock);
+		}
+		if (done == n)
+			return 0;
+		poll(NULL, 0, 10);
+	}
+	return -1;
+}
+
+/* SIGHUP: the new rules replace the old only if they load completely. */
+static void reload(const struct live_opts *lo, struct worker *ws, struct output *out,
+                   struct policy **pol)
+{
+	char err[1024];
+	struct policy *np;
+
+	g_reload = 0;
+	if (output_reopen(out) < 0)
+		live_diag(LOG_ERR, "SIGHUP: cannot reopen the output: %s", strerror(errno));
+	if (!lo->rules)
+		return;
+	np = policy_load(lo->rules, err, sizeof(err));   /* owned by *pol once in force */
+	if (!np) {
+		live_diag(LOG_ERR, "SIGHUP: rules not reloaded, the old policy stays: %s", err);
+		return;
+	}
+	if (swap_policy(ws, lo->workers, np) < 0) {
+		/* A stuck worker still holds the old one: leak it rather than
+		 * free what may be in use. */
+		live_diag(LOG_ERR, "SIGHUP: a worker did not take the new rules in time");
+		*pol = np;
+		return;
+	}
+	policy_free(*pol);
+	*pol = np;
+	live_diag(LOG_INFO, "SIGHUP: rules reloaded from %s (%zu owners)", lo->rules,
+	          policy_owner_count(np));
+}
+
+/* Sum of every worker's published counters, then one stats line. */
+static void write_stats(struct worker *ws, unsigned n, struct output *out)
+{
+	static struct eve_alert_count rows[LIVE_MAX_WORKERS * 16];
+	struct cs_stats sum;
+	uint64_t k[3] = { 0, 0, 0 };
+	size_t n_rows = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&ws[i].lock);
+		stats_add(&sum, &ws[i].snap);
+		for (int j = 0; j < 3; j++)
+			k[j] += ws[i].kernel[j];
+		for (size_t r = 0; r < ws[i].n_rows; r++) {
+			size_t t;
+
+			for (t = 0; t < n_rows; t++)
+				if (rows[t].verdict == ws[i].rows[r].verdict &&
+				    strcmp(rows[t].owner, ws[i].rows[r].owner) == 0)
+					break;
+			if (t == n_rows) {
+				if (n_rows == sizeof(rows) / sizeof(rows[0]))
+					continue;
+				rows[n_rows++] = ws[i].rows[r];
+			} else {
+				rows[t].n += ws[i].rows[r].n;
+			}
+		}
+		pthread_mutex_unlock(&ws[i].lock);
+	}
+	live_write_stats(out, &sum, rows, n_rows, k);
+}
+
+int live_run(const struct live_opts *lo, const struct engine_opts *eo,
+             struct policy **pol)
+{
+	static struct worker ws[LIVE_MAX_WORKERS];
+	unsigned started = 0, n = lo->workers ? lo->workers : 1;
+	int group = (int)(getpid() & 0x7fff), rc = 0;
+	uint64_t last_stats;
+	char err[512];
+
+	if (n > LIVE_MAX_WORKERS)
+		n = LIVE_MAX_WORKERS;
+	g_started_us = last_stats = wall_us();
+	install_signals();
+	for (unsigned i = 0; i < n; i++) {
+		struct engine_opts o = *eo;
+
+		ws[i].idx = i;
+		pthread_mutex_init(&ws[i].lock, NULL);
+		o.pol = *pol;
+		ws[i].e = engine_new(&o, err, sizeof(err));
+		if (!ws[i].e) {
+			live_diag(LOG_ERR, "worker %u: %s", i, err);
+			n = i + 1;
+			rc = -1;
+			goto out;
+		}
+		if (open_worker(lo, &ws[i], group) < 0) {
+			n = i + 1;
+			rc = -1;
+			goto out;
+		}
+	}
+	if (lo->pidfile && write_pidfile(lo->pidfile) != 0)
+		live_diag(LOG_WARNING, "--pidfile %s: %s", lo->pidfile, strerror(errno));
+	if (lo->user && drop_privileges(lo->user) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (; started < n; started++)
+		if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0) {
+			live_diag(LOG_ERR, "cannot start worker %u", started);
+			g_stop = 1;
+			rc = -1;
+			break;
+		}
+	live_diag(LOG_INFO, "capturing on %zu interface(s) with %u worker(s)", lo->n_ifaces, n);
+	while (!g_stop) {
+		int failed = 0;
+
+		poll(NULL, 0, LIVE_POLL_MS);
+		if (g_reload)
+			reload(lo, ws, eo->out, pol);
+		/* Lines queued for a socket consumer that was away move on
+		 * even when no new event comes. */
+		output_flush(eo->out);
+		if (lo->stats_interval && wall_us() - last_stats >= lo->stats_interval * 1000000ull) {
+			last_stats = wall_us();
+			write_stats(ws, started, eo->out);
+		}
+		for (unsigned i = 0; i < started; i++)
+			failed |= ws[i].failed;
+		if (failed) {
+			rc = -1;
+			break;
+		}
+	}
+	atomic_store(&g_quit, 1);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(ws[i].th, NULL);
+	write_stats(ws, started, eo->out);
+	live_diag(LOG_INFO, "stopped");
+out:
+	for (unsigned i = 0; i < n; i++)
+		close_worker(&ws[i]);
+	if (lo->pidfile)
+		unlink(lo->pidfile);
+	return rc;
+}

@@ -1,0 +1,1164 @@
+/*
+ * test_output.c - the EVE sinks: file (and logrotate), stdout, syslog,
+ * unix_dgram and unix_stream, and what happens when a socket consumer is
+ * slow or gone: the queue, its limits, reconnecting, and alerts that are
+ * never dropped silently.  Every listener is a local AF_UNIX socket in a
+ * mkdtemp directory.
+ *
+ * syslog(3) cannot be read back here (no /dev/log in a build container,
+ * and a test must not write to the host's log), so this file defines
+ * openlog, closelog, syslog and glibc's fortified __syslog_chk itself: the
+ * linker takes an object's definition before libc's, and output.c's calls
+ * land here, where the test can see facility, priority and message.
+ */
+#undef _FORTIFY_SOURCE    /* keep <syslog.h> from wrapping syslog() below */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "output.h"
+#include "policy.h"
+#include "stats.h"
+#include "tls.h"
+
+/* DEPS_test_output does not link classify.o (nDPI); output.c names these
+ * for the "ndpi" object, which no test here sets.  Weak, so that adding
+ * classify to the test's modules simply overrides them. */
+__attribute__((weak)) const char *classify_risk_name(unsigned bit)
+{
+	(void)bit;
+	return NULL;
+}
+
+__attribute__((weak)) const char *classify_risk_severity(unsigned bit)
+{
+	(void)bit;
+	return NULL;
+}
+
+/* ---- syslog, captured ---------------------------------------------------- */
+
+#define SL_MAX 8
+static struct {
+	int opened, closed, option, facility;
+	char ident[32];
+	int n;
+	int prio[SL_MAX];
+	char msg[SL_MAX][8192];
+} g_sl;
+
+void openlog(const char *ident, int option, int facility)
+{
+	g_sl.opened++;
+	snprintf(g_sl.ident, sizeof(g_sl.ident), "%s", ident ? ident : "(null)");
+	g_sl.option = option;
+	g_sl.facility = facility;
+}
+
+void closelog(void)
+{
+	g_sl.closed++;
+}
+
+static void sl_record(int prio, const char *fmt, va_list ap)
+{
+	if (g_sl.n >= SL_MAX)
+		return;
+	g_sl.prio[g_sl.n] = prio;
+	vsnprintf(g_sl.msg[g_sl.n], sizeof(g_sl.msg[0]), fmt, ap);
+	g_sl.n++;
+}
+
+void syslog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sl_record(prio, fmt, ap);
+	va_end(ap);
+}
+
+void __syslog_chk(int prio, int flag, const char *fmt, ...);
+void __syslog_chk(int prio, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	sl_record(prio, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static char g_dir[64];
+
+static void path_in(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", g_dir, name);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(g_dir, sizeof(g_dir), "/tmp/cs_output_XXXXXX");
+	if (!mkdtemp(g_dir))
+		return -1;
+	/* A consumer that dies must not kill the sensor: keep the default
+	 * action, so a send without MSG_NOSIGNAL ends this test program. */
+	signal(SIGPIPE, SIG_DFL);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	DIR *d = opendir(g_dir);
+	struct dirent *de;
+	char p[512];
+
+	(void)state;
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {     /* the tests make no subdirectories */
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", g_dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	return rmdir(g_dir);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&g_stats, 0, sizeof(g_stats));
+	memset(&g_sl, 0, sizeof(g_sl));
+	return 0;
+}
+
+static struct output *open_or_fail(const struct output_opts *opts)
+{
+	char err[256] = "";
+	struct output *o = output_open(opts, err, sizeof(err));
+
+	if (!o)
+		fail_msg("output_open: %s", err);
+	return o;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* Line i of a test, optionally padded to about pad bytes. */
+static char *mkline(int i, size_t pad)
+{
+	char *s = malloc(pad + 64);
+	int n;
+
+	assert_non_null(s);
+	n = snprintf(s, 64, "{\"n\":%d,\"pad\":\"", i);
+	memset(s + n, 'a' + i % 26, pad);
+	strcpy(s + n + pad, "\"}");
+	return s;
+}
+
+static void put(struct output *o, int i, size_t pad, int is_alert, int want)
+{
+	char *s = mkline(i, pad);
+
+	assert_int_equal(output_write_line(o, s, strlen(s), is_alert), want);
+	free(s);
+}
+
+static int dgram_listener(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static int stream_listener(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static int accept_wait(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	return accept(lfd, NULL, NULL);
+}
+
+/* Receive datagrams until n arrived or 3 s passed, flushing the output in
+ * between so that queued lines move.  Checks each is line first+k, whole,
+ * with its '\n'. */
+static void dgram_expect(int fd, struct output *o, int first, int n, size_t pad)
+{
+	size_t cap = pad + 256;
+	char *buf = malloc(cap);
+	int got = 0;
+	time_t until = time(NULL) + 3;
+
+	assert_non_null(buf);
+	while (got < n && time(NULL) <= until) {
+		ssize_t r;
+
+		if (o)
+			output_flush(o);
+		r = recv(fd, buf, cap, MSG_DONTWAIT);
+		if (r < 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+			poll(&p, 1, 10);
+			continue;
+		} else {
+			char *want = mkline(first + got, pad);
+			size_t wl = strlen(want);
+
+			assert_int_equal((size_t)r, wl + 1);
+			assert_memory_equal(buf, want, wl);
+			assert_int_equal(buf[wl], '\n');
+			free(want);
+			got++;
+		}
+	}
+	assert_int_equal(got, n);
+	assert_int_equal(recv(fd, buf, cap, MSG_DONTWAIT), -1);  /* nothing more */
+	free(buf);
+}
+
+/* Read a stream until it holds n lines or 3 s passed (flushing the output
+ * in between); check they are lines first.. whole and in order.  Line k is
+ * padded to pads[k], or to pad when pads is NULL. */
+static void stream_expect(int fd, struct output *o, int first, int n, size_t pad,
+                          const size_t *pads)
+{
+	size_t cap = 1, have = 0;
+	char *buf, *p;
+	time_t until = time(NULL) + 3;
+	int lines = 0;
+
+	for (int i = 0; i < n; i++)
+		cap += (pads ? pads[i] : pad) + 64;
+	buf = calloc(1, cap);
+	assert_non_null(buf);
+	while (lines < n && time(NULL) <= until) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (o)
+			output_flush(o);
+		if (poll(&pf, 1, 10) <= 0)
+			continue;
+		r = read(fd, buf + have, cap - 1 - have);
+		assert_true(r > 0);
+		for (ssize_t i = 0; i < r; i++)
+			lines += buf[have + (size_t)i] == '\n';
+		have += (size_t)r;
+	}
+	assert_int_equal(lines, n);
+	p = buf;
+	for (int i = 0; i < n; i++) {
+		char *want = mkline(first + i, pads ? pads[i] : pad);
+		size_t wl = strlen(want);
+
+		assert_memory_equal(p, want, wl);
+		assert_int_equal(p[wl], '\n');
+		p += wl + 1;
+		free(want);
+	}
+	assert_int_equal((size_t)(p - buf), have);
+	free(buf);
+}
+
+/* Standard error into a file while f runs. */
+struct captured {
+	int saved;
+	char path[128];
+};
+
+static void capture_stderr(struct captured *c, const char *name)
+{
+	int fd;
+
+	path_in(c->path, sizeof(c->path), name);
+	fflush(stderr);
+	c->saved = dup(2);
+	fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && c->saved >= 0);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static char *release_stderr(struct captured *c)
+{
+	char *s;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	s = slurp(c->path);
+	unlink(c->path);
+	return s;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* ---- parsing options ----------------------------------------------------- */
+
+static void test_type_parse(void **state)
+{
+	static const struct { const char *s; enum output_type t; } ok[] = {
+		{ "file", OUTPUT_FILE }, { "regular", OUTPUT_FILE },
+		{ "stdout", OUTPUT_STDOUT }, { "syslog", OUTPUT_SYSLOG },
+		{ "unix_dgram", OUTPUT_UNIX_DGRAM }, { "unix_stream", OUTPUT_UNIX_STREAM },
+	};
+	static const char *bad[] = { "", "unix", "unix-dgram", "redis", "files", " file", NULL };
+	enum output_type t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		t = (enum output_type)99;
+		assert_int_equal(output_type_parse(ok[i].s, &t), 0);
+		assert_int_equal(t, ok[i].t);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = (enum output_type)99;
+		assert_int_equal(output_type_parse(bad[i], &t), -1);
+		assert_int_equal(t, 99);   /* untouched */
+	}
+}
+
+static void test_syslog_names(void **state)
+{
+	int v = -7;
+
+	(void)state;
+	assert_int_equal(output_syslog_facility_parse("local0", &v), 0);
+	assert_int_equal(v, LOG_LOCAL0);
+	assert_int_equal(output_syslog_facility_parse("local7", &v), 0);
+	assert_int_equal(v, LOG_LOCAL7);
+	assert_int_equal(output_syslog_facility_parse("daemon", &v), 0);
+	assert_int_equal(v, LOG_DAEMON);
+	v = -7;
+	assert_int_equal(output_syslog_facility_parse("local8", &v), -1);
+	assert_int_equal(output_syslog_facility_parse("kern", &v), -1);
+	assert_int_equal(v, -7);
+	assert_int_equal(output_syslog_level_parse("warning", &v), 0);
+	assert_int_equal(v, LOG_WARNING);
+	assert_int_equal(output_syslog_level_parse("Info", &v), 0);   /* Suricata's spelling */
+	assert_int_equal(v, LOG_INFO);
+	assert_int_equal(output_syslog_level_parse("err", &v), 0);
+	assert_int_equal(v, LOG_ERR);
+	v = -7;
+	assert_int_equal(output_syslog_level_parse("loud", &v), -1);
+	assert_int_equal(v, -7);
+}
+
+static void test_open_errors(void **state)
+{
+	struct output_opts opts;
+	char err[256], path[200], lpath[128];
+	int lfd;
+
+	(void)state;
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	err[0] = '\0';
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "needs a socket path"));
+
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	opts.path = path;
+	opts.type = OUTPUT_UNIX_DGRAM;
+	err[0] = '\0';
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "too long"));
+
+	/* a datagram sink pointed at a stream listener: wrong type, said now */
+	path_in(lpath, sizeof(lpath), "stream.sock");
+	lfd = stream_listener(lpath);
+	opts.path = lpath;
+	err[0] = '\0';
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot open unix_dgram output"));
+	close(lfd);
+	unlink(lpath);
+
+	/* an unwritable file, as before */
+	opts.type = OUTPUT_FILE;
+	opts.path = "/nonexistent-dir/eve.json";
+	err[0] = '\0';
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_string_equal(err, "/nonexistent-dir/eve.json: cannot open output: "
+	                         "No such file or directory");
+}
+
+/* ---- file and stdout ----------------------------------------------------- */
+
+static void test_file_lines(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128], *s;
+
+	(void)state;
+	path_in(path, sizeof(path), "eve.json");
+	memset(&opts, 0, sizeof(opts));
+	opts.path = path;
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{\"a\":1}", 7, 0), 0);
+	assert_int_equal(output_write_line(o, "{\"b\":2}", 7, 1), 0);
+	/* flushed per line: visible before close */
+	s = slurp(path);
+	assert_string_equal(s, "{\"a\":1}\n{\"b\":2}\n");
+	free(s);
+	output_close(o);
+	assert_int_equal(g_stats.events, 2);
+	assert_int_equal(g_stats.output_err, 0);
+	assert_int_equal(g_stats.output_queued, 0);
+
+	/* appended, never truncated */
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{}", 2, 0), 0);
+	output_close(o);
+	s = slurp(path);
+	assert_string_equal(s, "{\"a\":1}\n{\"b\":2}\n{}\n");
+	free(s);
+	unlink(path);
+}
+
+static void test_file_reopen(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128], old[128], *s;
+
+	(void)state;
+	path_in(path, sizeof(path), "rot.json");
+	path_in(old, sizeof(old), "rot.json.1");
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_FILE;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), 0);
+	assert_int_equal(rename(path, old), 0);
+	/* until reopened, lines follow the renamed file */
+	assert_int_equal(output_write_line(o, "{\"n\":2}", 7, 0), 0);
+	assert_int_equal(output_reopen(o), 0);
+	assert_int_equal(output_write_line(o, "{\"n\":3}", 7, 1), 0);
+	output_close(o);
+	s = slurp(old);
+	assert_string_equal(s, "{\"n\":1}\n{\"n\":2}\n");
+	free(s);
+	s = slurp(path);
+	assert_string_equal(s, "{\"n\":3}\n");
+	free(s);
+	unlink(path);
+	unlink(old);
+}
+
+static void test_stdout(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128], *s;
+	int saved, fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "stdout.json");
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 1);
+	close(fd);
+	memset(&opts, 0, sizeof(opts));
+	opts.path = "-";
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{\"x\":\"y\"}", 9, 0), 0);
+	opts.path = NULL;
+	output_close(o);
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{}", 2, 1), 0);
+	output_close(o);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	s = slurp(path);
+	assert_string_equal(s, "{\"x\":\"y\"}\n{}\n");
+	free(s);
+	unlink(path);
+	assert_int_equal(g_stats.events, 2);
+}
+
+/* A full disk: the write is tried twice, counted, and an alert that could
+ * not be written goes to standard error. */
+static void test_file_full(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char *err;
+
+	(void)state;
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	memset(&opts, 0, sizeof(opts));
+	opts.path = "/dev/full";
+	o = open_or_fail(&opts);
+	capture_stderr(&c, "full.err");
+	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), -1);
+	assert_int_equal(output_write_line(o, "{\"n\":2}", 7, 1), -1);
+	err = release_stderr(&c);
+	output_close(o);
+	assert_int_equal(g_stats.output_err, 2);
+	assert_int_equal(g_stats.output_retries, 2);
+	assert_int_equal(g_stats.events, 0);
+	assert_int_equal(g_stats.output_queued, 0);   /* files do not queue */
+	assert_string_equal(err, "certsentry: undelivered alert (write error): {\"n\":2}\n");
+	free(err);
+}
+
+/* ---- syslog -------------------------------------------------------------- */
+
+static void test_syslog(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+
+	(void)state;
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_SYSLOG;
+	opts.path = "/nonexistent-dir/ignored";   /* syslog needs no path */
+	o = open_or_fail(&opts);
+	assert_int_equal(g_sl.opened, 1);
+	assert_string_equal(g_sl.ident, "certsentry");
+	assert_true(g_sl.option & LOG_NDELAY);
+	assert_int_equal(g_sl.facility, LOG_LOCAL5);   /* the default */
+	assert_int_equal(output_write_line(o, "{\"event_type\":\"tls\"}", 20, 0), 0);
+	assert_int_equal(output_write_line(o, "{\"event_type\":\"alert\"}", 22, 1), 0);
+	output_close(o);
+	assert_int_equal(g_sl.closed, 1);
+	assert_int_equal(g_sl.n, 2);
+	assert_int_equal(g_sl.prio[0], LOG_LOCAL5 | LOG_INFO);
+	assert_string_equal(g_sl.msg[0], "{\"event_type\":\"tls\"}");   /* no '\n' */
+	assert_int_equal(g_sl.prio[1], LOG_LOCAL5 | LOG_WARNING);
+	assert_string_equal(g_sl.msg[1], "{\"event_type\":\"alert\"}");
+	assert_int_equal(g_stats.events, 2);
+
+	/* configured facility and alert level; a length bounds the message.
+	 * The facility is in every message: another openlog() in the process
+	 * (live.c's diagnostics) must not move EVE to its facility. */
+	memset(&g_sl, 0, sizeof(g_sl));
+	opts.syslog_facility = LOG_LOCAL3;
+	opts.syslog_alert_level = LOG_ERR;
+	o = open_or_fail(&opts);
+	assert_int_equal(g_sl.facility, LOG_LOCAL3);
+	assert_int_equal(output_write_line(o, "{\"a\":1}trailing", 7, 1), 0);
+	assert_int_equal(output_write_line(o, "{}", 2, 0), 0);
+	output_close(o);
+	assert_int_equal(g_sl.prio[0], LOG_LOCAL3 | LOG_ERR);
+	assert_string_equal(g_sl.msg[0], "{\"a\":1}");
+	assert_int_equal(g_sl.prio[1], LOG_LOCAL3 | LOG_INFO);
+}
+
+/* output_handshake marks its alert lines as alerts (syslog priority). */
+static void test_handshake_alert_priority(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct tls_session t;
+	struct policy_result res[2];
+	struct hs_event ev;
+	uint8_t cip[16] = { 192, 0, 2, 1 }, sip[16] = { 1, 1, 1, 1 };
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(res, 0, sizeof(res));
+	memset(&ev, 0, sizeof(ev));
+	res[0].owner = "cloudflare-dns";
+	res[0].verdict = VERDICT_UNAPPROVED_ISSUER;
+	snprintf(res[0].reason, sizeof(res[0].reason), "issued by an unapproved CA");
+	res[1].owner = "other";
+	res[1].verdict = VERDICT_APPROVED;
+	ev.ts_us = 1706781600123456ull;
+	ev.flow_id = 42;
+	ev.family = 4;
+	ev.client_ip = cip;
+	ev.server_ip = sip;
+	ev.client_port = 50000;
+	ev.server_port = 853;
+	ev.tls = &t;
+	ev.hs = POLICY_HS_CHAIN;
+	ev.res = res;
+	ev.n_res = 2;
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_SYSLOG;
+	o = open_or_fail(&opts);
+	assert_int_equal(output_handshake(o, &ev), 1);
+	output_close(o);
+	assert_int_equal(g_sl.n, 2);
+	assert_int_equal(g_sl.prio[0], LOG_LOCAL5 | LOG_INFO);
+	assert_non_null(strstr(g_sl.msg[0], "\"event_type\":\"tls\""));
+	assert_int_equal(g_sl.prio[1], LOG_LOCAL5 | LOG_WARNING);
+	assert_non_null(strstr(g_sl.msg[1], "\"event_type\":\"alert\""));
+	assert_non_null(strstr(g_sl.msg[1], "\"signature_id\":2900003"));
+}
+
+/* ---- unix_dgram ---------------------------------------------------------- */
+
+static void test_dgram_lines(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "dgram.sock");
+	fd = dgram_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	for (int i = 0; i < 8; i++)
+		put(o, i, 10, i % 3 == 0, 0);
+	dgram_expect(fd, NULL, 0, 8, 10);   /* all there without a flush */
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.events, 8);
+	assert_int_equal(g_stats.output_queued, 0);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+/* A receiver that does not read: the datagram queue fills (EAGAIN), lines
+ * wait in ours, and all arrive in order once it reads. */
+static void test_dgram_busy(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int fd, n = 300;
+
+	(void)state;
+	path_in(path, sizeof(path), "busy.sock");
+	fd = dgram_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	for (int i = 0; i < n; i++)
+		put(o, i, 2000, 0, 0);   /* 600 KB: more than any socket buffer */
+	assert_true(g_stats.output_queued > 0);
+	assert_true(output_pending(o) > 0);
+	assert_int_equal(g_stats.output_disconnects, 0);   /* busy is not gone */
+	dgram_expect(fd, o, 0, n, 2000);
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.output_dropped, 0);
+	assert_int_equal(g_stats.events, (uint64_t)n);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+/* The receiver goes away and comes back at the same path. */
+static void test_dgram_reconnect(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "re.sock");
+	fd = dgram_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	opts.reconnect_ms = 200;
+	o = open_or_fail(&opts);
+	put(o, 0, 5, 0, 0);
+	dgram_expect(fd, NULL, 0, 1, 5);
+	close(fd);
+	unlink(path);
+	for (int i = 1; i <= 5; i++)
+		put(o, i, 5, i == 3, 0);
+	assert_int_equal(output_pending(o), 5);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(g_stats.output_reconnects, 0);
+	fd = dgram_listener(path);
+	/* within the interval nothing is tried */
+	put(o, 6, 5, 0, 0);
+	assert_int_equal(output_pending(o), 6);
+	sleep_ms(250);
+	put(o, 7, 5, 0, 0);
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.output_reconnects, 1);
+	dgram_expect(fd, NULL, 1, 7, 5);
+	assert_int_equal(g_stats.output_dropped, 0);
+	assert_int_equal(g_stats.events, 8);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+/* A line no datagram can carry is a write error; the next one still goes.
+ * An alert that fails so is also written to standard error. */
+static void test_dgram_too_big(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char path[128], *err;
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "big.sock");
+	fd = dgram_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	capture_stderr(&c, "big.err");
+	put(o, 0, 1 << 20, 0, -1);
+	put(o, 1, 1 << 20, 1, -1);
+	err = release_stderr(&c);
+	put(o, 2, 10, 0, 0);
+	dgram_expect(fd, NULL, 2, 1, 10);
+	assert_int_equal(g_stats.output_err, 2);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+	assert_int_equal(count_str(err, "certsentry: undelivered alert (write error): {\"n\":1,"), 1);
+	assert_int_equal(count_str(err, "{\"n\":0,"), 0);
+	free(err);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+/* ---- unix_stream --------------------------------------------------------- */
+
+static void test_stream_reconnect(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int lfd, cfd;
+
+	(void)state;
+	path_in(path, sizeof(path), "stream.sock");
+	lfd = stream_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	opts.path = path;
+	opts.reconnect_ms = 200;
+	o = open_or_fail(&opts);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	for (int i = 0; i < 10; i++)
+		put(o, i, 20, i == 4, 0);
+	stream_expect(cfd, NULL, 0, 10, 20, NULL);
+	assert_int_equal(g_stats.events, 10);
+
+	/* consumer dies: EPIPE (no SIGPIPE), lines queue */
+	close(cfd);
+	close(lfd);
+	unlink(path);
+	for (int i = 10; i < 15; i++)
+		put(o, i, 20, 0, 0);
+	assert_int_equal(output_pending(o), 5);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(g_stats.output_queued, 5);
+
+	/* it comes back: reconnect after the interval, queue first, in order */
+	lfd = stream_listener(path);
+	sleep_ms(250);
+	put(o, 15, 20, 1, 0);
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.output_reconnects, 1);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	stream_expect(cfd, NULL, 10, 6, 20, NULL);
+	assert_int_equal(g_stats.events, 16);
+	assert_int_equal(g_stats.output_dropped, 0);
+	output_close(o);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+}
+
+/* Lines larger than the socket buffer go part by part, never interleaved
+ * with other lines, and arrive whole. */
+static void test_stream_partial(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int lfd, cfd;
+	size_t pad = 300 * 1024;
+	const size_t pads[4] = { pad, 10, pad, 10 };
+
+	(void)state;
+	path_in(path, sizeof(path), "part.sock");
+	lfd = stream_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	put(o, 0, pad, 0, 0);
+	put(o, 1, 10, 1, 0);
+	put(o, 2, pad, 0, 0);
+	put(o, 3, 10, 0, 0);
+	/* the first line did not fit in the socket buffer: its rest and
+	 * everything after it wait */
+	assert_int_equal(output_pending(o), 4);
+	assert_int_equal(g_stats.output_queued, 4);
+	assert_int_equal(g_stats.events, 0);
+	stream_expect(cfd, o, 0, 4, 0, pads);
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.events, 4);
+	assert_int_equal(g_stats.output_disconnects, 0);
+	output_close(o);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+}
+
+/* A line part-sent is never dropped for an alert: half an object would
+ * stay in the stream.  The alert goes to standard error instead. */
+static void test_stream_partial_kept(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char path[128], *err;
+	int lfd, cfd;
+	const size_t pads[2] = { 300 * 1024, 10 };
+
+	(void)state;
+	path_in(path, sizeof(path), "kept.sock");
+	lfd = stream_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	opts.path = path;
+	opts.queue_max_lines = 2;
+	o = open_or_fail(&opts);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	capture_stderr(&c, "kept.err");
+	put(o, 0, pads[0], 0, 0);   /* part-sent, its rest queued */
+	put(o, 1, pads[1], 1, 0);
+	put(o, 2, 10, 1, 1);        /* full; the only non-alert is part-sent */
+	err = release_stderr(&c);
+	assert_int_equal(g_stats.output_dropped, 0);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+	assert_int_equal(count_str(err, "(queue full): {\"n\":2,"), 1);
+	free(err);
+	stream_expect(cfd, o, 0, 2, 0, pads);
+	output_close(o);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+}
+
+/* The consumer dies in the middle of a line: the new connection gets the
+ * whole line again, not its rest. */
+static void test_stream_cut_line(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int lfd, cfd;
+	const size_t pads[2] = { 300 * 1024, 10 };
+
+	(void)state;
+	path_in(path, sizeof(path), "cut.sock");
+	lfd = stream_listener(path);
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	opts.path = path;
+	opts.reconnect_ms = 100;
+	o = open_or_fail(&opts);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	put(o, 0, pads[0], 1, 0);
+	assert_int_equal(output_pending(o), 1);
+	close(cfd);                  /* unread part is lost with it */
+	close(lfd);
+	unlink(path);
+	put(o, 1, pads[1], 0, 0);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(output_pending(o), 2);
+	lfd = stream_listener(path);
+	sleep_ms(150);
+	output_flush(o);
+	assert_int_equal(g_stats.output_reconnects, 1);
+	cfd = accept_wait(lfd);
+	assert_true(cfd >= 0);
+	stream_expect(cfd, o, 0, 2, 0, pads);
+	output_close(o);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+}
+
+/* ---- the queue's limits -------------------------------------------------- */
+
+/* No consumer at start: open still works, lines queue; four lines at most.
+ * Non-alerts go first, alerts take their place, and an alert that finds
+ * only alerts goes to standard error. */
+static void test_queue_overflow(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char path[128], *err;
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "late.sock");
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	opts.queue_max_lines = 4;
+	opts.reconnect_ms = 20;
+	o = open_or_fail(&opts);
+	capture_stderr(&c, "overflow.err");
+	put(o, 1, 5, 0, 0);     /* n1 */
+	put(o, 2, 5, 0, 0);     /* n2 */
+	put(o, 3, 5, 1, 0);     /* a3 */
+	put(o, 4, 5, 0, 0);     /* n4: full now */
+	put(o, 5, 5, 0, 1);     /* non-alert, full: dropped */
+	assert_int_equal(g_stats.output_dropped, 1);
+	put(o, 6, 5, 1, 0);     /* alert: n1 makes room */
+	put(o, 7, 5, 1, 0);     /* n2 */
+	put(o, 8, 5, 1, 0);     /* n4 */
+	assert_int_equal(g_stats.output_dropped, 4);
+	assert_int_equal(output_pending(o), 4);
+	put(o, 9, 5, 1, 1);     /* only alerts queued: to stderr */
+	put(o, 10, 5, 0, 1);    /* non-alert: dropped */
+	err = release_stderr(&c);
+	assert_int_equal(g_stats.output_dropped, 5);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+	assert_int_equal(g_stats.output_queue_peak, 4);
+	assert_int_equal(g_stats.events, 0);
+	assert_int_equal(count_str(err, "certsentry: undelivered alert (queue full): {\"n\":9,"), 1);
+	assert_int_equal(count_str(err, "\n"), 1);   /* nothing else on stderr */
+	free(err);
+
+	/* the consumer appears: the alerts arrive, oldest first */
+	fd = dgram_listener(path);
+	sleep_ms(40);
+	assert_int_equal(output_flush(o), 0);
+	assert_int_equal(g_stats.output_reconnects, 0);   /* first connection */
+	{
+		char buf[256];
+
+		for (int want = 3; want <= 8; want++) {
+			char *l;
+			ssize_t r;
+
+			if (want == 4 || want == 5)
+				continue;
+			r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			l = mkline(want, 5);
+			assert_int_equal((size_t)r, strlen(l) + 1);
+			assert_memory_equal(buf, l, strlen(l));
+			free(l);
+		}
+		assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	}
+	assert_int_equal(g_stats.events, 4);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+/* The byte limit: a line larger than the whole queue cannot wait. */
+static void test_queue_bytes(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char path[128], *err;
+
+	(void)state;
+	path_in(path, sizeof(path), "bytes.sock");
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_STREAM;
+	opts.path = path;
+	opts.queue_max_bytes = 200;
+	o = open_or_fail(&opts);
+	capture_stderr(&c, "bytes.err");
+	put(o, 1, 150, 0, 0);          /* 165 bytes: fits */
+	put(o, 2, 150, 0, 1);          /* would make 330: dropped */
+	put(o, 3, 10, 1, 0);           /* small alert: fits beside it */
+	put(o, 4, 150, 1, 0);          /* alert: n1 leaves for it */
+	put(o, 5, 300, 1, 1);          /* larger than the queue: stderr */
+	assert_int_equal(output_pending(o), 2);
+	assert_int_equal(g_stats.output_dropped, 2);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+
+	/* at exit, with nobody listening: alerts to stderr, the rest counted */
+	output_close(o);
+	err = release_stderr(&c);
+	assert_int_equal(count_str(err, "(queue full): {\"n\":5,"), 1);
+	assert_int_equal(count_str(err, "(consumer gone at exit): {\"n\":3,"), 1);
+	assert_int_equal(count_str(err, "(consumer gone at exit): {\"n\":4,"), 1);
+	assert_int_equal(count_str(err, "\n"), 3);
+	assert_int_equal(g_stats.output_alerts_stderr, 3);
+	assert_int_equal(g_stats.output_dropped, 2);
+	free(err);
+}
+
+/* output_close delivers what is queued when the consumer is back, even
+ * within the reconnect interval. */
+static void test_close_flushes(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "close.sock");
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	o = open_or_fail(&opts);     /* default interval: 1 s */
+	for (int i = 0; i < 3; i++)
+		put(o, i, 5, i == 1, 0);
+	fd = dgram_listener(path);
+	assert_int_equal(output_flush(o), 3);   /* too soon to reconnect */
+	output_close(o);
+	dgram_expect(fd, NULL, 0, 3, 5);
+	assert_int_equal(g_stats.events, 3);
+	assert_int_equal(g_stats.output_dropped + g_stats.output_alerts_stderr, 0);
+	close(fd);
+	unlink(path);
+}
+
+/* output_reopen on a socket reconnects at once. */
+static void test_socket_reopen(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char path[128];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), "hup.sock");
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.path = path;
+	o = open_or_fail(&opts);
+	put(o, 0, 5, 0, 0);
+	put(o, 1, 5, 0, 0);
+	fd = dgram_listener(path);
+	assert_int_equal(output_reopen(o), 0);
+	assert_int_equal(output_pending(o), 0);
+	put(o, 2, 5, 0, 0);
+	dgram_expect(fd, NULL, 0, 3, 5);
+	output_close(o);
+	close(fd);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_type_parse, setup),
+		cmocka_unit_test_setup(test_syslog_names, setup),
+		cmocka_unit_test_setup(test_open_errors, setup),
+		cmocka_unit_test_setup(test_file_lines, setup),
+		cmocka_unit_test_setup(test_file_reopen, setup),
+		cmocka_unit_test_setup(test_stdout, setup),
+		cmocka_unit_test_setup(test_file_full, setup),
+		cmocka_unit_test_setup(test_syslog, setup),
+		cmocka_unit_test_setup(test_handshake_alert_priority, setup),
+		cmocka_unit_test_setup(test_dgram_lines, setup),
+		cmocka_unit_test_setup(test_dgram_busy, setup),
+		cmocka_unit_test_setup(test_dgram_reconnect, setup),
+		cmocka_unit_test_setup(test_dgram_too_big, setup),
+		cmocka_unit_test_setup(test_stream_reconnect, setup),
+		cmocka_unit_test_setup(test_stream_partial, setup),
+		cmocka_unit_test_setup(test_stream_partial_kept, setup),
+		cmocka_unit_test_setup(test_stream_cut_line, setup),
+		cmocka_unit_test_setup(test_queue_overflow, setup),
+		cmocka_unit_test_setup(test_queue_bytes, setup),
+		cmocka_unit_test_setup(test_close_flushes, setup),
+		cmocka_unit_test_setup(test_socket_reopen, setup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
