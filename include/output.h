@@ -130,6 +130,10 @@ size_t output_pending(const struct output *o);
  * (counted).  A failed line does not stop the alerts after it. */
 int output_handshake(struct output *o, const struct hs_event *ev);
 
+/* EVE's timestamp form, "2024-02-01T10:00:00.123456+0000", UTC. */
+#define OUTPUT_TS_LEN 96
+void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN]);
+
 /* Signature id and text of an alert verdict. */
 int output_sid(enum verdict v);
 

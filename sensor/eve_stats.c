@@ -3,11 +3,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "eve_stats.h"
+#include "output.h"
 #include "tls.h"
 
 static void put(json_t *o, const char *k, uint64_t v)
@@ -120,14 +120,9 @@ static json_t *certsentry_obj(const struct eve_stats_input *in)
 char *eve_stats_line(const struct eve_stats_input *in)
 {
 	json_t *ev = json_object(), *stats = json_object();
-	time_t sec = (time_t)(in->ts_us / 1000000u);
-	struct tm tm;
-	char ts[96], *line;
+	char ts[OUTPUT_TS_LEN], *line;
 
-	gmtime_r(&sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	         tm.tm_sec, (unsigned)(in->ts_us % 1000000u));
+	output_format_ts(in->ts_us, ts);
 	json_object_set_new(ev, "timestamp", json_string(ts));
 	json_object_set_new(ev, "event_type", json_string("stats"));
 	put(stats, "uptime", in->uptime_s);

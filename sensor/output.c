@@ -720,13 +720,13 @@ int output_reopen(struct output *o)
 
 /* ---- field formatting ---------------------------------------------- */
 
-static void fmt_ts(uint64_t ts_us, char out[96])
+void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN])
 {
 	time_t sec = (time_t)(ts_us / 1000000u);
 	struct tm tm;
 
 	gmtime_r(&sec, &tm);
-	snprintf(out, 96, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+	snprintf(out, OUTPUT_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
 	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 	         tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000u));
 }
@@ -1019,9 +1019,9 @@ static json_t *ndpi_obj(const struct classify_result *n)
 static json_t *base_obj(const struct hs_event *ev, const char *type)
 {
 	json_t *o = json_object();
-	char ts[96], ip[INET6_ADDRSTRLEN];
+	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
 
-	fmt_ts(ev->ts_us, ts);
+	output_format_ts(ev->ts_us, ts);
 	json_object_set_new(o, "timestamp", json_string(ts));
 	json_object_set_new(o, "flow_id", json_integer((json_int_t)ev->flow_id));
 	if (ev->capture_file)
