@@ -132,6 +132,10 @@ $(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(addprefix $(B
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Keep the clang objects between builds (make would delete them as
+# intermediates of the harness pattern rule).
+.SECONDARY: $(addprefix $(FUZZ_BUILD)/,$(addsuffix .o,$(MODULES)))
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)

@@ -29,7 +29,8 @@ struct rules_cidr {
 	int family;                  /* AF_INET or AF_INET6 */
 	uint8_t addr[16];            /* host bits are zero */
 	unsigned prefix;             /* 0..32 or 0..128 */
-	char text[48];               /* as written, for the summary */
+	char text[64];               /* as written, for the summary: an IPv6
+	                                address (45) and "/128" fit */
 };
 
 struct rules_owner {

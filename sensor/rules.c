@@ -307,18 +307,27 @@ static int parse_pin(struct loader *ld, const char *tok, char hex[65])
 static int read_pem_file(struct loader *ld, const char *path, char **out)
 {
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, cap = RULES_MAX_CA_FILE + 1;
 	FILE *f = fopen(path, "rb");
 	int ret = -1;
 
 	if (f == NULL)
 		return ld_err(ld, "cannot open CA file '%s': %s", path, strerror(errno));
-	buf = malloc(RULES_MAX_CA_FILE + 1); /* freed here or by the caller */
+	/* Sized from the file (a CA file is a few KB), never beyond the limit
+	 * plus the one byte that tells "too large". */
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long sz = ftell(f);
+
+		cap = sz < 0 || (unsigned long)sz > RULES_MAX_CA_FILE ? RULES_MAX_CA_FILE + 1
+		                                                      : (size_t)sz + 1;
+		rewind(f);
+	}
+	buf = malloc(cap + 1); /* freed here or by the caller */
 	if (buf == NULL) {
 		ld_err(ld, "out of memory");
 		goto out;
 	}
-	len = fread(buf, 1, RULES_MAX_CA_FILE + 1, f);
+	len = fread(buf, 1, cap, f);
 	if (ferror(f)) {
 		ld_err(ld, "cannot read CA file '%s'", path);
 		goto out;

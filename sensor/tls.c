@@ -561,6 +561,8 @@ static int cert_next(struct buf *list, struct buf *der)
 	 * there are: DESIGN keeps every certificate's DER, parsable or not,
 	 * so a mangled message is reported (as an unparsable certificate)
 	 * instead of hiding the chain from the policy. */
+	if (buf_left(list) == 0)
+		return -1;   /* nothing left to keep: no empty "certificate" */
 	buf_sub(list, buf_left(list), der);
 	return 0;
 }

@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+"""Seed corpora for the certsentry fuzz targets (tests/fuzz/fuzz_*.c).
+
+usage: seeds.py OUT_DIR [CAPTURE_DIR ...]
+
+Writes OUT_DIR/corpus-NAME/ for NAME in decode, reasm, tls, rules, chain,
+engine, from the captures under each CAPTURE_DIR (default: pcaps and
+../shared/realworld/pcaps), pcaps/pki/*.pem, pcaps/test.rules and
+rules/examples/*.rules.  Each file is named by the SHA-1 of its content,
+so running it again adds nothing twice.  The input formats are the ones
+described at the top of each harness.  Run from the top directory with
+Debian's python3 (scapy reads the captures, pcap and pcapng alike).
+"""
+import glob
+import hashlib
+import os
+import struct
+import sys
+
+from scapy.utils import RawPcapReader
+
+# fuzz_decode.c's list of link types, in its order.
+DECODE_DLTS = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]
+MAX_ENGINE_PKTS = 300
+MAX_ENGINE_BYTES = 96 * 1024
+MAX_DECODE_SEEDS = 4000
+
+
+def put(out, name, data, seen=set()):
+    d = os.path.join(out, "corpus-" + name)
+    os.makedirs(d, exist_ok=True)
+    h = hashlib.sha1(data).hexdigest()
+    if (name, h) in seen:
+        return
+    seen.add((name, h))
+    p = os.path.join(d, h)
+    if not os.path.exists(p):
+        with open(p, "wb") as f:
+            f.write(data)
+
+
+def read_capture(path):
+    """[(linktype, frame, ts)] of one capture; [] when it cannot be read."""
+    frames = []
+    try:
+        r = RawPcapReader(path)
+    except Exception as e:  # noqa: BLE001 - any unreadable capture is skipped
+        print("seeds.py: skip %s: %s" % (path, e), file=sys.stderr)
+        return frames
+    try:
+        for data, meta in r:
+            lt = getattr(meta, "linktype", None)
+            if lt is None:
+                lt = getattr(r, "linktype", 1)
+            if hasattr(meta, "sec"):
+                ts = meta.sec + meta.usec / 1e6
+            elif hasattr(meta, "tshigh"):
+                ts = ((meta.tshigh << 32) | meta.tslow) / float(getattr(meta, "tsresol", 1000000) or 1000000)
+            else:
+                ts = 0.0
+            frames.append((lt, bytes(data), ts))
+    except Exception as e:  # noqa: BLE001 - keep what was read of a damaged capture
+        print("seeds.py: %s: %s" % (path, e), file=sys.stderr)
+    finally:
+        r.close()
+    return frames
+
+
+# ---- minimal decoding, enough to find IP packets and TCP streams ----------
+
+def ip_of(lt, f):
+    """The IP packet inside a frame, or None."""
+    def by_type(t, rest):
+        while t in (0x8100, 0x88A8, 0x9100) and len(rest) >= 4:
+            t = struct.unpack(">H", rest[2:4])[0]
+            rest = rest[4:]
+        if t in (0x0800, 0x86DD):
+            return rest
+        if t == 0x8864 and len(rest) >= 8:
+            return rest[8:]
+        return None
+    if lt == 1:
+        return by_type(struct.unpack(">H", f[12:14])[0], f[14:]) if len(f) >= 14 else None
+    if lt == 113:
+        return by_type(struct.unpack(">H", f[14:16])[0], f[16:]) if len(f) >= 16 else None
+    if lt == 276:
+        return by_type(struct.unpack(">H", f[0:2])[0], f[20:]) if len(f) >= 20 else None
+    if lt in (0, 108):
+        return f[4:]
+    if lt in (12, 14, 101, 228, 229):
+        return f
+    return None
+
+
+def tcp_of(ip):
+    """(src, dst, sport, dport, seq, flags, payload) or None."""
+    if not ip:
+        return None
+    v = ip[0] >> 4
+    if v == 4 and len(ip) >= 20:
+        hl = (ip[0] & 15) * 4
+        tot = struct.unpack(">H", ip[2:4])[0]
+        if ip[9] != 6 or struct.unpack(">H", ip[6:8])[0] & 0x3FFF:
+            return None
+        src, dst, seg = ip[12:16], ip[16:20], ip[hl:tot if tot >= hl else len(ip)]
+    elif v == 6 and len(ip) >= 40:
+        if ip[6] != 6:
+            return None
+        plen = struct.unpack(">H", ip[4:6])[0]
+        src, dst, seg = ip[8:24], ip[24:40], ip[40:40 + plen]
+    else:
+        return None
+    if len(seg) < 20:
+        return None
+    sport, dport, seq = struct.unpack(">HHI", seg[:8])
+    off = (seg[12] >> 4) * 4
+    return src, dst, sport, dport, seq, seg[13], bytes(seg[off:])
+
+
+def streams(frames):
+    """Per connection: (client bytes, server bytes, server segments)."""
+    conns = {}
+    for lt, f, _ in frames:
+        t = tcp_of(ip_of(lt, f))
+        if not t:
+            continue
+        src, dst, sp, dp, seq, flags, pl = t
+        a, b = (src, sp), (dst, dp)
+        key = (a, b) if a <= b else (b, a)
+        c = conns.setdefault(key, {"syn": {}, "segs": {a: [], b: []}, "client": None})
+        c["segs"].setdefault(a, [])
+        if flags & 0x02:
+            c["syn"][a] = seq + 1
+            if not flags & 0x10 and c["client"] is None:
+                c["client"] = a
+        if pl:
+            c["segs"][a].append((seq, pl))
+            if c["client"] is None and len(pl) > 5 and pl[0] == 0x16 and pl[5] == 1:
+                c["client"] = a
+            if c["client"] is None and len(pl) > 5 and pl[0] == 0x16 and pl[5] == 2:
+                c["client"] = b
+    out = []
+    for key, c in conns.items():
+        cl = c["client"] or key[0]
+        sv = key[1] if cl == key[0] else key[0]
+
+        def join(side):
+            segs = c["segs"].get(side, [])
+            if not segs:
+                return b"", []
+            isn = c["syn"].get(side, segs[0][0])
+            data = bytearray()
+            rel = []
+            for seq, pl in sorted(segs, key=lambda s: (s[0] - isn) & 0xFFFFFFFF):
+                off = (seq - isn) & 0xFFFFFFFF
+                rel.append((off, pl))
+                if off > len(data) or off > 1 << 24:
+                    continue
+                data += pl[len(data) - off:]
+            return bytes(data), [(((s - isn) & 0xFFFFFFFF), p) for s, p in segs]
+        cdata, _ = join(cl)
+        sdata, ssegs = join(sv)
+        if cdata or sdata:
+            out.append((cdata, sdata, ssegs))
+    return out
+
+
+def tls_certs(server):
+    """DER certificates of the first Certificate message in a server stream."""
+    hs = bytearray()
+    pos = 0
+    while pos + 5 <= len(server):
+        ct, ln = server[pos], struct.unpack(">H", server[pos + 3:pos + 5])[0]
+        if ct == 20:
+            break
+        if ct == 22:
+            hs += server[pos + 5:pos + 5 + ln]
+        pos += 5 + ln
+    p = 0
+    while p + 4 <= len(hs):
+        t, n = hs[p], int.from_bytes(hs[p + 1:p + 4], "big")
+        body = hs[p + 4:p + 4 + n]
+        if t == 11 and len(body) >= 3:
+            certs, q = [], 3
+            while q + 3 <= len(body):
+                m = int.from_bytes(body[q:q + 3], "big")
+                certs.append(bytes(body[q + 3:q + 3 + m]))
+                q += 3 + m
+            return certs
+        p += 4 + n
+    return []
+
+
+def pem_certs(path):
+    import base64
+    out, cur = [], None
+    for line in open(path, encoding="ascii", errors="replace"):
+        line = line.strip()
+        if line == "-----BEGIN CERTIFICATE-----":
+            cur = []
+        elif line == "-----END CERTIFICATE-----" and cur is not None:
+            out.append(base64.b64decode("".join(cur)))
+            cur = None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+# ---- the formats of the harnesses ---------------------------------------
+
+def as_ether(lt, f):
+    ip = ip_of(lt, f)
+    if lt == 1:
+        return f
+    if not ip:
+        return None
+    t = 0x86DD if ip[0] >> 4 == 6 else 0x0800
+    return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb" + struct.pack(">H", t) + ip
+
+
+def rewrap(ip):
+    """The IP packet under every link type decode supports: (dlt, frame)."""
+    v6 = ip and ip[0] >> 4 == 6
+    et = struct.pack(">H", 0x86DD if v6 else 0x0800)
+    fam_le = struct.pack("<I", 30 if v6 else 2)
+    fam_be = struct.pack(">I", 30 if v6 else 2)
+    yield 0, fam_le + ip
+    yield 108, fam_be + ip
+    yield 12, ip
+    yield 14, ip
+    yield 101, ip
+    yield 228 if not v6 else 229, ip
+    yield 113, b"\x00\x00\x00\x01\x00\x06" + b"\x00" * 8 + et + ip
+    yield 276, et + b"\x00\x00" + b"\x00\x00\x00\x01\x00\x01\x00\x06" + b"\x00" * 8 + ip
+    yield 1, b"\x00" * 12 + b"\x81\x00\x00\x05" + b"\x88\xa8"[:0] + et + ip
+    yield 1, b"\x00" * 12 + b"\x88\xa8\x00\x07\x81\x00\x00\x05" + et + ip
+    yield 1, b"\x00" * 12 + b"\x88\x47" + b"\x00\x01\x01\x40" + ip
+    yield 1, b"\x00" * 12 + b"\x88\x64" + b"\x11\x00\x00\x01\x00\x00" + (b"\x00\x57" if v6 else b"\x00\x21") + ip
+
+
+def engine_input(flags, frames):
+    out = bytearray([flags])
+    last = None
+    n = 0
+    for lt, f, ts in frames:
+        e = as_ether(lt, f)
+        if e is None:
+            continue
+        e = e[:0x3FFF]
+        step = 0
+        if last is not None:
+            d = ts - last
+            step = 3 if d < -0.5 else 2 if d > 150 else 1 if d > 0.5 else 0
+        last = ts
+        out += struct.pack(">H", step << 14 | len(e)) + e
+        n += 1
+        if n >= MAX_ENGINE_PKTS or len(out) > MAX_ENGINE_BYTES:
+            break
+    return bytes(out) if n else None
+
+
+def tls_input(cfg, seed, piece, client, server):
+    client = client[:8192]
+    server = server[:48 * 1024]
+    return bytes([cfg, seed, piece]) + struct.pack(">H", len(client)) + client + server
+
+
+def chain_input(how, sel, certs):
+    out = bytearray([how, sel])
+    for c in certs[:16]:
+        out += struct.pack(">H", len(c) & 0xFFFF) + c[:0xFFFF]
+    return bytes(out)
+
+
+def reasm_ops(segs, consistent=False):
+    """Segment ops of fuzz_reasm.c from (offset, payload) segments."""
+    out = bytearray()
+    for off, pl in segs:
+        if off > 0xFFFF:
+            continue
+        for i in range(0, min(len(pl), 2048), 255):
+            chunk = pl[i:i + 255]
+            o = off + i
+            if o > 0xFFFF:
+                break
+            kind = 0x08 if consistent else 0x00
+            out += bytes([kind]) + struct.pack(">HB", o, len(chunk))
+            if not consistent:
+                out += chunk
+    return bytes(out)
+
+
+def main():
+    out = sys.argv[1]
+    dirs = sys.argv[2:] or ["pcaps", "../shared/realworld/pcaps"]
+    caps = []
+    for d in dirs:
+        caps += sorted(glob.glob(os.path.join(d, "**", "*.pcap*"), recursive=True))
+    n_decode = 0
+    decode_seen = set()
+    all_certs = []
+    for path in caps:
+        frames = read_capture(path)
+        if not frames:
+            continue
+        # decode: every distinct frame head, and a few re-wrapped
+        for i, (lt, f, _) in enumerate(frames):
+            if lt not in DECODE_DLTS or n_decode >= MAX_DECODE_SEEDS:
+                continue
+            k = (lt, f[:96])
+            if k in decode_seen:
+                continue
+            decode_seen.add(k)
+            put(out, "decode", bytes([DECODE_DLTS.index(lt)]) + f)
+            n_decode += 1
+            if i < 3:
+                ip = ip_of(lt, f)
+                if ip:
+                    for dlt, g in rewrap(ip):
+                        put(out, "decode", bytes([DECODE_DLTS.index(dlt)]) + g)
+        # engine: the capture's first packets, in both engines
+        for flags in (0x00, 0x01):
+            e = engine_input(flags, frames)
+            if e:
+                put(out, "engine", e)
+        # tls, chain, reasm: per TCP connection
+        for k, (cdata, sdata, ssegs) in enumerate(streams(frames)):
+            if k >= 8:
+                break
+            if not (cdata[:1] in (b"\x16", b"\x80") or sdata[:1] == b"\x16"):
+                continue
+            put(out, "tls", tls_input(0, 1, 0xFF, cdata, sdata))
+            put(out, "tls", tls_input(0, 7, 3, cdata[:4096], sdata[:8192]))
+            certs = tls_certs(sdata)
+            if certs:
+                all_certs.append(certs)
+                put(out, "chain", chain_input(0, 0, certs))
+            if ssegs:
+                put(out, "reasm", bytes([0x3F, 0x03, 0, 0, 0, 1, 0, 0]) + reasm_ops(ssegs[:16]))
+    # chain: the committed test PKI, alone and as chains
+    pki = {os.path.basename(p)[:-4]: pem_certs(p) for p in sorted(glob.glob("pcaps/pki/*.pem"))}
+    for name, certs in pki.items():
+        put(out, "chain", chain_input(0, 0, certs))
+        for how in (0x01, 0x02 | 0x04, 0x08, 0x10, 0x20):
+            put(out, "chain", chain_input(how, 0x01, certs))
+    for leaf, chain in (("approved-leaf", ["approved-issuing", "approved-root"]),
+                        ("forged-leaf", ["forged-issuing"]),
+                        ("pinned-leaf", ["pinned-issuing", "pinned-root"]),
+                        ("rogue-leaf", ["rogue-root"])):
+        if leaf in pki and all(c in pki for c in chain):
+            certs = pki[leaf] + sum((pki[c] for c in chain), [])
+            for sel in (0x00, 0x04, 0x30, 0x40, 0xC0, 0x18):
+                put(out, "chain", chain_input(0, sel, certs))
+    # rules: the shipped rules files, and ones naming the harness's CA files
+    for p in ["pcaps/test.rules"] + sorted(glob.glob("rules/examples/*.rules")):
+        if os.path.exists(p):
+            data = open(p, "rb").read()
+            put(out, "rules", data)
+            put(out, "rules", b"#d\n" + data)
+    extra = [
+        b"owner a\nprotect ip 192.0.2.0/24 ::ffff:10.0.0.0/104 2001:db8::/32\n"
+        b"protect name a.example *.b.example c.example.\napprove ca ca.pem\n",
+        b"owner b\nprotect name x.example\napprove ca two.pem\napprove ca v1.pem\n"
+        b"owner c\nprotect ip 10.0.0.1\napprove spki sha256/"
+        b"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+        b"owner d\nprotect ip 1.1.1.1\napprove ca leaf.pem\n",
+        b"owner e\nprotect ip 1.1.1.1\napprove ca bad.pem\n",
+        b"owner f\nprotect ip 1.1.1.1\napprove ca noend.pem\n",
+        b"owner g\nprotect ip 1.1.1.1/33\napprove ca empty.pem\n",
+        b"#d\nowner dir-fixed\nprotect ip 1.1.1.1\napprove ca ../ca.pem\n",
+        b"owner h # comment\n\tprotect  ip\t10.0.0.0/8\r\napprove spki sha256:"
+        + b"ab" * 32 + b"\n",
+    ]
+    for e in extra:
+        put(out, "rules", e)
+    # reasm: synthetic patterns on top of the captured ones
+    base = [(0, b"A" * 100), (100, b"B" * 100), (200, b"C" * 55)]
+    for order in (base, base[::-1], [base[1], base[0], base[2]]):
+        put(out, "reasm", bytes([0x3F, 0x03, 0xFF, 0xFF, 0xFF, 0x80, 0, 0]) + reasm_ops(order))
+        put(out, "reasm", bytes([0x07, 0x07, 0, 0, 0, 0, 0, 0]) + reasm_ops(order, True))
+    put(out, "reasm", bytes([0x10, 0x01, 1, 2, 3, 4, 0, 0]) +
+        bytes([0x1A, 0, 0, 40, 0x08, 0, 0, 100, 0x08, 0, 50, 200, 0x48, 0, 0, 255]))
+    put(out, "reasm", bytes([0xBF, 0x03, 0, 0, 0, 0, 0, 0]) +
+        bytes([0x19, 0, 0, 0xFF, 0x18, 0, 0, 0xFF, 0x16, 0, 0, 0, 0x0E, 0, 0, 1]))
+    for name in ("decode", "reasm", "tls", "rules", "chain", "engine"):
+        d = os.path.join(out, "corpus-" + name)
+        os.makedirs(d, exist_ok=True)
+        print("seeds %s: %d files" % (name, len(os.listdir(d))))
+
+
+if __name__ == "__main__":
+    main()
