@@ -39,8 +39,10 @@ static int live_fail(struct capture *c, const char *what, char *err, size_t errl
 static int join_fanout(struct capture *c, int group)
 {
 	int fd = pcap_get_selectable_fd(c->p);
-	int arg = (group & 0xffff) | (PACKET_FANOUT_HASH << 16) |
-	          (PACKET_FANOUT_FLAG_DEFRAG << 16);
+	/* group id in the low 16 bits, mode and flags in the high 16: built
+	 * unsigned, as FLAG_DEFRAG (0x8000) << 16 overflows an int. */
+	uint32_t arg = ((uint32_t)group & 0xffffu) |
+	               ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
 
 	if (fd < 0)
 		return -1;
