@@ -699,9 +699,7 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		confirm_segment(e, f, p, side);
 		return 0;
 	}
-	learn_roles(e, f, p, side);
-	if (f->client < 0)
-		return 0;
+	/* The handshake state exists only once the roles are known. */
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
 	rd = &hs->rd[d];
 	if (p->payload_len == 0 || rd->state == REASM_STOPPED)
