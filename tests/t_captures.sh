@@ -15,27 +15,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 py=/usr/bin/python3
 
+. tests/captures_lib.sh
 while IFS=$'\t' read -r file handshakes expected; do
 	case "$file" in ''|'#'*|file) continue ;; esac
 	name=${file%.pcap}
 	out="$tmp/$name.json"
-	"$bin" -q -R "$rules" -r "pcaps/$file" -o "$out" 2>"$tmp/$name.err"
-	rc=$?
-	want_rc=0
-	[ "$expected" != "-" ] && want_rc=1
-	got=$($py tests/evetool.py alerts "$out")
-	if [ "$rc" -eq "$want_rc" ] && [ "$got" = "$expected" ]; then
-		echo "ok alerts $file: $got"
-	else
-		echo "not ok alerts $file: exit $rc (want $want_rc), alerts '$got', want '$expected'"
-		cat "$tmp/$name.err"
-	fi
-	n=$($py tests/evetool.py count "$out" tls)
-	if [ "$n" = "$handshakes" ]; then
-		echo "ok handshakes $file: $n"
-	else
-		echo "not ok handshakes $file: $n tls events, want $handshakes"
-	fi
+	check_capture pcaps "$file" "$handshakes" "$expected" "$out" || continue
 	$py tests/evetool.py normalize "$out" > "$tmp/$name.norm"
 	if [ "${UPDATE:-}" = 1 ]; then
 		cp "$tmp/$name.norm" "pcaps/$name.expected"

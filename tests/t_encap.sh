@@ -57,34 +57,15 @@ print("ok" if n else "no tls or alert events")
 EOF
 }
 
+. tests/captures_lib.sh
 : > "$tmp/all.eve"
 while IFS=$'\t' read -r file handshakes expected; do
 	case "$file" in ''|'#'*|file) continue ;; esac
 	name=${file%.pcap}
 	out="$tmp/$name.json"
-	if [ ! -f "$dir/$file" ]; then
-		echo "not ok alerts $file: capture missing"
-		echo "not ok handshakes $file: capture missing"
+	if ! check_capture "$dir" "$file" "$handshakes" "$expected" "$out"; then
 		echo "not ok inner addresses $file: capture missing"
 		continue
-	fi
-	"$bin" -q -R "$rules" -r "$dir/$file" -o "$out" 2>"$tmp/$name.err"
-	rc=$?
-	[ -f "$out" ] || : > "$out"
-	want_rc=0
-	[ "$expected" != "-" ] && want_rc=1
-	got=$($py tests/evetool.py alerts "$out")
-	if [ "$rc" -eq "$want_rc" ] && [ "$got" = "$expected" ]; then
-		echo "ok alerts $file: $got"
-	else
-		echo "not ok alerts $file: exit $rc (want $want_rc), alerts '$got', want '$expected'"
-		sed 's/^/# /' "$tmp/$name.err" | head -5
-	fi
-	n=$($py tests/evetool.py count "$out" tls)
-	if [ "$n" = "$handshakes" ]; then
-		echo "ok handshakes $file: $n"
-	else
-		echo "not ok handshakes $file: $n tls events, want $handshakes"
 	fi
 	vlan=-
 	[ "$file" = vxlan-vlan.pcap ] && vlan=100
