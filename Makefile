@@ -132,9 +132,10 @@ $(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(addprefix $(B
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# Keep the clang objects between builds (make would delete them as
-# intermediates of the harness pattern rule).
-.SECONDARY: $(addprefix $(FUZZ_BUILD)/,$(addsuffix .o,$(MODULES)))
+# Keep every object between builds: make would delete the ones it made as
+# intermediates of the test and harness pattern rules (and say so after
+# the test summary, which must stay the last line).
+.SECONDARY:
 
 fuzz-build: $(FUZZ_BINS)
 
