@@ -42,7 +42,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy classify output eve_stats engine live
+MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify output eve_stats engine live
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -62,6 +62,7 @@ DEPS_test_tls     = tls digest stats
 DEPS_test_x509    = x509 digest stats
 DEPS_test_rules   = rules policy x509 digest stats
 DEPS_test_policy  = rules policy x509 digest stats
+DEPS_test_chaincache = chaincache x509 digest stats
 DEPS_test_output  = output x509 policy rules digest tls classify stats
 
 all: $(BIN)
@@ -113,7 +114,7 @@ DEPS_fuzz_reasm  = reasm stats
 DEPS_fuzz_tls    = tls digest stats
 DEPS_fuzz_rules  = rules policy x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules digest stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy classify output digest stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy chaincache classify output digest stats
 
 $(FUZZ_BUILD)/%.o: sensor/%.c
 	@mkdir -p $(dir $@)

@@ -29,6 +29,11 @@
 #define CS_DEF_MAX_CERT_SIZE       (512u * 1024u)
 /* Bytes of a stream inspected before giving up on finding a handshake. */
 #define CS_DEF_MAX_PREHS_BYTES     (64u * 1024u)
+/* Distinct certificate chains whose parse and verification results are
+ * kept (least recently used evicted; 0: none).  An entry costs about
+ * three times the chain's DER (OpenSSL's parsed form), ~10-20 KB for
+ * common chains, so the default holds 20-40 MB per worker. --chain-cache */
+#define CS_DEF_CHAIN_CACHE         2048u
 /* Packets of a flow given to nDPI before its result is frozen. */
 #define CS_DEF_NDPI_PACKETS        16u
 
@@ -42,6 +47,16 @@
 #define CS_DEF_FRAG_TIMEOUT        30u
 /* Bytes held by incomplete datagrams, all together. --frag-memcap */
 #define CS_DEF_FRAG_MEMCAP         (16u * 1024u * 1024u)
+
+/* Reading files with --workers N > 1 (dispatch.c): bytes of the ring that
+ * carries frames from the reader to each worker.  Not a limit on what is
+ * inspected: when a ring is full the reader waits, it never drops a
+ * packet.  4 MB holds a few thousand full-size frames, enough that the
+ * reader and the workers rarely wait for each other. */
+#define CS_DISPATCH_RING_BYTES     (4u * 1024u * 1024u)
+/* Largest frame a ring carries: libpcap's MAXIMUM_SNAPLEN, which no
+ * capture file it reads can exceed. */
+#define CS_DISPATCH_MAX_FRAME      262144u
 
 /* TLS record payload: 2^14 plus the 2048 bytes RFC 5246 §6.2.3 allows
  * for ciphertext expansion. */
@@ -61,6 +76,7 @@ struct cs_limits {
 	size_t max_cert_size;
 	size_t max_prehs_bytes;
 	unsigned ndpi_packets;
+	size_t chain_cache;
 	size_t max_frag_dgrams;
 	unsigned frag_timeout;
 	size_t frag_memcap;
@@ -78,6 +94,7 @@ static inline void cs_limits_default(struct cs_limits *l)
 	l->max_cert_size = CS_DEF_MAX_CERT_SIZE;
 	l->max_prehs_bytes = CS_DEF_MAX_PREHS_BYTES;
 	l->ndpi_packets = CS_DEF_NDPI_PACKETS;
+	l->chain_cache = CS_DEF_CHAIN_CACHE;
 	l->max_frag_dgrams = CS_DEF_MAX_FRAG_DGRAMS;
 	l->frag_timeout = CS_DEF_FRAG_TIMEOUT;
 	l->frag_memcap = CS_DEF_FRAG_MEMCAP;

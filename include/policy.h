@@ -45,6 +45,21 @@ enum policy_hs {
 	POLICY_HS_INCOMPLETE, /* ended before the Certificate message */
 };
 
+/* What checking one chain for one owner found (the signature checks, the
+ * expensive part), kept per distinct chain by the chain cache
+ * (chaincache.h) so that a chain seen again is not checked again.  All
+ * zero = not checked yet.  Only meaningful with the certificates and the
+ * policy it was filled with. */
+struct policy_memo {
+	uint8_t done;
+	uint8_t verdict;               /* approved, self-signed, forged- or unapproved-issuer */
+	int16_t anchor_cert;           /* as policy_result.anchor_cert */
+	int16_t forged;                /* index in certs of a forged-issuer cert, else -1 */
+	int16_t claimed;               /* index in the owner's CAs it claims, else -1 */
+	int verify_error;              /* X509_V_ERR_* of the failed path */
+	char anchor[256];
+};
+
 struct policy_input {
 	int family;                    /* AF_INET / AF_INET6 of server_ip */
 	uint8_t server_ip[16];
@@ -52,6 +67,8 @@ struct policy_input {
 	enum policy_hs hs;
 	const struct x509_info *certs; /* chain as sent, leaf first; may be n=0 */
 	size_t n_certs;
+	struct policy_memo *memo;      /* NULL, or policy_owner_count() slots for
+	                                  this chain: read and filled */
 };
 
 #define POLICY_MAX_MATCH 8

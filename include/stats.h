@@ -51,6 +51,9 @@ struct cs_stats {
 	uint64_t hs_by_version[8];  /* index: tls_version_index() */
 	uint64_t hs_tls13, hs_resumed, hs_incomplete;
 	uint64_t certs_seen, certs_unparsable;
+	uint64_t chain_cache_hits;      /* chains parsed and checked before */
+	uint64_t chain_cache_misses;    /* new chains (parsed, then kept) */
+	uint64_t chain_cache_evictions; /* limit: chain_cache entries */
 	/* policy / output */
 	uint64_t alerts;
 	uint64_t events;

@@ -1,7 +1,30 @@
 /* digest.c - thin wrapper over OpenSSL EVP digests (see include/digest.h). */
+#include <pthread.h>
+#include <string.h>
+
 #include <openssl/evp.h>
 
 #include "digest.h"
+
+/* OpenSSL 3 looks EVP_md5() & co. up in its provider tables, under a
+ * lock, on every EVP_Digest call; fetched once here, a digest costs only
+ * its own work (JA3 and the chain cache key run one per handshake). */
+static EVP_MD *fetched[3];          /* owned for the process' life */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	fetched[0] = EVP_MD_fetch(NULL, "MD5", NULL);
+	fetched[1] = EVP_MD_fetch(NULL, "SHA1", NULL);
+	fetched[2] = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* The fetched digest i, or the implicit one when fetching failed. */
+static const EVP_MD *md_of(int i, const EVP_MD *fallback)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return fetched[i] ? fetched[i] : fallback;
+}
 
 static void digest_any(const EVP_MD *md, const void *data, size_t len, uint8_t *out)
 {
@@ -16,17 +39,17 @@ static void digest_any(const EVP_MD *md, const void *data, size_t len, uint8_t *
 
 void digest_md5(const void *data, size_t len, uint8_t out[DIGEST_MD5_LEN])
 {
-	digest_any(EVP_md5(), data, len, out);
+	digest_any(md_of(0, EVP_md5()), data, len, out);
 }
 
 void digest_sha1(const void *data, size_t len, uint8_t out[DIGEST_SHA1_LEN])
 {
-	digest_any(EVP_sha1(), data, len, out);
+	digest_any(md_of(1, EVP_sha1()), data, len, out);
 }
 
 void digest_sha256(const void *data, size_t len, uint8_t out[DIGEST_SHA256_LEN])
 {
-	digest_any(EVP_sha256(), data, len, out);
+	digest_any(md_of(2, EVP_sha256()), data, len, out);
 }
 
 void digest_hex(const uint8_t *in, size_t n, char *out, char sep, int upper)
@@ -52,12 +75,19 @@ void digest_hex(const uint8_t *in, size_t n, char *out, char sep, int upper)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
-static uint64_t le64(const uint8_t *p)
+/* Called once per 8 key bytes of every packet's flow look-up: one load
+ * on a little-endian machine, byte by byte elsewhere. */
+static inline uint64_t le64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, sizeof(v));
+#else
+	v = 0;
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
+#endif
 	return v;
 }
 

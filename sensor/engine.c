@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "chaincache.h"
 #include "classify.h"
 #include "decode.h"
 #include "defrag.h"
@@ -35,6 +36,7 @@ struct engine {
 	struct flow_table *ft;        /* owned */
 	struct defrag *df;            /* owned */
 	struct classify_ctx *ndpi;    /* owned; NULL with no_ndpi */
+	struct chain_cache *cc;       /* owned */
 	const char *source;           /* not owned */
 	uint64_t now;
 	uint64_t alerts;
@@ -83,6 +85,9 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	e->df = defrag_new(o->lim, seed);
 	if (!e->df)
 		goto nomem;
+	e->cc = chain_cache_new(o->lim->chain_cache, 0);
+	if (!e->cc)
+		goto nomem;
 	if (engine_set_policy(e, o->pol) < 0)
 		goto nomem;
 	if (!o->no_ndpi) {
@@ -114,6 +119,8 @@ size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, s
 {
 	size_t n = e->n_ac < max ? e->n_ac : max;
 
+	if (!out)
+		return e->n_ac;
 	for (size_t i = 0; i < n; i++) {
 		out[i].owner = e->ac[i].owner;
 		out[i].verdict = e->ac[i].verdict;
@@ -138,6 +145,8 @@ int engine_set_policy(struct engine *e, const struct policy *pol)
 	e->res = res;
 	e->max_res = max;
 	e->o.pol = pol;
+	/* Memos are results under the old policy. */
+	chain_cache_reset(e->cc, pol ? policy_owner_count(pol) : 0);
 	return 0;
 }
 
@@ -251,11 +260,26 @@ static size_t add_mismatch(struct policy_result *res, size_t n)
 	return n;
 }
 
-/* The verdict for one handshake: parse the chain, ask the policy, write. */
+/* The chain of t parsed, without the cache (disabled or out of memory):
+ * the caller frees it.  NULL on allocation failure. */
+static struct x509_info *parse_chain(const struct tls_session *t)
+{
+	struct x509_info *certs = calloc(t->n_certs, sizeof(*certs));
+
+	if (!certs)
+		return NULL;
+	for (size_t i = 0; i < t->n_certs; i++)
+		x509_parse(t->certs[i].data, t->certs[i].len, &certs[i]);
+	return certs;
+}
+
+/* The verdict for one handshake: parse the chain (or find it in the
+ * chain cache), ask the policy, write. */
 static void report(struct engine *e, struct flow *f, const char *note)
 {
 	struct flow_hs *hs = f->hs;
 	const struct tls_session *t = &hs->tls;
+	struct chain_entry *ce = NULL;
 	struct x509_info *certs = NULL;
 	struct policy_result *res = e->res;
 	struct policy_input in;
@@ -270,12 +294,13 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	ev.stream_mismatch = hs->rd[0].overlap_diff || hs->rd[1].overlap_diff;
 	count_handshake(t, ev.hs);
 	if (t->n_certs) {
-		certs = calloc(t->n_certs, sizeof(*certs));   /* freed below */
+		ce = chain_cache_get(e->cc, t->certs, t->n_certs);
+		certs = ce ? ce->certs : parse_chain(t);
 		if (!certs)
 			return;
 		for (size_t i = 0; i < t->n_certs; i++) {
 			g_stats.certs_seen++;
-			if (x509_parse(t->certs[i].data, t->certs[i].len, &certs[i]) < 0)
+			if (!certs[i].parsed)
 				g_stats.certs_unparsable++;
 		}
 	}
@@ -289,6 +314,7 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		in.hs = ev.hs;
 		in.certs = certs;
 		in.n_certs = ev.n_certs;
+		in.memo = ce ? ce->memo : NULL;
 		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
 		if (ev.stream_mismatch)
 			n_res += add_mismatch(res, n_res);
@@ -306,9 +332,11 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		for (size_t i = 0; i < n_res; i++)
 			if (verdict_is_alert(res[i].verdict))
 				count_alert(e, res[i].owner, res[i].verdict);
-	for (size_t i = 0; i < ev.n_certs; i++)
-		x509_info_free(&certs[i]);
-	free(certs);
+	if (!ce) {
+		for (size_t i = 0; i < ev.n_certs; i++)
+			x509_info_free(&certs[i]);
+		free(certs);
+	}
 }
 
 /* Did the server send bytes the sensor could not read in order (a gap, or
@@ -400,6 +428,13 @@ void engine_tick(struct engine *e, uint64_t now_us)
 	defrag_expire(e->df, e->now);
 }
 
+void engine_advance(struct engine *e, uint64_t now_us)
+{
+	if (now_us > e->now)
+		e->now = now_us;
+	expire(e);
+}
+
 void engine_flush(struct engine *e)
 {
 	struct flow *f;
@@ -418,6 +453,7 @@ void engine_free(struct engine *e)
 	}
 	classify_free(e->ndpi);
 	defrag_free(e->df);
+	chain_cache_free(e->cc);
 	for (size_t i = 0; i < e->n_ac; i++)
 		free(e->ac[i].owner);
 	free(e->ac);

@@ -82,6 +82,7 @@ static json_t *limits_obj(const struct cs_stats *st)
 	put(o, "certificate_size", st->tls_cert_too_big);
 	put(o, "prehandshake", st->prehs_limit);
 	put(o, "fragments", st->frag_limit);
+	put(o, "chain_cache_evictions", st->chain_cache_evictions);
 	return o;
 }
 
@@ -97,6 +98,8 @@ static json_t *certsentry_obj(const struct eve_stats_input *in)
 	json_object_set_new(o, "handshakes", hs);
 	put(o, "certificates", st->certs_seen);
 	put(o, "certificates_unparsable", st->certs_unparsable);
+	put(o, "chain_cache_hits", st->chain_cache_hits);
+	put(o, "chain_cache_misses", st->chain_cache_misses);
 	put(o, "tls13_certificates_encrypted", st->hs_tls13);
 	put(o, "resumed", st->hs_resumed);
 	put(o, "incomplete", st->hs_incomplete);

@@ -207,7 +207,7 @@ static size_t append_printable(char *out, size_t n, size_t o, const char *in)
  * the matched list goes into alerts and JSON as it is. */
 static void add_match(struct policy_result *r, const char *kind, const char *what)
 {
-	char m[sizeof(r->matched[0])];
+	char m[sizeof(r->matched[0])] = "";   /* zeroed: copied whole below */
 	size_t o = (size_t)snprintf(m, sizeof(m), "%s:", kind);
 
 	o = append_printable(m, sizeof(m), o, what);
@@ -508,12 +508,53 @@ static void decide_unverifiable(const struct policy_input *in, struct policy_res
 		         what(r), r->owner, in->certs[0].sha256, why);
 }
 
+/* The owner-by-chain part of decide_chain: verification and, when it
+ * fails, the reason.  Costs signature checks, so its result is kept in m
+ * (when given) and reused for the same chain. */
+static void check_chain(const struct rules_owner *o, const struct policy_input *in,
+                        struct policy_result *r, struct finding *f, struct policy_memo *m)
+{
+	const struct x509_info *leaf = &in->certs[0];
+	int ok;
+
+	if (m != NULL && m->done) {
+		r->verdict = (enum verdict)m->verdict;
+		r->anchor_cert = m->anchor_cert;
+		snprintf(r->anchor, sizeof(r->anchor), "%s", m->anchor);
+		f->verify_error = m->verify_error;
+		f->forged = m->forged >= 0 ? &in->certs[m->forged] : NULL;
+		f->claimed = m->claimed >= 0 ? &o->cas[m->claimed] : NULL;
+		return;
+	}
+	ok = verify_chain(o, in, r, &f->verify_error);
+	if (ok < 0) {
+		r->verdict = VERDICT_UNVERIFIABLE_CHAIN;  /* not memoised: may pass later */
+		return;
+	}
+	if (ok)
+		r->verdict = VERDICT_APPROVED;
+	else if (signed_by(leaf->x509, leaf->x509))
+		r->verdict = VERDICT_SELF_SIGNED;
+	else if (forged_issuer(o, in, f))
+		r->verdict = VERDICT_FORGED_ISSUER;
+	else
+		r->verdict = VERDICT_UNAPPROVED_ISSUER;
+	if (m != NULL) {
+		m->done = 1;
+		m->verdict = (uint8_t)r->verdict;
+		m->anchor_cert = (int16_t)r->anchor_cert;
+		snprintf(m->anchor, sizeof(m->anchor), "%s", r->anchor);
+		m->verify_error = f->verify_error;
+		m->forged = (int16_t)(f->forged ? f->forged - in->certs : -1);
+		m->claimed = (int16_t)(f->claimed ? f->claimed - o->cas : -1);
+	}
+}
+
 static void decide_chain(const struct rules_owner *o, const struct policy_input *in,
-                         struct policy_result *r)
+                         struct policy_result *r, struct policy_memo *m)
 {
 	struct finding f = { 0, NULL, NULL };
 	const struct x509_info *leaf;
-	int ok;
 
 	if (in->n_certs == 0) {
 		decide_unverifiable(in, r, "");
@@ -524,26 +565,21 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 		decide_unverifiable(in, r, leaf->error);
 		return;
 	}
-	ok = verify_chain(o, in, r, &f.verify_error);
-	if (ok < 0) {
+	check_chain(o, in, r, &f, m);
+	switch (r->verdict) {
+	case VERDICT_UNVERIFIABLE_CHAIN:
 		decide_unverifiable(in, r, "out of memory during verification");
-		return;
-	}
-	if (ok) {
-		r->verdict = VERDICT_APPROVED;
+		break;
+	case VERDICT_APPROVED:
 		snprintf(r->reason, sizeof(r->reason),
 		         "Certificate '" NM "' for protected " NM " (owner %s) chains to approved "
 		         "anchor '" NM "'; nothing to do.",
 		         leaf->subject, what(r), r->owner, r->anchor);
-		return;
+		break;
+	default:
+		reason_not_approved(r, leaf, &f);
+		break;
 	}
-	if (signed_by(leaf->x509, leaf->x509))
-		r->verdict = VERDICT_SELF_SIGNED;
-	else if (forged_issuer(o, in, &f))
-		r->verdict = VERDICT_FORGED_ISSUER;
-	else
-		r->verdict = VERDICT_UNAPPROVED_ISSUER;
-	reason_not_approved(r, leaf, &f);
 }
 
 static void decide_no_chain(const struct policy_input *in, struct policy_result *r)
@@ -569,7 +605,7 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 
 /* 1 when the owner is concerned (r filled), 0 when not. */
 static int evaluate_owner(const struct rules_owner *o, const struct policy_input *in,
-                          struct policy_result *r)
+                          struct policy_result *r, struct policy_memo *m)
 {
 	const struct x509_info *leaf =
 		in->n_certs > 0 && in->certs[0].parsed ? &in->certs[0] : NULL;
@@ -590,7 +626,7 @@ static int evaluate_owner(const struct rules_owner *o, const struct policy_input
 		asset = match_leaf(o, leaf, r);
 	if (!endpoint && !asset)
 		return 0;
-	decide_chain(o, in, r);
+	decide_chain(o, in, r, m);
 	return 1;
 }
 
@@ -600,6 +636,7 @@ size_t policy_evaluate(const struct policy *p, const struct policy_input *in,
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->n_owners && n < max; i++)
-		n += (size_t)evaluate_owner(&p->owners[i], in, &out[n]);
+		n += (size_t)evaluate_owner(&p->owners[i], in, &out[n],
+		                            in->memo != NULL ? &in->memo[i] : NULL);
 	return n;
 }

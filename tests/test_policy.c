@@ -233,6 +233,30 @@ struct eval {
 	size_t n;
 };
 
+/* The chain cache's memo (struct policy_memo) must never change a result:
+ * evaluate again with an empty memo (filling it), then with the filled
+ * one (reading it), and compare both byte for byte with ev.  Every test
+ * below goes through here, so each verdict path is checked this way. */
+static void check_memo(const struct policy *p, struct policy_input *in,
+                       const struct eval *ev)
+{
+	struct policy_memo memo[8];
+	struct eval fill, reuse;
+
+	assert_true(policy_owner_count(p) <= 8);
+	memset(memo, 0, sizeof(memo));
+	in->memo = memo;
+	fill.n = policy_evaluate(p, in, fill.r, MAXR);
+	reuse.n = policy_evaluate(p, in, reuse.r, MAXR);
+	in->memo = NULL;
+	assert_int_equal(fill.n, ev->n);
+	assert_int_equal(reuse.n, ev->n);
+	for (size_t i = 0; i < ev->n; i++) {
+		assert_memory_equal(&fill.r[i], &ev->r[i], sizeof(ev->r[i]));
+		assert_memory_equal(&reuse.r[i], &ev->r[i], sizeof(ev->r[i]));
+	}
+}
+
 /* Evaluate a chain given as X509s (DER round trip through x509_parse, as
  * the engine does). */
 static void eval_hs(struct eval *ev, const struct policy *p, const char *ip,
@@ -258,6 +282,7 @@ static void eval_hs(struct eval *ev, const struct policy *p, const char *ip,
 	in.certs = n ? infos : NULL;
 	in.n_certs = n;
 	ev->n = policy_evaluate(p, &in, ev->r, MAXR);
+	check_memo(p, &in, ev);
 	for (size_t i = 0; i < n; i++)
 		x509_info_free(&infos[i]);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every libFuzzer target built in BUILD_DIR for SECONDS each.
 #   usage: tests/fuzz/run.sh BUILD_DIR SECONDS [NAME ...]   (make fuzz)
+#   FUZZ_RUNS=N in the environment also stops each target after N runs.
 # For each BUILD_DIR/fuzz_NAME (or only the NAMEs given): the seed corpus
 # BUILD_DIR/corpus-NAME is (re)made from the committed captures by
 # tests/fuzz/seeds.py (new files only: what earlier runs found is kept),
@@ -91,6 +92,8 @@ for bin in "$build"/fuzz_*; do
 	args=(-max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=60
 	      -artifact_prefix="$art/")
 	[ -f "$build/$name.dict" ] && args+=(-dict="$build/$name.dict")
+	# FUZZ_RUNS=N stops after N executions (whichever comes first).
+	[ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
 	# Longest input generated: a whole handshake, a few dozen packets.
 	case "$name" in
 	decode|rules) args+=(-max_len=4096) ;;
