@@ -5,6 +5,7 @@
 #   make golden UPDATE=1   rewrite pcaps/*.expected after a reviewed change
 #   make SANITIZE=1 build with ASan/UBSan (build-san/certsentry)
 #   make test-asan  the whole test suite under ASan/UBSan
+#   make bench      certsentry against libpcap, tshark and ndpiReader (tests/bench)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -152,5 +153,16 @@ install: $(BIN)
 clean:
 	rm -rf build build-san build-fuzz certsentry
 
-.PHONY: all unit test test-asan golden fuzz fuzz-build install clean
+# Benchmark (issue 6): generates a 1 GB span-like capture and a 1M-flow one
+# in /var/tmp (removed afterwards), times certsentry against a libpcap
+# counter, tshark and ndpiReader; BENCH_ARGS e.g. "--size-mb 256 --keep".
+bench: $(BIN) $(BUILD)/bench/pcapcount
+	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh $(BENCH_ARGS)
+
+$(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags libpcap) -o $@ $< $(shell pkg-config --libs libpcap)
+
+.PHONY: all unit test test-asan golden fuzz fuzz-build install clean bench
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

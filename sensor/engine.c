@@ -226,7 +226,7 @@ static void fill_event(const struct engine *e, const struct flow *f, struct hs_e
 
 	memset(ev, 0, sizeof(*ev));
 	ev->ts_us = f->hs && f->hs->confirming ? f->hs->decided_ts : e->now;
-	ev->flow_id = f->id;
+	ev->flow_id = flow_id(f);
 	ev->family = f->key.family;
 	ev->client_ip = f->key.addr[cs];
 	ev->server_ip = f->key.addr[!cs];
@@ -283,10 +283,12 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	struct x509_info *certs = NULL;
 	struct policy_result *res = e->res;
 	struct policy_input in;
+	struct classify_result ndpi;
 	struct hs_event ev;
 	size_t n_res = 0;
 	int n;
 
+	memset(&ndpi, 0, sizeof(ndpi));   /* valid = 0: no nDPI object */
 	fill_event(e, f, &ev);
 	ev.tls = t;
 	ev.hs = hs_kind(t);
@@ -322,11 +324,11 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	ev.res = res;
 	ev.n_res = n_res;
 	if (hs->cf && e->ndpi) {
-		classify_finish(e->ndpi, hs->cf, &f->ndpi);
+		classify_finish(e->ndpi, hs->cf, &ndpi);
 		classify_flow_free(hs->cf);
 		hs->cf = NULL;
 	}
-	ev.ndpi = &f->ndpi;
+	ev.ndpi = &ndpi;
 	n = output_handshake(e->o.out, &ev);
 	if (n > 0)
 		for (size_t i = 0; i < n_res; i++)
@@ -493,8 +495,14 @@ static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
 			hs->started[d] = 1;
 			return 1;
 		}
-		/* Mid-stream pick-up of a flow already past its handshake. */
-		if (r == 1 && !hs->rd[d].syn_seen)
+		/* A stream that opens with application data, ChangeCipherSpec
+		 * or a heartbeat is past its handshake: picked up mid-stream,
+		 * or (SYN seen) encrypted from its first byte, which no TLS
+		 * peer accepts.  No handshake will come: drop the flow now
+		 * rather than buffer max_prehs_bytes of it.  An alert may open
+		 * a server's answer (a refused ClientHello), so after a SYN it
+		 * still searches, as for a STARTTLS preamble. */
+		if (r == 1 && (!hs->rd[d].syn_seen || p[0] != 21))
 			return -1;
 	}
 	for (i = 0; i + 6 <= n; i++)
@@ -694,6 +702,15 @@ static void confirm_segment(struct engine *e, struct flow *f, const struct pkt *
 		confirm_done(e, f);
 }
 
+/* Show nDPI one more packet of a flow in its handshake phase. */
+static void classify_segment(struct engine *e, struct flow_hs *hs, const struct pkt *p)
+{
+	if (hs->cf && hs->cf_pkts < e->o.lim->ndpi_packets) {
+		hs->cf_pkts++;
+		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
+	}
+}
+
 /* Reassemble and parse one segment of a flow in its handshake phase.
  * Returns 1 when the handshake got decided. */
 static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
@@ -727,19 +744,18 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		}
 		hs = f->hs;
 	}
-	if (hs->cf && hs->cf_pkts < e->o.lim->ndpi_packets) {
-		hs->cf_pkts++;
-		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
-	}
 	if (hs->confirming) {
+		classify_segment(e, hs, p);
 		confirm_segment(e, f, p, side);
 		return 0;
 	}
 	/* The handshake state exists only once the roles are known. */
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
 	rd = &hs->rd[d];
-	if (p->payload_len == 0 || rd->state == REASM_STOPPED)
+	if (p->payload_len == 0 || rd->state == REASM_STOPPED) {
+		classify_segment(e, hs, p);
 		return 0;
+	}
 	if (rd->state == REASM_IDLE) {
 		/* A capture that starts mid-connection: take this segment as
 		 * the start of the stream (DESIGN "Flow life"). */
@@ -756,6 +772,9 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		decide(e, f, NULL);
 		return 1;
 	}
+	/* After feed: a flow dropped as carrying no handshake never costs
+	 * nDPI anything (a span port is full of them). */
+	classify_segment(e, hs, p);
 	if (rc > 0) {
 		decide(e, f, NULL);
 		return 1;

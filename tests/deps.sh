@@ -4,6 +4,7 @@
 #   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
 #                        clang and its libFuzzer runtime)
+#   tests/deps.sh bench  what make bench compares with (tshark, ndpiReader)
 # Needs root (or sudo).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,8 +13,10 @@ sudo=""
 build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libjansson-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev"
+bench_pkgs="tshark libndpi-bin time python3"
 pkgs=$build_pkgs
 [ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"
+[ "${1:-}" = bench ] && pkgs="$build_pkgs $bench_pkgs"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

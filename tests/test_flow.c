@@ -260,10 +260,10 @@ static void test_id_and_hash(void **state)
 		r = reverse(&p);
 		f = create(&p);
 		assert_ptr_equal(lookup(&r, 0, &side, &created), f);
-		assert_true(f->id < ID_MAX);
-		assert_int_equal(f->id, f->hash & (ID_MAX - 1));
+		assert_true(flow_id(f) < ID_MAX);
+		assert_int_equal(flow_id(f), f->hash & (ID_MAX - 1));
 		assert_int_equal(f->hash, ref_key_hash(SEED, &f->key));
-		ids[i] = f->id;
+		ids[i] = flow_id(f);
 		for (int j = 0; j < i; j++)
 			assert_int_not_equal(ids[j], ids[i]);
 	}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# make bench: certsentry against the read limit and its peers, on the same
+# generated span-like capture, in one run (issue 6).
+#
+#   tests/bench/bench.sh [--size-mb N] [--flows N] [--runs N] [--dir D] [--keep]
+#
+# Generates (tests/bench/mkbench.py, never committed) in --dir (default a
+# new directory under /var/tmp, removed at the end unless --keep):
+#   span.pcap   --size-mb (1024) of TLS connections from pcaps/, >= 95 % of
+#               the bytes after the handshakes;
+#   flows.pcap  --flows (1,000,000) connections open at once.
+# Then times on span.pcap, after reading it once into the page cache:
+#   (a) pcapcount: libpcap reading and counting only, the read limit;
+#   (b) certsentry -R rules/examples/public-dns-resolver.rules, one thread;
+#   (c) the same with --workers 2 (a reader thread dispatching to 2);
+#   (d) tshark -Y tls.handshake.certificate -T fields -e tls.handshake.certificate;
+#   (e) ndpiReader -q;
+# and certsentry's peak RSS on flows.pcap.  (a)-(c) and (e) run --runs
+# times (3) and the fastest run counts (the others share the machine with
+# whatever else runs); tshark, the slowest by far, runs once.  Prints one
+# table (seconds, Gbit/s, packets/s, ratio to (a), peak RSS) and checks
+# the targets of issue 6; exits 1 when one is missed.
+# BIN names certsentry (./certsentry), PCAPCOUNT the counter.
+set -u
+cd "$(dirname "$0")/../.."
+bin=${BIN:-./certsentry}
+pcapcount=${PCAPCOUNT:-build/bench/pcapcount}
+rules=rules/examples/public-dns-resolver.rules
+size_mb=1024 flows=1000000 runs=3 dir="" keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--size-mb) size_mb=$2; shift ;;
+	--flows) flows=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	--dir) dir=$2; shift ;;
+	--keep) keep=1 ;;
+	*) echo "usage: $0 [--size-mb N] [--flows N] [--runs N] [--dir D] [--keep]" >&2; exit 2 ;;
+	esac
+	shift
+done
+for t in "$bin" "$pcapcount"; do
+	[ -x "$t" ] || { echo "bench: $t missing (make bench builds it)" >&2; exit 2; }
+done
+for t in tshark ndpiReader /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "bench: $t missing: bash tests/deps.sh bench" >&2; exit 2; }
+done
+if [ -z "$dir" ]; then
+	dir=$(mktemp -d /var/tmp/certsentry-bench.XXXXXX)
+	[ "$keep" = 1 ] || trap 'rm -rf "$dir"' EXIT
+fi
+mkdir -p "$dir"
+py=python3
+
+echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+     "$(awk '/MemTotal/ {printf "%.0f GB RAM", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "# versions: certsentry $(git describe --always --dirty 2>/dev/null || echo '?')," \
+     "$(tshark -v 2>/dev/null | head -1), $(ndpiReader -h 2>&1 | sed -n 's/.*\(nDPI [0-9.]*\).*/\1/p' | head -1)"
+[ -f "$dir/span.pcap" ] || $py tests/bench/mkbench.py "$dir/span.pcap" --size-mb "$size_mb" | sed 's/^/# /' || exit 2
+[ -f "$dir/flows.pcap" ] || $py tests/bench/mkbench.py "$dir/flows.pcap" --flows "$flows" | sed 's/^/# /' || exit 2
+span=$dir/span.pcap
+cat "$span" > /dev/null                     # into the page cache
+
+# run NAME CMD...: the fastest of $runs runs -> "$dir/NAME.time" as
+# "wall user sys maxrss_kb"; stdout of the last run in "$dir/NAME.out".
+run() {
+	local name=$1 n=$runs best="" i r
+	shift
+	[ "$name" = tshark ] && n=1
+	for ((i = 0; i < n; i++)); do
+		/usr/bin/time -o "$dir/$name.t" -f "%e %U %S %M" "$@" > "$dir/$name.out" 2> "$dir/$name.err"
+		r=$(tail -1 "$dir/$name.t")
+		if [ -z "$best" ] || awk -v a="${r%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
+			best=$r
+		fi
+	done
+	echo "$best" > "$dir/$name.time"
+}
+
+run pcapcount "$pcapcount" "$span"
+read -r pkts bytes < "$dir/pcapcount.out"
+run certsentry "$bin" -q -R "$rules" -r "$span" -o /dev/null
+run workers2 "$bin" -q --workers 2 -R "$rules" -r "$span" -o /dev/null
+run ndpiReader ndpiReader -q -i "$span"
+run tshark tshark -n -r "$span" -Y tls.handshake.certificate -T fields -e tls.handshake.certificate
+runs=1 run flows "$bin" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
+
+# The outputs agree on what was there: certsentry's certificates (its
+# summary, from a run with the summary on) and tshark's Certificate lines.
+"$bin" -R "$rules" -r "$span" -o "$dir/eve.json" 2> "$dir/summary.txt"
+cs_hs=$(sed -n 's/^certsentry: .* \([0-9]*\) handshakes.*/\1/p' "$dir/summary.txt")
+cs_alerts=$(sed -n 's/^certsentry: .* \([0-9]*\) alerts$/\1/p' "$dir/summary.txt")
+ts_msgs=$(grep -c . "$dir/tshark.out")
+
+echo "# capture: $pkts packets, $bytes bytes; certsentry: $cs_hs handshakes, $cs_alerts alerts;" \
+     "tshark: $ts_msgs Certificate messages"
+printf '%-34s %8s %8s %10s %9s %9s\n' tool seconds Gbit/s packets/s "vs (a)" "RSS MB"
+row() {   # label name
+	read -r wall user sys kb < "$dir/$2.time"
+	awk -v l="$1" -v w="$wall" -v b="$bytes" -v p="$pkts" -v base="$base" -v kb="$kb" 'BEGIN {
+		if (w <= 0) w = 0.01
+		printf "%-34s %8.2f %8.2f %10.0f %8.1f%% %9.1f\n", l, w, b * 8 / w / 1e9, p / w,
+		       100 * base / w, kb / 1024 }'
+}
+read -r base _ < "$dir/pcapcount.time"
+row "(a) libpcap read+count (limit)" pcapcount
+row "(b) certsentry, 1 worker" certsentry
+row "(c) certsentry --workers 2" workers2
+row "(d) tshark -Y tls.handshake.cert." tshark
+row "(e) ndpiReader" ndpiReader
+read -r fw _ _ fkb < "$dir/flows.time"
+echo "certsentry with $flows concurrent flows: peak RSS $((fkb / 1024)) MB ($fw s)"
+
+# Targets (issue 6).
+t() { read -r w _ < "$dir/$1.time"; echo "$w"; }
+fail=0
+check() {   # description expression(awk, true = pass)
+	if awk "BEGIN { exit !($2) }"; then echo "PASS $1"; else echo "FAIL $1"; fail=1; fi
+}
+check "certsentry >= 70% of the read limit ($(awk -v a="$base" -v b="$(t certsentry)" 'BEGIN{printf "%.0f%%", 100*a/b}'))" \
+      "$base / $(t certsentry) >= 0.70"
+check "certsentry >= 20x tshark ($(awk -v a="$(t tshark)" -v b="$(t certsentry)" 'BEGIN{printf "%.1fx", a/b}'))" \
+      "$(t tshark) / $(t certsentry) >= 20"
+check "certsentry faster than ndpiReader ($(awk -v a="$(t ndpiReader)" -v b="$(t certsentry)" 'BEGIN{printf "%.1fx", a/b}'))" \
+      "$(t ndpiReader) > $(t certsentry)"
+check "peak RSS <= 256 MB with $flows flows ($((fkb / 1024)) MB)" "$fkb <= 262144"
+check "--workers 2 >= 1.6x one worker ($(awk -v a="$(t certsentry)" -v b="$(t workers2)" 'BEGIN{printf "%.2fx", a/b}'))" \
+      "$(t certsentry) / $(t workers2) >= 1.6"
+exit $fail

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""mkbench.py - write a span-like benchmark capture for tests/bench/bench.sh.
+
+usage: python3 tests/bench/mkbench.py OUT.pcap [--size-mb 1024] [--concurrent 256]
+                                      [--seed N]
+       python3 tests/bench/mkbench.py OUT.pcap --flows 1000000
+
+Plain Python (struct, no scapy): any python3 runs it.  The capture is
+generated, never committed (1 GB by default).  Every IP and TCP checksum is
+valid.  Deterministic for a given seed.
+
+Span mode (default): the TLS connections of the project's own captures
+(pcaps/*.pcap, real OpenSSL and GnuTLS sessions, see pcaps/README.md) are
+the templates.  Each new connection copies one template's packets up to its
+close (SYN, handshake, first application data), with a new client address
+and port, new initial sequence numbers and new timestamps; the server keeps
+its address, so verdicts stay those of the template (most connections are
+approved, about 1 in 8 carries a rogue chain for 1.1.1.1).  Then the
+connection carries a download: 1448-byte segments, each one TLS
+application-data record, acknowledged by the client every second segment,
+with a small client record every 64 segments, 64 KB to 768 KB per
+connection; then FIN both ways.  --concurrent connections run at once,
+their packets interleaved at random, 10 us apart.  The script prints the
+share of bytes that come after the handshakes (>= 95 %).
+
+Flows mode (--flows N): N connections open at once, to measure memory per
+flow: SYN, SYN-ACK, ACK, then one application-data record each way (so a
+sensor has looked at each flow's data), no close; after every 1000 such
+flows, one complete handshake from a template (so verification also runs).
+All within 100 s, inside any flow timeout.
+"""
+
+import argparse
+import os
+import random
+import struct
+import sys
+import time
+
+START = 1727776800                      # 2024-10-01T10:00:00Z
+HERE = os.path.dirname(os.path.abspath(__file__))
+PCAPS = os.path.join(HERE, "..", "..", "pcaps")
+# IPv4 over Ethernet, one connection each, weight = how often it is picked.
+TEMPLATES = [
+    ("approved-dot.pcap", 20), ("tls12.pcap", 12), ("tls13.pcap", 12),
+    ("gnutls-approved.pcap", 10), ("pinned-api.pcap", 10), ("unrelated.pcap", 12),
+    ("tls10.pcap", 3), ("tls11.pcap", 3), ("tls13-rogue.pcap", 4),
+    ("fina-rogue-doh.pcap", 4), ("rogue-elsewhere.pcap", 2),
+    ("selfsigned-interceptor.pcap", 2), ("forged-issuer.pcap", 2),
+    ("appended-intermediate.pcap", 1), ("sni-protected.pcap", 1),
+]
+SEG = 1448                               # MSS of a 1500-byte Ethernet link
+REC = struct.pack("!BHH", 0x17, 0x0303, SEG - 5)
+
+pack_rec = struct.Struct("<IIII").pack
+pack_ip = struct.Struct("!BBHHHBBH4s4s").pack
+pack_tcp = struct.Struct("!HHIIBBHHH").pack
+
+
+def fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def wsum(b):
+    if len(b) % 2:
+        b += b"\0"
+    return sum(struct.unpack("!%dH" % (len(b) // 2), b))
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        sys.exit("mkbench: %s: not a little-endian classic pcap file" % path)
+    if struct.unpack("<I", data[20:24])[0] != 1:
+        sys.exit("mkbench: %s: not Ethernet" % path)
+    out, i = [], 24
+    while i + 16 <= len(data):
+        incl = struct.unpack("<I", data[i + 8:i + 12])[0]
+        out.append(data[i + 16:i + 16 + incl])
+        i += 16 + incl
+    return out
+
+
+class Template:
+    """One connection of a capture: its segments up to the first FIN/RST,
+    relative to the client, and where each direction's sequence ends."""
+
+    def __init__(self, path):
+        self.name = os.path.basename(path)
+        self.segs = []             # (c2s, seq_rel, ack_rel, off_flags, win, opts, payload, psum)
+        frames = read_pcap(path)
+        client = server = None
+        isn = {}
+        nxt = {}
+        for fr in frames:
+            if len(fr) < 54 or fr[12:14] != b"\x08\x00":
+                continue
+            ihl = (fr[14] & 15) * 4
+            if fr[23] != 6:
+                continue
+            ip = fr[14:]
+            tot = struct.unpack("!H", ip[2:4])[0]
+            src, dst = ip[12:16], ip[16:20]
+            tcp = ip[ihl:tot]
+            sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", tcp[:16])
+            thl = (off >> 4) * 4
+            opts, payload = tcp[20:thl], tcp[thl:]
+            if client is None:
+                if not flags & 0x02:
+                    sys.exit("mkbench: %s: does not start with a SYN" % path)
+                client, server = (src, sport), (dst, dport)
+                self.server_ip, self.server_port = dst, dport
+            c2s = (src, sport) == client
+            if (src, sport) not in (client, server) or (dst, dport) not in (client, server):
+                continue
+            if flags & 0x05:                # FIN or RST: the template ends
+                break
+            isn.setdefault(c2s, seq)
+            seq_rel = (seq - isn[c2s]) & 0xFFFFFFFF
+            ack_rel = ((ack - isn[not c2s]) & 0xFFFFFFFF) if (flags & 0x10 and (not c2s) in isn) else None
+            end = (seq_rel + len(payload) + (1 if flags & 0x02 else 0)) & 0xFFFFFFFF
+            nxt[c2s] = max(nxt.get(c2s, 0), end)
+            self.segs.append((c2s, seq_rel, ack_rel, (thl // 4) << 12 | flags, win, opts, payload,
+                              wsum(opts + payload)))
+        if True not in nxt or False not in nxt:
+            sys.exit("mkbench: %s: not a two-way connection" % path)
+        self.next_c, self.next_s = nxt[True], nxt[False]
+        self.bytes = sum(14 + 20 + 20 + len(s[5]) + len(s[6]) for s in self.segs)
+
+
+class Writer:
+    def __init__(self, path, rng):
+        self.f = open(path, "wb")
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.buf = []
+        self.t = START * 1000000
+        self.n = 0
+        self.size = 24
+        self.ipid = rng.getrandbits(16)
+
+    def frame(self, src, dst, sport, dport, seq, ack, off_flags, win, opts, payload, psum):
+        tcp_len = 20 + len(opts) + len(payload)
+        tot = 20 + tcp_len
+        self.ipid = (self.ipid + 1) & 0xFFFF
+        a, b = src, dst
+        c = fold(0x4500 + tot + self.ipid + 0x4000 + (64 << 8 | 6) +
+                 (a >> 16) + (a & 0xFFFF) + (b >> 16) + (b & 0xFFFF))
+        iph = pack_ip(0x45, 0, tot, self.ipid, 0x4000, 64, 6, 0xFFFF - c,
+                      a.to_bytes(4, "big"), b.to_bytes(4, "big"))
+        s = ((a >> 16) + (a & 0xFFFF) + (b >> 16) + (b & 0xFFFF) + 6 + tcp_len +
+             sport + dport + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16) + (ack & 0xFFFF) +
+             off_flags + win + psum)
+        tcph = pack_tcp(sport, dport, seq, ack, off_flags >> 8, off_flags & 0xFF, win,
+                        0xFFFF - fold(s), 0)
+        mac = b"\x00\x1b\x17\x00\x01\x10\x3c\xfd\xfe\x00\x71\x0b\x08\x00"
+        n = 14 + tot
+        self.buf.append(pack_rec(self.t // 1000000, self.t % 1000000, n, n))
+        self.buf.append(mac)
+        self.buf.append(iph)
+        self.buf.append(tcph)
+        if opts:
+            self.buf.append(opts)
+        self.buf.append(payload)
+        self.t += 10
+        self.n += 1
+        self.size += 16 + n
+        if len(self.buf) > 60000:
+            self.f.write(b"".join(self.buf))
+            self.buf.clear()
+        return n
+
+    def close(self):
+        self.f.write(b"".join(self.buf))
+        self.f.close()
+
+
+class Conn:
+    """One connection in progress: a generator of packets."""
+
+    def __init__(self, tpl, w, rng, used, data_bytes, blob, blob_sum, small, small_sum):
+        while True:
+            cip = (100 << 24) | (64 << 16) | rng.getrandbits(14) << 8 | rng.getrandbits(8)
+            cip = 0x64400000 | rng.getrandbits(22)          # 100.64.0.0/10
+            cport = rng.randrange(1024, 65536)
+            if (cip, cport) not in used:
+                used.add((cip, cport))
+                break
+        self.it = self.packets(tpl, w, rng, cip, cport, data_bytes, blob, blob_sum,
+                               small, small_sum)
+
+    @staticmethod
+    def packets(tpl, w, rng, cip, cport, data_bytes, blob, blob_sum, small, small_sum):
+        sip = int.from_bytes(tpl.server_ip, "big")
+        sport = tpl.server_port
+        ic, is_ = rng.getrandbits(32), rng.getrandbits(32)
+        hs = 0
+        for c2s, seq_rel, ack_rel, off_flags, win, opts, payload, psum in tpl.segs:
+            base, other = (ic, is_) if c2s else (is_, ic)
+            seq = (base + seq_rel) & 0xFFFFFFFF
+            ack = (other + ack_rel) & 0xFFFFFFFF if ack_rel is not None else 0
+            if c2s:
+                hs += w.frame(cip, sip, cport, sport, seq, ack, off_flags, win, opts, payload, psum)
+            else:
+                hs += w.frame(sip, cip, sport, cport, seq, ack, off_flags, win, opts, payload, psum)
+            yield ("hs", hs)
+            hs = 0
+        cs = (ic + tpl.next_c) & 0xFFFFFFFF
+        ss = (is_ + tpl.next_s) & 0xFFFFFFFF
+        k = 0
+        sent = 0
+        while sent < data_bytes:
+            w.frame(sip, cip, sport, cport, ss, cs, 5 << 12 | 0x10, 502, b"", blob, blob_sum)
+            ss = (ss + SEG) & 0xFFFFFFFF
+            sent += SEG
+            k += 1
+            if k % 2 == 0:
+                w.frame(cip, sip, cport, sport, cs, ss, 5 << 12 | 0x10, 2048, b"", b"", 0)
+            if k % 64 == 0:
+                w.frame(cip, sip, cport, sport, cs, ss, 5 << 12 | 0x18, 2048, b"", small, small_sum)
+                cs = (cs + len(small)) & 0xFFFFFFFF
+            yield ("data", 0)
+        w.frame(cip, sip, cport, sport, cs, ss, 5 << 12 | 0x11, 2048, b"", b"", 0)
+        w.frame(sip, cip, sport, cport, ss, (cs + 1) & 0xFFFFFFFF, 5 << 12 | 0x11, 502, b"", b"", 0)
+        w.frame(cip, sip, cport, sport, (cs + 1) & 0xFFFFFFFF, (ss + 1) & 0xFFFFFFFF,
+                5 << 12 | 0x10, 2048, b"", b"", 0)
+        yield ("end", 0)
+
+
+def load_templates():
+    tpls, weights = [], []
+    for name, wgt in TEMPLATES:
+        tpls.append(Template(os.path.join(PCAPS, name)))
+        weights.append(wgt)
+    return tpls, weights
+
+
+def span(a, rng):
+    tpls, weights = load_templates()
+    w = Writer(a.out, rng)
+    blob = REC + rng.randbytes(SEG - 5)
+    small = struct.pack("!BHH", 0x17, 0x0303, 95) + rng.randbytes(95)
+    blob_sum, small_sum = wsum(blob), wsum(small)
+    used = set()
+    target = a.size_mb * 1024 * 1024
+    live = []
+    conns = hs_bytes = planned = 0
+    per_tpl = {}
+    while True:
+        # planned: what the connections started so far will write in all
+        # (frames, roughly), so the file ends near --size-mb.
+        while len(live) < a.concurrent and planned < target:
+            tpl = rng.choices(tpls, weights)[0]
+            per_tpl[tpl.name] = per_tpl.get(tpl.name, 0) + 1
+            data = rng.randrange(64, 769) * 1024
+            planned += tpl.bytes + data * (SEG + 70) // SEG + data // SEG * 35
+            live.append(Conn(tpl, w, rng, used, data, blob, blob_sum, small, small_sum))
+            conns += 1
+        if not live:
+            break
+        i = rng.randrange(len(live))
+        kind, n = next(live[i].it)
+        hs_bytes += n
+        if kind == "end":
+            live[i] = live[-1]
+            live.pop()
+    w.close()
+    return w, conns, hs_bytes, per_tpl
+
+
+def flows(a, rng):
+    tpls, weights = load_templates()
+    w = Writer(a.out, rng)
+    rec = struct.pack("!BHH", 0x17, 0x0303, 64) + rng.randbytes(64)
+    rec_sum = wsum(rec)
+    opts = struct.pack("!BBH", 2, 4, 1460)
+    osum = wsum(opts)
+    span_us = 100 * 1000000
+    per_pkt = max(1, span_us // (a.flows * 5 + 1))
+    used = set()
+    full = 0
+    hs_bytes = 0
+    for i in range(a.flows):
+        while True:
+            cip = 0x0A000000 | rng.getrandbits(24)            # 10.0.0.0/8
+            cport = rng.randrange(1024, 65536)
+            if (cip, cport) not in used:
+                used.add((cip, cport))
+                break
+        sip = 0xC6336400 | rng.getrandbits(8)                 # 198.51.100.0/24
+        sport = 443
+        ic, is_ = rng.getrandbits(32), rng.getrandbits(32)
+        w.frame(cip, sip, cport, sport, ic, 0, 6 << 12 | 0x02, 64240, opts, b"", osum)
+        w.frame(sip, cip, sport, cport, is_, ic + 1 & 0xFFFFFFFF, 6 << 12 | 0x12, 65160,
+                opts, b"", osum)
+        ic, is_ = ic + 1 & 0xFFFFFFFF, is_ + 1 & 0xFFFFFFFF
+        w.frame(cip, sip, cport, sport, ic, is_, 5 << 12 | 0x10, 502, b"", b"", 0)
+        w.frame(cip, sip, cport, sport, ic, is_, 5 << 12 | 0x18, 502, b"", rec, rec_sum)
+        ic = ic + len(rec) & 0xFFFFFFFF
+        w.frame(sip, cip, sport, cport, is_, ic, 5 << 12 | 0x18, 502, b"", rec, rec_sum)
+        w.t += per_pkt * 5 - 50
+        if i % 1000 == 999:
+            c = Conn(rng.choices(tpls, weights)[0], w, rng, used, 0, b"", 0, b"", 0)
+            for kind, n in c.it:
+                hs_bytes += n
+                if kind == "data":
+                    break
+            full += 1
+    w.close()
+    return w, full, hs_bytes
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--concurrent", type=int, default=256)
+    ap.add_argument("--flows", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=20241001)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    t0 = time.monotonic()
+    if a.flows:
+        w, full, hs = flows(a, rng)
+        print("mkbench: %s: %d packets, %.1f MB: %d flows open at the end, "
+              "plus %d complete handshakes (closed), written in %.1f s" %
+              (a.out, w.n, w.size / 1e6, a.flows, full, time.monotonic() - t0))
+        return
+    w, conns, hs, per_tpl = span(a, rng)
+    frame_bytes = w.size - 24 - 16 * w.n
+    print("mkbench: %s: %d packets, %.1f MB, %d connections (%d templates), "
+          "%.2f %% of frame bytes after the handshakes, written in %.1f s" %
+          (a.out, w.n, w.size / 1e6, conns, len(per_tpl),
+           100.0 * (frame_bytes - hs) / frame_bytes, time.monotonic() - t0))
+
+
+if __name__ == "__main__":
+    main()
