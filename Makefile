@@ -43,7 +43,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify output eve_stats engine live
+MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify output eve_stats engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 

@@ -48,12 +48,19 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
  * expire idle flows. */
 void engine_tick(struct engine *e, uint64_t now_us);
 
+/* Files read by several engines (dispatch.c): capture time has reached
+ * now_us in the packets another engine was given.  Idle flows expire as
+ * they would have in one engine reading every packet; fragments do not
+ * (one engine expires them only when a fragment arrives). */
+void engine_advance(struct engine *e, uint64_t now_us);
+
 /* End of input: finish every flow still open (reported as incomplete
  * where the handshake was not decided). */
 void engine_flush(struct engine *e);
 
 uint64_t engine_alert_count(const struct engine *e);
-/* Alerts by owner and verdict so far (views valid until the next packet). */
+/* Alerts by owner and verdict so far (views valid until the next packet).
+ * With out NULL, only how many rows there are. */
 size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, size_t max);
 
 /* Swap the policy (SIGHUP).  The old one may be freed once this returns:

@@ -18,6 +18,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "dispatch.h"
 #include "engine.h"
 #include "cs_limits.h"
 #include "live.h"
@@ -125,7 +126,8 @@ static void usage(FILE *f)
 "      --snaplen N        bytes captured per packet (65535)\n"
 "      --buffer-size MB   kernel capture buffer (64)\n"
 "      --workers N        capture threads, sharing each interface by\n"
-"                         PACKET_FANOUT flow hash (1); limits are per worker\n"
+"                         PACKET_FANOUT flow hash (1); limits are per worker;\n"
+"                         with -r: threads inspecting the files' flows\n"
 "      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
 "                         only when given) and at exit\n"
 "  -u, --user USER        drop privileges to USER once the capture is open\n"
@@ -342,7 +344,7 @@ static uint64_t handshakes_total(void)
 	return hs;
 }
 
-static void print_summary(const struct engine *e, FILE *f)
+static void print_summary(const struct dispatch *d, FILE *f)
 {
 	static const char *const vnames[] = {
 		"SSLv2", "SSLv3", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", "other"
@@ -351,7 +353,7 @@ static void print_summary(const struct engine *e, FILE *f)
 	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
 	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
 	        g_stats.pkts, g_stats.flows_total, handshakes_total(), g_stats.certs_seen,
-	        engine_alert_count(e));
+	        dispatch_alert_count(d));
 	fprintf(f, "  handshakes:");
 	for (size_t i = 0; i < 7; i++)
 		if (g_stats.hs_by_version[i])
@@ -359,7 +361,7 @@ static void print_summary(const struct engine *e, FILE *f)
 	fprintf(f, " resumed %" PRIu64 ", certificates encrypted (TLS 1.3) %" PRIu64
 	        ", incomplete %" PRIu64 "\n",
 	        g_stats.hs_resumed, g_stats.hs_tls13, g_stats.hs_incomplete);
-	engine_print_alerts(e, f);
+	dispatch_print_alerts(d, f);
 	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
 	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
 	        ", handshake size %" PRIu64 ", certificates dropped %" PRIu64
@@ -380,21 +382,23 @@ static void print_summary(const struct engine *e, FILE *f)
 	        g_stats.decode_err, g_stats.certs_unparsable, g_stats.mem_peak);
 }
 
-static void progress(const char *name, uint64_t pkts, time_t *last)
+static void progress(const struct dispatch *d, const char *name, uint64_t pkts, time_t *last)
 {
 	time_t now = time(NULL);
+	uint64_t hs, alerts;
 
 	if (now == *last)
 		return;
 	*last = now;
+	dispatch_progress(d, &hs, &alerts);
 	fprintf(stderr, "\r%s: %" PRIu64 " packets, %" PRIu64 " handshakes, %" PRIu64 " alerts ",
-	        name, pkts, handshakes_total(), g_stats.alerts);
+	        name, pkts, hs, alerts);
 }
 
 /* ---- running ----------------------------------------------------------- */
 
-/* Read one input through the engine.  0 ok, -1 the input was unusable. */
-static int run_input(struct engine *e, const char *path, int show_progress)
+/* Read one input through the engine(s).  0 ok, -1 the input was unusable. */
+static int run_input(struct dispatch *d, const char *path, int show_progress)
 {
 	char err[512];
 	struct capture *c = capture_open_file(path, err, sizeof(err));
@@ -415,11 +419,17 @@ static int run_input(struct engine *e, const char *path, int show_progress)
 		capture_close(c);
 		return -1;
 	}
-	engine_set_source(e, strcmp(path, "-") == 0 ? "stdin" : path);
+	dispatch_set_source(d, strcmp(path, "-") == 0 ? "stdin" : path);
 	while ((rc = capture_next(c, &frame, &caplen, &ts)) == 1) {
-		engine_packet(e, dlt, frame, caplen, ts);
+		if (dispatch_packet(d, dlt, frame, caplen, ts) < 0) {
+			fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": frame of %zu bytes, more "
+			        "than the %u a capture can hold\n", path, capture_count(c), caplen,
+			        CS_DISPATCH_MAX_FRAME);
+			capture_close(c);
+			return -1;
+		}
 		if (show_progress && (capture_count(c) & 0xffff) == 0)
-			progress(path, capture_count(c), &last);
+			progress(d, path, capture_count(c), &last);
 	}
 	if (show_progress)
 		fprintf(stderr, "\r\033[K");
@@ -471,7 +481,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct policy *pol = NULL;
 	struct output *out = NULL;
-	struct engine *e = NULL;
+	struct dispatch *d = NULL;
 	struct engine_opts eo;
 	char err[1024];
 	int trouble = 0, status;
@@ -517,30 +527,31 @@ int main(int argc, char **argv)
 		policy_free(pol);
 		return status;
 	}
-	e = engine_new(&eo, err, sizeof(err));
-	if (!e) {
+	/* Files: one engine on this thread, or --workers threads. */
+	d = dispatch_new(&eo, o.live.workers, err, sizeof(err));
+	if (!d) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		output_close(out);
 		policy_free(pol);
 		return EXIT_TROUBLE;
 	}
 	for (size_t i = 0; i < o.n_inputs; i++)
-		if (run_input(e, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
+		if (run_input(d, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
 			trouble = 1;
-	engine_flush(e);
+	dispatch_finish(d);
 	if (o.stats_set) {
 		struct eve_alert_count rows[1024];
 
-		live_write_stats(out, &g_stats, rows, engine_alert_table(e, rows, 1024), NULL);
+		live_write_stats(out, &g_stats, rows, dispatch_alert_table(d, rows, 1024), NULL);
 	}
 	if (!o.quiet)
-		print_summary(e, stderr);
-	status = trouble ? EXIT_TROUBLE : engine_alert_count(e) ? EXIT_ALERT : EXIT_CLEAN;
+		print_summary(d, stderr);
+	status = trouble ? EXIT_TROUBLE : dispatch_alert_count(d) ? EXIT_ALERT : EXIT_CLEAN;
 	if (g_stats.output_err) {
 		fprintf(stderr, "certsentry: %" PRIu64 " output write errors\n", g_stats.output_err);
 		status = EXIT_TROUBLE;
 	}
-	engine_free(e);
+	dispatch_free(d);
 	output_close(out);
 	policy_free(pol);
 	return status;

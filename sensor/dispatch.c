@@ -1,0 +1,755 @@
+/*
+ * dispatch.c - capture files through one engine or several workers (see
+ * include/dispatch.h).
+ *
+ * Rings.  The reader and each worker share one ring: a single-producer,
+ * single-consumer queue of variable-size records in a fixed buffer of
+ * CS_DISPATCH_RING_BYTES.  Positions count bytes since the start and
+ * never wrap in 2^64, so "full" and "empty" need no extra flag.  The only
+ * synchronisation on the packet path is a release store of one side's
+ * position and an acquire load of the other's, and each side publishes
+ * its position only every DISPATCH_BATCH records (or before it waits): a
+ * cache line crosses between cores once per batch, not per packet.  A side
+ * with nothing to do polls briefly, then sleeps on the ring's condition
+ * variable after raising a flag; the other side takes the mutex to signal
+ * only when it sees that flag.  The flag and the position are stored and
+ * loaded sequentially consistent, so of "I sleep" and "I published" at
+ * least one side sees the other's store: no wake-up is lost.  Neither
+ * side is woken for a trickle: a reader sleeping on a full ring once a
+ * quarter of it is free, a worker sleeping on an empty ring once a
+ * sixteenth holds records (or at the end of input, or when the reader
+ * itself is about to wait), so that when the reader is the bottleneck
+ * (bulk traffic of decided flows costs an engine little) the workers
+ * sleep through long stretches instead of waking every few packets.  A
+ * worker asleep for DISPATCH_IDLE_MS also reads what the reader wrote but
+ * did not publish ("written", stored after every record, read only then):
+ * a reader blocked on a slow pipe must not hold back a decided alert.
+ *
+ * Which worker.  All packets between two IP addresses go to one worker:
+ * a hash of the address pair, symmetric so both directions agree.  Not
+ * the ports: a TCP segment may come whole or in IP fragments (pcaps/
+ * evasion/ip-fragments.pcap hides a certificate that way), fragments
+ * after the first carry no ports, and the segment rebuilt from them must
+ * meet the rest of its flow in the same engine.  Tunnelled packets hash by
+ * their inner addresses (decode_packet reports the innermost), so a span
+ * feed over one ERSPAN or VXLAN tunnel still spreads.  Known limit: a
+ * tunnel packet fragmented on the outside hashes by the tunnel's
+ * addresses, so a flow whose tunnel packets are sometimes fragmented
+ * outside may be split between two workers (seen as gaps); read such a
+ * capture with one worker.  Frames that are not TCP or cannot be decoded
+ * go to worker 0, which counts them as one engine would.
+ *
+ * The hash is not seeded, unlike the flow table's: for files the worst an
+ * attacker can do by aiming many flows at one worker is to slow the run
+ * to one worker's speed (nothing is dropped), and a fixed hash makes every
+ * run of a file identical.
+ *
+ * Time.  An engine's clock is the latest TCP packet time it has seen, and
+ * idle flows expire against it.  A worker sees only its own packets, so
+ * where the capture's time runs backwards (several -r files, a merged
+ * capture) the reader sends the worker a clock record before a packet
+ * older than the reader's clock: every worker then expires flows at its
+ * packets exactly as one engine would, and at the end of input it
+ * advances to the reader's clock before flushing.  (The reader's clock
+ * skips IP fragments, which one engine counts only when they complete a
+ * TCP segment: it can lag behind, never run ahead.)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cs_limits.h"
+#include "decode.h"
+#include "dispatch.h"
+#include "stats.h"
+
+#define DISPATCH_BATCH  64    /* records between two publications of a position */
+#define DISPATCH_SPIN   256   /* polls of the other side before sleeping */
+/* A worker with nothing to read looks this often at what the reader wrote
+ * but has not published yet: reading a pipe that trickles (tcpdump -w - |
+ * certsentry -r -), the reader may block in read() for minutes with less
+ * than a batch written, and this bounds how late its alerts come. */
+#define DISPATCH_IDLE_MS 200
+#define CACHE_LINE      64
+
+#define RING_SIZE       ((uint64_t)CS_DISPATCH_RING_BYTES)
+#define RING_MASK       (RING_SIZE - 1)
+#define RING_WAKE_ROOM  (RING_SIZE / 4)   /* free bytes that wake a waiting reader */
+#define RING_WAKE_DATA  (RING_SIZE / 16)  /* unread bytes that wake a waiting worker */
+
+enum rec_kind {
+	REC_FRAME = 1,   /* a captured frame: len bytes */
+	REC_PAD,         /* filler to the end of the buffer */
+	REC_SOURCE,      /* the file the next frames come from: a const char * */
+	REC_CLOCK,       /* the reader's clock (ts_us) */
+	REC_END,         /* end of input; ts_us: the reader's clock */
+};
+
+/* One record: this header, then len bytes, padded to a multiple of
+ * sizeof(struct rec) so every header stays aligned. */
+struct rec {
+	uint64_t ts_us;
+	uint32_t len;
+	uint16_t kind;
+	uint16_t dlt;
+};
+
+_Static_assert(sizeof(struct rec) == 16, "record header: 16 bytes");
+_Static_assert((RING_SIZE & RING_MASK) == 0, "the ring size is a power of two");
+_Static_assert(RING_WAKE_ROOM >= sizeof(struct rec) + CS_DISPATCH_MAX_FRAME,
+               "the room that wakes a waiting reader must hold the largest frame");
+
+struct ring {
+	uint8_t *buf;                        /* owned: RING_SIZE bytes */
+	pthread_mutex_t lock;                /* only to sleep and to wake */
+	pthread_cond_t data, room;
+	/* The reader's side. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t head;   /* bytes before it are written */
+	uint64_t w_pos;                      /* next write, not yet published */
+	uint64_t w_tail;                     /* tail as last loaded */
+	uint64_t w_clock;                    /* clock the worker's engine has reached */
+	unsigned w_batch;                    /* records since head was published */
+	/* Every record, as written (release): read by an idle worker only, so
+	 * on its own line, which the worker's polling of head does not touch. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t written;
+	/* The worker's side. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t tail;   /* bytes before it are read */
+	uint64_t r_pos;                      /* next read, not yet published */
+	uint64_t r_head;                     /* readable up to here */
+	unsigned r_batch;
+	/* Sleepers. */
+	_Alignas(CACHE_LINE) _Atomic int want_data;   /* the worker sleeps: empty */
+	_Atomic int want_room;                        /* the reader sleeps: full */
+};
+
+struct worker {
+	struct ring ring;
+	struct engine *e;                    /* owned */
+	pthread_t th;
+	int running;                         /* thread started, not yet joined */
+	int ring_ok;                         /* ring buffer and its locks made */
+	struct cs_stats snap;                /* its g_stats at the end; read after join */
+	_Atomic uint64_t pub_hs, pub_alerts; /* for progress, every batch */
+};
+
+struct dispatch {
+	unsigned n;
+	int threaded;                        /* n > 1: workers and rings */
+	struct worker *w;                    /* owned: n, cache-line aligned */
+	uint64_t clock;                      /* reader: latest time of a TCP frame */
+	struct cs_stats saved;               /* the reader's g_stats before it decoded */
+	int finished;
+	uint64_t alerts;                     /* after finish */
+	struct eve_alert_count *rows;        /* owned array; owner names are views
+	                                        into the engines */
+	size_t n_rows;
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static size_t rec_size(size_t len)
+{
+	return sizeof(struct rec) + ((len + sizeof(struct rec) - 1) & ~(sizeof(struct rec) - 1));
+}
+
+/* ---- the reader's side of a ring --------------------------------------- */
+
+static int ring_has_room(struct ring *r, size_t need)
+{
+	if (r->w_pos + need - r->w_tail <= RING_SIZE)
+		return 1;
+	r->w_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	return r->w_pos + need - r->w_tail <= RING_SIZE;
+}
+
+/* force: wake a sleeping worker whatever it has to read. */
+static void ring_publish_head(struct ring *r, int force)
+{
+	r->w_batch = 0;
+	atomic_store(&r->head, r->w_pos);   /* seq_cst: see the top of the file */
+	if (atomic_load(&r->want_data) &&
+	    (force || r->w_pos - atomic_load(&r->tail) >= RING_WAKE_DATA)) {
+		pthread_mutex_lock(&r->lock);
+		pthread_cond_signal(&r->data);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* Wait until need bytes are free.  What was written is published first:
+ * the worker may be waiting for it. */
+static void ring_wait_room(struct ring *r, size_t need)
+{
+	ring_publish_head(r, 1);
+	for (int i = 0; i < DISPATCH_SPIN; i++) {
+		if (ring_has_room(r, need))
+			return;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&r->lock);
+	atomic_store(&r->want_room, 1);
+	for (;;) {
+		r->w_tail = atomic_load(&r->tail);
+		if (r->w_pos + need - r->w_tail <= RING_SIZE)
+			break;
+		pthread_cond_wait(&r->room, &r->lock);
+	}
+	atomic_store(&r->want_room, 0);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Room for a record of len bytes, contiguous: where it would not fit
+ * before the end of the buffer, the rest is padded and it goes at the
+ * start.  Fill it, then ring_commit. */
+static struct rec *ring_reserve(struct ring *r, size_t len)
+{
+	size_t need = rec_size(len);
+
+	for (;;) {
+		size_t off = (size_t)(r->w_pos & RING_MASK), contig = (size_t)RING_SIZE - off;
+		struct rec *pad;
+
+		if (contig >= need) {
+			if (!ring_has_room(r, need)) {
+				ring_wait_room(r, need);
+				continue;
+			}
+			return (struct rec *)(r->buf + off);
+		}
+		if (!ring_has_room(r, contig)) {
+			ring_wait_room(r, contig);
+			continue;
+		}
+		/* Positions are multiples of the header size, so a header fits. */
+		pad = (struct rec *)(r->buf + off);
+		pad->kind = REC_PAD;
+		pad->len = (uint32_t)(contig - sizeof(struct rec));
+		r->w_pos += contig;
+	}
+}
+
+static void ring_commit(struct ring *r, const struct rec *rec)
+{
+	r->w_pos += rec_size(rec->len);
+	atomic_store_explicit(&r->written, r->w_pos, memory_order_release);
+	if (++r->w_batch >= DISPATCH_BATCH)
+		ring_publish_head(r, 0);
+}
+
+/* A record with no bytes after the header. */
+static void ring_put_mark(struct ring *r, enum rec_kind kind, uint64_t ts_us)
+{
+	struct rec *rec = ring_reserve(r, 0);
+
+	rec->ts_us = ts_us;
+	rec->len = 0;
+	rec->kind = (uint16_t)kind;
+	rec->dlt = 0;
+	ring_commit(r, rec);
+}
+
+/* ---- the worker's side -------------------------------------------------- */
+
+static void ring_publish_tail(struct ring *r)
+{
+	uint64_t head;
+
+	r->r_batch = 0;
+	atomic_store(&r->tail, r->r_pos);   /* seq_cst: see the top of the file */
+	if (!atomic_load(&r->want_room))
+		return;
+	/* A reader that waits published everything first; head may lag
+	 * behind r_pos when the worker read up to "written". */
+	head = atomic_load(&r->head);
+	if (head < r->r_pos || RING_SIZE - (head - r->r_pos) >= RING_WAKE_ROOM) {
+		pthread_mutex_lock(&r->lock);
+		pthread_cond_signal(&r->room);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* Sleep on r->data for at most DISPATCH_IDLE_MS: ETIMEDOUT or 0. */
+static int ring_sleep(struct ring *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (long)DISPATCH_IDLE_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return pthread_cond_timedwait(&r->data, &r->lock, &ts);
+}
+
+/* Wait until there is more to read; returns how far the worker may read
+ * (beyond r_pos).  What was read is released first: the reader may be
+ * waiting for room. */
+static uint64_t ring_wait_data(struct ring *r)
+{
+	uint64_t h;
+
+	ring_publish_tail(r);
+	for (int i = 0; i < DISPATCH_SPIN; i++) {
+		h = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (h > r->r_pos)
+			return h;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&r->lock);
+	atomic_store(&r->want_data, 1);
+	for (;;) {
+		h = atomic_load(&r->head);
+		if (h > r->r_pos)
+			break;
+		if (ring_sleep(r) == ETIMEDOUT) {
+			h = atomic_load_explicit(&r->written, memory_order_acquire);
+			if (h > r->r_pos)
+				break;
+		}
+	}
+	atomic_store(&r->want_data, 0);
+	pthread_mutex_unlock(&r->lock);
+	return h;
+}
+
+/* Done with rec: 1 when this published the read position (every batch). */
+static int ring_release(struct ring *r, const struct rec *rec)
+{
+	r->r_pos += rec_size(rec->len);
+	if (++r->r_batch < DISPATCH_BATCH)
+		return 0;
+	ring_publish_tail(r);
+	return 1;
+}
+
+/* The next record other than padding; waits for one.  A view into the
+ * ring, valid until ring_release. */
+static const struct rec *ring_next(struct ring *r)
+{
+	for (;;) {
+		const struct rec *rec;
+
+		if (r->r_pos >= r->r_head) {
+			uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+			r->r_head = h > r->r_pos ? h : ring_wait_data(r);
+		}
+		rec = (const struct rec *)(r->buf + (r->r_pos & RING_MASK));
+		if (rec->kind != REC_PAD)
+			return rec;
+		ring_release(r, rec);
+	}
+}
+
+static int ring_init(struct ring *r)
+{
+	pthread_condattr_t ca;
+
+	r->buf = malloc(RING_SIZE);   /* owned by the ring; ring_destroy */
+	if (!r->buf)
+		return -1;
+	atomic_init(&r->head, 0);
+	atomic_init(&r->written, 0);
+	atomic_init(&r->tail, 0);
+	atomic_init(&r->want_data, 0);
+	atomic_init(&r->want_room, 0);
+	if (pthread_mutex_init(&r->lock, NULL) != 0)
+		goto err_buf;
+	/* The idle wait (ring_sleep) measures time that cannot jump. */
+	if (pthread_condattr_init(&ca) != 0)
+		goto err_lock;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&r->data, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto err_lock;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_cond_init(&r->room, NULL) != 0)
+		goto err_data;
+	return 0;
+err_data:
+	pthread_cond_destroy(&r->data);
+err_lock:
+	pthread_mutex_destroy(&r->lock);
+err_buf:
+	free(r->buf);
+	r->buf = NULL;
+	return -1;
+}
+
+static void ring_destroy(struct ring *r)
+{
+	pthread_cond_destroy(&r->room);
+	pthread_cond_destroy(&r->data);
+	pthread_mutex_destroy(&r->lock);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static uint64_t handshakes_total(const struct cs_stats *st)
+{
+	uint64_t hs = 0;
+
+	for (size_t i = 0; i < sizeof(st->hs_by_version) / sizeof(st->hs_by_version[0]); i++)
+		hs += st->hs_by_version[i];
+	return hs;
+}
+
+static void publish_progress(struct worker *w)
+{
+	atomic_store_explicit(&w->pub_hs, handshakes_total(&g_stats), memory_order_relaxed);
+	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
+}
+
+/* One worker: records from its ring into its engine until REC_END. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ring *r = &w->ring;
+
+	for (;;) {
+		const struct rec *rec = ring_next(r);
+		const char *name;
+
+		switch (rec->kind) {
+		case REC_FRAME:
+			engine_packet(w->e, rec->dlt, (const uint8_t *)(rec + 1), rec->len, rec->ts_us);
+			break;
+		case REC_CLOCK:
+			engine_advance(w->e, rec->ts_us);
+			break;
+		case REC_SOURCE:
+			memcpy(&name, rec + 1, sizeof(name));
+			engine_set_source(w->e, name);
+			break;
+		case REC_END:
+			engine_advance(w->e, rec->ts_us);
+			engine_flush(w->e);
+			ring_release(r, rec);
+			publish_progress(w);
+			/* Read by the reader after pthread_join. */
+			w->snap = g_stats;
+			return NULL;
+		default:
+			abort();   /* a bug: only the reader writes records */
+		}
+		if (ring_release(r, rec))
+			publish_progress(w);
+	}
+}
+
+/* End every started worker: REC_END into its ring, then join.  The
+ * reader's clock goes with it so that each engine ends at the time one
+ * engine reading everything would have reached. */
+static void stop_workers(struct dispatch *d)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		struct ring *r = &d->w[i].ring;
+
+		if (!d->w[i].running)
+			continue;
+		ring_put_mark(r, REC_END, d->clock);
+		ring_publish_head(r, 1);
+	}
+	for (unsigned i = 0; i < d->n; i++)
+		if (d->w[i].running) {
+			pthread_join(d->w[i].th, NULL);
+			d->w[i].running = 0;
+		}
+}
+
+/* ---- choosing a worker ---------------------------------------------------- */
+
+/* MurmurHash3's 64-bit finaliser: every input bit affects every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t addr_hash(const uint8_t a[16])
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, a, 8);
+	memcpy(&hi, a + 8, 8);
+	return mix64(lo ^ mix64(hi));
+}
+
+/* Decode f far enough to know its address pair (see the top of the file).
+ * *rc: what decode_packet said. */
+static unsigned pick_worker(const struct dispatch *d, int dlt, const uint8_t *frame,
+                            size_t caplen, uint64_t ts_us, enum decode_result *rc)
+{
+	struct pkt p;
+
+	p.ts_us = ts_us;
+	*rc = decode_packet(dlt, frame, caplen, &p);
+	if (*rc != DECODE_TCP && *rc != DECODE_FRAG)
+		return 0;
+	/* A sum is symmetric: both directions hash alike.  decode_packet
+	 * zeroes the 12 bytes after an IPv4 address. */
+	return (unsigned)(mix64(addr_hash(p.src) + addr_hash(p.dst)) % d->n);
+}
+
+/* The worker's engine must not lag behind the capture's clock when this
+ * frame is older than it (see "Time" at the top). */
+static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc,
+                       uint64_t ts_us)
+{
+	if (rc != DECODE_TCP && rc != DECODE_FRAG)
+		return;   /* the engine's clock ignores them */
+	if (ts_us < d->clock && r->w_clock < d->clock) {
+		ring_put_mark(r, REC_CLOCK, d->clock);
+		r->w_clock = d->clock;
+	}
+	if (rc == DECODE_TCP) {
+		if (ts_us > d->clock)
+			d->clock = ts_us;
+		if (ts_us > r->w_clock)
+			r->w_clock = ts_us;
+	}
+}
+
+static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,
+                       uint64_t ts_us)
+{
+	enum decode_result rc;
+	unsigned k = pick_worker(d, dlt, frame, caplen, ts_us, &rc);
+	struct ring *r = &d->w[k].ring;
+	struct rec *rec;
+
+	keep_clock(d, r, rc, ts_us);
+	rec = ring_reserve(r, caplen);
+	rec->ts_us = ts_us;
+	rec->len = (uint32_t)caplen;
+	rec->kind = REC_FRAME;
+	rec->dlt = (uint16_t)dlt;
+	memcpy(rec + 1, frame, caplen);
+	ring_commit(r, rec);
+}
+
+/* ---- the interface -------------------------------------------------------- */
+
+static void free_workers(struct dispatch *d)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		engine_free(d->w[i].e);
+		if (d->w[i].ring_ok)
+			ring_destroy(&d->w[i].ring);
+	}
+	free(d->w);
+}
+
+static int start_worker(struct worker *w, char *err, size_t errlen, unsigned i)
+{
+	if (ring_init(&w->ring) < 0) {
+		snprintf(err, errlen, "worker %u: out of memory for its %u-byte ring", i,
+		         CS_DISPATCH_RING_BYTES);
+		return -1;
+	}
+	w->ring_ok = 1;
+	atomic_init(&w->pub_hs, 0);
+	atomic_init(&w->pub_alerts, 0);
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "worker %u: cannot start a thread", i);
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
+                              char *err, size_t errlen)
+{
+	struct dispatch *d;
+	size_t wbytes;
+
+	if (workers < 1 || workers > DISPATCH_MAX_WORKERS) {
+		snprintf(err, errlen, "--workers: 1 to %d", DISPATCH_MAX_WORKERS);
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));   /* owned by the caller; dispatch_free */
+	if (!d)
+		goto nomem;
+	d->n = workers;
+	d->threaded = workers > 1;
+	/* Cache-line aligned: a ring's two sides must not share a line. */
+	wbytes = (workers * sizeof(struct worker) + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+	d->w = aligned_alloc(CACHE_LINE, wbytes);   /* owned by d */
+	if (!d->w)
+		goto nomem;
+	memset(d->w, 0, wbytes);
+	for (unsigned i = 0; i < workers; i++) {
+		d->w[i].e = engine_new(eo, err, errlen);
+		if (!d->w[i].e)
+			goto err;
+	}
+	/* Workers' own g_stats count every packet; the reader's decoding is
+	 * undone at dispatch_finish by restoring this. */
+	d->saved = g_stats;
+	for (unsigned i = 0; d->threaded && i < workers; i++)
+		if (start_worker(&d->w[i], err, errlen, i) < 0)
+			goto err;
+	return d;
+nomem:
+	snprintf(err, errlen, "out of memory");
+err:
+	if (d && d->w) {
+		stop_workers(d);
+		free_workers(d);
+	}
+	free(d);
+	return NULL;
+}
+
+void dispatch_free(struct dispatch *d)
+{
+	if (!d)
+		return;
+	stop_workers(d);   /* only when dispatch_finish was not called */
+	free_workers(d);
+	free(d->rows);
+	free(d);
+}
+
+void dispatch_set_source(struct dispatch *d, const char *name)
+{
+	if (!d->threaded) {
+		engine_set_source(d->w[0].e, name);
+		return;
+	}
+	/* Every worker: a flow reported later by any of them names the file
+	 * being read, as with one engine. */
+	for (unsigned i = 0; i < d->n; i++) {
+		struct ring *r = &d->w[i].ring;
+		struct rec *rec = ring_reserve(r, sizeof(name));
+
+		rec->ts_us = 0;
+		rec->len = sizeof(name);
+		rec->kind = REC_SOURCE;
+		rec->dlt = 0;
+		memcpy(rec + 1, &name, sizeof(name));
+		ring_commit(r, rec);
+	}
+}
+
+int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,
+                    uint64_t ts_us)
+{
+	/* Checked with one worker too, so that the result never depends on
+	 * --workers; libpcap never returns a larger frame. */
+	if (caplen > CS_DISPATCH_MAX_FRAME || dlt < 0 || dlt > UINT16_MAX)
+		return -1;
+	if (!d->threaded)
+		engine_packet(d->w[0].e, dlt, frame, caplen, ts_us);
+	else
+		send_frame(d, dlt, frame, caplen, ts_us);
+	return 0;
+}
+
+/* The alert tallies of every engine, rows of the same owner and verdict
+ * added together. */
+static void sum_alerts(struct dispatch *d)
+{
+	size_t cap = 0, n = 0, out = 0;
+
+	for (unsigned i = 0; i < d->n; i++) {
+		d->alerts += engine_alert_count(d->w[i].e);
+		cap += engine_alert_table(d->w[i].e, NULL, 0);
+	}
+	if (cap == 0)
+		return;
+	d->rows = calloc(cap, sizeof(*d->rows));   /* owned by d */
+	if (!d->rows) {
+		fprintf(stderr, "certsentry: out of memory: alerts by owner not summed\n");
+		return;
+	}
+	for (unsigned i = 0; i < d->n; i++)
+		n += engine_alert_table(d->w[i].e, d->rows + n, cap - n);
+	for (size_t i = 0; i < n; i++) {
+		size_t t;
+
+		for (t = 0; t < out; t++)
+			if (d->rows[t].verdict == d->rows[i].verdict &&
+			    strcmp(d->rows[t].owner, d->rows[i].owner) == 0)
+				break;
+		if (t < out)
+			d->rows[t].n += d->rows[i].n;
+		else
+			d->rows[out++] = d->rows[i];
+	}
+	d->n_rows = out;
+}
+
+void dispatch_finish(struct dispatch *d)
+{
+	if (d->finished)
+		return;
+	d->finished = 1;
+	if (!d->threaded) {
+		engine_flush(d->w[0].e);
+		return;
+	}
+	stop_workers(d);
+	g_stats = d->saved;
+	for (unsigned i = 0; i < d->n; i++)
+		stats_add(&g_stats, &d->w[i].snap);
+	sum_alerts(d);
+}
+
+void dispatch_progress(const struct dispatch *d, uint64_t *handshakes, uint64_t *alerts)
+{
+	if (!d->threaded) {
+		*handshakes = handshakes_total(&g_stats);
+		*alerts = g_stats.alerts;
+		return;
+	}
+	*handshakes = *alerts = 0;
+	for (unsigned i = 0; i < d->n; i++) {
+		*handshakes += atomic_load_explicit(&d->w[i].pub_hs, memory_order_relaxed);
+		*alerts += atomic_load_explicit(&d->w[i].pub_alerts, memory_order_relaxed);
+	}
+}
+
+uint64_t dispatch_alert_count(const struct dispatch *d)
+{
+	return d->threaded ? d->alerts : engine_alert_count(d->w[0].e);
+}
+
+size_t dispatch_alert_table(const struct dispatch *d, struct eve_alert_count *out, size_t max)
+{
+	size_t n;
+
+	if (!d->threaded)
+		return engine_alert_table(d->w[0].e, out, max);
+	n = d->n_rows < max ? d->n_rows : max;
+	if (n)
+		memcpy(out, d->rows, n * sizeof(*out));
+	return n;
+}
+
+void dispatch_print_alerts(const struct dispatch *d, FILE *f)
+{
+	if (!d->threaded) {
+		engine_print_alerts(d->w[0].e, f);
+		return;
+	}
+	for (size_t i = 0; i < d->n_rows; i++)
+		fprintf(f, "  alerts: %s %s %llu\n", d->rows[i].owner,
+		        verdict_name(d->rows[i].verdict), (unsigned long long)d->rows[i].n);
+}
