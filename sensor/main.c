@@ -53,7 +53,7 @@ struct options {
 enum {
 	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
 	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
-	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
+	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL,
@@ -89,6 +89,7 @@ static const struct option long_opts[] = {
 	{ "max-certs",       required_argument, NULL, OPT_MAX_CERTS },
 	{ "max-cert-size",   required_argument, NULL, OPT_MAX_CERT_SIZE },
 	{ "max-prehandshake",required_argument, NULL, OPT_MAX_PREHS },
+	{ "chain-cache",     required_argument, NULL, OPT_CHAIN_CACHE },
 	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
 	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
 	{ "checksum-checks", required_argument, NULL, OPT_CHECKSUM },
@@ -145,6 +146,7 @@ static void usage(FILE *f)
 "      --max-certs N          certificates kept per chain (%u)\n"
 "      --max-cert-size BYTES  largest certificate (%u)\n"
 "      --max-prehandshake BYTES  bytes searched for a TLS start (%u)\n"
+"      --chain-cache N        distinct chains kept parsed and verified (%u; 0: off)\n"
 "      --max-frag-datagrams N IP datagrams being reassembled (%u)\n"
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
@@ -152,7 +154,7 @@ static void usage(FILE *f)
 	        CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
-	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
+	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
 	        CS_DEF_FRAG_MEMCAP);
 }
 
@@ -310,6 +312,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_FRAG_TIMEOUT: rc = set_limit("frag-timeout", optarg, 3600, &o->lim.frag_timeout, sizeof(unsigned)); break;
 		case OPT_FRAG_MEMCAP: rc = set_limit("frag-memcap", optarg, 1u << 30, &o->lim.frag_memcap, sizeof(size_t)); break;
 		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
+		case OPT_CHAIN_CACHE: {
+			uint64_t v;   /* 0 allowed: no cache */
+
+			rc = parse_u64("chain-cache", optarg, 0, 1u << 20, &v);
+			o->lim.chain_cache = (size_t)v;
+			break;
+		}
 		default:
 			usage(stderr);
 			return -1;
@@ -369,6 +378,8 @@ static void print_summary(const struct dispatch *d, FILE *f)
 	        g_stats.flows_evicted, g_stats.reasm_flow_memcap, g_stats.reasm_total_memcap,
 	        g_stats.reasm_ooo_limit, g_stats.tls_hs_too_big, g_stats.tls_certs_dropped,
 	        g_stats.tls_cert_too_big, g_stats.prehs_limit);
+	fprintf(f, "  chain cache: hits %" PRIu64 ", misses %" PRIu64 ", evicted %" PRIu64 "\n",
+	        g_stats.chain_cache_hits, g_stats.chain_cache_misses, g_stats.chain_cache_evictions);
 	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
 	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", invalid checksums %" PRIu64
 	        " (not trusted %" PRIu64 "), fragments reassembled %" PRIu64

@@ -62,6 +62,20 @@ $bin -q -R "$rules" -r "$rogue" -o "$tmp/a.json"; $bin -q -R "$rules" -r - -o "$
 $py tests/evetool.py normalize "$tmp/a.json" > "$tmp/a.n"; $py tests/evetool.py normalize "$tmp/b.json" > "$tmp/b.n"
 cmp -s "$tmp/a.n" "$tmp/b.n"; check "-r - reads standard input" $? "$(diff "$tmp/a.n" "$tmp/b.n" | head -5)"
 
+# The chain cache changes nothing but the work: every capture in one run
+# (the same chains come back from capture to capture), cache on (with a
+# size of 2, so entries are also evicted and parsed again) and off.
+all=$(ls pcaps/*.pcap pcaps/evasion/*.pcap | sed 's/^/-r /')
+# shellcheck disable=SC2086
+$bin -R "$rules" --chain-cache 2 $all -o "$tmp/cc.json" 2> "$tmp/cc.err"
+# shellcheck disable=SC2086
+$bin -q -R "$rules" --chain-cache 0 $all -o "$tmp/nocc.json"
+$py tests/evetool.py normalize "$tmp/cc.json" > "$tmp/a.n"; $py tests/evetool.py normalize "$tmp/nocc.json" > "$tmp/b.n"
+hits=$(sed -n 's/^  chain cache: hits \([0-9]*\), misses [0-9]*, evicted \([0-9]*\)$/\1 \2/p' "$tmp/cc.err")
+cmp -s "$tmp/a.n" "$tmp/b.n"; same=$?
+check "--chain-cache: same events with and without (hits, evictions: $hits)" \
+	$(( same != 0 || ${hits%% *}0 == 0 || ${hits##* }0 == 0 )) "$(diff "$tmp/a.n" "$tmp/b.n" | head -5)"
+
 # Several -r: the events of both.
 $bin -q -R "$rules" -r "$rogue" -r pcaps/approved-dot.pcap -o "$tmp/two.json"; rc=$?
 n=$($py tests/evetool.py count "$tmp/two.json" tls)
