@@ -35,47 +35,13 @@ import struct
 import sys
 import time
 
+from pcapgen import fold, read_pcap, wsum
+
 START = 1706781600                      # 2024-02-01T10:00:00Z
 SERVER = bytes([1, 1, 1, 1])
 CLIENT_MAC = bytes.fromhex("3cfdfe00710b")
 ROUTER_MAC = bytes.fromhex("001b17000110")
 ETH = ROUTER_MAC + CLIENT_MAC + b"\x08\x00"
-
-
-def fold(s):
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
-
-
-def wsum(b):
-    if len(b) % 2:
-        b += b"\0"
-    return sum(struct.unpack("!%dH" % (len(b) // 2), b))
-
-
-def read_pcap(path):
-    """(t_usec relative to the first packet, frame bytes, linktype)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic == 0xA1B2C3D4:
-        end, nano = "<", False
-    elif magic == 0xD4C3B2A1:
-        end, nano = ">", False
-    elif magic == 0xA1B23C4D:
-        end, nano = "<", True
-    else:
-        sys.exit("mkflood: %s: not a classic pcap file" % path)
-    linktype = struct.unpack(end + "I", data[20:24])[0]
-    out, i = [], 24
-    while i + 16 <= len(data):
-        sec, frac, incl, _ = struct.unpack(end + "IIII", data[i:i + 16])
-        t = sec * 1000000 + (frac // 1000 if nano else frac)
-        out.append((t, data[i + 16:i + 16 + incl]))
-        i += 16 + incl
-    t0 = out[0][0]
-    return [(t - t0, b) for t, b in out], linktype
 
 
 def main():
@@ -91,7 +57,7 @@ def main():
 
     t_begin = time.monotonic()
     rng = random.Random(a.seed)
-    rogue, lt = read_pcap(a.rogue)
+    rogue, lt = read_pcap(a.rogue, "mkflood")
     if lt != 1:
         sys.exit("mkflood: %s: link type %d, want Ethernet" % (a.rogue, lt))
 

@@ -37,6 +37,9 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import fold, read_pcap, wsum  # noqa: E402
+
 START = 1727776800                      # 2024-10-01T10:00:00Z
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAPS = os.path.join(HERE, "..", "..", "pcaps")
@@ -57,34 +60,6 @@ pack_ip = struct.Struct("!BBHHHBBH4s4s").pack
 pack_tcp = struct.Struct("!HHIIBBHHH").pack
 
 
-def fold(s):
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
-
-
-def wsum(b):
-    if len(b) % 2:
-        b += b"\0"
-    return sum(struct.unpack("!%dH" % (len(b) // 2), b))
-
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack("<I", data[:4])[0]
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        sys.exit("mkbench: %s: not a little-endian classic pcap file" % path)
-    if struct.unpack("<I", data[20:24])[0] != 1:
-        sys.exit("mkbench: %s: not Ethernet" % path)
-    out, i = [], 24
-    while i + 16 <= len(data):
-        incl = struct.unpack("<I", data[i + 8:i + 12])[0]
-        out.append(data[i + 16:i + 16 + incl])
-        i += 16 + incl
-    return out
-
-
 class Template:
     """One connection of a capture: its segments up to the first FIN/RST,
     relative to the client, and where each direction's sequence ends."""
@@ -92,7 +67,10 @@ class Template:
     def __init__(self, path):
         self.name = os.path.basename(path)
         self.segs = []             # (c2s, seq_rel, ack_rel, off_flags, win, opts, payload, psum)
-        frames = read_pcap(path)
+        pkts, linktype = read_pcap(path, "mkbench")
+        if linktype != 1:
+            sys.exit("mkbench: %s: not Ethernet" % path)
+        frames = [b for _, b in pkts]
         client = server = None
         isn = {}
         nxt = {}
