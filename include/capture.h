@@ -12,7 +12,9 @@
 struct capture;
 
 /* NULL with err = "FILE: reason" when the file cannot be opened or its
- * header is not a capture. */
+ * header is not a capture.  A regular file in the classic pcap format is
+ * mapped (mmap) and read in place, anything else through libpcap;
+ * CERTSENTRY_NO_MMAP=1 in the environment sends every file to libpcap. */
 struct capture *capture_open_file(const char *path, char *err, size_t errlen);
 /* Live capture on an interface (libpcap).  bpf NULL: no filter.  With
  * fanout_group > 0 the socket joins a Linux PACKET_FANOUT group hashing on
@@ -44,12 +46,22 @@ void capture_break(struct capture *c);
 int capture_datalink(const struct capture *c);
 const char *capture_datalink_name(const struct capture *c);
 
-/* Next frame: 1 and the frame (a view valid until the next call), 0 at the
- * end (or, live, after the read timeout with nothing to read: call again),
- * -1 on a damaged file or a failed interface (message in capture_error),
- * -2 when capture_break was called. */
+/* Next frame: 1 and the frame (a view valid until the next call, or
+ * until capture_close when capture_frames_stable), 0 at the end (or,
+ * live, after the read timeout with nothing to read: call again), -1 on a
+ * damaged file or a failed interface (message in capture_error), -2 when
+ * capture_break was called. */
 int capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
                  uint64_t *ts_us);
+/* 1 when every frame capture_next returns stays valid, unchanged, until
+ * capture_close (a mapped file): a reader may hand out the view itself
+ * instead of a copy, and must then keep c open until its consumers are
+ * done with the frames. */
+int capture_frames_stable(const struct capture *c);
+/* With stable frames: the oldest frame still in use elsewhere (NULL: none),
+ * so that the pages from it on stay in memory.  Only advice: a frame in a
+ * page let go is still valid, and read again costs a page fault. */
+void capture_hold(struct capture *c, const uint8_t *oldest);
 const char *capture_error(const struct capture *c);
 /* Frames read so far (for "FILE: packet N: reason"). */
 uint64_t capture_count(const struct capture *c);

@@ -5,14 +5,18 @@
  * With one worker the engine runs on the calling thread, as it always has.
  * With N > 1 the calling thread becomes a reader: it decodes each frame
  * just far enough to pick the worker that owns its flow and copies the
- * frame into that worker's ring; each worker runs its own engine.  No
+ * frame into that worker's ring (or, when the frames stay valid, passes
+ * a pointer to it: dispatch_set_capture); each worker runs its own
+ * engine.  No
  * packet is ever dropped (a full ring makes the reader wait), and the
  * events, counters and exit status are those of one engine, except where
  * a per-engine limit is hit (limits apply per worker, as live).
  *
  * Usage, all from one thread: dispatch_new, then for each input
- * dispatch_set_source and dispatch_packet per frame, then dispatch_finish
- * once; then the results (dispatch_alert_*) and dispatch_free.
+ * dispatch_set_source and dispatch_set_capture, dispatch_packet per
+ * frame and dispatch_drain before the input is closed, then
+ * dispatch_finish once; then the results (dispatch_alert_*) and
+ * dispatch_free.
  */
 #ifndef CS_DISPATCH_H
 #define CS_DISPATCH_H
@@ -27,6 +31,7 @@
 #define DISPATCH_MAX_WORKERS 64
 
 struct dispatch;
+struct capture;
 
 /* workers: 1..DISPATCH_MAX_WORKERS engines, each made from eo.  NULL with
  * a message in err when an engine or a thread cannot be made. */
@@ -39,6 +44,16 @@ void dispatch_free(struct dispatch *d);
 /* The file the next packets come from (EVE pcap_filename); name must
  * outlive d. */
 void dispatch_set_source(struct dispatch *d, const char *name);
+
+/* The capture the next frames come from (not owned; NULL: frames from
+ * elsewhere).  When its frames are stable (capture_frames_stable),
+ * workers are given the views themselves, not copies, and d tells c
+ * which frames they still use (capture_hold): c must then stay open
+ * until dispatch_drain. */
+void dispatch_set_capture(struct dispatch *d, struct capture *c);
+/* Wait until the workers are done with every frame given so far; then
+ * the frames may go (capture_close).  Ends dispatch_set_capture. */
+void dispatch_drain(struct dispatch *d);
 
 /* One frame of link type dlt (a view, copied as needed).  0, or -1 when
  * caplen exceeds CS_DISPATCH_MAX_FRAME (the frame is not inspected). */

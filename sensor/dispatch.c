@@ -53,6 +53,30 @@
  * advances to the reader's clock before flushing.  (The reader's clock
  * skips IP fragments, which one engine counts only when they complete a
  * TCP segment: it can lag behind, never run ahead.)
+ *
+ * Views.  Copying every frame into a ring is most of what the reader does
+ * besides reading, and on bulk traffic the reader is the bottleneck.  When
+ * the input's frames stay valid until it is closed (dispatch_set_capture
+ * with a capture file that capture.c maps: capture_frames_stable), a
+ * frame travels as a pointer and a length (REC_VIEW, 32 bytes) and the
+ * worker reads it where it lies.  The caller calls dispatch_drain before
+ * capture_close: it waits until every worker has released every record,
+ * so no worker reads a frame after its mapping is gone.  An engine keeps
+ * nothing of a frame after engine_packet returns (it copies what it
+ * keeps, as it must with a ring record that is reused), so a released
+ * view is never read again.
+ *
+ * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: 8192
+ * frames, as many as the ring holds of full-size copies, and a few times
+ * more than of bulk traffic's: a worker's unread frames are then close
+ * behind the reader in the file, likely still in the CPU cache.  (Records
+ * that take their frame's size in the ring, as copies do, would bound
+ * that too, but spread the records over the ring: on bulk traffic the
+ * cache misses cost more than the copy saved.)  capture.c lets pages of
+ * the file behind the reader leave memory, but not those from the oldest
+ * frame a worker has yet to release on (capture_hold, told every
+ * DISPATCH_HOLD_EVERY views): that is the record at the worker's
+ * published tail, and the reader, which wrote it, may read it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,6 +85,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
 #include "cs_limits.h"
 #include "decode.h"
 #include "dispatch.h"
@@ -77,8 +102,14 @@
 
 #define RING_SIZE       ((uint64_t)CS_DISPATCH_RING_BYTES)
 #define RING_MASK       (RING_SIZE - 1)
-#define RING_WAKE_ROOM  (RING_SIZE / 4)   /* free bytes that wake a waiting reader */
-#define RING_WAKE_DATA  (RING_SIZE / 16)  /* unread bytes that wake a waiting worker */
+/* Of a ring's capacity (RING_SIZE, or DISPATCH_VIEW_BYTES for views):
+ * the free bytes that wake a waiting reader, the unread bytes that wake a
+ * waiting worker. */
+#define RING_WAKE_ROOM(cap)  ((cap) / 4)
+#define RING_WAKE_DATA(cap)  ((cap) / 16)
+/* Capacity of a ring of views: 8192 records of 32 bytes. */
+#define DISPATCH_VIEW_BYTES  ((uint64_t)256 * 1024)
+#define DISPATCH_HOLD_EVERY  1024   /* views between two capture_hold */
 
 enum rec_kind {
 	REC_FRAME = 1,   /* a captured frame: len bytes */
@@ -86,6 +117,14 @@ enum rec_kind {
 	REC_SOURCE,      /* the file the next frames come from: a const char * */
 	REC_CLOCK,       /* the reader's clock (ts_us) */
 	REC_END,         /* end of input; ts_us: the reader's clock */
+	REC_VIEW,        /* a frame outside the ring: a struct view (see "Views") */
+};
+
+/* The bytes of a REC_VIEW: the caller guarantees the frame until
+ * dispatch_drain. */
+struct view {
+	const uint8_t *frame;
+	size_t caplen;
 };
 
 /* One record: this header, then len bytes, padded to a multiple of
@@ -99,8 +138,11 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) == 16, "record header: 16 bytes");
 _Static_assert((RING_SIZE & RING_MASK) == 0, "the ring size is a power of two");
-_Static_assert(RING_WAKE_ROOM >= sizeof(struct rec) + CS_DISPATCH_MAX_FRAME,
+_Static_assert(RING_WAKE_ROOM(RING_SIZE) >= sizeof(struct rec) + CS_DISPATCH_MAX_FRAME,
                "the room that wakes a waiting reader must hold the largest frame");
+_Static_assert(RING_WAKE_ROOM(DISPATCH_VIEW_BYTES) >= 2 * (sizeof(struct rec) + sizeof(struct view)),
+               "the room that wakes a waiting reader must hold a view, padding included");
+_Static_assert(DISPATCH_VIEW_BYTES <= RING_SIZE, "views use part of the ring");
 
 struct ring {
 	uint8_t *buf;                        /* owned: RING_SIZE bytes */
@@ -109,6 +151,8 @@ struct ring {
 	/* The reader's side. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t head;   /* bytes before it are written */
 	uint64_t w_pos;                      /* next write, not yet published */
+	uint64_t w_cap;                      /* capacity in use: RING_SIZE, or
+	                                        DISPATCH_VIEW_BYTES for views */
 	uint64_t w_tail;                     /* tail as last loaded */
 	uint64_t w_clock;                    /* clock the worker's engine has reached */
 	unsigned w_batch;                    /* records since head was published */
@@ -123,6 +167,10 @@ struct ring {
 	/* Sleepers. */
 	_Alignas(CACHE_LINE) _Atomic int want_data;   /* the worker sleeps: empty */
 	_Atomic int want_room;                        /* the reader sleeps: full */
+	/* w_cap, for the worker to know when to wake the reader; read only
+	 * then.  A stale value only wakes the reader early or late, never
+	 * not at all: a worker that empties its ring always wakes it. */
+	_Atomic uint64_t cap;
 };
 
 struct worker {
@@ -141,6 +189,9 @@ struct dispatch {
 	struct worker *w;                    /* owned: n, cache-line aligned */
 	uint64_t clock;                      /* reader: latest time of a TCP frame */
 	struct cs_stats saved;               /* the reader's g_stats before it decoded */
+	int stable;                          /* frames are sent as views (REC_VIEW) */
+	struct capture *cap;                 /* their capture when stable; not owned */
+	unsigned views;                      /* views since the last capture_hold */
 	int finished;
 	uint64_t alerts;                     /* after finish */
 	struct eve_alert_count *rows;        /* owned array; owner names are views
@@ -166,10 +217,10 @@ static size_t rec_size(size_t len)
 
 static int ring_has_room(struct ring *r, size_t need)
 {
-	if (r->w_pos + need - r->w_tail <= RING_SIZE)
+	if (r->w_pos + need - r->w_tail <= r->w_cap)
 		return 1;
 	r->w_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	return r->w_pos + need - r->w_tail <= RING_SIZE;
+	return r->w_pos + need - r->w_tail <= r->w_cap;
 }
 
 /* force: wake a sleeping worker whatever it has to read. */
@@ -178,7 +229,7 @@ static void ring_publish_head(struct ring *r, int force)
 	r->w_batch = 0;
 	atomic_store(&r->head, r->w_pos);   /* seq_cst: see the top of the file */
 	if (atomic_load(&r->want_data) &&
-	    (force || r->w_pos - atomic_load(&r->tail) >= RING_WAKE_DATA)) {
+	    (force || r->w_pos - atomic_load(&r->tail) >= RING_WAKE_DATA(r->w_cap))) {
 		pthread_mutex_lock(&r->lock);
 		pthread_cond_signal(&r->data);
 		pthread_mutex_unlock(&r->lock);
@@ -199,7 +250,7 @@ static void ring_wait_room(struct ring *r, size_t need)
 	atomic_store(&r->want_room, 1);
 	for (;;) {
 		r->w_tail = atomic_load(&r->tail);
-		if (r->w_pos + need - r->w_tail <= RING_SIZE)
+		if (r->w_pos + need - r->w_tail <= r->w_cap)
 			break;
 		pthread_cond_wait(&r->room, &r->lock);
 	}
@@ -261,7 +312,7 @@ static void ring_put_mark(struct ring *r, enum rec_kind kind, uint64_t ts_us)
 
 static void ring_publish_tail(struct ring *r)
 {
-	uint64_t head;
+	uint64_t head, cap;
 
 	r->r_batch = 0;
 	atomic_store(&r->tail, r->r_pos);   /* seq_cst: see the top of the file */
@@ -270,7 +321,8 @@ static void ring_publish_tail(struct ring *r)
 	/* A reader that waits published everything first; head may lag
 	 * behind r_pos when the worker read up to "written". */
 	head = atomic_load(&r->head);
-	if (head < r->r_pos || RING_SIZE - (head - r->r_pos) >= RING_WAKE_ROOM) {
+	cap = atomic_load_explicit(&r->cap, memory_order_relaxed);
+	if (head <= r->r_pos || head - r->r_pos + RING_WAKE_ROOM(cap) <= cap) {
 		pthread_mutex_lock(&r->lock);
 		pthread_cond_signal(&r->room);
 		pthread_mutex_unlock(&r->lock);
@@ -361,6 +413,8 @@ static int ring_init(struct ring *r)
 	atomic_init(&r->tail, 0);
 	atomic_init(&r->want_data, 0);
 	atomic_init(&r->want_room, 0);
+	r->w_cap = RING_SIZE;
+	atomic_init(&r->cap, RING_SIZE);
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
 		goto err_buf;
 	/* The idle wait (ring_sleep) measures time that cannot jump. */
@@ -411,6 +465,25 @@ static void publish_progress(struct worker *w)
 	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
 }
 
+/* A frame passed by view was read by the reader a while ago and may have
+ * left the cache since: start fetching the next one's first lines while
+ * this one is inspected. */
+static void prefetch_next_view(const struct ring *r, const struct rec *rec)
+{
+	uint64_t next = r->r_pos + rec_size(rec->len);
+	const struct rec *nx;
+	struct view v;
+
+	if (next >= r->r_head)
+		return;   /* not known to be written yet */
+	nx = (const struct rec *)(r->buf + (next & RING_MASK));
+	if (nx->kind != REC_VIEW)
+		return;
+	memcpy(&v, nx + 1, sizeof(v));
+	__builtin_prefetch(v.frame);
+	__builtin_prefetch(v.frame + 64);
+}
+
 /* One worker: records from its ring into its engine until REC_END. */
 static void *worker_main(void *arg)
 {
@@ -425,6 +498,14 @@ static void *worker_main(void *arg)
 		case REC_FRAME:
 			engine_packet(w->e, rec->dlt, (const uint8_t *)(rec + 1), rec->len, rec->ts_us);
 			break;
+		case REC_VIEW: {
+			struct view v;
+
+			prefetch_next_view(r, rec);
+			memcpy(&v, rec + 1, sizeof(v));
+			engine_packet(w->e, rec->dlt, v.frame, v.caplen, rec->ts_us);
+			break;
+		}
 		case REC_CLOCK:
 			engine_advance(w->e, rec->ts_us);
 			break;
@@ -525,6 +606,35 @@ static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc
 	}
 }
 
+/* Tell the capture which frames the workers still use (see "Views"). */
+static void hold_frames(struct dispatch *d)
+{
+	const uint8_t *oldest = NULL;
+
+	d->views = 0;
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct ring *r = &d->w[i].ring;
+		uint64_t pos = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+		/* The first view at or after the tail; marks and padding
+		 * before it skipped.  The reader sends frames in file order. */
+		while (pos < r->w_pos) {
+			const struct rec *rec = (const struct rec *)(r->buf + (pos & RING_MASK));
+			struct view v;
+
+			if (rec->kind != REC_VIEW) {
+				pos += rec_size(rec->len);
+				continue;
+			}
+			memcpy(&v, rec + 1, sizeof(v));
+			if (!oldest || v.frame < oldest)
+				oldest = v.frame;
+			break;
+		}
+	}
+	capture_hold(d->cap, oldest);
+}
+
 static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,
                        uint64_t ts_us)
 {
@@ -534,13 +644,24 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct rec *rec;
 
 	keep_clock(d, r, rc, ts_us);
-	rec = ring_reserve(r, caplen);
+	if (d->stable) {
+		struct view v = { frame, caplen };
+
+		rec = ring_reserve(r, sizeof(v));
+		rec->len = sizeof(v);
+		rec->kind = REC_VIEW;
+		memcpy(rec + 1, &v, sizeof(v));
+	} else {
+		rec = ring_reserve(r, caplen);
+		rec->len = (uint32_t)caplen;
+		rec->kind = REC_FRAME;
+		memcpy(rec + 1, frame, caplen);
+	}
 	rec->ts_us = ts_us;
-	rec->len = (uint32_t)caplen;
-	rec->kind = REC_FRAME;
 	rec->dlt = (uint16_t)dlt;
-	memcpy(rec + 1, frame, caplen);
 	ring_commit(r, rec);
+	if (d->stable && ++d->views >= DISPATCH_HOLD_EVERY)
+		hold_frames(d);
 }
 
 /* ---- the interface -------------------------------------------------------- */
@@ -646,6 +767,42 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 		memcpy(rec + 1, &name, sizeof(name));
 		ring_commit(r, rec);
 	}
+}
+
+/* The capacity a ring is used with from now on.  Lowered with records in
+ * it, the reader just waits longer for room. */
+static void ring_set_cap(struct ring *r, uint64_t cap)
+{
+	r->w_cap = cap;
+	atomic_store_explicit(&r->cap, cap, memory_order_relaxed);
+}
+
+void dispatch_set_capture(struct dispatch *d, struct capture *c)
+{
+	d->stable = d->threaded && c && capture_frames_stable(c);
+	d->cap = d->stable ? c : NULL;
+	d->views = 0;
+	for (unsigned i = 0; d->stable && i < d->n; i++)
+		ring_set_cap(&d->w[i].ring, DISPATCH_VIEW_BYTES);
+}
+
+void dispatch_drain(struct dispatch *d)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		struct ring *r = &d->w[i].ring;
+
+		if (!d->w[i].running)
+			continue;
+		/* Room for a whole ring is an empty ring: the worker has
+		 * released every record written (ring_wait_room publishes
+		 * them first). */
+		ring_wait_room(r, (size_t)r->w_cap);
+		ring_set_cap(r, RING_SIZE);
+	}
+	if (d->cap)
+		capture_hold(d->cap, NULL);
+	d->cap = NULL;
+	d->stable = 0;
 }
 
 int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,

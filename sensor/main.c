@@ -431,11 +431,13 @@ static int run_input(struct dispatch *d, const char *path, int show_progress)
 		return -1;
 	}
 	dispatch_set_source(d, strcmp(path, "-") == 0 ? "stdin" : path);
+	dispatch_set_capture(d, c);
 	while ((rc = capture_next(c, &frame, &caplen, &ts)) == 1) {
 		if (dispatch_packet(d, dlt, frame, caplen, ts) < 0) {
 			fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": frame of %zu bytes, more "
 			        "than the %u a capture can hold\n", path, capture_count(c), caplen,
 			        CS_DISPATCH_MAX_FRAME);
+			dispatch_drain(d);
 			capture_close(c);
 			return -1;
 		}
@@ -447,6 +449,7 @@ static int run_input(struct dispatch *d, const char *path, int show_progress)
 	if (rc < 0)
 		fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": %s\n", path,
 		        capture_count(c) + 1, capture_error(c));
+	dispatch_drain(d);
 	capture_close(c);
 	return rc < 0 ? -1 : 0;
 }
