@@ -1,6 +1,30 @@
 # Sourced by the capture test scripts (t_captures.sh, t_evasion.sh,
 # t_encap.sh): run one capture of a manifest and check its alerts and its
-# number of tls events.  Needs $bin, $rules, $py and $tmp set.
+# number of tls events.  Needs $bin, $rules, $py and $tmp set
+# (captures_setup sets them).
+
+# captures_setup NAME DIR GENERATOR
+#   the common start of a script testing the manifest DIR/captures.tsv:
+#   sets bin (CERTSENTRY, default ./certsentry), rules (pcaps/test.rules),
+#   dir, py (Debian's python3) and tmp (removed on exit); prints "not ok
+#   NAME: ..." and exits 1 when the binary or the manifest (made by
+#   GENERATOR) is missing.
+captures_setup() {
+	bin=${CERTSENTRY:-./certsentry}
+	rules=pcaps/test.rules
+	dir=$2
+	py=/usr/bin/python3
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	if [ ! -x "$bin" ]; then
+		echo "not ok $1: no binary $bin (run make)"
+		exit 1
+	fi
+	if [ ! -f "$dir/captures.tsv" ]; then
+		echo "not ok $1: $dir/captures.tsv missing (run $py $3)"
+		exit 1
+	fi
+}
 #
 # check_capture DIR FILE HANDSHAKES EXPECTED OUT
 #   runs certsentry on DIR/FILE into OUT; prints "ok/not ok alerts FILE"

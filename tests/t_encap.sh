@@ -15,21 +15,8 @@
 # CERTSENTRY names the binary (default ./certsentry).
 set -u
 cd "$(dirname "$0")/.."
-bin=${CERTSENTRY:-./certsentry}
-rules=pcaps/test.rules
-dir=pcaps/encap
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-py=/usr/bin/python3
-
-if [ ! -x "$bin" ]; then
-	echo "not ok encap: no binary $bin (run make)"
-	exit 1
-fi
-if [ ! -f "$dir/captures.tsv" ]; then
-	echo "not ok encap: $dir/captures.tsv missing (run $py tests/mkencap.py)"
-	exit 1
-fi
+. tests/captures_lib.sh
+captures_setup encap pcaps/encap tests/mkencap.py
 
 # addrs OUT VLAN: "ok" when OUT holds tls/alert events and each has the
 # inner addresses and the VLAN list VLAN ("-" for none); else the reason.
@@ -57,7 +44,6 @@ print("ok" if n else "no tls or alert events")
 EOF
 }
 
-. tests/captures_lib.sh
 : > "$tmp/all.eve"
 while IFS=$'\t' read -r file handshakes expected; do
 	case "$file" in ''|'#'*|file) continue ;; esac

@@ -15,23 +15,9 @@
 # CERTSENTRY names the binary (default ./certsentry).
 set -u
 cd "$(dirname "$0")/.."
-bin=${CERTSENTRY:-./certsentry}
-rules=pcaps/test.rules
-dir=pcaps/evasion
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-py=/usr/bin/python3
-
-if [ ! -x "$bin" ]; then
-	echo "not ok evasion: no binary $bin (run make)"
-	exit 1
-fi
-if [ ! -f "$dir/captures.tsv" ]; then
-	echo "not ok evasion: $dir/captures.tsv missing (run $py tests/mkevasion.py)"
-	exit 1
-fi
-
 . tests/captures_lib.sh
+captures_setup evasion pcaps/evasion tests/mkevasion.py
+
 : > "$tmp/all.eve"
 while IFS=$'\t' read -r file handshakes expected; do
 	case "$file" in ''|'#'*|file) continue ;; esac
