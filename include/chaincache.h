@@ -49,6 +49,11 @@ void chain_cache_free(struct chain_cache *c);
  * and size new memos for n_owners. */
 void chain_cache_reset(struct chain_cache *c, size_t n_owners);
 
+/* certs[0..n) parsed, outside the cache (also what an entry holds): an
+ * owned array for chain_free; NULL on allocation failure. */
+struct x509_info *chain_parse(const struct tls_cert *certs, size_t n);
+void chain_free(struct x509_info *chain, size_t n);
+
 /* The parsed chain of certs[0..n), from the cache or parsed now and kept.
  * NULL when n == 0, when the cache is disabled, or on allocation failure:
  * the caller then parses the chain itself.  The entry stays valid until

@@ -45,11 +45,29 @@ struct chain_cache *chain_cache_new(size_t max_entries, size_t n_owners)
 	return c;
 }
 
+struct x509_info *chain_parse(const struct tls_cert *certs, size_t n)
+{
+	struct x509_info *chain = calloc(n, sizeof(*chain));   /* chain_free */
+
+	if (!chain)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		x509_parse(certs[i].data, certs[i].len, &chain[i]);
+	return chain;
+}
+
+void chain_free(struct x509_info *chain, size_t n)
+{
+	if (!chain)
+		return;
+	for (size_t i = 0; i < n; i++)
+		x509_info_free(&chain[i]);
+	free(chain);
+}
+
 static void entry_free(struct chain_entry *e)
 {
-	for (size_t i = 0; i < e->n_certs; i++)
-		x509_info_free(&e->certs[i]);
-	free(e->certs);
+	chain_free(e->certs, e->n_certs);
 	free(e->memo);
 	free(e);
 }
@@ -151,18 +169,16 @@ static struct chain_entry *make_entry(const struct chain_cache *c, const uint8_t
 
 	if (!e)
 		return NULL;
-	e->certs = calloc(n, sizeof(*e->certs));
+	e->certs = chain_parse(certs, n);
 	e->memo = c->n_owners ? calloc(c->n_owners, sizeof(*e->memo)) : NULL;
 	if (!e->certs || (c->n_owners && !e->memo)) {
-		free(e->certs);
+		chain_free(e->certs, n);
 		free(e->memo);
 		free(e);
 		return NULL;
 	}
 	memcpy(e->key, key, 32);
 	e->n_certs = n;
-	for (size_t i = 0; i < n; i++)
-		x509_parse(certs[i].data, certs[i].len, &e->certs[i]);
 	return e;
 }
 

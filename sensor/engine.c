@@ -260,19 +260,6 @@ static size_t add_mismatch(struct policy_result *res, size_t n)
 	return n;
 }
 
-/* The chain of t parsed, without the cache (disabled or out of memory):
- * the caller frees it.  NULL on allocation failure. */
-static struct x509_info *parse_chain(const struct tls_session *t)
-{
-	struct x509_info *certs = calloc(t->n_certs, sizeof(*certs));
-
-	if (!certs)
-		return NULL;
-	for (size_t i = 0; i < t->n_certs; i++)
-		x509_parse(t->certs[i].data, t->certs[i].len, &certs[i]);
-	return certs;
-}
-
 /* The verdict for one handshake: parse the chain (or find it in the
  * chain cache), ask the policy, write. */
 static void report(struct engine *e, struct flow *f, const char *note)
@@ -297,7 +284,7 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	count_handshake(t, ev.hs);
 	if (t->n_certs) {
 		ce = chain_cache_get(e->cc, t->certs, t->n_certs);
-		certs = ce ? ce->certs : parse_chain(t);
+		certs = ce ? ce->certs : chain_parse(t->certs, t->n_certs);
 		if (!certs)
 			return;
 		for (size_t i = 0; i < t->n_certs; i++) {
@@ -334,11 +321,8 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		for (size_t i = 0; i < n_res; i++)
 			if (verdict_is_alert(res[i].verdict))
 				count_alert(e, res[i].owner, res[i].verdict);
-	if (!ce) {
-		for (size_t i = 0; i < ev.n_certs; i++)
-			x509_info_free(&certs[i]);
-		free(certs);
-	}
+	if (!ce)
+		chain_free(certs, ev.n_certs);
 }
 
 /* Did the server send bytes the sensor could not read in order (a gap, or
