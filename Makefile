@@ -14,10 +14,13 @@ BINDIR   = $(PREFIX)/bin
 DATADIR  = $(PREFIX)/share/certsentry
 
 CC      ?= cc
-PKGS     = libpcap openssl jansson libndpi
+PKGS     = libpcap openssl libndpi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+# Unit tests only: cmocka, and jansson as the reference the EVE writer
+# (sensor/jsonw.c) is checked against in tests/test_jsonw.c.
+TEST_CFLAGS := $(shell pkg-config --cflags cmocka jansson)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson)
 
 WARN     = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
 HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -43,7 +46,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify output eve_stats engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify jsonw output eve_stats engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -64,7 +67,8 @@ DEPS_test_x509    = x509 digest stats
 DEPS_test_rules   = rules policy x509 digest stats
 DEPS_test_policy  = rules policy x509 digest stats
 DEPS_test_chaincache = chaincache x509 digest stats
-DEPS_test_output  = output x509 policy rules digest tls classify stats
+DEPS_test_jsonw   = jsonw
+DEPS_test_output  = output jsonw x509 policy rules digest tls classify stats
 
 all: $(BIN)
 
@@ -115,7 +119,7 @@ DEPS_fuzz_reasm  = reasm stats
 DEPS_fuzz_tls    = tls digest stats
 DEPS_fuzz_rules  = rules policy x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules digest stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy chaincache classify output digest stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy chaincache classify jsonw output digest stats
 
 $(FUZZ_BUILD)/%.o: sensor/%.c
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
  * Suricata has one (stats.capture.kernel_packets, stats.decoder.pkts,
  * stats.flow.active, stats.tcp.reassembly_gap, ...) and certsentry's own
  * in the top-level "certsentry" object.  Part of the output stage: with
- * output.c the only code that includes jansson.
+ * output.c the only user of the JSON writer (jsonw.h).
  */
 #ifndef CS_EVE_STATS_H
 #define CS_EVE_STATS_H

@@ -4,7 +4,8 @@
  * Outputs are a table of function pointers (as zmap's output modules):
  * adding a socket or syslog sink adds one table.  Every line is written
  * whole and flushed, so a crash or a kill never loses an alert already
- * decided.  JSON is built with jansson only (never hand-escaped).
+ * decided.  JSON is written by jsonw.c only (escaping in one place, checked
+ * byte for byte against jansson by tests/test_jsonw.c).
  */
 #ifndef CS_OUTPUT_H
 #define CS_OUTPUT_H

@@ -1,6 +1,6 @@
 /*
- * output.c - EVE JSON writer (see include/output.h).  The only file that
- * includes jansson.
+ * output.c - EVE JSON writer (see include/output.h).  Lines are built with
+ * jsonw.c, the output stage's own JSON writer (why: include/jsonw.h).
  *
  * Slow or absent consumers.  The sensor never stops reading packets to
  * wait for a socket consumer, and never loses an alert without saying so:
@@ -52,9 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "digest.h"
+#include "jsonw.h"
 #include "output.h"
 #include "stats.h"
 
@@ -737,195 +737,122 @@ static void fmt_ip(int family, const uint8_t *a, char out[INET6_ADDRSTRLEN])
 		snprintf(out, INET6_ADDRSTRLEN, "?");
 }
 
-static char *b64(const uint8_t *in, size_t len)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t olen = 4 * ((len + 2) / 3), o = 0, i;
-	char *out = malloc(olen + 1);   /* owned by the caller */
-
-	if (!out)
-		return NULL;
-	for (i = 0; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = tbl[v >> 18];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = tbl[(v >> 6) & 63];
-		out[o++] = tbl[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		out[o++] = tbl[v >> 18];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* jansson rejects invalid UTF-8; certificate strings are attacker bytes.
- * Replace every byte that is not part of valid UTF-8 with '?'. */
-static json_t *jstr(const char *s)
-{
-	json_t *j;
-	char *copy;
-	size_t n;
-
-	if (!s)
-		return json_null();
-	j = json_string(s);
-	if (j)
-		return j;
-	n = strlen(s);
-	copy = malloc(n + 1);
-	if (!copy)
-		return json_null();
-	for (size_t i = 0; i < n; i++)
-		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	copy[n] = '\0';
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_null();
-}
-
-static void set_str(json_t *o, const char *k, const char *v)
+/* A string member only when there is something to say (as Suricata
+ * leaves out empty fields). */
+static void opt_str(struct jsonw *w, const char *k, const char *v)
 {
 	if (v && *v)
-		json_object_set_new(o, k, jstr(v));
+		jw_str(w, k, v);
 }
 
-static json_t *str_array(char *const *v, size_t n)
+static void str_array(struct jsonw *w, const char *k, char *const *v, size_t n)
 {
-	json_t *a = json_array();
-
+	jw_arr(w, k);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, jstr(v[i]));
-	return a;
+		jw_str(w, NULL, v[i]);
+	jw_end(w);
 }
 
 /* ---- objects -------------------------------------------------------- */
 
-static json_t *chain_array(const struct tls_session *t)
+static void chain_array(struct jsonw *w, const struct tls_session *t)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < t->n_certs; i++) {
-		char *s = b64(t->certs[i].data, t->certs[i].len);
-
-		json_array_append_new(a, s ? json_string(s) : json_null());
-		free(s);
-	}
-	return a;
+	jw_arr(w, "chain");
+	for (size_t i = 0; i < t->n_certs; i++)
+		jw_b64(w, NULL, t->certs[i].data, t->certs[i].len);
+	jw_end(w);
 }
 
-static json_t *ja_obj(const char *hash, const char *str)
+static void ja_obj(struct jsonw *w, const char *k, const char *hash, const char *str)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "hash", json_string(hash));
-	json_object_set_new(o, "string", jstr(str));
-	return o;
+	jw_obj(w, k);
+	jw_str(w, "hash", hash);
+	jw_str(w, "string", str);
+	jw_end(w);
 }
 
-static json_t *tls_obj(const struct hs_event *ev, int with_chain)
+static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 {
 	const struct tls_session *t = ev->tls;
 	const struct x509_info *leaf = ev->n_certs ? &ev->certs[0] : NULL;
-	json_t *o = json_object();
 
+	jw_obj(w, "tls");
 	if (leaf && leaf->parsed) {
-		json_t *san = json_array();
-
-		set_str(o, "subject", leaf->subject);
-		set_str(o, "issuerdn", leaf->issuer);
-		set_str(o, "serial", leaf->serial);
-		set_str(o, "fingerprint", leaf->sha1);
-		set_str(o, "notbefore", leaf->notbefore);
-		set_str(o, "notafter", leaf->notafter);
-		for (size_t i = 0; i < leaf->n_san_dns; i++)
-			json_array_append_new(san, jstr(leaf->san_dns[i]));
-		for (size_t i = 0; i < leaf->n_san_ip; i++)
-			json_array_append_new(san, jstr(leaf->san_ip_str[i]));
-		if (json_array_size(san))
-			json_object_set_new(o, "subjectaltname", san);
-		else
-			json_decref(san);
+		opt_str(w, "subject", leaf->subject);
+		opt_str(w, "issuerdn", leaf->issuer);
+		opt_str(w, "serial", leaf->serial);
+		opt_str(w, "fingerprint", leaf->sha1);
+		opt_str(w, "notbefore", leaf->notbefore);
+		opt_str(w, "notafter", leaf->notafter);
+		if (leaf->n_san_dns + leaf->n_san_ip) {
+			jw_arr(w, "subjectaltname");
+			for (size_t i = 0; i < leaf->n_san_dns; i++)
+				jw_str(w, NULL, leaf->san_dns[i]);
+			for (size_t i = 0; i < leaf->n_san_ip; i++)
+				jw_str(w, NULL, leaf->san_ip_str[i]);
+			jw_end(w);
+		}
 	}
-	set_str(o, "sni", t->sni);
-	json_object_set_new(o, "version",
-	                    json_string(tls_version_name(t->sh_seen ? t->version : 0)));
-	json_object_set_new(o, "session_resumed", json_boolean(t->resumed));
+	opt_str(w, "sni", t->sni);
+	jw_str(w, "version", tls_version_name(t->sh_seen ? t->version : 0));
+	jw_bool(w, "session_resumed", t->resumed);
 	if (t->ch_seen && t->ja3)
-		json_object_set_new(o, "ja3", ja_obj(t->ja3_md5, t->ja3));
+		ja_obj(w, "ja3", t->ja3_md5, t->ja3);
 	if (t->sh_seen && t->ja3s)
-		json_object_set_new(o, "ja3s", ja_obj(t->ja3s_md5, t->ja3s));
+		ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
 	if (t->n_alpn) {
-		json_t *a = json_array();
-
+		jw_arr(w, "client_alpns");
 		for (size_t i = 0; i < t->n_alpn; i++)
-			json_array_append_new(a, jstr(t->alpn[i]));
-		json_object_set_new(o, "client_alpns", a);
+			jw_str(w, NULL, t->alpn[i]);
+		jw_end(w);
 	}
 	if (t->server_alpn[0]) {
-		json_t *a = json_array();
-
-		json_array_append_new(a, jstr(t->server_alpn));
-		json_object_set_new(o, "server_alpns", a);
+		jw_arr(w, "server_alpns");
+		jw_str(w, NULL, t->server_alpn);
+		jw_end(w);
 	}
 	if (t->ch_seen) {
-		json_t *ch = json_object();
-
-		json_object_set_new(ch, "version", json_string(tls_version_name(t->ch_version)));
-		json_object_set_new(o, "client_handshake", ch);
+		jw_obj(w, "client_handshake");
+		jw_str(w, "version", tls_version_name(t->ch_version));
+		jw_end(w);
 	}
 	if (t->sh_seen) {
-		json_t *sh = json_object();
-
-		json_object_set_new(sh, "version",
-		                    json_string(tls_version_name(t->sh_legacy_version)));
-		json_object_set_new(sh, "cipher", json_integer(t->cipher));
-		json_object_set_new(o, "server_handshake", sh);
+		jw_obj(w, "server_handshake");
+		jw_str(w, "version", tls_version_name(t->sh_legacy_version));
+		jw_int(w, "cipher", t->cipher);
+		jw_end(w);
 	}
 	if (with_chain && t->n_certs)
-		json_object_set_new(o, "chain", chain_array(t));
-	return o;
+		chain_array(w, t);
+	jw_end(w);
 }
 
-static json_t *cert_obj(const struct x509_info *x)
+static void cert_obj(struct jsonw *w, const struct x509_info *x)
 {
-	json_t *o = json_object();
-	json_t *ips = json_array();
-
-	json_object_set_new(o, "sha256", json_string(x->sha256));
-	json_object_set_new(o, "size", json_integer((json_int_t)x->der_len));
+	jw_obj(w, NULL);
+	jw_str(w, "sha256", x->sha256);
+	jw_int(w, "size", (int64_t)x->der_len);
 	if (!x->parsed) {
-		json_object_set_new(o, "parse_error", jstr(x->error));
-		json_decref(ips);
-		return o;
+		jw_str(w, "parse_error", x->error);
+		jw_end(w);
+		return;
 	}
-	set_str(o, "subject", x->subject);
-	set_str(o, "issuer", x->issuer);
-	set_str(o, "serial", x->serial);
-	json_object_set_new(o, "sha1", json_string(x->sha1));
-	json_object_set_new(o, "spki_sha256", json_string(x->spki_sha256));
-	set_str(o, "notbefore", x->notbefore);
-	set_str(o, "notafter", x->notafter);
-	json_object_set_new(o, "san_dns", str_array(x->san_dns, x->n_san_dns));
-	for (size_t i = 0; i < x->n_san_ip; i++)
-		json_array_append_new(ips, jstr(x->san_ip_str[i]));
-	json_object_set_new(o, "san_ip", ips);
-	set_str(o, "key_type", x->key_type);
-	json_object_set_new(o, "key_bits", json_integer(x->key_bits));
-	set_str(o, "sig_alg", x->sig_alg);
-	json_object_set_new(o, "is_ca", json_boolean(x->is_ca));
-	json_object_set_new(o, "self_issued", json_boolean(x->self_issued));
-	json_object_set_new(o, "weak", json_boolean(x->weak));
-	return o;
+	opt_str(w, "subject", x->subject);
+	opt_str(w, "issuer", x->issuer);
+	opt_str(w, "serial", x->serial);
+	jw_str(w, "sha1", x->sha1);
+	jw_str(w, "spki_sha256", x->spki_sha256);
+	opt_str(w, "notbefore", x->notbefore);
+	opt_str(w, "notafter", x->notafter);
+	str_array(w, "san_dns", x->san_dns, x->n_san_dns);
+	str_array(w, "san_ip", x->san_ip_str, x->n_san_ip);
+	opt_str(w, "key_type", x->key_type);
+	jw_int(w, "key_bits", x->key_bits);
+	opt_str(w, "sig_alg", x->sig_alg);
+	jw_bool(w, "is_ca", x->is_ca);
+	jw_bool(w, "self_issued", x->self_issued);
+	jw_bool(w, "weak", x->weak);
+	jw_end(w);
 }
 
 static const char *hs_name(enum policy_hs hs)
@@ -939,110 +866,106 @@ static const char *hs_name(enum policy_hs hs)
 	return "unknown";
 }
 
-static json_t *matched_array(const struct policy_result *r)
+static void matched_array(struct jsonw *w, const struct policy_result *r)
 {
-	json_t *m = json_array();
-
+	jw_arr(w, "matched");
 	for (size_t i = 0; i < r->n_matched; i++)
-		json_array_append_new(m, jstr(r->matched[i]));
-	return m;
+		jw_str(w, NULL, r->matched[i]);
+	jw_end(w);
 }
 
-static json_t *result_obj(const struct policy_result *r)
+static void result_obj(struct jsonw *w, const struct policy_result *r)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "owner", jstr(r->owner));
-	json_object_set_new(o, "matched", matched_array(r));
-	json_object_set_new(o, "verdict", json_string(verdict_name(r->verdict)));
-	set_str(o, "anchor", r->anchor);
-	json_object_set_new(o, "reason", jstr(r->reason));
-	return o;
+	jw_obj(w, NULL);
+	jw_str(w, "owner", r->owner);
+	matched_array(w, r);
+	jw_str(w, "verdict", verdict_name(r->verdict));
+	opt_str(w, "anchor", r->anchor);
+	jw_str(w, "reason", r->reason);
+	jw_end(w);
 }
 
-static json_t *certsentry_obj(const struct hs_event *ev)
+/* The "certsentry" object; left open for the alert's own members. */
+static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
 {
 	const struct tls_session *t = ev->tls;
-	json_t *o = json_object();
-	json_t *certs = json_array(), *owners = json_array(), *vers = json_array();
 
-	json_object_set_new(o, "handshake", json_string(hs_name(ev->hs)));
+	jw_obj(w, "certsentry");
+	jw_str(w, "handshake", hs_name(ev->hs));
 	if (ev->hs == POLICY_HS_ENCRYPTED)
-		json_object_set_new(o, "certificates_encrypted", json_true());
-	set_str(o, "note", ev->hs_note);
+		jw_bool(w, "certificates_encrypted", 1);
+	opt_str(w, "note", ev->hs_note);
 	if (ev->stream_mismatch)
-		json_object_set_new(o, "stream_mismatch", json_true());
+		jw_bool(w, "stream_mismatch", 1);
 	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client
 	 * offers everything up to its legacy_version. */
+	jw_arr(w, "versions_offered");
 	for (size_t i = 0; i < t->n_ch_versions; i++)
-		json_array_append_new(vers, json_string(tls_version_name(t->ch_versions[i])));
+		jw_str(w, NULL, tls_version_name(t->ch_versions[i]));
 	if (t->n_ch_versions == 0 && t->ch_seen)
-		json_array_append_new(vers, json_string(tls_version_name(t->ch_version)));
-	json_object_set_new(o, "versions_offered", vers);
+		jw_str(w, NULL, tls_version_name(t->ch_version));
+	jw_end(w);
 	if (t->certs_dropped)
-		json_object_set_new(o, "certificates_dropped",
-		                    json_integer((json_int_t)t->certs_dropped));
+		jw_int(w, "certificates_dropped", (int64_t)t->certs_dropped);
+	jw_arr(w, "certificates");
 	for (size_t i = 0; i < ev->n_certs; i++)
-		json_array_append_new(certs, cert_obj(&ev->certs[i]));
-	json_object_set_new(o, "certificates", certs);
+		cert_obj(w, &ev->certs[i]);
+	jw_end(w);
+	jw_arr(w, "owners");
 	for (size_t i = 0; i < ev->n_res; i++)
-		json_array_append_new(owners, result_obj(&ev->res[i]));
-	json_object_set_new(o, "owners", owners);
-	return o;
+		result_obj(w, &ev->res[i]);
+	jw_end(w);
 }
 
-static json_t *ndpi_obj(const struct classify_result *n)
+static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
 {
-	json_t *o = json_object(), *risks = json_object();
-
-	json_object_set_new(o, "proto", jstr(n->proto));
-	json_object_set_new(o, "proto_id", jstr(n->proto_id));
-	json_object_set_new(o, "category", jstr(n->category));
+	jw_obj(w, "ndpi");
+	jw_str(w, "proto", n->proto);
+	jw_str(w, "proto_id", n->proto_id);
+	jw_str(w, "category", n->category);
+	jw_obj(w, "flow_risk");
 	for (unsigned bit = 1; bit < 64; bit++) {
 		const char *name = classify_risk_name(bit);
 		char key[8];
-		json_t *r;
 
 		if (!(n->risk & (1ULL << bit)) || !name)
 			continue;
-		r = json_object();
-		json_object_set_new(r, "risk", jstr(name));
-		set_str(r, "severity", classify_risk_severity(bit));
 		snprintf(key, sizeof(key), "%u", bit);
-		json_object_set_new(risks, key, r);
+		jw_obj(w, key);
+		jw_str(w, "risk", name);
+		opt_str(w, "severity", classify_risk_severity(bit));
+		jw_end(w);
 	}
-	json_object_set_new(o, "flow_risk", risks);
-	return o;
+	jw_end(w);
+	jw_end(w);
 }
 
-/* Common top-level fields of every event. */
-static json_t *base_obj(const struct hs_event *ev, const char *type)
+/* Opens the event and writes the common top-level fields of every event. */
+static void base_open(struct jsonw *w, const struct hs_event *ev, const char *type)
 {
-	json_t *o = json_object();
 	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
 
+	jw_obj(w, NULL);
 	output_format_ts(ev->ts_us, ts);
-	json_object_set_new(o, "timestamp", json_string(ts));
-	json_object_set_new(o, "flow_id", json_integer((json_int_t)ev->flow_id));
+	jw_str(w, "timestamp", ts);
+	jw_int(w, "flow_id", (int64_t)ev->flow_id);
 	if (ev->capture_file)
-		json_object_set_new(o, "pcap_filename", jstr(ev->capture_file));
-	json_object_set_new(o, "event_type", json_string(type));
+		jw_str(w, "pcap_filename", ev->capture_file);
+	jw_str(w, "event_type", type);
 	if (ev->n_vlan > 0) {
-		json_t *v = json_array();
-
+		jw_arr(w, "vlan");
 		for (int i = 0; i < ev->n_vlan; i++)
-			json_array_append_new(v, json_integer(ev->vlan[i]));
-		json_object_set_new(o, "vlan", v);
+			jw_int(w, NULL, ev->vlan[i]);
+		jw_end(w);
 	}
 	fmt_ip(ev->family, ev->client_ip, ip);
-	json_object_set_new(o, "src_ip", json_string(ip));
-	json_object_set_new(o, "src_port", json_integer(ev->client_port));
+	jw_str(w, "src_ip", ip);
+	jw_int(w, "src_port", ev->client_port);
 	fmt_ip(ev->family, ev->server_ip, ip);
-	json_object_set_new(o, "dest_ip", json_string(ip));
-	json_object_set_new(o, "dest_port", json_integer(ev->server_port));
-	json_object_set_new(o, "proto", json_string("TCP"));
-	json_object_set_new(o, "app_proto", json_string("tls"));
-	return o;
+	jw_str(w, "dest_ip", ip);
+	jw_int(w, "dest_port", ev->server_port);
+	jw_str(w, "proto", "TCP");
+	jw_str(w, "app_proto", "tls");
 }
 
 static const char *verdict_signature(enum verdict v)
@@ -1085,69 +1008,71 @@ static int verdict_severity(enum verdict v)
 	}
 }
 
-static json_t *alert_obj(const struct policy_result *r)
+static void alert_obj(struct jsonw *w, const struct policy_result *r)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "action", json_string("allowed"));
-	json_object_set_new(o, "gid", json_integer(1));
-	json_object_set_new(o, "signature_id", json_integer(output_sid(r->verdict)));
-	json_object_set_new(o, "rev", json_integer(1));
-	json_object_set_new(o, "signature", json_string(verdict_signature(r->verdict)));
-	json_object_set_new(o, "category", json_string("Misissued or intercepting TLS certificate"));
-	json_object_set_new(o, "severity", json_integer(verdict_severity(r->verdict)));
-	return o;
+	jw_obj(w, "alert");
+	jw_str(w, "action", "allowed");
+	jw_int(w, "gid", 1);
+	jw_int(w, "signature_id", output_sid(r->verdict));
+	jw_int(w, "rev", 1);
+	jw_str(w, "signature", verdict_signature(r->verdict));
+	jw_str(w, "category", "Misissued or intercepting TLS certificate");
+	jw_int(w, "severity", verdict_severity(r->verdict));
+	jw_end(w);
 }
 
 /* 0 written or queued, 1 dropped or on stderr (counted), -1 error. */
-static int emit(struct output *o, json_t *ev, int is_alert)
+static int emit(struct output *o, const struct jsonw *w, int is_alert)
 {
-	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	int rc;
+	size_t len;
+	const char *line = jw_text(w, &len);
 
-	json_decref(ev);
 	if (!line) {
 		g_stats.output_err++;
 		return -1;
 	}
-	rc = output_write_line(o, line, strlen(line), is_alert);
-	free(line);
-	return rc;
+	return output_write_line(o, line, len, is_alert);
 }
 
 int output_handshake(struct output *o, const struct hs_event *ev)
 {
-	json_t *e;
+	/* About 8 KB on the stack: most lines are built without an allocation. */
+	struct jsonw w;
 	int alerts = 0, failed = 0;
 
-	e = base_obj(ev, "tls");
-	json_object_set_new(e, "tls", tls_obj(ev, o->tls_chain));
+	jw_init(&w);
+	base_open(&w, ev, "tls");
+	tls_obj(&w, ev, o->tls_chain);
 	if (ev->ndpi && ev->ndpi->valid)
-		json_object_set_new(e, "ndpi", ndpi_obj(ev->ndpi));
-	json_object_set_new(e, "certsentry", certsentry_obj(ev));
-	if (emit(o, e, 0) < 0)
+		ndpi_obj(&w, ev->ndpi);
+	certsentry_open(&w, ev);
+	jw_end(&w);                     /* certsentry */
+	jw_end(&w);                     /* the event */
+	if (emit(o, &w, 0) < 0)
 		failed = 1;
 	for (size_t i = 0; i < ev->n_res; i++) {
 		const struct policy_result *r = &ev->res[i];
-		json_t *cs;
 
 		if (!verdict_is_alert(r->verdict))
 			continue;
-		e = base_obj(ev, "alert");
-		json_object_set_new(e, "alert", alert_obj(r));
-		json_object_set_new(e, "tls", tls_obj(ev, 1));
+		jw_reset(&w);
+		base_open(&w, ev, "alert");
+		alert_obj(&w, r);
+		tls_obj(&w, ev, 1);
 		if (ev->ndpi && ev->ndpi->valid)
-			json_object_set_new(e, "ndpi", ndpi_obj(ev->ndpi));
-		cs = certsentry_obj(ev);
-		json_object_set_new(cs, "owner", jstr(r->owner));
-		json_object_set_new(cs, "matched", matched_array(r));
-		json_object_set_new(cs, "verdict", json_string(verdict_name(r->verdict)));
-		json_object_set_new(cs, "reason", jstr(r->reason));
-		json_object_set_new(e, "certsentry", cs);
-		if (emit(o, e, 1) < 0)
+			ndpi_obj(&w, ev->ndpi);
+		certsentry_open(&w, ev);
+		jw_str(&w, "owner", r->owner);
+		matched_array(&w, r);
+		jw_str(&w, "verdict", verdict_name(r->verdict));
+		jw_str(&w, "reason", r->reason);
+		jw_end(&w);
+		jw_end(&w);
+		if (emit(o, &w, 1) < 0)
 			failed = 1;
 		else
 			alerts++;
 	}
+	jw_free(&w);
 	return failed ? -1 : alerts;
 }

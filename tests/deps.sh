@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages certsentry needs.
-#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, jansson)
-#   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
+#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI)
+#   tests/deps.sh test   also what the tests use (cmocka, jansson, tshark, scapy,
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
 #                        clang and its libFuzzer runtime)
 #   tests/deps.sh bench  what make bench compares with (tshark, ndpiReader)
@@ -10,8 +10,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libjansson-dev"
-test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
+build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev"
+test_pkgs="libcmocka-dev libjansson-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev"
 bench_pkgs="tshark libndpi-bin time python3"
 pkgs=$build_pkgs
