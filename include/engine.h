@@ -12,6 +12,7 @@
 
 #include "cs_limits.h"
 #include "eve_stats.h"
+#include "decode.h"
 #include "output.h"
 #include "policy.h"
 
@@ -40,9 +41,17 @@ void engine_free(struct engine *e);
 /* The capture file packets come from (for EVE pcap_filename); NULL live. */
 void engine_set_source(struct engine *e, const char *name);
 
-/* One captured frame of link type dlt. */
+/* One captured frame of link type dlt: counted, decoded, then
+ * engine_decoded. */
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
                    uint64_t ts_us);
+
+/* A frame decode_packet already decoded (and engine_packet's counting
+ * done) elsewhere: rc is DECODE_TCP or DECODE_FRAG, p's views point into
+ * a frame that stays valid until this returns; p may be changed.  The
+ * dispatcher decodes each frame once, in the reader thread, and hands the
+ * result to a worker's engine (dispatch.c). */
+void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p);
 
 /* Live capture with no packets: let time (wall clock, microseconds)
  * expire idle flows. */

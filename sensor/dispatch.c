@@ -54,25 +54,35 @@
  * skips IP fragments, which one engine counts only when they complete a
  * TCP segment: it can lag behind, never run ahead.)
  *
+ * Decoded once.  The reader must decode a frame to know its worker, so
+ * it hands the worker what it decoded (struct decoded: the struct pkt and
+ * what decode_packet returned) and the worker's engine starts from there
+ * (engine_decoded): a frame is decoded once, and a worker touches the
+ * frame's bytes only when its flow still needs them (a handshake), not for
+ * the bulk of decided flows, whose headers were read on the reader's core.
+ * The reader also counts every frame and its decoding (g_stats), as
+ * engine_packet would; frames that are neither a TCP segment nor an IP
+ * fragment go no further.  (Decoding in the reader and again in the
+ * worker cost the workers a cache miss per frame: with two workers on
+ * bulk traffic, 0.9 s of CPU time against one engine's 0.5 s.)
+ *
  * Views.  Copying every frame into a ring is most of what the reader does
  * besides reading, and on bulk traffic the reader is the bottleneck.  When
  * the input's frames stay valid until it is closed (dispatch_set_capture
  * with a capture file that capture.c maps: capture_frames_stable), a
- * frame travels as a pointer and a length (REC_VIEW, 32 bytes) and the
- * worker reads it where it lies.  The caller calls dispatch_drain before
+ * frame travels as its decoding, whose views point into the mapping
+ * (REC_VIEW), and the worker reads it where it lies.  Otherwise the frame
+ * is copied into the record behind its decoding, and the views are moved
+ * onto the copy (REC_COPY).  The caller calls dispatch_drain before
  * capture_close: it waits until every worker has released every record,
  * so no worker reads a frame after its mapping is gone.  An engine keeps
- * nothing of a frame after engine_packet returns (it copies what it
+ * nothing of a frame after engine_decoded returns (it copies what it
  * keeps, as it must with a ring record that is reused), so a released
  * view is never read again.
  *
- * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: 8192
- * frames, as many as the ring holds of full-size copies, and a few times
- * more than of bulk traffic's: a worker's unread frames are then close
- * behind the reader in the file, likely still in the CPU cache.  (Records
- * that take their frame's size in the ring, as copies do, would bound
- * that too, but spread the records over the ring: on bulk traffic the
- * cache misses cost more than the copy saved.)  capture.c lets pages of
+ * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: about
+ * 1200 frames, so that a worker's unread records and frames stay close
+ * behind the reader, likely still in the CPU cache.  capture.c lets pages of
  * the file behind the reader leave memory, but not those from the oldest
  * frame a worker has yet to release on (capture_hold, told every
  * DISPATCH_HOLD_EVERY views): that is the record at the worker's
@@ -81,6 +91,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,24 +118,29 @@
  * waiting worker. */
 #define RING_WAKE_ROOM(cap)  ((cap) / 4)
 #define RING_WAKE_DATA(cap)  ((cap) / 16)
-/* Capacity of a ring of views: 8192 records of 32 bytes. */
+/* Capacity of a ring of views: about 1200 records of 208 bytes. */
 #define DISPATCH_VIEW_BYTES  ((uint64_t)256 * 1024)
 #define DISPATCH_HOLD_EVERY  1024   /* views between two capture_hold */
 
 enum rec_kind {
-	REC_FRAME = 1,   /* a captured frame: len bytes */
+	REC_COPY = 1,    /* a decoded frame and a copy of it: a struct decoded,
+	                    then the frame's bytes, which its views point into */
 	REC_PAD,         /* filler to the end of the buffer */
 	REC_SOURCE,      /* the file the next frames come from: a const char * */
 	REC_CLOCK,       /* the reader's clock (ts_us) */
 	REC_END,         /* end of input; ts_us: the reader's clock */
-	REC_VIEW,        /* a frame outside the ring: a struct view (see "Views") */
+	REC_VIEW,        /* a decoded frame left where it lies: a struct decoded
+	                    (see "Views") */
 };
 
-/* The bytes of a REC_VIEW: the caller guarantees the frame until
- * dispatch_drain. */
-struct view {
-	const uint8_t *frame;
-	size_t caplen;
+/* A frame as the reader decoded it: what engine_decoded takes.  For a
+ * REC_VIEW the caller guarantees the frame until dispatch_drain; for a
+ * REC_COPY the frame follows in the record and p's views are moved onto
+ * that copy. */
+struct decoded {
+	const uint8_t *frame;   /* where it lies (REC_VIEW); for capture_hold */
+	int32_t rc;             /* DECODE_TCP or DECODE_FRAG */
+	struct pkt p;
 };
 
 /* One record: this header, then len bytes, padded to a multiple of
@@ -138,9 +154,10 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) == 16, "record header: 16 bytes");
 _Static_assert((RING_SIZE & RING_MASK) == 0, "the ring size is a power of two");
-_Static_assert(RING_WAKE_ROOM(RING_SIZE) >= sizeof(struct rec) + CS_DISPATCH_MAX_FRAME,
+_Static_assert(RING_WAKE_ROOM(RING_SIZE) >= sizeof(struct rec) + sizeof(struct decoded) +
+               CS_DISPATCH_MAX_FRAME,
                "the room that wakes a waiting reader must hold the largest frame");
-_Static_assert(RING_WAKE_ROOM(DISPATCH_VIEW_BYTES) >= 2 * (sizeof(struct rec) + sizeof(struct view)),
+_Static_assert(RING_WAKE_ROOM(DISPATCH_VIEW_BYTES) >= 2 * (sizeof(struct rec) + sizeof(struct decoded)),
                "the room that wakes a waiting reader must hold a view, padding included");
 _Static_assert(DISPATCH_VIEW_BYTES <= RING_SIZE, "views use part of the ring");
 
@@ -188,7 +205,6 @@ struct dispatch {
 	int threaded;                        /* n > 1: workers and rings */
 	struct worker *w;                    /* owned: n, cache-line aligned */
 	uint64_t clock;                      /* reader: latest time of a TCP frame */
-	struct cs_stats saved;               /* the reader's g_stats before it decoded */
 	int stable;                          /* frames are sent as views (REC_VIEW) */
 	struct capture *cap;                 /* their capture when stable; not owned */
 	unsigned views;                      /* views since the last capture_hold */
@@ -465,25 +481,6 @@ static void publish_progress(struct worker *w)
 	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
 }
 
-/* A frame passed by view was read by the reader a while ago and may have
- * left the cache since: start fetching the next one's first lines while
- * this one is inspected. */
-static void prefetch_next_view(const struct ring *r, const struct rec *rec)
-{
-	uint64_t next = r->r_pos + rec_size(rec->len);
-	const struct rec *nx;
-	struct view v;
-
-	if (next >= r->r_head)
-		return;   /* not known to be written yet */
-	nx = (const struct rec *)(r->buf + (next & RING_MASK));
-	if (nx->kind != REC_VIEW)
-		return;
-	memcpy(&v, nx + 1, sizeof(v));
-	__builtin_prefetch(v.frame);
-	__builtin_prefetch(v.frame + 64);
-}
-
 /* One worker: records from its ring into its engine until REC_END. */
 static void *worker_main(void *arg)
 {
@@ -495,15 +492,14 @@ static void *worker_main(void *arg)
 		const char *name;
 
 		switch (rec->kind) {
-		case REC_FRAME:
-			engine_packet(w->e, rec->dlt, (const uint8_t *)(rec + 1), rec->len, rec->ts_us);
-			break;
+		case REC_COPY:
 		case REC_VIEW: {
-			struct view v;
+			/* A copy: the engine may change p (a reassembled
+			 * fragment), and the record may not be aligned for it. */
+			struct decoded dc;
 
-			prefetch_next_view(r, rec);
-			memcpy(&v, rec + 1, sizeof(v));
-			engine_packet(w->e, rec->dlt, v.frame, v.caplen, rec->ts_us);
+			memcpy(&dc, rec + 1, sizeof(dc));
+			engine_decoded(w->e, (enum decode_result)dc.rc, &dc.p);
 			break;
 		}
 		case REC_CLOCK:
@@ -571,20 +567,12 @@ static uint64_t addr_hash(const uint8_t a[16])
 	return mix64(lo ^ mix64(hi));
 }
 
-/* Decode f far enough to know its address pair (see the top of the file).
- * *rc: what decode_packet said. */
-static unsigned pick_worker(const struct dispatch *d, int dlt, const uint8_t *frame,
-                            size_t caplen, uint64_t ts_us, enum decode_result *rc)
+/* The worker of a decoded frame (see "Which worker" at the top). */
+static unsigned pick_worker(const struct dispatch *d, const struct pkt *p)
 {
-	struct pkt p;
-
-	p.ts_us = ts_us;
-	*rc = decode_packet(dlt, frame, caplen, &p);
-	if (*rc != DECODE_TCP && *rc != DECODE_FRAG)
-		return 0;
 	/* A sum is symmetric: both directions hash alike.  decode_packet
 	 * zeroes the 12 bytes after an IPv4 address. */
-	return (unsigned)(mix64(addr_hash(p.src) + addr_hash(p.dst)) % d->n);
+	return (unsigned)(mix64(addr_hash(p->src) + addr_hash(p->dst)) % d->n);
 }
 
 /* The worker's engine must not lag behind the capture's clock when this
@@ -592,8 +580,6 @@ static unsigned pick_worker(const struct dispatch *d, int dlt, const uint8_t *fr
 static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc,
                        uint64_t ts_us)
 {
-	if (rc != DECODE_TCP && rc != DECODE_FRAG)
-		return;   /* the engine's clock ignores them */
 	if (ts_us < d->clock && r->w_clock < d->clock) {
 		ring_put_mark(r, REC_CLOCK, d->clock);
 		r->w_clock = d->clock;
@@ -620,42 +606,71 @@ static void hold_frames(struct dispatch *d)
 		 * before it skipped.  The reader sends frames in file order. */
 		while (pos < r->w_pos) {
 			const struct rec *rec = (const struct rec *)(r->buf + (pos & RING_MASK));
-			struct view v;
+			const uint8_t *frame;
 
 			if (rec->kind != REC_VIEW) {
 				pos += rec_size(rec->len);
 				continue;
 			}
-			memcpy(&v, rec + 1, sizeof(v));
-			if (!oldest || v.frame < oldest)
-				oldest = v.frame;
+			memcpy(&frame, (const uint8_t *)(rec + 1) + offsetof(struct decoded, frame),
+			       sizeof(frame));
+			if (!oldest || frame < oldest)
+				oldest = frame;
 			break;
 		}
 	}
 	capture_hold(d->cap, oldest);
 }
 
+/* A view into frame, moved onto the copy of frame at to. */
+static const uint8_t *rebase(const uint8_t *v, const uint8_t *frame, const uint8_t *to)
+{
+	return v ? to + (v - frame) : NULL;
+}
+
+/* Decode the frame here, once, and hand the result to the worker of its
+ * address pair (the engine's counting done here too, as engine_packet
+ * would); frames that are no TCP segment or fragment stop here. */
 static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,
                        uint64_t ts_us)
 {
+	struct decoded dc;
 	enum decode_result rc;
-	unsigned k = pick_worker(d, dlt, frame, caplen, ts_us, &rc);
-	struct ring *r = &d->w[k].ring;
+	struct ring *r;
 	struct rec *rec;
 
+	g_stats.pkts++;
+	g_stats.bytes += caplen;
+	dc.p.ts_us = ts_us;
+	rc = decode_packet(dlt, frame, caplen, &dc.p);
+	if (rc != DECODE_TCP && rc != DECODE_FRAG)
+		return;
+	dc.rc = rc;
+	r = &d->w[pick_worker(d, &dc.p)].ring;
 	keep_clock(d, r, rc, ts_us);
 	if (d->stable) {
-		struct view v = { frame, caplen };
-
-		rec = ring_reserve(r, sizeof(v));
-		rec->len = sizeof(v);
+		dc.frame = frame;
+		rec = ring_reserve(r, sizeof(dc));
+		rec->len = sizeof(dc);
 		rec->kind = REC_VIEW;
-		memcpy(rec + 1, &v, sizeof(v));
+		memcpy(rec + 1, &dc, sizeof(dc));
 	} else {
-		rec = ring_reserve(r, caplen);
-		rec->len = (uint32_t)caplen;
-		rec->kind = REC_FRAME;
-		memcpy(rec + 1, frame, caplen);
+		/* Every view lies inside the frame (decode_packet only
+		 * points into it). */
+		uint8_t *copy;
+
+		rec = ring_reserve(r, sizeof(dc) + caplen);
+		rec->len = (uint32_t)(sizeof(dc) + caplen);
+		rec->kind = REC_COPY;
+		copy = (uint8_t *)(rec + 1) + sizeof(dc);
+		memcpy(copy, frame, caplen);
+		dc.frame = copy;
+		dc.p.l3 = rebase(dc.p.l3, frame, copy);
+		dc.p.l4 = rebase(dc.p.l4, frame, copy);
+		dc.p.payload = rebase(dc.p.payload, frame, copy);
+		dc.p.frag.hdr = rebase(dc.p.frag.hdr, frame, copy);
+		dc.p.frag.data = rebase(dc.p.frag.data, frame, copy);
+		memcpy(rec + 1, &dc, sizeof(dc));
 	}
 	rec->ts_us = ts_us;
 	rec->dlt = (uint16_t)dlt;
@@ -720,9 +735,6 @@ struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
 		if (!d->w[i].e)
 			goto err;
 	}
-	/* Workers' own g_stats count every packet; the reader's decoding is
-	 * undone at dispatch_finish by restoring this. */
-	d->saved = g_stats;
 	for (unsigned i = 0; d->threaded && i < workers; i++)
 		if (start_worker(&d->w[i], err, errlen, i) < 0)
 			goto err;
@@ -863,7 +875,8 @@ void dispatch_finish(struct dispatch *d)
 		return;
 	}
 	stop_workers(d);
-	g_stats = d->saved;
+	/* The reader counted frames and their decoding, the workers the
+	 * rest. */
 	for (unsigned i = 0; i < d->n; i++)
 		stats_add(&g_stats, &d->w[i].snap);
 	sum_alerts(d);

@@ -770,40 +770,48 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
                    uint64_t ts_us)
 {
 	struct pkt p;
-	struct flow *f;
 	enum decode_result rc;
-	int side;
 
 	g_stats.pkts++;
 	g_stats.bytes += caplen;
 	p.ts_us = ts_us;
 	rc = decode_packet(dlt, frame, caplen, &p);
+	if (rc == DECODE_TCP || rc == DECODE_FRAG)
+		engine_decoded(e, rc, &p);
+}
+
+void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
+{
+	uint64_t ts_us = p->ts_us;
+	struct flow *f;
+	int side;
+
 	if (rc == DECODE_FRAG) {
 		size_t len;
-		const uint8_t *ip = defrag_add(e->df, &p, ts_us, &len);
+		const uint8_t *ip = defrag_add(e->df, p, ts_us, &len);
 
 		if (!ip)
 			return;
-		rc = decode_reassembled(ip, len, &p);
+		rc = decode_reassembled(ip, len, p);
 	}
 	if (rc != DECODE_TCP)
 		return;
 	if (ts_us > e->now)
 		e->now = ts_us;
 	expire(e);
-	if (!e->o.any_port && !port_inspected(e, p.sport) && !port_inspected(e, p.dport))
+	if (!e->o.any_port && !port_inspected(e, p->sport) && !port_inspected(e, p->dport))
 		return;
-	f = get_flow(e, &p, &side);
+	f = get_flow(e, p, &side);
 	if (!f)
 		return;
 	f->pkts[side]++;
-	f->bytes[side] += p.payload_len;
+	f->bytes[side] += p->payload_len;
 	flow_touch(e->ft, f, ts_us);
 	if (f->state == FLOW_HANDSHAKE)
-		handshake_segment(e, f, &p, side);
-	if (p.flags & TH_FIN)
+		handshake_segment(e, f, p, side);
+	if (p->flags & TH_FIN)
 		f->fin_seen |= (uint8_t)(1u << side);
-	if ((p.flags & TH_RST) || f->fin_seen == 3) {
+	if ((p->flags & TH_RST) || f->fin_seen == 3) {
 		flow_unlink(e->ft, f);
 		flow_release(e, f, "connection closed before the handshake completed");
 	}
