@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "policy.h"
 #include "tls.h"
@@ -35,7 +36,7 @@ struct chain_entry {
 	struct x509_info *certs;      /* owned array of n_certs, parsed */
 	struct policy_memo *memo;     /* owned; one slot per owner */
 	struct chain_entry *hnext;    /* bucket chain */
-	struct chain_entry *prev, *next; /* LRU: head oldest */
+	TAILQ_ENTRY(chain_entry) lru; /* the cache's LRU list, oldest first */
 };
 
 struct chain_cache;

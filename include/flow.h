@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "classify.h"
 #include "decode.h"
@@ -64,7 +65,7 @@ struct flow {
 	uint8_t fin_seen;               /* bit per key side */
 	uint64_t hash;                  /* also the EVE flow_id: flow_id() */
 	struct flow *hnext;             /* bucket chain */
-	struct flow *lru_prev, *lru_next;
+	TAILQ_ENTRY(flow) lru;          /* the table's LRU list, oldest first */
 	uint64_t first_ts, last_ts;     /* microseconds */
 	uint32_t isn_next[2];           /* by key side: sequence after its SYN */
 	uint64_t pkts[2], bytes[2];     /* by key side */

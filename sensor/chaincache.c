@@ -22,7 +22,7 @@ struct chain_cache {
 	size_t mask;
 	size_t max_entries, n_entries;
 	size_t n_owners;               /* slots per memo */
-	struct chain_entry *head, *tail; /* LRU: head oldest */
+	TAILQ_HEAD(chain_lru, chain_entry) lru;   /* least recently used first */
 };
 
 struct chain_cache *chain_cache_new(size_t max_entries, size_t n_owners)
@@ -39,6 +39,7 @@ struct chain_cache *chain_cache_new(size_t max_entries, size_t n_owners)
 		free(c);
 		return NULL;
 	}
+	TAILQ_INIT(&c->lru);
 	c->mask = nb - 1;
 	c->max_entries = max_entries;
 	c->n_owners = n_owners;
@@ -80,30 +81,6 @@ static size_t bucket_of(const struct chain_cache *c, const uint8_t key[32])
 	return (size_t)h & c->mask;
 }
 
-static void lru_unlink(struct chain_cache *c, struct chain_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_append(struct chain_cache *c, struct chain_entry *e)
-{
-	e->prev = c->tail;
-	e->next = NULL;
-	if (c->tail)
-		c->tail->next = e;
-	else
-		c->head = e;
-	c->tail = e;
-}
-
 static void remove_entry(struct chain_cache *c, struct chain_entry *e)
 {
 	struct chain_entry **pp = &c->buckets[bucket_of(c, e->key)];
@@ -111,15 +88,15 @@ static void remove_entry(struct chain_cache *c, struct chain_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
 	c->n_entries--;
 	entry_free(e);
 }
 
 void chain_cache_reset(struct chain_cache *c, size_t n_owners)
 {
-	while (c->head)
-		remove_entry(c, c->head);
+	while (!TAILQ_EMPTY(&c->lru))
+		remove_entry(c, TAILQ_FIRST(&c->lru));
 	c->n_owners = n_owners;
 }
 
@@ -194,8 +171,8 @@ struct chain_entry *chain_cache_get(struct chain_cache *c, const struct tls_cert
 	e = lookup(c, key);
 	if (e) {
 		g_stats.chain_cache_hits++;
-		lru_unlink(c, e);
-		lru_append(c, e);
+		TAILQ_REMOVE(&c->lru, e, lru);
+		TAILQ_INSERT_TAIL(&c->lru, e, lru);
 		return e;
 	}
 	g_stats.chain_cache_misses++;
@@ -204,12 +181,12 @@ struct chain_entry *chain_cache_get(struct chain_cache *c, const struct tls_cert
 		return NULL;
 	if (c->n_entries >= c->max_entries) {
 		g_stats.chain_cache_evictions++;
-		remove_entry(c, c->head);
+		remove_entry(c, TAILQ_FIRST(&c->lru));
 	}
 	b = bucket_of(c, key);
 	e->hnext = c->buckets[b];
 	c->buckets[b] = e;
-	lru_append(c, e);
+	TAILQ_INSERT_TAIL(&c->lru, e, lru);
 	c->n_entries++;
 	return e;
 }

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "defrag.h"
 #include "digest.h"
@@ -20,7 +21,7 @@ struct piece {
 
 struct dgram {
 	struct dgram *hnext;
-	struct dgram *prev, *next;   /* age order: head is the oldest */
+	TAILQ_ENTRY(dgram) age;      /* the table's age list, oldest first */
 	uint64_t hash;
 	uint8_t family, proto;
 	uint8_t src[16], dst[16];
@@ -38,7 +39,7 @@ struct defrag {
 	const struct cs_limits *lim; /* not owned */
 	uint8_t key[16];
 	struct dgram *buckets[DEFRAG_BUCKETS];
-	struct dgram *old, *young;
+	TAILQ_HEAD(dgram_age, dgram) age;   /* oldest first */
 	size_t count, bytes;
 	uint8_t out[DEFRAG_MAX_HDR + DEFRAG_MAX_DGRAM]; /* the rebuilt datagram */
 };
@@ -50,6 +51,7 @@ struct defrag *defrag_new(const struct cs_limits *lim, const uint8_t seed[16])
 	if (!d)
 		return NULL;
 	d->lim = lim;
+	TAILQ_INIT(&d->age);
 	memcpy(d->key, seed, sizeof(d->key));
 	return d;
 }
@@ -62,14 +64,7 @@ static void unlink_dgram(struct defrag *d, struct dgram *g)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = g->hnext;
-	if (g->prev)
-		g->prev->next = g->next;
-	else
-		d->old = g->next;
-	if (g->next)
-		g->next->prev = g->prev;
-	else
-		d->young = g->prev;
+	TAILQ_REMOVE(&d->age, g, age);
 	d->count--;
 }
 
@@ -90,18 +85,19 @@ void defrag_free(struct defrag *d)
 {
 	if (!d)
 		return;
-	while (d->old)
-		dgram_free(d, d->old);
+	while (!TAILQ_EMPTY(&d->age))
+		dgram_free(d, TAILQ_FIRST(&d->age));
 	free(d);
 }
 
 void defrag_expire(struct defrag *d, uint64_t now_us)
 {
 	uint64_t max = (uint64_t)d->lim->frag_timeout * 1000000u;
+	struct dgram *g;
 
-	while (d->old && now_us > d->old->first_us && now_us - d->old->first_us > max) {
+	while ((g = TAILQ_FIRST(&d->age)) && now_us > g->first_us && now_us - g->first_us > max) {
 		g_stats.frag_timeout++;
-		dgram_free(d, d->old);
+		dgram_free(d, g);
 	}
 }
 
@@ -132,7 +128,7 @@ static struct dgram *find(struct defrag *d, const struct pkt *p, uint64_t now_us
 			return g;
 	if (d->count >= d->lim->max_frag_dgrams) {
 		g_stats.frag_limit++;
-		dgram_free(d, d->old);
+		dgram_free(d, TAILQ_FIRST(&d->age));
 	}
 	g = calloc(1, sizeof(*g));   /* owned by the table; dgram_free */
 	if (!g)
@@ -147,12 +143,7 @@ static struct dgram *find(struct defrag *d, const struct pkt *p, uint64_t now_us
 	g->tail = &g->pieces;
 	g->hnext = d->buckets[h & (DEFRAG_BUCKETS - 1)];
 	d->buckets[h & (DEFRAG_BUCKETS - 1)] = g;
-	g->prev = d->young;
-	if (d->young)
-		d->young->next = g;
-	else
-		d->old = g;
-	d->young = g;
+	TAILQ_INSERT_TAIL(&d->age, g, age);
 	d->count++;
 	return g;
 }

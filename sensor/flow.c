@@ -18,7 +18,7 @@ struct flow_table {
 	size_t mask;
 	size_t count, max;
 	unsigned timeout_s;
-	struct flow *lru_head, *lru_tail;
+	TAILQ_HEAD(flow_lru, flow) lru;   /* least recently seen first */
 	uint8_t key[16];         /* SipHash key */
 };
 
@@ -36,6 +36,7 @@ struct flow_table *flow_table_new(const struct cs_limits *lim, const uint8_t see
 		free(t);
 		return NULL;
 	}
+	TAILQ_INIT(&t->lru);
 	t->mask = n - 1;
 	t->max = lim->max_flows;
 	t->timeout_s = lim->flow_timeout;
@@ -90,30 +91,6 @@ static uint64_t key_hash(const struct flow_table *t, const struct flow_key *k)
 	return digest_siphash(t->key, b, n + 2 * alen);
 }
 
-static void lru_unlink(struct flow_table *t, struct flow *f)
-{
-	if (f->lru_prev)
-		f->lru_prev->lru_next = f->lru_next;
-	else
-		t->lru_head = f->lru_next;
-	if (f->lru_next)
-		f->lru_next->lru_prev = f->lru_prev;
-	else
-		t->lru_tail = f->lru_prev;
-	f->lru_prev = f->lru_next = NULL;
-}
-
-static void lru_append(struct flow_table *t, struct flow *f)
-{
-	f->lru_prev = t->lru_tail;
-	f->lru_next = NULL;
-	if (t->lru_tail)
-		t->lru_tail->lru_next = f;
-	else
-		t->lru_head = f;
-	t->lru_tail = f;
-}
-
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
                          int *side, int *created)
 {
@@ -140,7 +117,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
 	f->first_ts = f->last_ts = p->ts_us;
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;
-	lru_append(t, f);
+	TAILQ_INSERT_TAIL(&t->lru, f, lru);
 	t->count++;
 	*created = 1;
 	return f;
@@ -150,9 +127,9 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts)
 {
 	if (ts > f->last_ts)
 		f->last_ts = ts;
-	if (t->lru_tail != f) {
-		lru_unlink(t, f);
-		lru_append(t, f);
+	if (TAILQ_NEXT(f, lru)) {
+		TAILQ_REMOVE(&t->lru, f, lru);
+		TAILQ_INSERT_TAIL(&t->lru, f, lru);
 	}
 }
 
@@ -174,18 +151,18 @@ void flow_unlink(struct flow_table *t, struct flow *f)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = f->hnext;
-	lru_unlink(t, f);
+	TAILQ_REMOVE(&t->lru, f, lru);
 	t->count--;
 }
 
 struct flow *flow_oldest(const struct flow_table *t)
 {
-	return t->lru_head;
+	return TAILQ_FIRST(&t->lru);
 }
 
 struct flow *flow_pop_idle(struct flow_table *t, uint64_t now)
 {
-	struct flow *f = t->lru_head;
+	struct flow *f = TAILQ_FIRST(&t->lru);
 
 	if (!f)
 		return NULL;
