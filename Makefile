@@ -155,7 +155,7 @@ install: $(BIN)
 	install -m 0644 sensor/dist/certsentry.service sensor/dist/certsentry.logrotate README.md $(DESTDIR)$(DATADIR)/
 
 clean:
-	rm -rf build build-san build-fuzz certsentry
+	rm -rf build build-san build-fuzz build-fuzz2 certsentry
 
 # Benchmark (issue 6): generates a 1 GB span-like capture and a 1M-flow one
 # in /var/tmp (removed afterwards), times certsentry against a libpcap
