@@ -41,16 +41,20 @@ void engine_free(struct engine *e);
 /* The capture file packets come from (for EVE pcap_filename); NULL live. */
 void engine_set_source(struct engine *e, const char *name);
 
-/* One captured frame of link type dlt: counted, decoded, then
- * engine_decoded. */
+/* One captured frame of link type dlt: engine_decode, then engine_decoded. */
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
                    uint64_t ts_us);
 
-/* A frame decode_packet already decoded (and engine_packet's counting
- * done) elsewhere: rc is DECODE_TCP or DECODE_FRAG, p's views point into
- * a frame that stays valid until this returns; p may be changed.  The
- * dispatcher decodes each frame once, in the reader thread, and hands the
- * result to a worker's engine (dispatch.c). */
+/* The first half of engine_packet, which needs no engine: count the frame
+ * (g_stats: packets, bytes, decoder counters) and decode it into p. */
+enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us,
+                                 struct pkt *p);
+
+/* A frame engine_decode already counted and decoded elsewhere: rc is
+ * DECODE_TCP or DECODE_FRAG, p's views point into a frame that stays
+ * valid until this returns; p may be changed.  The dispatcher decodes
+ * each frame once, in the reader thread, and hands the result to a
+ * worker's engine (dispatch.c). */
 void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p);
 
 /* Live capture with no packets: let time (wall clock, microseconds)

@@ -68,9 +68,9 @@
  * 2 * CAPTURE_STEP: MADV_POPULATE_READ (Linux 5.14) reads the pages and
  * fills the page tables in one call, instead of a page fault every 64 KB,
  * and the CPU's prefetches (CAPTURE_PREFETCH) then find mapped pages
- * (reading the bench capture: median 0.51 s instead of 0.53 s; MADV_WILLNEED,
- * which only starts the reads, where the kernel lacks it).  What lies more than CAPTURE_KEEP
- * behind it, and before the oldest frame others still use (capture_hold),
+ * (reading the bench capture: median 0.51 s instead of 0.53 s;
+ * MADV_WILLNEED, which only starts the reads, where the kernel lacks it).
+ * What lies more than CAPTURE_KEEP behind it, and before the oldest frame others still use (capture_hold),
  * is unmapped (MADV_DONTNEED), both every CAPTURE_STEP: without that,
  * every page read would stay in certsentry's resident set, and a 1 GB
  * capture would count as 1 GB of memory.  The pages stay in the page

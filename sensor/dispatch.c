@@ -630,9 +630,8 @@ static const uint8_t *rebase(const uint8_t *v, const uint8_t *frame, const uint8
 	return v ? to + (v - frame) : NULL;
 }
 
-/* Decode the frame here, once, and hand the result to the worker of its
- * address pair (the engine's counting done here too, as engine_packet
- * would); frames that are no TCP segment or fragment stop here. */
+/* Count and decode the frame here, once (engine_decode, as engine_packet
+ * does), and hand the result to the worker of its address pair; frames that are no TCP segment or fragment stop here. */
 static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t caplen,
                        uint64_t ts_us)
 {
@@ -641,10 +640,7 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct ring *r;
 	struct rec *rec;
 
-	g_stats.pkts++;
-	g_stats.bytes += caplen;
-	dc.p.ts_us = ts_us;
-	rc = decode_packet(dlt, frame, caplen, &dc.p);
+	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
 	if (rc != DECODE_TCP && rc != DECODE_FRAG)
 		return;
 	dc.rc = rc;

@@ -766,16 +766,21 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	return 0;
 }
 
+enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us,
+                                 struct pkt *p)
+{
+	g_stats.pkts++;
+	g_stats.bytes += caplen;
+	p->ts_us = ts_us;
+	return decode_packet(dlt, frame, caplen, p);
+}
+
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
                    uint64_t ts_us)
 {
 	struct pkt p;
-	enum decode_result rc;
+	enum decode_result rc = engine_decode(dlt, frame, caplen, ts_us, &p);
 
-	g_stats.pkts++;
-	g_stats.bytes += caplen;
-	p.ts_us = ts_us;
-	rc = decode_packet(dlt, frame, caplen, &p);
 	if (rc == DECODE_TCP || rc == DECODE_FRAG)
 		engine_decoded(e, rc, &p);
 }
