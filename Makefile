@@ -120,23 +120,27 @@ DEPS_fuzz_tls    = tls digest stats
 DEPS_fuzz_rules  = rules policy x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules digest stats
 DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy chaincache classify jsonw output digest stats
+# Test code a harness is built with: the shared test PKI.
+SRCS_fuzz_rules  = tests/fuzz/pki.c
+SRCS_fuzz_chain  = tests/fuzz/pki.c
+SRCS_fuzz_engine = tests/fuzz/pki.c
 
 $(FUZZ_BUILD)/%.o: sensor/%.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
 	@echo "  FUZZLD $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
 # The same harnesses built with the ordinary compiler around a small main
 # (tests/fuzz/replay.c) replay tests/fuzz/regress/NAME/* in make test: every
 # crash a fuzzer ever found stays a regression test without needing clang.
-$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
-	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
 # Keep every object between builds: make would delete the ones it made as
 # intermediates of the test and harness pattern rules (and say so after

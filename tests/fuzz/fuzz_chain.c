@@ -48,7 +48,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
+#include "pki.h"
 #include "policy.h"
 #include "x509.h"
 
@@ -65,96 +65,11 @@ static X509 *root, *inter;
 static uint8_t *root_der, *inter_der;
 static size_t root_len, inter_len;
 
-/* ---- test PKI ---------------------------------------------------------- */
-
-static EVP_PKEY *ed_key(uint8_t tag)
-{
-	uint8_t seed[32];
-	EVP_PKEY *k;
-
-	memset(seed, tag, sizeof seed);
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
-	if (!k)
-		abort();
-	return k;
-}
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-	if (!ext)
-		abort();
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-}
-
-static X509 *make_ca(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn, long serial)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-
-	if (!x)
-		abort();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	ASN1_TIME_set_string(X509_getm_notBefore(x), "20240101000000Z");
-	ASN1_TIME_set_string(X509_getm_notAfter(x), "20340101000000Z");
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-	                           (const unsigned char *)"certsentry fuzz", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	add_ext(x, issuer ? issuer : x, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash");
-	if (!X509_sign(x, signer, NULL))
-		abort();
-	return x;
-}
-
-static uint8_t *der_of(X509 *x, size_t *len)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(x, &der);
-
-	if (n <= 0)
-		abort();
-	*len = (size_t)n;
-	return der;
-}
-
-static void spki_hex(EVP_PKEY *k, char hex[65])
-{
-	unsigned char *der = NULL;
-	uint8_t md[DIGEST_SHA256_LEN];
-	int n = i2d_PUBKEY(k, &der);
-
-	if (n <= 0)
-		abort();
-	digest_sha256(der, (size_t)n, md);
-	digest_hex(md, sizeof md, hex, 0, 0);
-	OPENSSL_free(der);
-}
+/* ---- set-up ------------------------------------------------------------ */
 
 static void path_in(char *out, size_t cap, const char *name)
 {
 	snprintf(out, cap, "%s/%s", tmpdir, name);
-}
-
-static void write_pem(const char *name, X509 *x)
-{
-	char path[512];
-	FILE *f;
-
-	path_in(path, sizeof path, name);
-	f = fopen(path, "w");
-	if (!f || !PEM_write_X509(f, x) || fclose(f) != 0)
-		abort();
 }
 
 static void cleanup(void)
@@ -184,34 +99,6 @@ static void cleanup(void)
 	tmpdir[0] = '\0';
 }
 
-/* The committed test PKI (pcaps/pki), when run from the top directory. */
-static void add_test_pki(FILE *f)
-{
-	char root_path[4096], iss_path[4096], pin_path[4096], hex[65];
-	FILE *pf;
-	X509 *x;
-
-	if (!realpath("pcaps/pki/approved-root.pem", root_path) ||
-	    !realpath("pcaps/pki/approved-issuing.pem", iss_path) ||
-	    !realpath("pcaps/pki/pinned-issuing.pem", pin_path))
-		return;
-	pf = fopen(pin_path, "r");
-	if (!pf)
-		return;
-	x = PEM_read_X509(pf, NULL, NULL, NULL);
-	fclose(pf);
-	if (!x)
-		return;
-	spki_hex(X509_get0_pubkey(x), hex);
-	X509_free(x);
-	fprintf(f, "owner test-pki\n"
-	           "protect ip 192.0.2.1 1.1.1.1 1.0.0.0/24 2606:4700:4700::1111 192.0.2.80\n"
-	           "protect name cloudflare-dns.com *.cloudflare-dns.com one.one.one.one\n"
-	           "protect name api.example.net\n"
-	           "approve ca %s\napprove ca %s\napprove spki sha256:%s\n",
-	        root_path, iss_path, hex);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *t = getenv("TMPDIR");
@@ -224,16 +111,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(tmpdir))
 		abort();
 	atexit(cleanup);
-	root_key = ed_key(11);
-	int_key = ed_key(12);
-	pin_key = ed_key(13);
-	root = make_ca(root_key, root_key, NULL, "Fuzz Root CA", 1);
-	inter = make_ca(int_key, root_key, root, "Fuzz Issuing CA", 2);
-	root_der = der_of(root, &root_len);
-	inter_der = der_of(inter, &inter_len);
-	write_pem("root.pem", root);
-	write_pem("issuing.pem", inter);
-	spki_hex(pin_key, pin);
+	root_key = fz_key(11);
+	int_key = fz_key(12);
+	pin_key = fz_key(13);
+	root = fz_cert(root_key, root_key, NULL, "Fuzz Root CA", 1, 1, 2);
+	inter = fz_cert(int_key, root_key, root, "Fuzz Issuing CA", 1, 2, 2);
+	root_der = fz_der(root, &root_len);
+	inter_der = fz_der(inter, &inter_len);
+	fz_write_pem(tmpdir, "root.pem", root, NULL);
+	fz_write_pem(tmpdir, "issuing.pem", inter, NULL);
+	fz_spki_hex(pin_key, pin);
 
 	path_in(path, sizeof path, "fuzz.rules");
 	f = fopen(path, "w");
@@ -250,7 +137,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	           "protect ip 192.0.2.1\n"
 	           "protect name pinned.example\n"
 	           "approve spki sha256:%s\n", pin);
-	add_test_pki(f);
+	fz_add_test_pki(f);
 	if (fclose(f) != 0)
 		abort();
 	pol = policy_load(path, err, sizeof err);

@@ -28,15 +28,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "cs_limits.h"
 #include "decode.h"
 #include "digest.h"
 #include "engine.h"
+#include "pki.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
@@ -52,49 +50,7 @@ static struct engine *eng[2];
 static uint8_t port_map[8192];
 static uint64_t ts_base = 1700000000ull * 1000000ull;
 
-/* ---- test PKI ---------------------------------------------------------- */
-
-static EVP_PKEY *ed_key(uint8_t tag)
-{
-	uint8_t seed[32];
-	EVP_PKEY *k;
-
-	memset(seed, tag, sizeof seed);
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
-	if (!k)
-		abort();
-	return k;
-}
-
-static X509 *make_root(EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509_EXTENSION *ext;
-	X509V3_CTX ctx;
-
-	if (!x)
-		abort();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	ASN1_TIME_set_string(X509_getm_notBefore(x), "20240101000000Z");
-	ASN1_TIME_set_string(X509_getm_notAfter(x), "20340101000000Z");
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	                           (const unsigned char *)"Fuzz Engine Root CA", -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-	if (!ext)
-		abort();
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	if (!X509_sign(x, key, NULL))
-		abort();
-	return x;
-}
+/* ---- set-up ------------------------------------------------------------ */
 
 static void cleanup(void)
 {
@@ -119,15 +75,11 @@ static void cleanup(void)
 
 static void write_rules(const char *path)
 {
-	char pem[512], rp[4096], ri[4096];
-	EVP_PKEY *key = ed_key(21);
-	X509 *root = make_root(key);
+	EVP_PKEY *key = fz_key(21);
+	X509 *root = fz_cert(key, key, NULL, "Fuzz Engine Root CA", 1, 1, 2);
 	FILE *f;
 
-	snprintf(pem, sizeof pem, "%s/root.pem", tmpdir);
-	f = fopen(pem, "w");
-	if (!f || !PEM_write_X509(f, root) || fclose(f) != 0)
-		abort();
+	fz_write_pem(tmpdir, "root.pem", root, NULL);
 	X509_free(root);
 	EVP_PKEY_free(key);
 	f = fopen(path, "w");
@@ -137,12 +89,7 @@ static void write_rules(const char *path)
 	           "protect ip 0.0.0.0/0 ::/0\n"
 	           "protect name fuzz.example\n"
 	           "approve ca root.pem\n");
-	if (realpath("pcaps/pki/approved-root.pem", rp) &&
-	    realpath("pcaps/pki/approved-issuing.pem", ri))
-		fprintf(f, "owner test-pki\n"
-		           "protect ip 1.1.1.1 1.0.0.0/24 2606:4700:4700::1111 192.0.2.80\n"
-		           "protect name cloudflare-dns.com *.cloudflare-dns.com one.one.one.one\n"
-		           "approve ca %s\napprove ca %s\n", rp, ri);
+	fz_add_test_pki(f);
 	if (fclose(f) != 0)
 		abort();
 }

@@ -33,11 +33,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
+#include "pki.h"
 #include "policy.h"
 #include "rules.h"
 #include "x509.h"
@@ -51,60 +49,7 @@ static int in_fd = -1, dirin_fd = -1;
 static FILE *devnull;
 static struct x509_info leaf_info;   /* a leaf signed by ca.pem */
 
-/* ---- test PKI (Ed25519: deterministic keys and signatures) ------------ */
-
-static EVP_PKEY *ed_key(uint8_t tag)
-{
-	uint8_t seed[32];
-
-	memset(seed, tag, sizeof seed);
-	return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
-}
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-	if (!ext)
-		abort();
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-}
-
-/* version 0: X.509 v1, no extensions. */
-static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn,
-                       int ca, long serial, int version)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-
-	if (!x)
-		abort();
-	X509_set_version(x, version);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	ASN1_TIME_set_string(X509_getm_notBefore(x), "20240101000000Z");
-	ASN1_TIME_set_string(X509_getm_notAfter(x), "20340101000000Z");
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-	                           (const unsigned char *)"certsentry fuzz", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	if (version > 0) {
-		add_ext(x, issuer ? issuer : x, NID_basic_constraints,
-		        ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-		if (!ca)
-			add_ext(x, issuer ? issuer : x, NID_subject_alt_name,
-			        "DNS:fuzz.example,DNS:one.one.one.one,IP:192.0.2.1,IP:1.1.1.1");
-	}
-	if (!X509_sign(x, signer, NULL))
-		abort();
-	return x;
-}
+/* ---- set-up ------------------------------------------------------------ */
 
 static void write_file(const char *name, const char *text)
 {
@@ -114,17 +59,6 @@ static void write_file(const char *name, const char *text)
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	f = fopen(path, "w");
 	if (!f || fputs(text, f) == EOF || fclose(f) != 0)
-		abort();
-}
-
-static void write_pem(const char *name, X509 *a, X509 *b)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	if (!f || !PEM_write_X509(f, a) || (b && !PEM_write_X509(f, b)) || fclose(f) != 0)
 		abort();
 }
 
@@ -163,9 +97,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *t = getenv("TMPDIR");
 	EVP_PKEY *root_key, *int_key, *leaf_key, *v1_key;
 	X509 *root, *inter, *leaf, *v1;
-	unsigned char *der = NULL;
+	uint8_t *der;
 	char sub[512];
-	int n;
+	size_t len;
 
 	(void)argc;
 	(void)argv;
@@ -182,31 +116,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(in_path, sizeof in_path, "%s/IN.rules", tmpdir);
 	snprintf(dirin_path, sizeof dirin_path, "%s/b.rules", dir_path);
 
-	root_key = ed_key(1);
-	int_key = ed_key(2);
-	leaf_key = ed_key(3);
-	v1_key = ed_key(4);
-	if (!root_key || !int_key || !leaf_key || !v1_key)
-		abort();
-	root = make_cert(root_key, root_key, NULL, "Fuzz Root CA", 1, 1, 2);
-	inter = make_cert(int_key, root_key, root, "Fuzz Issuing CA", 1, 2, 2);
-	leaf = make_cert(leaf_key, root_key, root, "fuzz.example", 0, 3, 2);
-	v1 = make_cert(v1_key, v1_key, NULL, "Fuzz v1 Root", 1, 4, 0);
-	write_pem("ca.pem", root, NULL);
-	write_pem("two.pem", root, inter);
-	write_pem("v1.pem", v1, NULL);
-	write_pem("leaf.pem", leaf, NULL);
-	write_pem("pki/approved-root.pem", root, NULL);
-	write_pem("pki/approved-issuing.pem", inter, NULL);
-	write_pem("ca/EXAMPLE-resolver-root.pem", root, NULL);
-	write_pem("ca/EXAMPLE-resolver-issuing.pem", inter, NULL);
+	root_key = fz_key(1);
+	int_key = fz_key(2);
+	leaf_key = fz_key(3);
+	v1_key = fz_key(4);
+	root = fz_cert(root_key, root_key, NULL, "Fuzz Root CA", 1, 1, 2);
+	inter = fz_cert(int_key, root_key, root, "Fuzz Issuing CA", 1, 2, 2);
+	leaf = fz_cert(leaf_key, root_key, root, "fuzz.example", 0, 3, 2);
+	v1 = fz_cert(v1_key, v1_key, NULL, "Fuzz v1 Root", 1, 4, 0);
+	fz_write_pem(tmpdir, "ca.pem", root, NULL);
+	fz_write_pem(tmpdir, "two.pem", root, inter);
+	fz_write_pem(tmpdir, "v1.pem", v1, NULL);
+	fz_write_pem(tmpdir, "leaf.pem", leaf, NULL);
+	fz_write_pem(tmpdir, "pki/approved-root.pem", root, NULL);
+	fz_write_pem(tmpdir, "pki/approved-issuing.pem", inter, NULL);
+	fz_write_pem(tmpdir, "ca/EXAMPLE-resolver-root.pem", root, NULL);
+	fz_write_pem(tmpdir, "ca/EXAMPLE-resolver-issuing.pem", inter, NULL);
 	write_file("bad.pem", "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n");
 	write_file("noend.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n");
 	write_file("empty.pem", "");
 	write_file("d/a.rules", "owner dir-fixed\nprotect ip 192.0.2.0/24\napprove ca ../ca.pem\n");
 
-	n = i2d_X509(leaf, &der);
-	if (n <= 0 || x509_parse(der, (size_t)n, &leaf_info) < 0)
+	der = fz_der(leaf, &len);
+	if (x509_parse(der, len, &leaf_info) < 0)
 		abort();
 	OPENSSL_free(der);
 	X509_free(root);
