@@ -497,17 +497,13 @@ static void test_file_lines(void **state)
 
 static void test_file_reopen(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128], old[128], *s;
 
 	(void)state;
 	path_in(path, sizeof(path), "rot.json");
 	path_in(old, sizeof(old), "rot.json.1");
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_FILE;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_FILE, .path = path });
 	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), 0);
 	assert_int_equal(rename(path, old), 0);
 	/* until reopened, lines follow the renamed file */
@@ -563,7 +559,6 @@ static void test_stdout(void **state)
  * not be written goes to standard error. */
 static void test_file_full(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct captured c;
 	char *err;
@@ -571,9 +566,7 @@ static void test_file_full(void **state)
 	(void)state;
 	if (access("/dev/full", W_OK) != 0)
 		skip();
-	memset(&opts, 0, sizeof(opts));
-	opts.path = "/dev/full";
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .path = "/dev/full" });
 	capture_stderr(&c, "full.err");
 	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), -1);
 	assert_int_equal(output_write_line(o, "{\"n\":2}", 7, 1), -1);
@@ -633,7 +626,6 @@ static void test_syslog(void **state)
 /* output_handshake marks its alert lines as alerts (syslog priority). */
 static void test_handshake_alert_priority(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct tls_session t;
 	struct policy_result res[2];
@@ -660,9 +652,7 @@ static void test_handshake_alert_priority(void **state)
 	ev.hs = POLICY_HS_CHAIN;
 	ev.res = res;
 	ev.n_res = 2;
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_SYSLOG;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_SYSLOG });
 	assert_int_equal(output_handshake(o, &ev), 1);
 	output_close(o);
 	assert_int_equal(g_sl.n, 2);
@@ -677,7 +667,6 @@ static void test_handshake_alert_priority(void **state)
 
 static void test_dgram_lines(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int fd;
@@ -685,10 +674,7 @@ static void test_dgram_lines(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "dgram.sock");
 	fd = dgram_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
 	for (int i = 0; i < 8; i++)
 		put(o, i, 10, i % 3 == 0, 0);
 	dgram_expect(fd, NULL, 0, 8, 10);   /* all there without a flush */
@@ -704,7 +690,6 @@ static void test_dgram_lines(void **state)
  * wait in ours, and all arrive in order once it reads. */
 static void test_dgram_busy(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int fd, n = 300;
@@ -712,10 +697,7 @@ static void test_dgram_busy(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "busy.sock");
 	fd = dgram_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
 	for (int i = 0; i < n; i++)
 		put(o, i, 2000, 0, 0);   /* 600 KB: more than any socket buffer */
 	assert_true(g_stats.output_queued > 0);
@@ -733,7 +715,6 @@ static void test_dgram_busy(void **state)
 /* The receiver goes away and comes back at the same path. */
 static void test_dgram_reconnect(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int fd;
@@ -741,11 +722,11 @@ static void test_dgram_reconnect(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "re.sock");
 	fd = dgram_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	opts.reconnect_ms = 200;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_DGRAM,
+		.path = path,
+		.reconnect_ms = 200,
+	});
 	put(o, 0, 5, 0, 0);
 	dgram_expect(fd, NULL, 0, 1, 5);
 	close(fd);
@@ -775,7 +756,6 @@ static void test_dgram_reconnect(void **state)
  * An alert that fails so is also written to standard error. */
 static void test_dgram_too_big(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct captured c;
 	char path[128], *err;
@@ -784,10 +764,7 @@ static void test_dgram_too_big(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "big.sock");
 	fd = dgram_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
 	capture_stderr(&c, "big.err");
 	put(o, 0, 1 << 20, 0, -1);
 	put(o, 1, 1 << 20, 1, -1);
@@ -808,7 +785,6 @@ static void test_dgram_too_big(void **state)
 
 static void test_stream_reconnect(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int lfd, cfd;
@@ -816,11 +792,11 @@ static void test_stream_reconnect(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "stream.sock");
 	lfd = stream_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
-	opts.path = path;
-	opts.reconnect_ms = 200;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_STREAM,
+		.path = path,
+		.reconnect_ms = 200,
+	});
 	cfd = accept_wait(lfd);
 	assert_true(cfd >= 0);
 	for (int i = 0; i < 10; i++)
@@ -859,7 +835,6 @@ static void test_stream_reconnect(void **state)
  * with other lines, and arrive whole. */
 static void test_stream_partial(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int lfd, cfd;
@@ -869,10 +844,7 @@ static void test_stream_partial(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "part.sock");
 	lfd = stream_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_STREAM, .path = path });
 	cfd = accept_wait(lfd);
 	assert_true(cfd >= 0);
 	put(o, 0, pad, 0, 0);
@@ -898,7 +870,6 @@ static void test_stream_partial(void **state)
  * stay in the stream.  The alert goes to standard error instead. */
 static void test_stream_partial_kept(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct captured c;
 	char path[128], *err;
@@ -908,11 +879,11 @@ static void test_stream_partial_kept(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "kept.sock");
 	lfd = stream_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
-	opts.path = path;
-	opts.queue_max_lines = 2;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_STREAM,
+		.path = path,
+		.queue_max_lines = 2,
+	});
 	cfd = accept_wait(lfd);
 	assert_true(cfd >= 0);
 	capture_stderr(&c, "kept.err");
@@ -935,7 +906,6 @@ static void test_stream_partial_kept(void **state)
  * whole line again, not its rest. */
 static void test_stream_cut_line(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int lfd, cfd;
@@ -944,11 +914,11 @@ static void test_stream_cut_line(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "cut.sock");
 	lfd = stream_listener(path);
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
-	opts.path = path;
-	opts.reconnect_ms = 100;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_STREAM,
+		.path = path,
+		.reconnect_ms = 100,
+	});
 	cfd = accept_wait(lfd);
 	assert_true(cfd >= 0);
 	put(o, 0, pads[0], 1, 0);
@@ -979,7 +949,6 @@ static void test_stream_cut_line(void **state)
  * only alerts goes to standard error. */
 static void test_queue_overflow(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct captured c;
 	char path[128], *err;
@@ -987,12 +956,12 @@ static void test_queue_overflow(void **state)
 
 	(void)state;
 	path_in(path, sizeof(path), "late.sock");
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	opts.queue_max_lines = 4;
-	opts.reconnect_ms = 20;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_DGRAM,
+		.path = path,
+		.queue_max_lines = 4,
+		.reconnect_ms = 20,
+	});
 	capture_stderr(&c, "overflow.err");
 	put(o, 1, 5, 0, 0);     /* n1 */
 	put(o, 2, 5, 0, 0);     /* n2 */
@@ -1047,18 +1016,17 @@ static void test_queue_overflow(void **state)
 /* The byte limit: a line larger than the whole queue cannot wait. */
 static void test_queue_bytes(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	struct captured c;
 	char path[128], *err;
 
 	(void)state;
 	path_in(path, sizeof(path), "bytes.sock");
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
-	opts.path = path;
-	opts.queue_max_bytes = 200;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_STREAM,
+		.path = path,
+		.queue_max_bytes = 200,
+	});
 	capture_stderr(&c, "bytes.err");
 	put(o, 1, 150, 0, 0);          /* 165 bytes: fits */
 	put(o, 2, 150, 0, 1);          /* would make 330: dropped */
@@ -1085,17 +1053,16 @@ static void test_queue_bytes(void **state)
  * within the reconnect interval. */
 static void test_close_flushes(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int fd;
 
 	(void)state;
 	path_in(path, sizeof(path), "close.sock");
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	o = open_or_fail(&opts);     /* default interval: 1 s */
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_UNIX_DGRAM,
+		.path = path,
+	});     /* default interval: 1 s */
 	for (int i = 0; i < 3; i++)
 		put(o, i, 5, i == 1, 0);
 	fd = dgram_listener(path);
@@ -1111,17 +1078,13 @@ static void test_close_flushes(void **state)
 /* output_reopen on a socket reconnects at once. */
 static void test_socket_reopen(void **state)
 {
-	struct output_opts opts;
 	struct output *o;
 	char path[128];
 	int fd;
 
 	(void)state;
 	path_in(path, sizeof(path), "hup.sock");
-	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_DGRAM;
-	opts.path = path;
-	o = open_or_fail(&opts);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
 	put(o, 0, 5, 0, 0);
 	put(o, 1, 5, 0, 0);
 	fd = dgram_listener(path);
