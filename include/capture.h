@@ -62,6 +62,12 @@ int capture_frames_stable(const struct capture *c);
  * so that the pages from it on stay in memory.  Only advice: a frame in a
  * page let go is still valid, and read again costs a page fault. */
 void capture_hold(struct capture *c, const uint8_t *oldest);
+/* A mapped file: from now on a thread of c's reads pages ahead of the
+ * reader and unmaps those behind, off the reader's time (capture.c "The
+ * pager").  For a reader with CPUs to spare (--workers); 0, or -1 when
+ * c is not a mapped file or the thread cannot start (the reader then
+ * keeps doing it itself). */
+int capture_start_pager(struct capture *c);
 const char *capture_error(const struct capture *c);
 /* Frames read so far (for "FILE: packet N: reason"). */
 uint64_t capture_count(const struct capture *c);

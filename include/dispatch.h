@@ -4,13 +4,14 @@
  *
  * With one worker the engine runs on the calling thread, as it always has.
  * With N > 1 the calling thread becomes a reader: it decodes each frame
- * just far enough to pick the worker that owns its flow and copies the
- * frame into that worker's ring (or, when the frames stay valid, passes
- * a pointer to it: dispatch_set_capture); each worker runs its own
- * engine.  No
- * packet is ever dropped (a full ring makes the reader wait), and the
- * events, counters and exit status are those of one engine, except where
- * a per-engine limit is hit (limits apply per worker, as live).
+ * to pick the engine that owns its flow and hands it the decoding with a
+ * copy of the frame (or, when the frames stay valid, pointers into it:
+ * dispatch_set_capture) through that worker's ring; each worker thread
+ * runs its own engine, and the reader may run engine 0 itself (enum
+ * dispatch_reader).  No packet is ever dropped (a full ring makes the
+ * reader wait), and the events, counters and exit status are those of one
+ * engine, except where a per-engine limit is hit (limits apply per
+ * worker, as live).
  *
  * Usage, all from one thread: dispatch_new, then for each input
  * dispatch_set_source and dispatch_set_capture, dispatch_packet per
@@ -33,10 +34,20 @@
 struct dispatch;
 struct capture;
 
+/* With several engines, whether the reader thread runs one of them
+ * itself, on a smaller share of the flows than a worker's: AUTO when the
+ * process has no more CPUs than engines (one thread per CPU instead of
+ * a reader competing with every worker for one). */
+enum dispatch_reader {
+	DISPATCH_READER_AUTO,
+	DISPATCH_READER_INSPECTS,
+	DISPATCH_READER_ONLY,      /* the reader only reads and dispatches */
+};
+
 /* workers: 1..DISPATCH_MAX_WORKERS engines, each made from eo.  NULL with
  * a message in err when an engine or a thread cannot be made. */
 struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
-                              char *err, size_t errlen);
+                              enum dispatch_reader reader, char *err, size_t errlen);
 /* Frees the engines; after dispatch_finish (or instead of it, with no
  * packet read). */
 void dispatch_free(struct dispatch *d);
@@ -62,8 +73,9 @@ int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t ca
 
 /* End of input: every engine finishes its flows; then the calling
  * thread's g_stats holds the totals of every engine, each packet counted
- * once. */
-void dispatch_finish(struct dispatch *d);
+ * once.  -1 with a message in err when a worker could not make its engine
+ * (its flows went uninspected). */
+int dispatch_finish(struct dispatch *d, char *err, size_t errlen);
 
 /* Progress while reading (approximate with several workers: each
  * publishes its counts every few dozen packets). */

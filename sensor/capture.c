@@ -40,6 +40,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,24 @@
 #define CAPTURE_PREFETCH    8192u
 #define CAPTURE_LINE        64u
 
+/* The pager (capture_start_pager): a thread that moves the window of a
+ * mapped file for the reader.  Reading and unmapping pages is kernel
+ * work on the reader's time, a quarter of a one-engine run over the
+ * bench capture and two fifths of a --workers reader's, which is the
+ * thread the workers wait for.  With a pager the reader only says where
+ * it is, every CAPTURE_STEP; the pager, behind, does what mapped_window
+ * would.  A late pager costs the reader page faults, never wrong bytes:
+ * the advice only maps and unmaps pages of a file that does not change. */
+struct pager {
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	/* Under lock. */
+	size_t off, hold;     /* the reader's offset and hold when it last said */
+	int moved;            /* said since the pager last looked */
+	int stop;
+};
+
 struct capture {
 	pcap_t *p;            /* owned; NULL for a mapped file */
 	/* A mapped file: m.p is the mapping (owned; munmap in capture_close),
@@ -97,6 +116,8 @@ struct capture {
 	size_t hold;          /* mapped: frames from this offset on are in use
 	                         elsewhere (capture_hold); SIZE_MAX: none */
 	size_t window_at;     /* mapped: move the window when reading reaches this */
+	struct pager *pager;  /* mapped: owned; NULL: the reader moves the window;
+	                         else advised and released are the pager's */
 	size_t prefetched;    /* mapped: lines before this were prefetched */
 	int dlt;              /* mapped: the DLT_ value pcap_datalink would give */
 	int be;               /* mapped: the file is big-endian */
@@ -273,12 +294,13 @@ static void read_ahead(struct capture *c, size_t from, size_t to)
 	(void)madvise(at, to - from, MADV_WILLNEED);
 }
 
-/* Move the window of a mapped file (see CAPTURE_STEP) to the reader's
- * offset.  Only advice: a failure changes nothing but speed and memory. */
-static void mapped_window(struct capture *c)
+/* Move the window of a mapped file (see CAPTURE_STEP) to offset off,
+ * keeping frames from hold on.  Only advice: a failure changes nothing but
+ * speed and memory. */
+static void window_move(struct capture *c, size_t off, size_t hold)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	size_t off = c->m.off, page = pg > 0 ? (size_t)pg : 4096;
+	size_t page = pg > 0 ? (size_t)pg : 4096;
 	size_t ahead = c->m.len - off <= 2 * CAPTURE_STEP ? c->m.len : off + 2 * CAPTURE_STEP;
 
 	/* Both ranges start on a page boundary, as madvise wants. */
@@ -291,8 +313,8 @@ static void mapped_window(struct capture *c)
 	if (off > CAPTURE_KEEP) {
 		size_t behind = off - CAPTURE_KEEP;
 
-		if (behind > c->hold)
-			behind = c->hold;
+		if (behind > hold)
+			behind = hold;
 		behind = behind / page * page;
 		if (behind > c->released) {
 			(void)madvise((void *)(uintptr_t)(c->m.p + c->released), behind - c->released,
@@ -300,7 +322,95 @@ static void mapped_window(struct capture *c)
 			c->released = behind;
 		}
 	}
+}
+
+static void *pager_main(void *arg)
+{
+	struct capture *c = arg;
+	struct pager *pg = c->pager;
+
+	pthread_mutex_lock(&pg->lock);
+	for (;;) {
+		size_t off, hold;
+
+		while (!pg->moved && !pg->stop)
+			pthread_cond_wait(&pg->wake, &pg->lock);
+		if (pg->stop)
+			break;
+		off = pg->off;
+		hold = pg->hold;
+		pg->moved = 0;
+		pthread_mutex_unlock(&pg->lock);
+		window_move(c, off, hold);
+		pthread_mutex_lock(&pg->lock);
+	}
+	pthread_mutex_unlock(&pg->lock);
+	return NULL;
+}
+
+/* The reader has reached window_at: move the window, or have the pager
+ * move it. */
+static void mapped_window(struct capture *c)
+{
+	size_t off = c->m.off;
+
+	if (c->pager) {
+		struct pager *pg = c->pager;
+
+		pthread_mutex_lock(&pg->lock);
+		pg->off = off;
+		pg->hold = c->hold;
+		pg->moved = 1;
+		pthread_cond_signal(&pg->wake);
+		pthread_mutex_unlock(&pg->lock);
+	} else {
+		window_move(c, off, c->hold);
+	}
 	c->window_at = c->m.len - off > CAPTURE_STEP ? off + CAPTURE_STEP : SIZE_MAX;
+}
+
+int capture_start_pager(struct capture *c)
+{
+	struct pager *pg;
+
+	if (c->p || c->pager)
+		return c->pager ? 0 : -1;
+	pg = calloc(1, sizeof(*pg));   /* owned by c; stopped in capture_close */
+	if (!pg)
+		return -1;
+	if (pthread_mutex_init(&pg->lock, NULL) != 0)
+		goto err_free;
+	if (pthread_cond_init(&pg->wake, NULL) != 0)
+		goto err_lock;
+	c->pager = pg;
+	if (pthread_create(&pg->th, NULL, pager_main, c) != 0) {
+		c->pager = NULL;
+		pthread_cond_destroy(&pg->wake);
+		goto err_lock;
+	}
+	return 0;
+err_lock:
+	pthread_mutex_destroy(&pg->lock);
+err_free:
+	free(pg);
+	return -1;
+}
+
+static void stop_pager(struct capture *c)
+{
+	struct pager *pg = c->pager;
+
+	if (!pg)
+		return;
+	pthread_mutex_lock(&pg->lock);
+	pg->stop = 1;
+	pthread_cond_signal(&pg->wake);
+	pthread_mutex_unlock(&pg->lock);
+	pthread_join(pg->th, NULL);
+	pthread_cond_destroy(&pg->wake);
+	pthread_mutex_destroy(&pg->lock);
+	free(pg);
+	c->pager = NULL;
 }
 
 /* Map path when it is a regular file in a format this file reads as
@@ -492,10 +602,12 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
-	if (c->p)
+	if (c->p) {
 		pcap_close(c->p);
-	else
+	} else {
+		stop_pager(c);   /* before the mapping goes */
 		munmap((void *)(uintptr_t)c->m.p, c->m.len);
+	}
 	free(c);
 }
 

@@ -39,6 +39,27 @@
  * capture with one worker.  Frames that are not TCP or cannot be decoded
  * go to worker 0, which counts them as one engine would.
  *
+ * The hash picks one of DISPATCH_SLOTS slots, and each slot belongs to one
+ * engine.
+ *
+ * The reader's share.  With as many engines as CPUs or more (two workers
+ * on a two-CPU machine), a reader thread beside the workers competes with
+ * them for the CPUs, and the hand-over (a record written and read, the
+ * wake-ups) is paid on every frame: two workers were slower than one
+ * engine.  Then (--reader-inspects auto, or yes) the reader runs engine 0
+ * itself, with no ring, on fewer slots than a worker's
+ * (DISPATCH_READER_WEIGHT), since reading and decoding every frame is
+ * already work: N engines on N threads.
+ *
+ * Engines.  Making an engine takes milliseconds (nDPI loads its address
+ * lists and builds its automata), so each worker makes its own, while the
+ * reader already reads; engine 0 is made first by the reader, before any
+ * thread starts.  nDPI 4.2 documents nothing about making detection
+ * modules on several threads; its source shows what one shares with
+ * another: libgcrypt's initialisation and a table of bigrams, both done
+ * once by the first module made (engine 0, alone), and a counter of
+ * Patricia trees nothing reads.
+ *
  * The hash is not seeded, unlike the flow table's: for files the worst an
  * attacker can do by aiming many flows at one worker is to slow the run
  * to one worker's speed (nothing is dropped), and a fixed hash makes every
@@ -71,7 +92,9 @@
  * the input's frames stay valid until it is closed (dispatch_set_capture
  * with a capture file that capture.c maps: capture_frames_stable), a
  * frame travels as its decoding, whose views point into the mapping
- * (REC_VIEW), and the worker reads it where it lies.  Otherwise the frame
+ * (REC_VIEW; a TCP segment as the smaller REC_SEG), and the worker reads
+ * it where it lies; the reader's page work goes to the capture's pager
+ * thread (capture_start_pager).  Otherwise the frame
  * is copied into the record behind its decoding, and the views are moved
  * onto the copy (REC_COPY).  The caller calls dispatch_drain before
  * capture_close: it waits until every worker has released every record,
@@ -80,16 +103,18 @@
  * keeps, as it must with a ring record that is reused), so a released
  * view is never read again.
  *
- * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: about
- * 5000 frames, so that a worker's unread records and frames stay close
+ * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: 5000
+ * to 9000 frames, so that a worker's unread records and frames stay close
  * behind the reader, likely still in the CPU cache.  capture.c lets pages of
  * the file behind the reader leave memory, but not those from the oldest
  * frame a worker has yet to release on (capture_hold, told every
  * DISPATCH_HOLD_EVERY views): that is the record at the worker's
  * published tail, and the reader, which wrote it, may read it.
  */
+#define _GNU_SOURCE   /* sched_getaffinity */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -123,6 +148,13 @@
 /* Capacity of a ring of views: about 5000 records of 208 bytes. */
 #define DISPATCH_VIEW_BYTES  ((uint64_t)1024 * 1024)
 #define DISPATCH_HOLD_EVERY  1024   /* views between two capture_hold */
+/* Address-pair hashes fall into this many slots, each owned by one
+ * engine: with the reader inspecting, it takes fewer slots than a worker
+ * (see "The reader's share"). */
+#define DISPATCH_SLOTS       256
+/* The reader's share of flows against one worker's, in percent. */
+#define DISPATCH_READER_WEIGHT 50
+_Static_assert(DISPATCH_SLOTS >= DISPATCH_MAX_WORKERS, "every engine owns a slot");
 
 enum rec_kind {
 	REC_COPY = 1,    /* a decoded frame and a copy of it: a struct decoded,
@@ -133,6 +165,7 @@ enum rec_kind {
 	REC_END,         /* end of input; ts_us: the reader's clock */
 	REC_VIEW,        /* a decoded frame left where it lies: a struct decoded
 	                    (see "Views") */
+	REC_SEG,         /* a TCP segment left where it lies: a struct seg */
 };
 
 /* A frame as the reader decoded it: what engine_decoded takes.  For a
@@ -144,6 +177,26 @@ struct decoded {
 	int32_t rc;             /* DECODE_TCP or DECODE_FRAG */
 	struct pkt p;
 };
+
+/* A TCP segment left where it lies, as a REC_VIEW would carry it but in
+ * half the bytes: the fields of its struct pkt, its views as offsets into
+ * the frame (seg_pack, seg_unpack).  Every record costs the reader cache
+ * lines written and the worker the same lines read from the other core:
+ * 112 bytes a segment instead of 208.  A segment that does not fit (an
+ * offset past 65535) and fragments go as REC_VIEW. */
+struct seg {
+	const uint8_t *frame;   /* first, as in struct decoded: hold_frames */
+	uint8_t src[16], dst[16];
+	uint32_t seq, ack;
+	uint32_t l3_len, l4_len, payload_len;
+	uint16_t l3_off, l4_off, payload_off;
+	uint16_t sport, dport, win;
+	uint16_t vlan[DECODE_MAX_VLAN];
+	uint8_t flags, n_vlan, family, depth, truncated;
+};
+
+_Static_assert(offsetof(struct seg, frame) == 0 && offsetof(struct decoded, frame) == 0,
+               "hold_frames finds the frame of either at the same place");
 
 /* One record: this header, then len bytes, padded to a multiple of
  * sizeof(struct rec) so every header stays aligned. */
@@ -194,7 +247,10 @@ struct ring {
 
 struct worker {
 	struct ring ring;
-	struct engine *e;                    /* owned */
+	struct engine *e;                    /* owned; made by the worker's thread,
+	                                        but engine 0's by the reader */
+	const struct engine_opts *eo;        /* to make it; the dispatch's */
+	char err[256];                       /* why it could not; read after join */
 	pthread_t th;
 	int running;                         /* thread started, not yet joined */
 	int ring_ok;                         /* ring buffer and its locks made */
@@ -203,8 +259,12 @@ struct worker {
 };
 
 struct dispatch {
+	struct engine_opts eo;               /* every engine's options */
 	unsigned n;
-	int threaded;                        /* n > 1: workers and rings */
+	int threaded;                        /* n > 1: a reader and rings */
+	int reader_inspects;                 /* engine 0 runs on the reader's thread */
+	uint64_t clock0;                     /* clock engine 0 has reached, then */
+	uint8_t slot[DISPATCH_SLOTS];        /* engine of each address-pair hash slot */
 	struct worker *w;                    /* owned: n, cache-line aligned */
 	uint64_t clock;                      /* reader: latest time of a TCP frame */
 	int stable;                          /* frames are sent as views (REC_VIEW) */
@@ -466,6 +526,73 @@ static void ring_destroy(struct ring *r)
 	r->buf = NULL;
 }
 
+/* ---- segments ---------------------------------------------------------- */
+
+/* The offset of view v into frame, when it fits a seg's 16 bits. */
+static int view_off(const uint8_t *v, const uint8_t *frame, size_t caplen, uint16_t *off)
+{
+	if (!v || v < frame || (size_t)(v - frame) > caplen || v - frame > UINT16_MAX)
+		return -1;
+	*off = (uint16_t)(v - frame);
+	return 0;
+}
+
+/* A decoded TCP segment (frame, caplen) as a struct seg: 0, or -1 when it
+ * does not fit one (then it goes whole, as a REC_VIEW). */
+static int seg_pack(const struct pkt *p, const uint8_t *frame, size_t caplen, struct seg *s)
+{
+	if (view_off(p->l3, frame, caplen, &s->l3_off) < 0 ||
+	    view_off(p->l4, frame, caplen, &s->l4_off) < 0 ||
+	    view_off(p->payload, frame, caplen, &s->payload_off) < 0 ||
+	    p->l3_len > UINT32_MAX || p->l4_len > UINT32_MAX || p->payload_len > UINT32_MAX)
+		return -1;
+	s->frame = frame;
+	memcpy(s->src, p->src, sizeof(s->src));
+	memcpy(s->dst, p->dst, sizeof(s->dst));
+	s->seq = p->seq;
+	s->ack = p->ack;
+	s->l3_len = (uint32_t)p->l3_len;
+	s->l4_len = (uint32_t)p->l4_len;
+	s->payload_len = (uint32_t)p->payload_len;
+	s->sport = p->sport;
+	s->dport = p->dport;
+	s->win = p->win;
+	memcpy(s->vlan, p->vlan, sizeof(s->vlan));
+	s->flags = p->flags;
+	s->n_vlan = p->n_vlan;
+	s->family = p->family;
+	s->depth = p->depth;
+	s->truncated = (uint8_t)(p->truncated != 0);
+	return 0;
+}
+
+/* The struct pkt seg_pack was given back (the frame's time from its
+ * record), for engine_decoded. */
+static void seg_unpack(const struct seg *s, uint64_t ts_us, struct pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ts_us = ts_us;
+	memcpy(p->vlan, s->vlan, sizeof(p->vlan));
+	p->n_vlan = s->n_vlan;
+	p->family = s->family;
+	memcpy(p->src, s->src, sizeof(p->src));
+	memcpy(p->dst, s->dst, sizeof(p->dst));
+	p->sport = s->sport;
+	p->dport = s->dport;
+	p->seq = s->seq;
+	p->ack = s->ack;
+	p->flags = s->flags;
+	p->win = s->win;
+	p->l3 = s->frame + s->l3_off;
+	p->l3_len = s->l3_len;
+	p->l4 = s->frame + s->l4_off;
+	p->l4_len = s->l4_len;
+	p->payload = s->frame + s->payload_off;
+	p->payload_len = s->payload_len;
+	p->truncated = s->truncated;
+	p->depth = s->depth;
+}
+
 /* ---- workers ------------------------------------------------------------ */
 
 static uint64_t handshakes_total(const struct cs_stats *st)
@@ -483,16 +610,25 @@ static void publish_progress(struct worker *w)
 	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
 }
 
-/* One worker: records from its ring into its engine until REC_END. */
+/* One worker: records from its ring into its engine until REC_END.  The
+ * engine is made here, while the reader already reads (see "Engines" at
+ * the top); a worker that cannot make it still takes every record, so
+ * that the reader never waits for it, and dispatch_finish reports it. */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct ring *r = &w->ring;
 
+	if (!w->e)
+		w->e = engine_new(w->eo, w->err, sizeof(w->err));
 	for (;;) {
 		const struct rec *rec = ring_next(r);
 		const char *name;
 
+		if (!w->e && rec->kind != REC_END) {
+			ring_release(r, rec);
+			continue;
+		}
 		switch (rec->kind) {
 		case REC_COPY:
 		case REC_VIEW: {
@@ -504,6 +640,13 @@ static void *worker_main(void *arg)
 			engine_decoded(w->e, (enum decode_result)dc.rc, &dc.p);
 			break;
 		}
+		case REC_SEG: {
+			struct pkt p;
+
+			seg_unpack((const struct seg *)(const void *)(rec + 1), rec->ts_us, &p);
+			engine_decoded(w->e, DECODE_TCP, &p);
+			break;
+		}
 		case REC_CLOCK:
 			engine_advance(w->e, rec->ts_us);
 			break;
@@ -512,8 +655,10 @@ static void *worker_main(void *arg)
 			engine_set_source(w->e, name);
 			break;
 		case REC_END:
-			engine_advance(w->e, rec->ts_us);
-			engine_flush(w->e);
+			if (w->e) {
+				engine_advance(w->e, rec->ts_us);
+				engine_flush(w->e);
+			}
 			ring_release(r, rec);
 			publish_progress(w);
 			/* Read by the reader after pthread_join. */
@@ -527,10 +672,10 @@ static void *worker_main(void *arg)
 	}
 }
 
-/* End every started worker: REC_END into its ring, then join.  The
- * reader's clock goes with it so that each engine ends at the time one
- * engine reading everything would have reached. */
-static void stop_workers(struct dispatch *d)
+/* REC_END into every started worker's ring.  The reader's clock goes
+ * with it so that each engine ends at the time one engine reading
+ * everything would have reached. */
+static void end_workers(struct dispatch *d)
 {
 	for (unsigned i = 0; i < d->n; i++) {
 		struct ring *r = &d->w[i].ring;
@@ -540,11 +685,21 @@ static void stop_workers(struct dispatch *d)
 		ring_put_mark(r, REC_END, d->clock);
 		ring_publish_head(r, 1);
 	}
+}
+
+static void join_workers(struct dispatch *d)
+{
 	for (unsigned i = 0; i < d->n; i++)
 		if (d->w[i].running) {
 			pthread_join(d->w[i].th, NULL);
 			d->w[i].running = 0;
 		}
+}
+
+static void stop_workers(struct dispatch *d)
+{
+	end_workers(d);
+	join_workers(d);
 }
 
 /* ---- choosing a worker ---------------------------------------------------- */
@@ -569,29 +724,51 @@ static uint64_t addr_hash(const uint8_t a[16])
 	return mix64(lo ^ mix64(hi));
 }
 
-/* The worker of a decoded frame (see "Which worker" at the top). */
+/* The engine of a decoded frame (see "Which worker" at the top). */
 static unsigned pick_worker(const struct dispatch *d, const struct pkt *p)
 {
 	/* A sum is symmetric: both directions hash alike.  decode_packet
 	 * zeroes the 12 bytes after an IPv4 address. */
-	return (unsigned)(mix64(addr_hash(p->src) + addr_hash(p->dst)) % d->n);
+	return d->slot[mix64(addr_hash(p->src) + addr_hash(p->dst)) % DISPATCH_SLOTS];
 }
 
-/* The worker's engine must not lag behind the capture's clock when this
- * frame is older than it (see "Time" at the top). */
-static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc,
-                       uint64_t ts_us)
+/* Slots to engines: evenly, or, when the reader inspects too, engine 0
+ * gets DISPATCH_READER_WEIGHT percent of a worker's share (at least one
+ * slot), the workers the rest in turn. */
+static void assign_slots(struct dispatch *d)
 {
-	if (ts_us < d->clock && r->w_clock < d->clock) {
-		ring_put_mark(r, REC_CLOCK, d->clock);
-		r->w_clock = d->clock;
+	unsigned first = 0, k = 0;
+
+	if (d->reader_inspects) {
+		first = (unsigned)((uint64_t)DISPATCH_SLOTS * DISPATCH_READER_WEIGHT /
+		                   (DISPATCH_READER_WEIGHT + 100 * (d->n - 1)));
+		if (first < 1)
+			first = 1;
+		for (unsigned i = 0; i < first; i++)
+			d->slot[i] = 0;
+		k = 1;
 	}
+	for (unsigned i = first; i < DISPATCH_SLOTS; i++)
+		d->slot[i] = (uint8_t)(k + (i - first) % (d->n - k));
+}
+
+/* Whether an engine whose clock is *eclock must first be advanced to the
+ * reader's clock, d->clock, because this frame is older than that (see
+ * "Time" at the top); the clocks move on with the frame. */
+static int clock_behind(struct dispatch *d, uint64_t *eclock, enum decode_result rc,
+                        uint64_t ts_us)
+{
+	int behind = ts_us < d->clock && *eclock < d->clock;
+
+	if (behind)
+		*eclock = d->clock;
 	if (rc == DECODE_TCP) {
 		if (ts_us > d->clock)
 			d->clock = ts_us;
-		if (ts_us > r->w_clock)
-			r->w_clock = ts_us;
+		if (ts_us > *eclock)
+			*eclock = ts_us;
 	}
+	return behind;
 }
 
 /* Tell the capture which frames the workers still use (see "Views"). */
@@ -602,7 +779,11 @@ static void hold_frames(struct dispatch *d)
 	d->views = 0;
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct ring *r = &d->w[i].ring;
-		uint64_t pos = atomic_load_explicit(&r->tail, memory_order_acquire);
+		uint64_t pos;
+
+		if (!d->w[i].running)
+			continue;
+		pos = atomic_load_explicit(&r->tail, memory_order_acquire);
 
 		/* The first view at or after the tail; marks and padding
 		 * before it skipped.  The reader sends frames in file order. */
@@ -610,12 +791,11 @@ static void hold_frames(struct dispatch *d)
 			const struct rec *rec = (const struct rec *)(r->buf + (pos & RING_MASK));
 			const uint8_t *frame;
 
-			if (rec->kind != REC_VIEW) {
+			if (rec->kind != REC_VIEW && rec->kind != REC_SEG) {
 				pos += rec_size(rec->len);
 				continue;
 			}
-			memcpy(&frame, (const uint8_t *)(rec + 1) + offsetof(struct decoded, frame),
-			       sizeof(frame));
+			memcpy(&frame, rec + 1, sizeof(frame));   /* first in both */
 			if (!oldest || frame < oldest)
 				oldest = frame;
 			break;
@@ -640,12 +820,33 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct ring *r;
 	struct rec *rec;
 
+	unsigned w;
+
 	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
 	if (rc != DECODE_TCP && rc != DECODE_FRAG)
 		return;
+	w = pick_worker(d, &dc.p);
+	if (w == 0 && d->reader_inspects) {
+		if (clock_behind(d, &d->clock0, rc, ts_us))
+			engine_advance(d->w[0].e, d->clock);
+		engine_decoded(d->w[0].e, rc, &dc.p);
+		return;
+	}
 	dc.rc = rc;
-	r = &d->w[pick_worker(d, &dc.p)].ring;
-	keep_clock(d, r, rc, ts_us);
+	r = &d->w[w].ring;
+	if (clock_behind(d, &r->w_clock, rc, ts_us))
+		ring_put_mark(r, REC_CLOCK, d->clock);
+	if (d->stable && rc == DECODE_TCP) {
+		struct seg sg;
+
+		if (seg_pack(&dc.p, frame, caplen, &sg) == 0) {
+			rec = ring_reserve(r, sizeof(sg));
+			rec->len = sizeof(sg);
+			rec->kind = REC_SEG;
+			memcpy(rec + 1, &sg, sizeof(sg));
+			goto commit;
+		}
+	}
 	if (d->stable) {
 		dc.frame = frame;
 		rec = ring_reserve(r, sizeof(dc));
@@ -670,6 +871,7 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 		dc.p.frag.data = rebase(dc.p.frag.data, frame, copy);
 		memcpy(rec + 1, &dc, sizeof(dc));
 	}
+commit:
 	rec->ts_us = ts_us;
 	rec->dlt = (uint16_t)dlt;
 	ring_commit(r, rec);
@@ -689,8 +891,10 @@ static void free_workers(struct dispatch *d)
 	free(d->w);
 }
 
-static int start_worker(struct worker *w, char *err, size_t errlen, unsigned i)
+static int start_worker(struct dispatch *d, struct worker *w, char *err, size_t errlen,
+                        unsigned i)
 {
+	w->eo = &d->eo;
 	if (ring_init(&w->ring) < 0) {
 		snprintf(err, errlen, "worker %u: out of memory for its %u-byte ring", i,
 		         CS_DISPATCH_RING_BYTES);
@@ -707,8 +911,19 @@ static int start_worker(struct worker *w, char *err, size_t errlen, unsigned i)
 	return 0;
 }
 
+/* CPUs this process may run on (sched_setaffinity, taskset, cgroups'
+ * cpusets), or 0 when unknown. */
+static unsigned usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	return (unsigned)CPU_COUNT(&set);
+}
+
 struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
-                              char *err, size_t errlen)
+                              enum dispatch_reader reader, char *err, size_t errlen)
 {
 	struct dispatch *d;
 	size_t wbytes;
@@ -722,19 +937,26 @@ struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
 		goto nomem;
 	d->n = workers;
 	d->threaded = workers > 1;
+	if (d->threaded) {
+		unsigned cpus = usable_cpus();
+
+		d->reader_inspects = reader == DISPATCH_READER_INSPECTS ||
+		                     (reader == DISPATCH_READER_AUTO && cpus && cpus <= workers);
+	}
+	assign_slots(d);
 	/* Cache-line aligned: a ring's two sides must not share a line. */
 	wbytes = (workers * sizeof(struct worker) + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
 	d->w = aligned_alloc(CACHE_LINE, wbytes);   /* owned by d */
 	if (!d->w)
 		goto nomem;
 	memset(d->w, 0, wbytes);
-	for (unsigned i = 0; i < workers; i++) {
-		d->w[i].e = engine_new(eo, err, errlen);
-		if (!d->w[i].e)
-			goto err;
-	}
-	for (unsigned i = 0; d->threaded && i < workers; i++)
-		if (start_worker(&d->w[i], err, errlen, i) < 0)
+	d->eo = *eo;
+	/* Engine 0 here, first, before any thread runs: see "Engines". */
+	d->w[0].e = engine_new(&d->eo, err, errlen);
+	if (!d->w[0].e)
+		goto err;
+	for (unsigned i = d->reader_inspects; d->threaded && i < workers; i++)
+		if (start_worker(d, &d->w[i], err, errlen, i) < 0)
 			goto err;
 	return d;
 nomem:
@@ -764,9 +986,11 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 		engine_set_source(d->w[0].e, name);
 		return;
 	}
-	/* Every worker: a flow reported later by any of them names the file
+	/* Every engine: a flow reported later by any of them names the file
 	 * being read, as with one engine. */
-	for (unsigned i = 0; i < d->n; i++) {
+	if (d->reader_inspects)
+		engine_set_source(d->w[0].e, name);
+	for (unsigned i = d->reader_inspects; i < d->n; i++) {
 		struct ring *r = &d->w[i].ring;
 		struct rec *rec = ring_reserve(r, sizeof(name));
 
@@ -791,8 +1015,12 @@ void dispatch_set_capture(struct dispatch *d, struct capture *c)
 {
 	d->stable = d->threaded && c && capture_frames_stable(c);
 	d->cap = d->stable ? c : NULL;
+	/* With threads, the reader is what the workers wait for: its page
+	 * work goes to the capture's pager (failing that, it stays here). */
+	if (d->stable)
+		(void)capture_start_pager(c);
 	d->views = 0;
-	for (unsigned i = 0; d->stable && i < d->n; i++)
+	for (unsigned i = d->reader_inspects; d->stable && i < d->n; i++)
 		ring_set_cap(&d->w[i].ring, DISPATCH_VIEW_BYTES);
 }
 
@@ -836,6 +1064,8 @@ static void sum_alerts(struct dispatch *d)
 	size_t cap = 0, n = 0, out = 0;
 
 	for (unsigned i = 0; i < d->n; i++) {
+		if (!d->w[i].e)
+			continue;
 		d->alerts += engine_alert_count(d->w[i].e);
 		cap += engine_alert_table(d->w[i].e, NULL, 0);
 	}
@@ -847,7 +1077,8 @@ static void sum_alerts(struct dispatch *d)
 		return;
 	}
 	for (unsigned i = 0; i < d->n; i++)
-		n += engine_alert_table(d->w[i].e, d->rows + n, cap - n);
+		if (d->w[i].e)
+			n += engine_alert_table(d->w[i].e, d->rows + n, cap - n);
 	for (size_t i = 0; i < n; i++) {
 		size_t t;
 
@@ -863,21 +1094,37 @@ static void sum_alerts(struct dispatch *d)
 	d->n_rows = out;
 }
 
-void dispatch_finish(struct dispatch *d)
+int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
 {
+	int rc = 0;
+
 	if (d->finished)
-		return;
+		return 0;
 	d->finished = 1;
 	if (!d->threaded) {
 		engine_flush(d->w[0].e);
-		return;
+		return 0;
 	}
-	stop_workers(d);
-	/* The reader counted frames and their decoding, the workers the
-	 * rest. */
-	for (unsigned i = 0; i < d->n; i++)
+	/* Engine 0 on this thread ends its flows while the workers end
+	 * theirs, at the time one engine would have reached. */
+	end_workers(d);
+	if (d->reader_inspects) {
+		engine_advance(d->w[0].e, d->clock);
+		engine_flush(d->w[0].e);
+	}
+	join_workers(d);
+	/* The reader counted frames and their decoding (and engine 0's
+	 * work when it inspects), the workers the rest. */
+	for (unsigned i = d->reader_inspects; i < d->n; i++)
 		stats_add(&g_stats, &d->w[i].snap);
 	sum_alerts(d);
+	for (unsigned i = 0; i < d->n; i++)
+		if (!d->w[i].e && rc == 0) {
+			snprintf(err, errlen, "worker %u: %s: its flows were not inspected", i,
+			         d->w[i].err);
+			rc = -1;
+		}
+	return rc;
 }
 
 void dispatch_progress(const struct dispatch *d, uint64_t *handshakes, uint64_t *alerts)
@@ -888,7 +1135,11 @@ void dispatch_progress(const struct dispatch *d, uint64_t *handshakes, uint64_t 
 		return;
 	}
 	*handshakes = *alerts = 0;
-	for (unsigned i = 0; i < d->n; i++) {
+	if (d->reader_inspects) {
+		*handshakes = handshakes_total(&g_stats);
+		*alerts = g_stats.alerts;
+	}
+	for (unsigned i = d->reader_inspects; i < d->n; i++) {
 		*handshakes += atomic_load_explicit(&d->w[i].pub_hs, memory_order_relaxed);
 		*alerts += atomic_load_explicit(&d->w[i].pub_alerts, memory_order_relaxed);
 	}

@@ -45,6 +45,7 @@ struct options {
 	int no_ndpi;
 	int quiet;
 	enum engine_checksum checksum;
+	enum dispatch_reader reader;
 	struct live_opts live;
 	int use_syslog;
 	int stats_set;
@@ -56,7 +57,7 @@ enum {
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
-	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL,
+	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_READER_INSPECTS,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "pidfile",         required_argument, NULL, OPT_PIDFILE },
 	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
 	{ "workers",         required_argument, NULL, OPT_WORKERS },
+	{ "reader-inspects", required_argument, NULL, OPT_READER_INSPECTS },
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
@@ -128,7 +130,10 @@ static void usage(FILE *f)
 "      --buffer-size MB   kernel capture buffer (64)\n"
 "      --workers N        capture threads, sharing each interface by\n"
 "                         PACKET_FANOUT flow hash (1); limits are per worker;\n"
-"                         with -r: threads inspecting the files' flows\n"
+"                         with -r: engines inspecting the files' flows\n"
+"      --reader-inspects auto|yes|no  with -r and --workers: the reading thread\n"
+"                         runs one engine on a smaller share of the flows\n"
+"                         (auto: when there are no more CPUs than workers)\n"
 "      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
 "                         only when given) and at exit\n"
 "  -u, --user USER        drop privileges to USER once the capture is open\n"
@@ -288,6 +293,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK_RULES: o->check_rules = optarg; break;
 		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
 		case OPT_NO_NDPI: o->no_ndpi = 1; break;
+		case OPT_READER_INSPECTS:
+			if (strcmp(optarg, "auto") == 0)
+				o->reader = DISPATCH_READER_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				o->reader = DISPATCH_READER_INSPECTS;
+			else if (strcmp(optarg, "no") == 0)
+				o->reader = DISPATCH_READER_ONLY;
+			else {
+				fprintf(stderr, "certsentry: --reader-inspects: auto, yes or no\n");
+				rc = -1;
+			}
+			break;
 		case OPT_CHECKSUM:
 			if (strcmp(optarg, "auto") == 0)
 				o->checksum = CHECKSUM_AUTO;
@@ -542,7 +559,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* Files: one engine on this thread, or --workers threads. */
-	d = dispatch_new(&eo, o.live.workers, err, sizeof(err));
+	d = dispatch_new(&eo, o.live.workers, o.reader, err, sizeof(err));
 	if (!d) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		output_close(out);
@@ -552,7 +569,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < o.n_inputs; i++)
 		if (run_input(d, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
 			trouble = 1;
-	dispatch_finish(d);
+	if (dispatch_finish(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		trouble = 1;
+	}
 	if (o.stats_set) {
 		struct eve_alert_count rows[1024];
 
