@@ -211,6 +211,18 @@ static int parse_ports(uint8_t *map, const char *list)
 }
 
 /* A limit option: value into *dst of the given width. */
+/* --NAME auto|yes|no: 0, 1 or 2; -1 with a message otherwise. */
+static int auto_yes_no(const char *name, const char *arg)
+{
+	static const char *const words[] = { "auto", "yes", "no" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(arg, words[i]) == 0)
+			return i;
+	fprintf(stderr, "certsentry: --%s: auto, yes or no\n", name);
+	return -1;
+}
+
 static int set_limit(const char *name, const char *arg, uint64_t max, void *dst, size_t width)
 {
 	uint64_t v;
@@ -293,30 +305,24 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK_RULES: o->check_rules = optarg; break;
 		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
 		case OPT_NO_NDPI: o->no_ndpi = 1; break;
-		case OPT_READER_INSPECTS:
-			if (strcmp(optarg, "auto") == 0)
-				o->reader = DISPATCH_READER_AUTO;
-			else if (strcmp(optarg, "yes") == 0)
-				o->reader = DISPATCH_READER_INSPECTS;
-			else if (strcmp(optarg, "no") == 0)
-				o->reader = DISPATCH_READER_ONLY;
-			else {
-				fprintf(stderr, "certsentry: --reader-inspects: auto, yes or no\n");
-				rc = -1;
-			}
+		case OPT_READER_INSPECTS: {
+			static const enum dispatch_reader v[] = {
+				DISPATCH_READER_AUTO, DISPATCH_READER_INSPECTS, DISPATCH_READER_ONLY,
+			};
+
+			rc = auto_yes_no("reader-inspects", optarg);
+			if (rc >= 0)
+				o->reader = v[rc];
 			break;
-		case OPT_CHECKSUM:
-			if (strcmp(optarg, "auto") == 0)
-				o->checksum = CHECKSUM_AUTO;
-			else if (strcmp(optarg, "yes") == 0)
-				o->checksum = CHECKSUM_YES;
-			else if (strcmp(optarg, "no") == 0)
-				o->checksum = CHECKSUM_NO;
-			else {
-				fprintf(stderr, "certsentry: --checksum-checks: auto, yes or no\n");
-				rc = -1;
-			}
+		}
+		case OPT_CHECKSUM: {
+			static const enum engine_checksum v[] = { CHECKSUM_AUTO, CHECKSUM_YES, CHECKSUM_NO };
+
+			rc = auto_yes_no("checksum-checks", optarg);
+			if (rc >= 0)
+				o->checksum = v[rc];
 			break;
+		}
 		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
 		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
 		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
