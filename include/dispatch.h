@@ -7,8 +7,7 @@
  * to pick the engine that owns its flow and hands it the decoding with a
  * copy of the frame (or, when the frames stay valid, pointers into it:
  * dispatch_set_capture) through that worker's ring; each worker thread
- * runs its own engine, and the reader may run engine 0 itself (enum
- * dispatch_reader).  No packet is ever dropped (a full ring makes the
+ * runs its own engine.  No packet is ever dropped (a full ring makes the
  * reader wait), and the events, counters and exit status are those of one
  * engine, except where a per-engine limit is hit (limits apply per
  * worker, as live).
@@ -34,20 +33,10 @@
 struct dispatch;
 struct capture;
 
-/* With several engines, whether the reader thread runs one of them
- * itself, on a smaller share of the flows than a worker's: AUTO when the
- * process has no more CPUs than engines (one thread per CPU instead of
- * a reader competing with every worker for one). */
-enum dispatch_reader {
-	DISPATCH_READER_AUTO,
-	DISPATCH_READER_INSPECTS,
-	DISPATCH_READER_ONLY,      /* the reader only reads and dispatches */
-};
-
 /* workers: 1..DISPATCH_MAX_WORKERS engines, each made from eo.  NULL with
  * a message in err when an engine or a thread cannot be made. */
 struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
-                              enum dispatch_reader reader, char *err, size_t errlen);
+                              char *err, size_t errlen);
 /* Frees the engines; after dispatch_finish (or instead of it, with no
  * packet read). */
 void dispatch_free(struct dispatch *d);

@@ -39,26 +39,17 @@
  * capture with one worker.  Frames that are not TCP or cannot be decoded
  * go to worker 0, which counts them as one engine would.
  *
- * The hash picks one of DISPATCH_SLOTS slots, and each slot belongs to one
- * engine.
- *
- * The reader's share.  With as many engines as CPUs or more (two workers
- * on a two-CPU machine), a reader thread beside the workers competes with
- * them for the CPUs, and the hand-over (a record written and read, the
- * wake-ups) is paid on every frame: two workers were slower than one
- * engine.  Then (--reader-inspects auto, or yes) the reader runs engine 0
- * itself, with no ring, on fewer slots than a worker's
- * (DISPATCH_READER_WEIGHT), since reading and decoding every frame is
- * already work: N engines on N threads.
- *
  * Engines.  Making an engine takes milliseconds (nDPI loads its address
- * lists and builds its automata), so each worker makes its own, while the
- * reader already reads; engine 0 is made first by the reader, before any
+ * lists and builds its automata), so each worker makes its own while the
+ * reader already reads; engine 0 is made first, by the reader, before any
  * thread starts.  nDPI 4.2 documents nothing about making detection
  * modules on several threads; its source shows what one shares with
  * another: libgcrypt's initialisation and a table of bigrams, both done
  * once by the first module made (engine 0, alone), and a counter of
- * Patricia trees nothing reads.
+ * Patricia trees nothing reads.  (A reader that also ran engine 0 on a
+ * share of the flows, so that two engines took two threads instead of
+ * three on a two-CPU machine, was tried and was no faster there: median
+ * 0.47-0.50 s either way, whatever its share.)
  *
  * The hash is not seeded, unlike the flow table's: for files the worst an
  * attacker can do by aiming many flows at one worker is to slow the run
@@ -111,10 +102,8 @@
  * DISPATCH_HOLD_EVERY views): that is the record at the worker's
  * published tail, and the reader, which wrote it, may read it.
  */
-#define _GNU_SOURCE   /* sched_getaffinity */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -148,14 +137,6 @@
 /* Capacity of a ring of views: about 5000 records of 208 bytes. */
 #define DISPATCH_VIEW_BYTES  ((uint64_t)1024 * 1024)
 #define DISPATCH_HOLD_EVERY  1024   /* views between two capture_hold */
-/* Address-pair hashes fall into this many slots, each owned by one
- * engine: with the reader inspecting, it takes fewer slots than a worker
- * (see "The reader's share"). */
-#define DISPATCH_SLOTS       256
-/* The reader's share of flows against one worker's, in percent. */
-#define DISPATCH_READER_WEIGHT 50
-_Static_assert(DISPATCH_SLOTS >= DISPATCH_MAX_WORKERS, "every engine owns a slot");
-
 enum rec_kind {
 	REC_COPY = 1,    /* a decoded frame and a copy of it: a struct decoded,
 	                    then the frame's bytes, which its views point into */
@@ -262,9 +243,6 @@ struct dispatch {
 	struct engine_opts eo;               /* every engine's options */
 	unsigned n;
 	int threaded;                        /* n > 1: a reader and rings */
-	int reader_inspects;                 /* engine 0 runs on the reader's thread */
-	uint64_t clock0;                     /* clock engine 0 has reached, then */
-	uint8_t slot[DISPATCH_SLOTS];        /* engine of each address-pair hash slot */
 	struct worker *w;                    /* owned: n, cache-line aligned */
 	uint64_t clock;                      /* reader: latest time of a TCP frame */
 	int stable;                          /* frames are sent as views (REC_VIEW) */
@@ -672,10 +650,10 @@ static void *worker_main(void *arg)
 	}
 }
 
-/* REC_END into every started worker's ring.  The reader's clock goes
- * with it so that each engine ends at the time one engine reading
- * everything would have reached. */
-static void end_workers(struct dispatch *d)
+/* End every started worker: REC_END into its ring, then join.  The
+ * reader's clock goes with it so that each engine ends at the time one
+ * engine reading everything would have reached. */
+static void stop_workers(struct dispatch *d)
 {
 	for (unsigned i = 0; i < d->n; i++) {
 		struct ring *r = &d->w[i].ring;
@@ -685,21 +663,11 @@ static void end_workers(struct dispatch *d)
 		ring_put_mark(r, REC_END, d->clock);
 		ring_publish_head(r, 1);
 	}
-}
-
-static void join_workers(struct dispatch *d)
-{
 	for (unsigned i = 0; i < d->n; i++)
 		if (d->w[i].running) {
 			pthread_join(d->w[i].th, NULL);
 			d->w[i].running = 0;
 		}
-}
-
-static void stop_workers(struct dispatch *d)
-{
-	end_workers(d);
-	join_workers(d);
 }
 
 /* ---- choosing a worker ---------------------------------------------------- */
@@ -724,51 +692,29 @@ static uint64_t addr_hash(const uint8_t a[16])
 	return mix64(lo ^ mix64(hi));
 }
 
-/* The engine of a decoded frame (see "Which worker" at the top). */
+/* The worker of a decoded frame (see "Which worker" at the top). */
 static unsigned pick_worker(const struct dispatch *d, const struct pkt *p)
 {
 	/* A sum is symmetric: both directions hash alike.  decode_packet
 	 * zeroes the 12 bytes after an IPv4 address. */
-	return d->slot[mix64(addr_hash(p->src) + addr_hash(p->dst)) % DISPATCH_SLOTS];
+	return (unsigned)(mix64(addr_hash(p->src) + addr_hash(p->dst)) % d->n);
 }
 
-/* Slots to engines: evenly, or, when the reader inspects too, engine 0
- * gets DISPATCH_READER_WEIGHT percent of a worker's share (at least one
- * slot), the workers the rest in turn. */
-static void assign_slots(struct dispatch *d)
+/* The worker's engine must not lag behind the capture's clock when this
+ * frame is older than it (see "Time" at the top). */
+static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc,
+                       uint64_t ts_us)
 {
-	unsigned first = 0, k = 0;
-
-	if (d->reader_inspects) {
-		first = (unsigned)((uint64_t)DISPATCH_SLOTS * DISPATCH_READER_WEIGHT /
-		                   (DISPATCH_READER_WEIGHT + 100 * (d->n - 1)));
-		if (first < 1)
-			first = 1;
-		for (unsigned i = 0; i < first; i++)
-			d->slot[i] = 0;
-		k = 1;
+	if (ts_us < d->clock && r->w_clock < d->clock) {
+		ring_put_mark(r, REC_CLOCK, d->clock);
+		r->w_clock = d->clock;
 	}
-	for (unsigned i = first; i < DISPATCH_SLOTS; i++)
-		d->slot[i] = (uint8_t)(k + (i - first) % (d->n - k));
-}
-
-/* Whether an engine whose clock is *eclock must first be advanced to the
- * reader's clock, d->clock, because this frame is older than that (see
- * "Time" at the top); the clocks move on with the frame. */
-static int clock_behind(struct dispatch *d, uint64_t *eclock, enum decode_result rc,
-                        uint64_t ts_us)
-{
-	int behind = ts_us < d->clock && *eclock < d->clock;
-
-	if (behind)
-		*eclock = d->clock;
 	if (rc == DECODE_TCP) {
 		if (ts_us > d->clock)
 			d->clock = ts_us;
-		if (ts_us > *eclock)
-			*eclock = ts_us;
+		if (ts_us > r->w_clock)
+			r->w_clock = ts_us;
 	}
-	return behind;
 }
 
 /* Tell the capture which frames the workers still use (see "Views"). */
@@ -820,22 +766,13 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct ring *r;
 	struct rec *rec;
 
-	unsigned w;
 
 	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
 	if (rc != DECODE_TCP && rc != DECODE_FRAG)
 		return;
-	w = pick_worker(d, &dc.p);
-	if (w == 0 && d->reader_inspects) {
-		if (clock_behind(d, &d->clock0, rc, ts_us))
-			engine_advance(d->w[0].e, d->clock);
-		engine_decoded(d->w[0].e, rc, &dc.p);
-		return;
-	}
 	dc.rc = rc;
-	r = &d->w[w].ring;
-	if (clock_behind(d, &r->w_clock, rc, ts_us))
-		ring_put_mark(r, REC_CLOCK, d->clock);
+	r = &d->w[pick_worker(d, &dc.p)].ring;
+	keep_clock(d, r, rc, ts_us);
 	if (d->stable && rc == DECODE_TCP) {
 		struct seg sg;
 
@@ -911,19 +848,8 @@ static int start_worker(struct dispatch *d, struct worker *w, char *err, size_t 
 	return 0;
 }
 
-/* CPUs this process may run on (sched_setaffinity, taskset, cgroups'
- * cpusets), or 0 when unknown. */
-static unsigned usable_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return 0;
-	return (unsigned)CPU_COUNT(&set);
-}
-
 struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
-                              enum dispatch_reader reader, char *err, size_t errlen)
+                              char *err, size_t errlen)
 {
 	struct dispatch *d;
 	size_t wbytes;
@@ -937,13 +863,6 @@ struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
 		goto nomem;
 	d->n = workers;
 	d->threaded = workers > 1;
-	if (d->threaded) {
-		unsigned cpus = usable_cpus();
-
-		d->reader_inspects = reader == DISPATCH_READER_INSPECTS ||
-		                     (reader == DISPATCH_READER_AUTO && cpus && cpus <= workers);
-	}
-	assign_slots(d);
 	/* Cache-line aligned: a ring's two sides must not share a line. */
 	wbytes = (workers * sizeof(struct worker) + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
 	d->w = aligned_alloc(CACHE_LINE, wbytes);   /* owned by d */
@@ -955,7 +874,7 @@ struct dispatch *dispatch_new(const struct engine_opts *eo, unsigned workers,
 	d->w[0].e = engine_new(&d->eo, err, errlen);
 	if (!d->w[0].e)
 		goto err;
-	for (unsigned i = d->reader_inspects; d->threaded && i < workers; i++)
+	for (unsigned i = 0; d->threaded && i < workers; i++)
 		if (start_worker(d, &d->w[i], err, errlen, i) < 0)
 			goto err;
 	return d;
@@ -988,9 +907,7 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 	}
 	/* Every engine: a flow reported later by any of them names the file
 	 * being read, as with one engine. */
-	if (d->reader_inspects)
-		engine_set_source(d->w[0].e, name);
-	for (unsigned i = d->reader_inspects; i < d->n; i++) {
+	for (unsigned i = 0; i < d->n; i++) {
 		struct ring *r = &d->w[i].ring;
 		struct rec *rec = ring_reserve(r, sizeof(name));
 
@@ -1020,7 +937,7 @@ void dispatch_set_capture(struct dispatch *d, struct capture *c)
 	if (d->stable)
 		(void)capture_start_pager(c);
 	d->views = 0;
-	for (unsigned i = d->reader_inspects; d->stable && i < d->n; i++)
+	for (unsigned i = 0; d->stable && i < d->n; i++)
 		ring_set_cap(&d->w[i].ring, DISPATCH_VIEW_BYTES);
 }
 
@@ -1105,17 +1022,10 @@ int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
 		engine_flush(d->w[0].e);
 		return 0;
 	}
-	/* Engine 0 on this thread ends its flows while the workers end
-	 * theirs, at the time one engine would have reached. */
-	end_workers(d);
-	if (d->reader_inspects) {
-		engine_advance(d->w[0].e, d->clock);
-		engine_flush(d->w[0].e);
-	}
-	join_workers(d);
-	/* The reader counted frames and their decoding (and engine 0's
-	 * work when it inspects), the workers the rest. */
-	for (unsigned i = d->reader_inspects; i < d->n; i++)
+	stop_workers(d);
+	/* The reader counted frames and their decoding, the workers the
+	 * rest. */
+	for (unsigned i = 0; i < d->n; i++)
 		stats_add(&g_stats, &d->w[i].snap);
 	sum_alerts(d);
 	for (unsigned i = 0; i < d->n; i++)
@@ -1135,11 +1045,7 @@ void dispatch_progress(const struct dispatch *d, uint64_t *handshakes, uint64_t 
 		return;
 	}
 	*handshakes = *alerts = 0;
-	if (d->reader_inspects) {
-		*handshakes = handshakes_total(&g_stats);
-		*alerts = g_stats.alerts;
-	}
-	for (unsigned i = d->reader_inspects; i < d->n; i++) {
+	for (unsigned i = 0; i < d->n; i++) {
 		*handshakes += atomic_load_explicit(&d->w[i].pub_hs, memory_order_relaxed);
 		*alerts += atomic_load_explicit(&d->w[i].pub_alerts, memory_order_relaxed);
 	}

@@ -45,7 +45,6 @@ struct options {
 	int no_ndpi;
 	int quiet;
 	enum engine_checksum checksum;
-	enum dispatch_reader reader;
 	struct live_opts live;
 	int use_syslog;
 	int stats_set;
@@ -57,7 +56,7 @@ enum {
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
-	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_READER_INSPECTS,
+	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL,
 };
 
 static const struct option long_opts[] = {
@@ -71,7 +70,6 @@ static const struct option long_opts[] = {
 	{ "pidfile",         required_argument, NULL, OPT_PIDFILE },
 	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
 	{ "workers",         required_argument, NULL, OPT_WORKERS },
-	{ "reader-inspects", required_argument, NULL, OPT_READER_INSPECTS },
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
@@ -130,10 +128,7 @@ static void usage(FILE *f)
 "      --buffer-size MB   kernel capture buffer (64)\n"
 "      --workers N        capture threads, sharing each interface by\n"
 "                         PACKET_FANOUT flow hash (1); limits are per worker;\n"
-"                         with -r: engines inspecting the files' flows\n"
-"      --reader-inspects auto|yes|no  with -r and --workers: the reading thread\n"
-"                         runs one engine on a smaller share of the flows\n"
-"                         (auto: when there are no more CPUs than workers)\n"
+"                         with -r: threads inspecting the files' flows\n"
 "      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
 "                         only when given) and at exit\n"
 "  -u, --user USER        drop privileges to USER once the capture is open\n"
@@ -211,18 +206,6 @@ static int parse_ports(uint8_t *map, const char *list)
 }
 
 /* A limit option: value into *dst of the given width. */
-/* --NAME auto|yes|no: 0, 1 or 2; -1 with a message otherwise. */
-static int auto_yes_no(const char *name, const char *arg)
-{
-	static const char *const words[] = { "auto", "yes", "no" };
-
-	for (int i = 0; i < 3; i++)
-		if (strcmp(arg, words[i]) == 0)
-			return i;
-	fprintf(stderr, "certsentry: --%s: auto, yes or no\n", name);
-	return -1;
-}
-
 static int set_limit(const char *name, const char *arg, uint64_t max, void *dst, size_t width)
 {
 	uint64_t v;
@@ -305,24 +288,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK_RULES: o->check_rules = optarg; break;
 		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
 		case OPT_NO_NDPI: o->no_ndpi = 1; break;
-		case OPT_READER_INSPECTS: {
-			static const enum dispatch_reader v[] = {
-				DISPATCH_READER_AUTO, DISPATCH_READER_INSPECTS, DISPATCH_READER_ONLY,
-			};
-
-			rc = auto_yes_no("reader-inspects", optarg);
-			if (rc >= 0)
-				o->reader = v[rc];
+		case OPT_CHECKSUM:
+			if (strcmp(optarg, "auto") == 0)
+				o->checksum = CHECKSUM_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				o->checksum = CHECKSUM_YES;
+			else if (strcmp(optarg, "no") == 0)
+				o->checksum = CHECKSUM_NO;
+			else {
+				fprintf(stderr, "certsentry: --checksum-checks: auto, yes or no\n");
+				rc = -1;
+			}
 			break;
-		}
-		case OPT_CHECKSUM: {
-			static const enum engine_checksum v[] = { CHECKSUM_AUTO, CHECKSUM_YES, CHECKSUM_NO };
-
-			rc = auto_yes_no("checksum-checks", optarg);
-			if (rc >= 0)
-				o->checksum = v[rc];
-			break;
-		}
 		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
 		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
 		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
@@ -565,7 +542,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	/* Files: one engine on this thread, or --workers threads. */
-	d = dispatch_new(&eo, o.live.workers, o.reader, err, sizeof(err));
+	d = dispatch_new(&eo, o.live.workers, err, sizeof(err));
 	if (!d) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		output_close(out);

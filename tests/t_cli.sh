@@ -56,17 +56,11 @@ PY
 $bin -q -R "$rules" -r "$tmp/trunc.pcap" -o "$tmp/trunc.json" 2>"$tmp/err"; rc=$?
 n=$($py tests/evetool.py count "$tmp/trunc.json" alert)
 grep -q "trunc.pcap: packet" "$tmp/err"; check "truncated capture keeps alerts and exits 2" $(( rc != 2 || n != 1 || $? )) "rc=$rc alerts=$n $(cat "$tmp/err")"
-# The same through worker threads, with and without the reader inspecting.
-for ri in yes no; do
-	$bin -q -R "$rules" --workers 2 --reader-inspects $ri -r "$tmp/trunc.pcap" -o "$tmp/trunc.$ri.json" 2>"$tmp/err"; rc=$?
-	n=$($py tests/evetool.py count "$tmp/trunc.$ri.json" alert)
-	grep -q "trunc.pcap: packet" "$tmp/err"
-	check "truncated capture, --workers 2 --reader-inspects $ri: alerts kept, exit 2" \
-		$(( rc != 2 || n != 1 || $? )) "rc=$rc alerts=$n $(cat "$tmp/err")"
-done
-$bin -q --workers 2 --reader-inspects maybe -r "$rogue" -o /dev/null 2>"$tmp/err"; rc=$?
-grep -q "reader-inspects: auto, yes or no" "$tmp/err"
-check "--reader-inspects: a bad value exits 2" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+# The same through worker threads.
+$bin -q -R "$rules" --workers 2 -r "$tmp/trunc.pcap" -o "$tmp/trunc.w.json" 2>"$tmp/err"; rc=$?
+n=$($py tests/evetool.py count "$tmp/trunc.w.json" alert)
+grep -q "trunc.pcap: packet" "$tmp/err"
+check "truncated capture, --workers 2: alerts kept, exit 2" $(( rc != 2 || n != 1 || $? )) "rc=$rc alerts=$n $(cat "$tmp/err")"
 
 # Standard input equals the file.
 $bin -q -R "$rules" -r "$rogue" -o "$tmp/a.json"; $bin -q -R "$rules" -r - -o "$tmp/b.json" < "$rogue"

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # --workers N with -r (sensor/dispatch.c): the reader hands each flow to
 # one of N engines, and the result must be that of one engine.  For every
-# capture of the test corpus, --workers 2 and 3 against --workers 1, each
-# with the reader only dispatching (--reader-inspects no: labels 2, 3)
-# and with the reader running engine 0 itself (yes: labels 2r, 3r):
+# capture of the test corpus, --workers 2 and 3 against --workers 1:
 #   - the same EVE events, as a multiset (workers write in their own
 #     order), every field compared but flow_id (below);
 #   - the same exit status;
@@ -63,15 +61,13 @@ for line in open(sys.argv[1]):
 print("\n".join(sorted(out)))
 PY
 
-# run NAME LABEL ARGS...: $tmp/NAME.LABEL.{eve,err,rc}, normalised
-# events in .ev and the summary in .sum.  LABEL: the number of workers,
-# with an r when the reader inspects too.
+# run NAME WORKERS ARGS...: $tmp/NAME.WORKERS.{eve,err,rc}, normalised
+# events in .ev and the summary in .sum.
 run() {
-	local name=$1 label=$2 w=${2%r} ri=no base
+	local name=$1 w=$2 base
 	shift 2
-	[ "$label" = "$w" ] || ri=yes
-	base="$tmp/$name.$label"
-	"$bin" -R "$rules" --workers "$w" --reader-inspects "$ri" "$@" -o "$base.eve" 2>"$base.err"
+	base="$tmp/$name.$w"
+	"$bin" -R "$rules" --workers "$w" "$@" -o "$base.eve" 2>"$base.err"
 	echo $? > "$base.rc"
 	[ -f "$base.eve" ] || : > "$base.eve"
 	$py "$tmp/norm.py" "$base.eve" > "$base.ev"
@@ -79,7 +75,7 @@ run() {
 	       -e 's/^  chain cache: .*/  chain cache: (per worker)/' "$base.err" | sort > "$base.sum"
 }
 
-# compare NAME LABEL: one ok / not ok line against NAME.1.
+# compare NAME WORKERS: one ok / not ok line against NAME.1.
 compare() {
 	local name=$1 w=$2 a="$tmp/$1.1" b="$tmp/$1.$2" why=""
 	case $(cat "$a.rc") in 0|1) ;; *) why="--workers 1 itself failed: $(head -1 "$a.err"); " ;; esac
@@ -99,10 +95,11 @@ compare() {
 n=0
 for f in pcaps/*.pcap pcaps/evasion/*.pcap pcaps/encap/*.pcap; do
 	name=$(echo "${f#pcaps/}" | tr '/' '_')
-	for w in 1 2 3 2r 3r; do
+	for w in 1 2 3; do
 		run "$name" "$w" -r "$f"
 	done
-	for w in 2 3 2r 3r; do compare "$name" "$w"; done
+	compare "$name" 2
+	compare "$name" 3
 	n=$((n + 1))
 done
 [ "$n" -ge 40 ] && echo "ok workers corpus: $n captures" || echo "not ok workers corpus: only $n captures"
@@ -124,20 +121,23 @@ open(sys.argv[2], "wb").write(out)
 PY
 multi=(-r "$tmp/later.pcap")
 for f in pcaps/*.pcap pcaps/evasion/*.pcap pcaps/encap/*.pcap; do multi+=(-r "$f"); done
-for w in 1 2 3 2r 3r; do run several "$w" "${multi[@]}"; done
-for w in 2 3 2r 3r; do compare several "$w"; done
+for w in 1 2 3; do run several "$w" "${multi[@]}"; done
+compare several 2
+compare several 3
 
 # A long run: 60 copies of a capture of one-byte segments, ~8 MB of ring
 # records for one worker, so its ring wraps and fills (the reader waits),
 # while the other workers see only the file changes.
 long=()
 for i in $(seq 60); do long+=(-r pcaps/evasion/one-byte-segments.pcap); done
-for w in 1 2 3 2r 3r; do run long "$w" "${long[@]}"; done
-for w in 2 3 2r 3r; do compare long "$w"; done
+for w in 1 2 3; do run long "$w" "${long[@]}"; done
+compare long 2
+compare long 3
 
 # The EVE stats event at exit sums the workers' counters and alert rows.
-for w in 1 2 3 2r 3r; do run stats "$w" --stats-interval 60 -r pcaps/multi.pcap -r pcaps/evasion/ip-fragments.pcap; done
-for w in 2 3 2r 3r; do compare stats "$w"; done
+for w in 1 2 3; do run stats "$w" --stats-interval 60 -r pcaps/multi.pcap -r pcaps/evasion/ip-fragments.pcap; done
+compare stats 2
+compare stats 3
 if grep -q '"event_type": "stats"' "$tmp/stats.2.ev"; then
 	echo "ok workers stats event written"
 else
@@ -152,7 +152,7 @@ $py -c 'import sys, time
 sys.stdout.buffer.write(open(sys.argv[1], "rb").read()); sys.stdout.flush(); time.sleep(20)' \
 	pcaps/fina-rogue-doh.pcap > "$tmp/fifo" &
 writer=$!
-"$bin" -q -R "$rules" --workers 2 --reader-inspects no -r - -o "$tmp/pipe.eve" < "$tmp/fifo" &
+"$bin" -q -R "$rules" --workers 2 -r - -o "$tmp/pipe.eve" < "$tmp/fifo" &
 reader=$!
 found=0
 for i in $(seq 75); do
