@@ -71,8 +71,9 @@
  * and the CPU's prefetches (CAPTURE_PREFETCH) then find mapped pages
  * (reading the bench capture: median 0.51 s instead of 0.53 s;
  * MADV_WILLNEED, which only starts the reads, where the kernel lacks it).
- * What lies more than CAPTURE_KEEP behind it, and before the oldest frame others still use (capture_hold),
- * is unmapped (MADV_DONTNEED), both every CAPTURE_STEP: without that,
+ * What lies more than CAPTURE_KEEP behind it, and before the oldest frame
+ * others still use (capture_hold), is unmapped (MADV_DONTNEED), both every
+ * CAPTURE_STEP (tests/t_capture.sh checks the peak RSS): without that,
  * every page read would stay in certsentry's resident set, and a 1 GB
  * capture would count as 1 GB of memory.  The pages stay in the page
  * cache, and a frame read from them again (capture_hold was not told of
@@ -373,8 +374,10 @@ int capture_start_pager(struct capture *c)
 {
 	struct pager *pg;
 
-	if (c->p || c->pager)
-		return c->pager ? 0 : -1;
+	if (c->pager)
+		return 0;
+	if (c->p)
+		return -1;   /* libpcap reads the file: nothing mapped */
 	pg = calloc(1, sizeof(*pg));   /* owned by c; stopped in capture_close */
 	if (!pg)
 		return -1;

@@ -725,11 +725,7 @@ static void hold_frames(struct dispatch *d)
 	d->views = 0;
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct ring *r = &d->w[i].ring;
-		uint64_t pos;
-
-		if (!d->w[i].running)
-			continue;
-		pos = atomic_load_explicit(&r->tail, memory_order_acquire);
+		uint64_t pos = atomic_load_explicit(&r->tail, memory_order_acquire);
 
 		/* The first view at or after the tail; marks and padding
 		 * before it skipped.  The reader sends frames in file order. */

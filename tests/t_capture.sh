@@ -18,7 +18,10 @@
 #     version 2.3, snaplen 0, the modified-format magic, link type 147);
 #     then the damaged ones must keep their alert and say what libpcap
 #     says;
-#   - a FIFO and standard input (libpcap) against the mapped file.
+#   - a FIFO and standard input (libpcap) against the mapped file;
+#   - a generated 256 MB capture: peak RSS under half of it with 1 and 2
+#     workers (pages behind the reader are let go, by the reader or by
+#     the pager thread), every packet counted by both.
 # With strace installed, also which path each generated file took.
 # CERTSENTRY names the binary (default ./certsentry).
 set -u
@@ -248,3 +251,32 @@ wait
 unnamed fifo
 same file fifo && echo "ok capture a FIFO (libpcap) = the mapped file" ||
 	echo "not ok capture a FIFO: $(why file fifo)"
+
+# ---- a mapped file does not stay in memory ---------------------------------
+
+# A 256 MB capture read through the mapping, by one engine (the reader lets
+# go of the pages behind it) and by two workers (the pager does): peak RSS
+# stays under half the file, where keeping every page read would put it
+# above the whole file.  Both runs count every packet.
+$py tests/bench/mkbench.py "$tmp/big.pcap" --size-mb 256 > "$tmp/big.txt" || echo "not ok capture mkbench failed"
+for w in 1 2; do
+	CERTSENTRY_NO_MMAP=0 $py - "$tmp/big.$w.txt" "$bin" --workers "$w" -R "$rules" \
+		-r "$tmp/big.pcap" -o /dev/null 2> "$tmp/big.$w.err" <<'PY'
+import resource, subprocess, sys
+report, argv = sys.argv[1], sys.argv[2:]
+rc = subprocess.run(argv).returncode
+with open(report, "w") as f:
+    f.write("%d %d\n" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+PY
+	read -r rc kib < "$tmp/big.$w.txt"
+	if [ "$rc" -le 1 ] && [ "$kib" -lt $((128 * 1024)) ]; then
+		echo "ok capture 256 MB mapped, --workers $w: peak RSS $((kib / 1024)) MB"
+	else
+		echo "not ok capture 256 MB mapped, --workers $w: exit $rc, peak RSS $((kib / 1024)) MB (want < 128)"
+	fi
+done
+p1=$(sed -n 's/^certsentry: \([0-9]*\) packets.*/\1/p' "$tmp/big.1.err")
+p2=$(sed -n 's/^certsentry: \([0-9]*\) packets.*/\1/p' "$tmp/big.2.err")
+[ -n "$p1" ] && [ "$p1" = "$p2" ] && echo "ok capture 256 MB mapped: $p1 packets with 1 and 2 workers" ||
+	echo "not ok capture 256 MB mapped: packets $p1 (1 worker) vs $p2 (2)"
+rm -f "$tmp/big.pcap"
