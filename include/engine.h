@@ -75,6 +75,10 @@ uint64_t engine_alert_count(const struct engine *e);
 /* Alerts by owner and verdict so far (views valid until the next packet).
  * With out NULL, only how many rows there are. */
 size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, size_t max);
+/* The same rows in one allocation that outlives the engine: *out (owned
+ * by the caller, one free()) holds *n rows and, after them, copies of
+ * their owner names.  *out NULL when there are none; -1: out of memory. */
+int engine_alert_copy(const struct engine *e, struct eve_alert_count **out, size_t *n);
 
 /* Swap the policy (SIGHUP).  The old one may be freed once this returns:
  * nothing keeps a pointer into it between packets.  -1: out of memory,

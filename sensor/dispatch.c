@@ -228,14 +228,20 @@ struct ring {
 
 struct worker {
 	struct ring ring;
-	struct engine *e;                    /* owned; made by the worker's thread,
-	                                        but engine 0's by the reader */
+	struct engine *e;                    /* owned; made by the worker's thread
+	                                        (engine 0's by the reader), freed
+	                                        by it at REC_END */
+	int made;                            /* it had an engine */
 	const struct engine_opts *eo;        /* to make it; the dispatch's */
 	char err[256];                       /* why it could not; read after join */
 	pthread_t th;
 	int running;                         /* thread started, not yet joined */
 	int ring_ok;                         /* ring buffer and its locks made */
 	struct cs_stats snap;                /* its g_stats at the end; read after join */
+	uint64_t alerts;                     /* its engine's, kept at the end */
+	struct eve_alert_count *rows;        /* owned (engine_alert_copy); after join */
+	size_t n_rows;
+	int rows_lost;                       /* out of memory for them */
 	_Atomic uint64_t pub_hs, pub_alerts; /* for progress, every batch */
 };
 
@@ -251,7 +257,7 @@ struct dispatch {
 	int finished;
 	uint64_t alerts;                     /* after finish */
 	struct eve_alert_count *rows;        /* owned array; owner names are views
-	                                        into the engines */
+	                                        into the workers' rows */
 	size_t n_rows;
 };
 
@@ -588,6 +594,22 @@ static void publish_progress(struct worker *w)
 	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
 }
 
+/* What the reader reads after pthread_join is kept, then the engine is
+ * freed here: an engine takes milliseconds to free (nDPI's trees), and
+ * workers free theirs at once instead of the reader one after another.
+ * The statistics are taken before, as one engine's are when the summary
+ * is printed. */
+static void worker_end(struct worker *w)
+{
+	w->snap = g_stats;
+	if (!w->e)
+		return;
+	w->alerts = engine_alert_count(w->e);
+	w->rows_lost = engine_alert_copy(w->e, &w->rows, &w->n_rows) < 0;
+	engine_free(w->e);
+	w->e = NULL;
+}
+
 /* One worker: records from its ring into its engine until REC_END.  The
  * engine is made here, while the reader already reads (see "Engines" at
  * the top); a worker that cannot make it still takes every record, so
@@ -599,6 +621,7 @@ static void *worker_main(void *arg)
 
 	if (!w->e)
 		w->e = engine_new(w->eo, w->err, sizeof(w->err));
+	w->made = w->e != NULL;
 	for (;;) {
 		const struct rec *rec = ring_next(r);
 		const char *name;
@@ -639,8 +662,7 @@ static void *worker_main(void *arg)
 			}
 			ring_release(r, rec);
 			publish_progress(w);
-			/* Read by the reader after pthread_join. */
-			w->snap = g_stats;
+			worker_end(w);
 			return NULL;
 		default:
 			abort();   /* a bug: only the reader writes records */
@@ -817,7 +839,8 @@ commit:
 static void free_workers(struct dispatch *d)
 {
 	for (unsigned i = 0; i < d->n; i++) {
-		engine_free(d->w[i].e);
+		engine_free(d->w[i].e);   /* a worker that did not reach REC_END */
+		free(d->w[i].rows);
 		if (d->w[i].ring_ok)
 			ring_destroy(&d->w[i].ring);
 	}
@@ -970,28 +993,33 @@ int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t ca
 	return 0;
 }
 
-/* The alert tallies of every engine, rows of the same owner and verdict
- * added together. */
+/* The alert tallies the workers kept of their engines, rows of the same
+ * owner and verdict added together. */
 static void sum_alerts(struct dispatch *d)
 {
 	size_t cap = 0, n = 0, out = 0;
+	int lost = 0;
 
 	for (unsigned i = 0; i < d->n; i++) {
-		if (!d->w[i].e)
-			continue;
-		d->alerts += engine_alert_count(d->w[i].e);
-		cap += engine_alert_table(d->w[i].e, NULL, 0);
+		d->alerts += d->w[i].alerts;
+		cap += d->w[i].n_rows;
+		lost |= d->w[i].rows_lost;
+	}
+	if (cap > 0)
+		d->rows = calloc(cap, sizeof(*d->rows));   /* owned by d */
+	if (lost || (cap > 0 && !d->rows)) {
+		fprintf(stderr, "certsentry: out of memory: alerts by owner not summed\n");
+		free(d->rows);
+		d->rows = NULL;
+		return;
 	}
 	if (cap == 0)
 		return;
-	d->rows = calloc(cap, sizeof(*d->rows));   /* owned by d */
-	if (!d->rows) {
-		fprintf(stderr, "certsentry: out of memory: alerts by owner not summed\n");
-		return;
-	}
 	for (unsigned i = 0; i < d->n; i++)
-		if (d->w[i].e)
-			n += engine_alert_table(d->w[i].e, d->rows + n, cap - n);
+		if (d->w[i].n_rows) {
+			memcpy(d->rows + n, d->w[i].rows, d->w[i].n_rows * sizeof(*d->rows));
+			n += d->w[i].n_rows;
+		}
 	for (size_t i = 0; i < n; i++) {
 		size_t t;
 
@@ -1025,7 +1053,7 @@ int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
 		stats_add(&g_stats, &d->w[i].snap);
 	sum_alerts(d);
 	for (unsigned i = 0; i < d->n; i++)
-		if (!d->w[i].e && rc == 0) {
+		if (!d->w[i].made && rc == 0) {
 			snprintf(err, errlen, "worker %u: %s: its flows were not inspected", i,
 			         d->w[i].err);
 			rc = -1;

@@ -129,6 +129,34 @@ size_t engine_alert_table(const struct engine *e, struct eve_alert_count *out, s
 	return n;
 }
 
+int engine_alert_copy(const struct engine *e, struct eve_alert_count **out, size_t *n)
+{
+	size_t bytes = e->n_ac * sizeof(**out);
+	char *s;
+
+	*out = NULL;
+	*n = 0;
+	if (e->n_ac == 0)
+		return 0;
+	for (size_t i = 0; i < e->n_ac; i++)
+		bytes += strlen(e->ac[i].owner) + 1;
+	*out = malloc(bytes);
+	if (!*out)
+		return -1;
+	s = (char *)(*out + e->n_ac);
+	for (size_t i = 0; i < e->n_ac; i++) {
+		size_t len = strlen(e->ac[i].owner) + 1;
+
+		memcpy(s, e->ac[i].owner, len);
+		(*out)[i].owner = s;
+		(*out)[i].verdict = e->ac[i].verdict;
+		(*out)[i].n = e->ac[i].n;
+		s += len;
+	}
+	*n = e->n_ac;
+	return 0;
+}
+
 /* Every owner may be concerned by one handshake: two result slots each (its
  * verdict, and a stream mismatch), so no owner's result is cut off. */
 int engine_set_policy(struct engine *e, const struct policy *pol)
