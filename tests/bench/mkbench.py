@@ -2,7 +2,7 @@
 """mkbench.py - write a span-like benchmark capture for tests/bench/bench.sh.
 
 usage: python3 tests/bench/mkbench.py OUT.pcap [--size-mb 1024] [--concurrent 256]
-                                      [--seed N]
+                                      [--data-kb 64-768] [--seed N]
        python3 tests/bench/mkbench.py OUT.pcap --flows 1000000
 
 Plain Python (struct, no scapy): any python3 runs it.  The capture is
@@ -19,7 +19,8 @@ approved, about 1 in 8 carries a rogue chain for 1.1.1.1).  Then the
 connection carries a download: 1448-byte segments, each one TLS
 application-data record, acknowledged by the client every second segment,
 with a small client record every 64 segments, 64 KB to 768 KB per
-connection; then FIN both ways.  --concurrent connections run at once,
+connection (--data-kb; 1-4 makes a capture of short connections, where
+inspecting handshakes is most of the work); then FIN both ways.  --concurrent connections run at once,
 their packets interleaved at random, 10 us apart.  The script prints the
 share of bytes that come after the handshakes (>= 95 %).
 
@@ -233,7 +234,7 @@ def span(a, rng):
         while len(live) < a.concurrent and planned < target:
             tpl = rng.choices(tpls, weights)[0]
             per_tpl[tpl.name] = per_tpl.get(tpl.name, 0) + 1
-            data = rng.randrange(64, 769) * 1024
+            data = rng.randrange(a.data_lo, a.data_hi + 1) * 1024
             planned += tpl.bytes + data * (SEG + 70) // SEG + data // SEG * 35
             live.append(Conn(tpl, w, rng, used, data, blob, blob_sum, small, small_sum))
             conns += 1
@@ -297,8 +298,15 @@ def main():
     ap.add_argument("--size-mb", type=int, default=1024)
     ap.add_argument("--concurrent", type=int, default=256)
     ap.add_argument("--flows", type=int, default=0)
+    ap.add_argument("--data-kb", default="64-768", help="MIN-MAX KB of data a connection")
     ap.add_argument("--seed", type=int, default=20241001)
     a = ap.parse_args()
+    try:
+        a.data_lo, a.data_hi = (int(x) for x in a.data_kb.split("-"))
+        if not 0 < a.data_lo <= a.data_hi:
+            raise ValueError
+    except ValueError:
+        ap.error("--data-kb: MIN-MAX, 0 < MIN <= MAX")
     rng = random.Random(a.seed)
     t0 = time.monotonic()
     if a.flows:
