@@ -8,14 +8,17 @@
 # new directory under /var/tmp, removed at the end unless --keep):
 #   span.pcap   --size-mb (1024) of TLS connections from pcaps/, >= 95 % of
 #               the bytes after the handshakes;
-#   flows.pcap  --flows (1,000,000) connections open at once.
+#   flows.pcap  --flows (1,000,000) connections open at once;
+#   short.pcap  ~17,000 short connections (1-4 KB of data each, 100 MB):
+#               inspecting handshakes is most of the work there.
 # Then times on span.pcap, after reading it once into the page cache:
 #   (a) pcapcount: libpcap reading and counting only, the read limit;
 #   (b) certsentry -R rules/examples/public-dns-resolver.rules, one thread;
 #   (c) the same with --workers 2 (a reader thread dispatching to 2);
 #   (d) tshark -Y tls.handshake.certificate -T fields -e tls.handshake.certificate;
 #   (e) ndpiReader -q;
-# and certsentry's peak RSS on flows.pcap.  (a)-(c) and (e) run --runs
+# and certsentry's peak RSS on flows.pcap, and its handshakes a second on
+# short.pcap with one worker and with --workers 2 (shown, no target).  (a)-(c) and (e) run --runs
 # times (3), in turns (a b c e a b c e ...), so that a machine whose speed
 # drifts (a shared VM does, by tens of percent within minutes) slows each
 # of them alike; the median run of each counts (the fastest, shown
@@ -61,6 +64,8 @@ echo "# versions: certsentry $(git describe --always --dirty 2>/dev/null || echo
      "$(tshark -v 2>/dev/null | head -1), $(ndpiReader -h 2>&1 | sed -n 's/.*\(nDPI [0-9.]*\).*/\1/p' | head -1)"
 [ -f "$dir/span.pcap" ] || $py tests/bench/mkbench.py "$dir/span.pcap" --size-mb "$size_mb" | sed 's/^/# /' || exit 2
 [ -f "$dir/flows.pcap" ] || $py tests/bench/mkbench.py "$dir/flows.pcap" --flows "$flows" | sed 's/^/# /' || exit 2
+[ -f "$dir/short.pcap" ] || $py tests/bench/mkbench.py "$dir/short.pcap" --size-mb 100 --data-kb 1-4 |
+	sed 's/^/# /' || exit 2
 span=$dir/span.pcap
 cat "$span" > /dev/null                     # into the page cache
 
@@ -86,10 +91,12 @@ for ((i = 0; i < runs; i++)); do
 	once certsentry "$bin" -q -R "$rules" -r "$span" -o /dev/null
 	once workers2 "$bin" -q --workers 2 -R "$rules" -r "$span" -o /dev/null
 	once ndpiReader ndpiReader -q -i "$span"
+	once short1 "$bin" -q -R "$rules" -r "$dir/short.pcap" -o /dev/null
+	once short2 "$bin" -q --workers 2 -R "$rules" -r "$dir/short.pcap" -o /dev/null
 done
 once tshark tshark -n -r "$span" -Y tls.handshake.certificate -T fields -e tls.handshake.certificate
 once flows "$bin" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
-for name in pcapcount certsentry workers2 ndpiReader tshark flows; do sum "$name"; done
+for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2; do sum "$name"; done
 read -r pkts bytes < "$dir/pcapcount.out"
 
 # The outputs agree on what was there: certsentry's certificates (its
@@ -117,6 +124,16 @@ row "(d) tshark -Y tls.handshake.cert." tshark
 row "(e) ndpiReader" ndpiReader
 read -r fw _ fkb < "$dir/flows.time"
 echo "certsentry with $flows concurrent flows: peak RSS $((fkb / 1024)) MB ($fw s)"
+short_hs=$("$bin" -R "$rules" -r "$dir/short.pcap" -o /dev/null 2>&1 |
+	sed -n 's/^certsentry: .* \([0-9]*\) handshakes.*/\1/p')
+for w in 1 2; do
+	read -r med fast _ < "$dir/short$w.time"
+	awk -v w="$w" -v n="$short_hs" -v m="$med" -v f="$fast" 'BEGIN {
+		printf "short connections, %d worker%s: %d handshakes in %.2f s (fastest %.2f s): %.0f handshakes/s\n",
+		       w, (w > 1 ? "s" : ""), n, m, f, n / m }'
+done
+echo "--workers 2 on short connections: $(awk -v a="$(read -r x _ < "$dir/short1.time"; echo "$x")" \
+	-v b="$(read -r x _ < "$dir/short2.time"; echo "$x")" 'BEGIN { printf "%.2fx", a / b }') one worker (no target)"
 
 # Targets (issue 6), on the medians; the ratio of the fastest runs beside.
 t() { read -r w _ < "$dir/$1.time"; echo "$w"; }
