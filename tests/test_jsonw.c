@@ -105,7 +105,9 @@ static uint64_t rnd(uint64_t *s)
 }
 
 /* 20,000 strings from pieces a certificate name can hold: ASCII, control
- * bytes, escapes, valid 2/3/4-byte UTF-8 and every kind of broken one. */
+ * bytes, escapes, valid 2/3/4-byte UTF-8 and every kind of broken one;
+ * one in four long (up to 60 pieces and runs of plain text), so that what
+ * needs escaping falls at every place of the writer's 8-byte words. */
 static void strings_random(void **state)
 {
 	static const char *const pieces[] = {
@@ -115,16 +117,22 @@ static void strings_random(void **state)
 	};
 	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	char s[256];
+	static const char plain[] = "CN=resolver.example.net, O=Example";
+	char s[4096];   /* 60 pieces of at most 34 bytes, then 8 */
 
 	(void)state;
 	for (int t = 0; t < 20000; t++) {
-		size_t len = 0, n = (size_t)(rnd(&seed) % 12);
+		int long_one = rnd(&seed) % 4 == 0;
+		size_t len = 0, n = (size_t)(rnd(&seed) % (long_one ? 60 : 12));
 
 		for (size_t i = 0; i < n; i++) {
 			const char *p = pieces[rnd(&seed) % n_pieces];
 			size_t pl = strlen(p);
 
+			if (long_one && rnd(&seed) % 2) {   /* a run of plain text */
+				p = plain;
+				pl = 1 + (size_t)(rnd(&seed) % (sizeof(plain) - 1));
+			}
 			memcpy(s + len, p, pl);
 			len += pl;
 		}
