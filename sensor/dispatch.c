@@ -865,7 +865,7 @@ commit:
 static void free_workers(struct dispatch *d)
 {
 	for (unsigned i = 0; i < d->n; i++) {
-		engine_free(d->w[i].e);   /* a worker that did not reach REC_END */
+		engine_free(d->w[i].e);   /* one engine, or a worker never started */
 		free(d->w[i].rows);
 		if (d->w[i].ring_ok)
 			ring_destroy(&d->w[i].ring);
