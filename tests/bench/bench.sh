@@ -22,8 +22,9 @@
 # times (3), in turns (a b c e a b c e ...), so that a machine whose speed
 # drifts (a shared VM does, by tens of percent within minutes) slows each
 # of them alike; the median run of each counts (the fastest, shown
-# beside it, is an outlier there: the machine's fast minutes), and the
-# peak RSS is the largest of its runs.  tshark, the slowest by far, runs
+# beside it, is an outlier there: the machine's fast minutes), its CPU
+# time (user + system) is the median too, and the peak RSS is the largest
+# of its runs.  tshark, the slowest by far, runs
 # once.  Prints one table (seconds, Gbit/s,
 # packets/s, ratio to (a), peak RSS) and checks the targets of issue 6;
 # exits 1 when one is missed.
@@ -78,11 +79,20 @@ once() {
 	tail -1 "$dir/$name.t" >> "$dir/$name.runs"
 }
 
-# sum NAME: "$dir/NAME.time": "median fastest maxrss_kb" of its runs.
+# median: the median of the numbers on standard input, one a line.
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# sum NAME: "$dir/NAME.time": "median fastest maxrss_kb cpu" of its runs,
+# cpu the median of user + system seconds.
 sum() {
-	sort -n -k1,1 "$dir/$1.runs" | awk '{ w[NR] = $1; if ($4 > kb) kb = $4 } END {
-		print (NR % 2 ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2), w[1], kb }' \
-		> "$dir/$1.time"
+	local med fast kb cpu
+	med=$(awk '{ print $1 }' "$dir/$1.runs" | median)
+	fast=$(sort -n -k1,1 "$dir/$1.runs" | awk 'NR == 1 { print $1 }')
+	kb=$(awk '$4 > kb { kb = $4 } END { print kb }' "$dir/$1.runs")
+	cpu=$(awk '{ print $2 + $3 }' "$dir/$1.runs" | median)
+	echo "$med $fast $kb $cpu" > "$dir/$1.time"
 }
 
 rm -f "$dir"/*.runs
@@ -108,13 +118,15 @@ ts_msgs=$(grep -c . "$dir/tshark.out")
 
 echo "# capture: $pkts packets, $bytes bytes; certsentry: $cs_hs handshakes, $cs_alerts alerts;" \
      "tshark: $ts_msgs Certificate messages"
-printf '%-34s %8s %8s %8s %10s %9s %9s\n' tool seconds fastest Gbit/s packets/s "vs (a)" "RSS MB"
+printf '%-34s %8s %8s %8s %8s %10s %9s %9s\n' tool seconds fastest "CPU s" Gbit/s packets/s \
+	"vs (a)" "RSS MB"
 row() {   # label name
-	read -r med fast kb < "$dir/$2.time"
-	awk -v l="$1" -v w="$med" -v f="$fast" -v b="$bytes" -v p="$pkts" -v base="$base" -v kb="$kb" 'BEGIN {
+	read -r med fast kb cpu < "$dir/$2.time"
+	awk -v l="$1" -v w="$med" -v f="$fast" -v c="$cpu" -v b="$bytes" -v p="$pkts" -v base="$base" \
+	    -v kb="$kb" 'BEGIN {
 		if (w <= 0) w = 0.01
-		printf "%-34s %8.2f %8.2f %8.2f %10.0f %8.1f%% %9.1f\n", l, w, f, b * 8 / w / 1e9, p / w,
-		       100 * base / w, kb / 1024 }'
+		printf "%-34s %8.2f %8.2f %8.2f %8.2f %10.0f %8.1f%% %9.1f\n", l, w, f, c, b * 8 / w / 1e9,
+		       p / w, 100 * base / w, kb / 1024 }'
 }
 read -r base _ < "$dir/pcapcount.time"
 row "(a) libpcap read+count (limit)" pcapcount
@@ -122,15 +134,15 @@ row "(b) certsentry, 1 worker" certsentry
 row "(c) certsentry --workers 2" workers2
 row "(d) tshark -Y tls.handshake.cert." tshark
 row "(e) ndpiReader" ndpiReader
-read -r fw _ fkb < "$dir/flows.time"
+read -r fw _ fkb _ < "$dir/flows.time"
 echo "certsentry with $flows concurrent flows: peak RSS $((fkb / 1024)) MB ($fw s)"
 short_hs=$("$bin" -R "$rules" -r "$dir/short.pcap" -o /dev/null 2>&1 |
 	sed -n 's/^certsentry: .* \([0-9]*\) handshakes.*/\1/p')
 for w in 1 2; do
-	read -r med fast _ < "$dir/short$w.time"
-	awk -v w="$w" -v n="$short_hs" -v m="$med" -v f="$fast" 'BEGIN {
-		printf "short connections, %d worker%s: %d handshakes in %.2f s (fastest %.2f s): %.0f handshakes/s\n",
-		       w, (w > 1 ? "s" : ""), n, m, f, n / m }'
+	read -r med fast _ cpu < "$dir/short$w.time"
+	awk -v w="$w" -v n="$short_hs" -v m="$med" -v f="$fast" -v c="$cpu" 'BEGIN {
+		printf "short connections, %d worker%s: %d handshakes in %.2f s (fastest %.2f s, CPU %.2f s): %.0f handshakes/s\n",
+		       w, (w > 1 ? "s" : ""), n, m, f, c, n / m }'
 done
 echo "--workers 2 on short connections: $(awk -v a="$(read -r x _ < "$dir/short1.time"; echo "$x")" \
 	-v b="$(read -r x _ < "$dir/short2.time"; echo "$x")" 'BEGIN { printf "%.2fx", a / b }') one worker (no target)"
