@@ -55,7 +55,9 @@
  * instead of three; median 0.47-0.50 s whatever its share), and no reader
  * at all, each worker walking the whole mapping and inspecting its own
  * flows (0.46 s against 0.41 s here: every worker decodes every frame,
- * and the one ahead takes the page faults).
+ * and the one ahead takes the page faults; with only the addresses read
+ * of the other's frames and each reading ahead for itself, 0.43 s against
+ * 0.38 s: both fill the same page tables, under the same locks).
  *
  * The hash is not seeded, unlike the flow table's: for files the worst an
  * attacker can do by aiming many flows at one worker is to slow the run
