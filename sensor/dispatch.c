@@ -192,8 +192,7 @@ _Static_assert(offsetof(struct seg, frame) == 0 && offsetof(struct decoded, fram
 struct rec {
 	uint64_t ts_us;
 	uint32_t len;
-	uint16_t kind;
-	uint16_t dlt;
+	uint32_t kind;          /* enum rec_kind */
 };
 
 _Static_assert(sizeof(struct rec) == 16, "record header: 16 bytes");
@@ -373,8 +372,7 @@ static void ring_put_mark(struct ring *r, enum rec_kind kind, uint64_t ts_us)
 
 	rec->ts_us = ts_us;
 	rec->len = 0;
-	rec->kind = (uint16_t)kind;
-	rec->dlt = 0;
+	rec->kind = (uint32_t)kind;
 	ring_commit(r, rec);
 }
 
@@ -856,7 +854,6 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	}
 commit:
 	rec->ts_us = ts_us;
-	rec->dlt = (uint16_t)dlt;
 	ring_commit(r, rec);
 	if (d->stable && ++d->views >= DISPATCH_HOLD_EVERY)
 		hold_frames(d);
@@ -961,8 +958,7 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 		rec->ts_us = 0;
 		rec->len = sizeof(name);
 		rec->kind = REC_SOURCE;
-		rec->dlt = 0;
-		memcpy(rec + 1, &name, sizeof(name));
+			memcpy(rec + 1, &name, sizeof(name));
 		ring_commit(r, rec);
 	}
 }
@@ -1012,7 +1008,7 @@ int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t ca
 {
 	/* Checked with one worker too, so that the result never depends on
 	 * --workers; libpcap never returns a larger frame. */
-	if (caplen > CS_DISPATCH_MAX_FRAME || dlt < 0 || dlt > UINT16_MAX)
+	if (caplen > CS_DISPATCH_MAX_FRAME)
 		return -1;
 	if (!d->threaded)
 		engine_packet(d->w[0].e, dlt, frame, caplen, ts_us);
