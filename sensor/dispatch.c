@@ -809,7 +809,6 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct ring *r;
 	struct rec *rec;
 
-
 	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
 	if (rc != DECODE_TCP && rc != DECODE_FRAG)
 		return;
@@ -958,7 +957,7 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 		rec->ts_us = 0;
 		rec->len = sizeof(name);
 		rec->kind = REC_SOURCE;
-			memcpy(rec + 1, &name, sizeof(name));
+		memcpy(rec + 1, &name, sizeof(name));
 		ring_commit(r, rec);
 	}
 }
@@ -1029,16 +1028,13 @@ static void sum_alerts(struct dispatch *d)
 		cap += d->w[i].n_rows;
 		lost |= d->w[i].rows_lost;
 	}
-	if (cap > 0)
-		d->rows = calloc(cap, sizeof(*d->rows));   /* owned by d */
-	if (lost || (cap > 0 && !d->rows)) {
+	if (cap == 0 && !lost)
+		return;
+	d->rows = lost ? NULL : calloc(cap, sizeof(*d->rows));   /* owned by d */
+	if (!d->rows) {
 		fprintf(stderr, "certsentry: out of memory: alerts by owner not summed\n");
-		free(d->rows);
-		d->rows = NULL;
 		return;
 	}
-	if (cap == 0)
-		return;
 	for (unsigned i = 0; i < d->n; i++)
 		if (d->w[i].n_rows) {
 			memcpy(d->rows + n, d->w[i].rows, d->w[i].n_rows * sizeof(*d->rows));

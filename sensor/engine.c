@@ -143,17 +143,15 @@ int engine_alert_copy(const struct engine *e, struct eve_alert_count **out, size
 	*out = malloc(bytes);
 	if (!*out)
 		return -1;
-	s = (char *)(*out + e->n_ac);
-	for (size_t i = 0; i < e->n_ac; i++) {
-		size_t len = strlen(e->ac[i].owner) + 1;
+	*n = engine_alert_table(e, *out, e->n_ac);
+	s = (char *)(*out + *n);
+	for (size_t i = 0; i < *n; i++) {   /* the names moved into the block */
+		size_t len = strlen((*out)[i].owner) + 1;
 
-		memcpy(s, e->ac[i].owner, len);
+		memcpy(s, (*out)[i].owner, len);
 		(*out)[i].owner = s;
-		(*out)[i].verdict = e->ac[i].verdict;
-		(*out)[i].n = e->ac[i].n;
 		s += len;
 	}
-	*n = e->n_ac;
 	return 0;
 }
 

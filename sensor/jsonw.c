@@ -126,6 +126,14 @@ static int utf8_valid(const unsigned char *p, size_t n)
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
+static uint64_t load8(const unsigned char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
 /* Nonzero when a byte of x is below 0x20, '"' or '\\', or (high set)
  * 0x80 or above: a byte put_string cannot copy as it is.  The tests are
  * exact as booleans (a borrow only runs on from a byte that matched). */
@@ -146,28 +154,20 @@ static void put_string(struct jsonw *w, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
+	size_t n = strlen(s), i = 0, j = 0;
 	int valid = 1;
 	uint64_t high;
 	char *o;
 
 	/* Bytes >= 0x80 pass when the whole string is UTF-8, else each is
-	 * '?': look further only from the first one. */
-	for (size_t j = 0; j < n; j++) {
-		uint64_t x;
-
-		if (n - j >= 8) {
-			memcpy(&x, p + j, 8);
-			if (!(x & HIGHS)) {
-				j += 7;
-				continue;
-			}
-		}
-		if (p[j] >= 0x80) {
-			valid = utf8_valid(p + j, n - j);
-			break;
-		}
-	}
+	 * '?': look further only from the first one (ASCII words skipped,
+	 * then at most a word byte by byte). */
+	while (n - j >= 8 && !(load8(p + j) & HIGHS))
+		j += 8;
+	while (j < n && p[j] < 0x80)
+		j++;
+	if (j < n)
+		valid = utf8_valid(p + j, n - j);
 	high = valid ? 0 : HIGHS;
 	/* Worst case: every byte a 6-byte \u00XX escape, plus the quotes. */
 	if (n > (SIZE_MAX / 4 - 2) / 6 || reserve(w, 6 * n + 2) < 0) {
@@ -179,16 +179,11 @@ static void put_string(struct jsonw *w, const char *s)
 	while (i < n) {
 		unsigned char c;
 
-		if (n - i >= 8) {
-			uint64_t x;
-
-			memcpy(&x, p + i, 8);
-			if (!(word_special(x, high) & HIGHS)) {
-				memcpy(o, &x, 8);
-				o += 8;
-				i += 8;
-				continue;
-			}
+		if (n - i >= 8 && !(word_special(load8(p + i), high) & HIGHS)) {
+			memcpy(o, p + i, 8);
+			o += 8;
+			i += 8;
+			continue;
 		}
 		c = p[i++];
 		if (c >= 0x80) {
