@@ -313,7 +313,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_FRAG_MEMCAP: rc = set_limit("frag-memcap", optarg, 1u << 30, &o->lim.frag_memcap, sizeof(size_t)); break;
 		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
 		case OPT_CHAIN_CACHE: {
-			uint64_t v;   /* 0 allowed: no cache */
+			uint64_t v = 0;   /* 0 allowed: no cache */
 
 			rc = parse_u64("chain-cache", optarg, 0, 1u << 20, &v);
 			o->lim.chain_cache = (size_t)v;

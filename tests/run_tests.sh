@@ -3,6 +3,7 @@
 #   unit tests:    build/tests/test_* (cmocka), each test case counted
 #   script tests:  tests/t_*.sh, each prints "ok NAME" / "not ok NAME" lines
 # usage: tests/run_tests.sh [BUILD_DIR]
+#   SCRIPTS="t_a.sh t_b.sh": only these scripts (make test-tsan)
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -34,6 +35,7 @@ done
 
 for s in tests/t_*.sh; do
 	[ -f "$s" ] || continue
+	case " ${SCRIPTS:-$(basename "$s")} " in *" $(basename "$s") "*) ;; *) continue ;; esac
 	out=$(BUILD="$build" bash "$s" 2>&1)
 	rc=$?
 	p=$(printf '%s\n' "$out" | grep -c '^ok ')
