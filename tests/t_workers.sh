@@ -9,8 +9,9 @@
 #     worker), with "peak flow memory" left out (below).
 # Then the same over several -r in one run (time running backwards from
 # one file to the next), over a long run that wraps a ring, the EVE stats
-# event at exit; a worker that cannot make its engine; an alert read from a pipe that stays open comes out
-# before the end; and the EVE schema on every line written.
+# event at exit; a worker that cannot make its engine; an alert read from
+# a pipe that stays open comes out before the end; and the EVE schema on
+# every line written.
 #
 # Normalised, and why:
 #   flow_id: a SipHash of the flow key under a key each engine draws at
