@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls x509 rules policy chaincache classify jsonw output eve_stats engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls x509 rules policy chaincache classify jsonw output coverage eve_stats engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -69,14 +69,16 @@ DEPS_test_buf     =
 DEPS_test_decode  = decode stats
 DEPS_test_defrag  = defrag digest stats
 DEPS_test_reasm   = reasm stats
-DEPS_test_flow    = flow reasm tls digest stats
-DEPS_test_tls     = tls digest stats
+DEPS_test_flow    = flow reasm tls tls13 digest stats
+DEPS_test_tls     = tls tls13 digest stats
 DEPS_test_x509    = x509 digest stats
 DEPS_test_rules   = rules policy x509 digest stats
 DEPS_test_policy  = rules policy x509 digest stats
 DEPS_test_chaincache = chaincache x509 digest stats
 DEPS_test_jsonw   = jsonw
-DEPS_test_output  = output jsonw x509 policy rules digest tls classify stats
+DEPS_test_tls13   = tls13
+DEPS_test_keylog  = keylog tls13 digest
+DEPS_test_output  = output jsonw x509 policy rules digest tls tls13 classify stats
 
 all: $(BIN)
 
@@ -135,10 +137,12 @@ FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
 DEPS_fuzz_decode = decode stats
 DEPS_fuzz_reasm  = reasm stats
-DEPS_fuzz_tls    = tls digest stats
+DEPS_fuzz_tls    = tls tls13 digest stats
 DEPS_fuzz_rules  = rules policy x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules digest stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls x509 rules policy chaincache classify jsonw output digest stats
+DEPS_fuzz_tls13  = tls tls13 digest stats
+DEPS_fuzz_keylog = keylog tls13 digest stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog x509 rules policy chaincache classify jsonw output coverage digest stats
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c

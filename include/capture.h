@@ -74,4 +74,15 @@ uint64_t capture_count(const struct capture *c);
 /* Is this a live capture (end of input means "nothing yet")? */
 int capture_is_live(const struct capture *c);
 
+/* The TLS key logs a pcapng file carries in Decryption Secrets Blocks
+ * (secrets type 0x544c534b, as `editcap --inject-secrets tls,FILE`
+ * writes them): cb gets each block's secrets, a view valid for the call.
+ * The file is read before the capture is (a DSB must precede the packets
+ * it opens, but nothing says how early).  Returns the blocks handed over:
+ * 0 for a classic pcap, standard input or a pipe (not readable twice);
+ * -1 with err "FILE: reason" on a malformed block structure. */
+typedef void (*capture_secrets_cb)(void *ctx, const uint8_t *secrets, size_t len);
+int capture_file_secrets(const char *path, capture_secrets_cb cb, void *ctx, char *err,
+                         size_t errlen);
+
 #endif

@@ -31,7 +31,21 @@ struct engine_opts {
 	int any_port;
 	int no_ndpi;
 	enum engine_checksum checksum;
+	/* TLS 1.3: secrets from key logs and pcapng files; NULL for none.
+	 * Not owned; shared by every engine (look-ups take a read lock). */
+	struct keylog *keylog;
+	/* Live capture: how long a TLS 1.3 handshake whose secret is not in
+	 * the key log yet waits for it to be appended (0: not at all, as for
+	 * files, whose key logs are complete). */
+	uint64_t keylog_wait_us;
+	/* What was checked per owner and asset; NULL: not counted.  Not
+	 * owned; shared by every engine. */
+	struct coverage *coverage;
 };
+
+/* Re-read the key log files at most this often while a handshake waits
+ * for its secret. */
+#define ENGINE_KEYLOG_REFRESH_US 100000u
 
 struct engine;
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coverage.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -28,6 +29,7 @@ struct eve_stats_input {
 	const struct cs_stats *st;
 	const struct eve_alert_count *alerts;
 	size_t n_alerts;
+	struct coverage *cov;             /* may be NULL */
 };
 
 /* One EVE line (no newline), malloc'd: the caller frees it.  NULL when out

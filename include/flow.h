@@ -52,6 +52,7 @@ struct flow_hs {
 	int confirming;
 	uint32_t confirm_seq;
 	uint64_t decided_ts;
+	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
 };
 
 /* One per connection, for the connection's whole life: a span port holds

@@ -47,7 +47,8 @@ void live_diag(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 
 
 /* Write one EVE stats line, stamped with the wall clock.  kernel: packet,
  * drop and interface-drop counters, or NULL (reading files). */
-void live_write_stats(struct output *out, const struct cs_stats *st,
+struct coverage;
+void live_write_stats(struct output *out, struct coverage *cov, const struct cs_stats *st,
                       const struct eve_alert_count *alerts, size_t n_alerts,
                       const uint64_t kernel[3]);
 

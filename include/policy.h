@@ -65,6 +65,7 @@ struct policy_input {
 	uint8_t server_ip[16];
 	const char *sni;               /* NULL when none */
 	enum policy_hs hs;
+	const char *note;              /* why the handshake has no chain, or NULL */
 	const struct x509_info *certs; /* chain as sent, leaf first; may be n=0 */
 	size_t n_certs;
 	struct policy_memo *memo;      /* NULL, or policy_owner_count() slots for

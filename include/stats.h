@@ -50,6 +50,10 @@ struct cs_stats {
 	uint64_t tls_sslv2_hello;
 	uint64_t hs_by_version[8];  /* index: tls_version_index() */
 	uint64_t hs_tls13, hs_resumed, hs_incomplete;
+	uint64_t hs_tls13_decrypted;   /* TLS 1.3 handshakes whose certificates were read */
+	uint64_t tls13_records;        /* TLS 1.3 server records decrypted */
+	uint64_t tls13_auth_fail;      /* ... that failed authentication (never parsed) */
+	uint64_t tls13_no_key;         /* TLS 1.3 handshakes with no key log secret */
 	uint64_t certs_seen, certs_unparsable;
 	uint64_t chain_cache_hits;      /* chains parsed and checked before */
 	uint64_t chain_cache_misses;    /* new chains (parsed, then kept) */

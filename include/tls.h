@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "cs_limits.h"
+#include "tls13.h"
 
 enum tls_dir { TLS_CLIENT = 0, TLS_SERVER = 1 };
 
@@ -40,6 +41,29 @@ enum tls_decision {
 	TLS_DEC_NOT_TLS,      /* the bytes are not TLS */
 	TLS_DEC_ERROR,        /* malformed handshake */
 	TLS_DEC_LIMIT,        /* a limit ended inspection */
+};
+
+/* Reading the server's encrypted TLS 1.3 flight (tls13.h). */
+enum tls13_state {
+	TLS13_OFF = 0,       /* not TLS 1.3, or not read on (no key log) */
+	TLS13_NEED_KEY,      /* 1.3 ServerHello parsed: records held until
+	                        tls_tls13_key() or tls_tls13_no_key() */
+	TLS13_KEYED,         /* decrypting the server's records */
+};
+
+/* What became of a TLS 1.3 handshake's certificates (for EVE and the
+ * coverage counts). */
+enum tls13_outcome {
+	T13_NONE = 0,        /* not TLS 1.3 */
+	T13_NOT_READ,        /* no key log: encrypted, not read */
+	T13_DECRYPTED,       /* read with a key log secret */
+	T13_NO_KEY,          /* no secret for this ClientHello random */
+	T13_NO_RANDOM,       /* ClientHello not seen (mid-stream) */
+	T13_AUTH_FAIL,       /* a record failed authentication */
+	T13_UNSUPPORTED,     /* a suite certsentry does not decrypt (CCM, drafts) */
+	T13_COMPRESSED,      /* certificate compressed (RFC 8879), not read */
+	T13_PSK,             /* resumed with a pre-shared key: no Certificate */
+	T13_FAILED,          /* decrypted, then malformed or cut short */
 };
 
 /* One DER certificate as sent.  data is owned by the session (freed by
@@ -106,6 +130,24 @@ struct tls_session {
 	size_t n_certs;
 	size_t certs_dropped;    /* beyond lim->max_certs or max_cert_size */
 	int client_cert_seen;    /* client authentication: not reported */
+
+	/* TLS 1.3 */
+	int t13_follow;          /* set by the caller: read on past a 1.3
+	                            ServerHello (a key log exists) */
+	uint8_t ch_random[TLS13_RANDOM_LEN]; /* ClientHello.random: the key log's key */
+	int hrr;                 /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
+	int psk;                 /* the ServerHello accepted a pre-shared key */
+	enum tls13_state t13;
+	enum tls13_outcome t13_outcome;
+	struct tls13_keys *keys; /* owned; NULL until keyed */
+	uint8_t *rec;            /* the encrypted record being collected (header
+	                            and payload), decrypted in place; owned */
+	size_t rec_len;
+	uint8_t *pend;           /* complete records held while the key is
+	                            looked for; owned */
+	size_t pend_len, pend_cap;
+	size_t mem_charged;      /* bytes of rec and pend charged to g_stats.mem_in_use */
+	unsigned t13_records;    /* server records decrypted */
 };
 
 void tls_session_init(struct tls_session *s, const struct cs_limits *lim);
@@ -114,6 +156,16 @@ void tls_session_free(struct tls_session *s);
 /* Feed in-order bytes of one direction.  Returns TLS_MORE or TLS_DECIDED.
  * Never reads outside [data, data+len). */
 int tls_feed(struct tls_session *s, enum tls_dir d, const uint8_t *data, size_t len);
+
+/* TLS 1.3 with t13_follow: the session waits in TLS13_NEED_KEY for the
+ * server handshake traffic secret of ch_random.  tls_tls13_key hands it
+ * over (the held records are decrypted at once); returns TLS_MORE or
+ * TLS_DECIDED.  tls_tls13_no_key ends the wait: decided, the certificates
+ * not read, note saying why. */
+int tls_tls13_key(struct tls_session *s, const uint8_t *secret, size_t len);
+void tls_tls13_no_key(struct tls_session *s, enum tls13_outcome why, const char *note);
+/* "decrypted", "no-key-log", "no-key", ... for EVE; NULL for T13_NONE. */
+const char *tls13_outcome_name(enum tls13_outcome o);
 
 /* Does buf start like a TLS record (type 20-23, version 0x0300-0x0304,
  * length sane), or an SSLv2 ClientHello?  1 yes, 0 no, -1 need more bytes. */

@@ -662,3 +662,104 @@ uint64_t capture_count(const struct capture *c)
 {
 	return c->count;
 }
+
+/* ---- pcapng Decryption Secrets Blocks ------------------------------------ */
+
+/* draft-ietf-opsawg-pcapng §4.1 and §4.7. */
+#define PCAPNG_SHB          0x0A0D0D0Au
+#define PCAPNG_BOM          0x1A2B3C4Du
+#define PCAPNG_DSB          0x0000000Au
+#define PCAPNG_TLS_KEYLOG   0x544c534bu   /* "TLSK" */
+#define PCAPNG_BLOCK_MIN    12u           /* type, two lengths */
+
+static int read32(struct buf *b, int big, uint32_t *v)
+{
+	return big ? buf_be32(b, v) : buf_le32(b, v);
+}
+
+/* Walk the blocks of a mapped pcapng file.  Returns the secrets blocks
+ * handed to cb, or -1 with err set on a malformed block structure. */
+static int walk_secrets(const uint8_t *map, size_t len, capture_secrets_cb cb, void *ctx,
+                        const char *path, char *err, size_t errlen)
+{
+	struct buf file, blk;
+	int big = 0, found = 0;
+	size_t off = 0;
+
+	buf_init(&file, map, len);
+	while (buf_left(&file) >= PCAPNG_BLOCK_MIN) {
+		uint32_t type, total, bom, stype, slen;
+		struct buf hdr = file;
+
+		/* The SHB's type reads the same in either byte order. */
+		if (read32(&hdr, big, &type) < 0)
+			break;
+		if (type == PCAPNG_SHB) {
+			/* The byte order of this section is in its magic. */
+			if (buf_skip(&hdr, 4) < 0 || buf_be32(&hdr, &bom) < 0)
+				break;
+			big = bom == PCAPNG_BOM;
+			if (!big && bom != 0x4D3C2B1Au) {
+				snprintf(err, errlen, "%s: block at byte %zu: bad pcapng byte-order "
+				         "magic", path, off);
+				return -1;
+			}
+		}
+		hdr = file;
+		if (buf_skip(&hdr, 4) < 0 || read32(&hdr, big, &total) < 0)
+			break;
+		if (total < PCAPNG_BLOCK_MIN || total % 4 != 0 || total > buf_left(&file)) {
+			snprintf(err, errlen, "%s: block at byte %zu: bad pcapng block length %u",
+			         path, off, total);
+			return -1;
+		}
+		buf_sub(&file, total, &blk);
+		off += total;
+		if (type != PCAPNG_DSB)
+			continue;
+		/* A DSB: secrets type, secrets length, the secrets. */
+		if (buf_skip(&blk, 8) < 0 || read32(&blk, big, &stype) < 0 ||
+		    read32(&blk, big, &slen) < 0 || slen > buf_left(&blk) - 4) {
+			snprintf(err, errlen, "%s: block at byte %zu: malformed Decryption Secrets "
+			         "Block", path, off - total);
+			return -1;
+		}
+		if (stype != PCAPNG_TLS_KEYLOG)
+			continue;   /* SSH, WireGuard, ZigBee... secrets: not ours */
+		cb(ctx, buf_ptr(&blk), slen);
+		found++;
+	}
+	return found;
+}
+
+int capture_file_secrets(const char *path, capture_secrets_cb cb, void *ctx, char *err,
+                         size_t errlen)
+{
+	struct stat st;
+	uint8_t magic[4];
+	void *map;
+	int fd, rc;
+
+	/* Only a regular file can be read twice: opening a FIFO would block
+	 * for its writer and then take its bytes from the capture. */
+	if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;   /* capture_open_file says why */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 28 ||
+	    pread(fd, magic, 4, 0) != 4 ||
+	    !(magic[0] == 0x0A && magic[1] == 0x0D && magic[2] == 0x0D && magic[3] == 0x0A)) {
+		close(fd);
+		return 0;   /* not a regular pcapng file: no secrets blocks to read */
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = walk_secrets(map, (size_t)st.st_size, cb, ctx, path, err, errlen);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}

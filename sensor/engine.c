@@ -16,10 +16,12 @@
 #include "buf.h"
 #include "chaincache.h"
 #include "classify.h"
+#include "coverage.h"
 #include "decode.h"
 #include "defrag.h"
 #include "engine.h"
 #include "flow.h"
+#include "keylog.h"
 #include "reasm.h"
 #include "stats.h"
 #include "tls.h"
@@ -45,6 +47,7 @@ struct engine {
 	struct policy_result *res;    /* owned: one slot per owner, reused */
 	size_t max_res;
 	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
+	uint64_t keylog_read_ts;      /* last keylog_refresh, packet time */
 };
 
 /* What a flow record and a handshake state cost against --memcap: their
@@ -208,6 +211,8 @@ static void count_alert(struct engine *e, const char *owner, enum verdict v)
 
 /* ---- handshake end ---------------------------------------------------- */
 
+static int tls13_key(struct engine *e, struct flow *f, int final);
+
 static void hs_free(struct engine *e, struct flow *f)
 {
 	struct flow_hs *hs = f->hs;
@@ -238,6 +243,8 @@ static void count_handshake(const struct tls_session *t, enum policy_hs kind)
 {
 	if (t->sh_seen)
 		g_stats.hs_by_version[tls_version_index(t->version)]++;
+	if (t->t13_outcome == T13_DECRYPTED && kind == POLICY_HS_CHAIN)
+		g_stats.hs_tls13_decrypted++;
 	if (kind == POLICY_HS_ENCRYPTED)
 		g_stats.hs_tls13++;
 	else if (kind == POLICY_HS_RESUMED)
@@ -286,6 +293,47 @@ static size_t add_mismatch(struct policy_result *res, size_t n)
 	return n;
 }
 
+/* How far one handshake was checked (coverage.h). */
+static enum coverage_class coverage_of(const struct tls_session *t, enum policy_hs hs)
+{
+	switch (hs) {
+	case POLICY_HS_CHAIN:
+		return t->t13_outcome != T13_NONE ? COV_VERIFIED_TLS13 : COV_VERIFIED;
+	case POLICY_HS_RESUMED:
+		return COV_RESUMED;
+	case POLICY_HS_ENCRYPTED:
+		switch (t->t13_outcome) {
+		case T13_NO_KEY:      return COV_NO_KEY;
+		case T13_NO_RANDOM:   return COV_MIDSTREAM;
+		case T13_UNSUPPORTED:
+		case T13_COMPRESSED:  return COV_UNSUPPORTED;
+		case T13_AUTH_FAIL:
+		case T13_FAILED:      return COV_DECRYPT_FAILED;
+		default:              return COV_NO_KEYLOG;
+		}
+	case POLICY_HS_INCOMPLETE:
+	default:
+		return t->t13_outcome == T13_AUTH_FAIL || t->t13_outcome == T13_FAILED ?
+		       COV_DECRYPT_FAILED : COV_INCOMPLETE;
+	}
+}
+
+/* Every owner concerned, under every asset it matched. */
+static void count_coverage(struct engine *e, const struct tls_session *t, enum policy_hs hs,
+                           const struct policy_result *res, size_t n)
+{
+	enum coverage_class cls = coverage_of(t, hs);
+
+	if (!e->o.coverage)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].verdict == VERDICT_STREAM_MISMATCH)
+			continue;   /* the second result of one handshake */
+		for (size_t m = 0; m < res[i].n_matched; m++)
+			coverage_count(e->o.coverage, res[i].owner, res[i].matched[m], cls);
+	}
+}
+
 /* The verdict for one handshake: parse the chain (or find it in the
  * chain cache), ask the policy, write. */
 static void report(struct engine *e, struct flow *f, const char *note)
@@ -327,10 +375,12 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		memcpy(in.server_ip, ev.server_ip, 16);
 		in.sni = t->sni[0] ? t->sni : NULL;
 		in.hs = ev.hs;
+		in.note = ev.hs_note;
 		in.certs = certs;
 		in.n_certs = ev.n_certs;
 		in.memo = ce ? ce->memo : NULL;
 		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
+		count_coverage(e, t, ev.hs, res, n_res);
 		if (ev.stream_mismatch)
 			n_res += add_mismatch(res, n_res);
 	}
@@ -404,6 +454,15 @@ static void decide_at_end(struct engine *e, struct flow *f, const char *why)
 		return;
 	if (hs->confirming) {
 		confirm_done(e, f);
+		return;
+	}
+	/* The last chance for a waiting TLS 1.3 handshake's secret. */
+	if (hs->tls.t13 == TLS13_NEED_KEY && hs->tls.decision == TLS_UNDECIDED &&
+	    tls13_key(e, f, 1)) {
+		if (hs->tls.decision == TLS_DEC_CERTS)
+			confirm_done(e, f);
+		else
+			decide(e, f, NULL);
 		return;
 	}
 	if (reasm_has_hole(&hs->rd[TLS_SERVER]) || reasm_has_hole(&hs->rd[TLS_CLIENT])) {
@@ -534,6 +593,50 @@ static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
 	return 0;
 }
 
+/* A TLS 1.3 handshake waits for the server handshake traffic secret of
+ * its ClientHello random.  Files: their key logs are complete, so the
+ * look-up is final.  Live: the log may still be growing (a browser
+ * appends as it connects), so a miss waits up to keylog_wait_us of packet
+ * time, re-reading the files at most every ENGINE_KEYLOG_REFRESH_US;
+ * final (the flow ends) makes it the last look.  Returns 1 decided. */
+static int tls13_key(struct engine *e, struct flow *f, int final)
+{
+	struct flow_hs *hs = f->hs;
+	struct tls_session *t = &hs->tls;
+	uint8_t secret[TLS13_MAX_SECRET];
+	size_t len = 0;
+	int found = keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
+	char note[128];
+
+	if (!found && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
+		if (hs->key_wait_since == 0)
+			hs->key_wait_since = e->now ? e->now : 1;
+		if (final || e->now - hs->key_wait_since >= e->o.keylog_wait_us ||
+		    e->now - e->keylog_read_ts >= ENGINE_KEYLOG_REFRESH_US) {
+			e->keylog_read_ts = e->now;
+			keylog_refresh(e->o.keylog);
+			found = keylog_find(e->o.keylog, t->ch_random, secret, &len);
+		}
+		if (!found && !final && e->now - hs->key_wait_since < e->o.keylog_wait_us)
+			return 0;
+	}
+	if (!found) {
+		g_stats.tls13_no_key++;
+		if (hs->key_wait_since)
+			snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
+			         "random (waited %llu ms)",
+			         (unsigned long long)((e->now - hs->key_wait_since) / 1000));
+		else
+			snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
+			         "random");
+		tls_tls13_no_key(t, T13_NO_KEY, note);
+		return 1;
+	}
+	rc = tls_tls13_key(t, secret, len);
+	memset(secret, 0, sizeof(secret));
+	return rc == TLS_DECIDED;
+}
+
 /* Hand the in-order bytes of direction d to the TLS parser. */
 static int feed(struct engine *e, struct flow *f, enum tls_dir d)
 {
@@ -557,6 +660,8 @@ static int feed(struct engine *e, struct flow *f, enum tls_dir d)
 		return 0;
 	rc = tls_feed(&hs->tls, d, p, n);
 	reasm_consume(&hs->rd[d], n);
+	if (rc == TLS_MORE && hs->tls.t13 == TLS13_NEED_KEY && tls13_key(e, f, 0))
+		rc = TLS_DECIDED;
 	/* The client direction is read only until its ClientHello is parsed. */
 	if (d == TLS_CLIENT && hs->tls.dir[TLS_CLIENT].done)
 		reasm_stop(&hs->rd[TLS_CLIENT], &hs->mem);
@@ -633,6 +738,7 @@ static int start_flow(struct engine *e, struct flow *f)
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
 	tls_session_init(&hs->tls, e->o.lim);
+	hs->tls.t13_follow = e->o.keylog != NULL;
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
 	for (int side = 0; side < 2; side++) {
@@ -758,6 +864,12 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		classify_segment(e, hs, p);
 		confirm_segment(e, f, p, side);
 		return 0;
+	}
+	/* A TLS 1.3 handshake waiting for its key log secret: any packet
+	 * of the flow is a moment to look again (live capture). */
+	if (hs->tls.t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && tls13_key(e, f, 0)) {
+		decide(e, f, NULL);
+		return 1;
 	}
 	/* The handshake state exists only once the roles are known. */
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;

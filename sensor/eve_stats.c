@@ -84,6 +84,41 @@ static void limits_obj(struct jsonw *o, const struct cs_stats *st)
 	jw_end(o);
 }
 
+/* Per owner and protected asset: what was checked (coverage.h). */
+static void coverage_arr(struct jsonw *o, struct coverage *cov)
+{
+	struct coverage_row *rows;
+	uint64_t dropped;
+	size_t n = coverage_rows(cov, NULL, 0, &dropped);
+
+	jw_arr(o, "coverage");
+	rows = n ? malloc(n * sizeof(*rows)) : NULL;   /* freed here */
+	if (rows)
+		n = coverage_rows(cov, rows, n, &dropped);
+	for (size_t i = 0; rows && i < n; i++) {
+		uint64_t verified = rows[i].n[COV_VERIFIED] + rows[i].n[COV_VERIFIED_TLS13];
+		uint64_t unchecked = 0;
+
+		for (int k = 0; k < COV_N; k++)
+			if (coverage_unchecked((enum coverage_class)k))
+				unchecked += rows[i].n[k];
+		jw_obj(o, NULL);
+		jw_str(o, "owner", rows[i].owner);
+		jw_str(o, "asset", rows[i].asset);
+		put(o, "verified", verified);
+		put(o, "fingerprint_only", rows[i].n[COV_FINGERPRINT]);
+		put(o, "unchecked", unchecked);
+		jw_obj(o, "by_reason");
+		for (int k = 0; k < COV_N; k++)
+			if (rows[i].n[k])
+				put(o, coverage_class_name((enum coverage_class)k), rows[i].n[k]);
+		jw_end(o);
+		jw_end(o);
+	}
+	jw_end(o);
+	free(rows);
+}
+
 static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 {
 	static const uint16_t versions[] = { 0x0002, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304 };
@@ -100,6 +135,10 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	put(o, "chain_cache_hits", st->chain_cache_hits);
 	put(o, "chain_cache_misses", st->chain_cache_misses);
 	put(o, "tls13_certificates_encrypted", st->hs_tls13);
+	put(o, "tls13_decrypted", st->hs_tls13_decrypted);
+	put(o, "tls13_no_key", st->tls13_no_key);
+	put(o, "tls13_records_decrypted", st->tls13_records);
+	put(o, "tls13_auth_failures", st->tls13_auth_fail);
 	put(o, "resumed", st->hs_resumed);
 	put(o, "incomplete", st->hs_incomplete);
 	put(o, "fragments_reassembled", st->frag_reassembled);
@@ -116,6 +155,7 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	}
 	jw_end(o);
 	put(o, "output_errors", st->output_err);
+	coverage_arr(o, in->cov);
 	jw_end(o);
 }
 

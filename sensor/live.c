@@ -104,7 +104,7 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void live_write_stats(struct output *out, const struct cs_stats *st,
+void live_write_stats(struct output *out, struct coverage *cov, const struct cs_stats *st,
                       const struct eve_alert_count *alerts, size_t n_alerts,
                       const uint64_t kernel[3])
 {
@@ -124,6 +124,7 @@ void live_write_stats(struct output *out, const struct cs_stats *st,
 	in.st = st;
 	in.alerts = alerts;
 	in.n_alerts = n_alerts;
+	in.cov = cov;
 	line = eve_stats_line(&in);   /* owned here */
 	if (!line || output_write_line(out, line, strlen(line), 0) < 0)
 		live_diag(LOG_ERR, "cannot write the stats event");
@@ -354,7 +355,7 @@ static void reload(const struct live_opts *lo, struct worker *ws, struct output 
 }
 
 /* Sum of every worker's published counters, then one stats line. */
-static void write_stats(struct worker *ws, unsigned n, struct output *out)
+static void write_stats(struct worker *ws, unsigned n, struct output *out, struct coverage *cov)
 {
 	static struct eve_alert_count rows[LIVE_MAX_WORKERS * 16];
 	struct cs_stats sum;
@@ -384,7 +385,7 @@ static void write_stats(struct worker *ws, unsigned n, struct output *out)
 		}
 		pthread_mutex_unlock(&ws[i].lock);
 	}
-	live_write_stats(out, &sum, rows, n_rows, k);
+	live_write_stats(out, cov, &sum, rows, n_rows, k);
 }
 
 int live_run(const struct live_opts *lo, const struct engine_opts *eo,
@@ -444,7 +445,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 		output_flush(eo->out);
 		if (lo->stats_interval && wall_us() - last_stats >= lo->stats_interval * 1000000ull) {
 			last_stats = wall_us();
-			write_stats(ws, started, eo->out);
+			write_stats(ws, started, eo->out, eo->coverage);
 		}
 		for (unsigned i = 0; i < started; i++)
 			failed |= ws[i].failed;
@@ -456,7 +457,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 	atomic_store(&g_quit, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(ws[i].th, NULL);
-	write_stats(ws, started, eo->out);
+	write_stats(ws, started, eo->out, eo->coverage);
 	live_diag(LOG_INFO, "stopped");
 out:
 	for (unsigned i = 0; i < n; i++)

@@ -19,7 +19,9 @@
 #include "capture.h"
 #include "decode.h"
 #include "dispatch.h"
+#include "coverage.h"
 #include "engine.h"
+#include "keylog.h"
 #include "cs_limits.h"
 #include "live.h"
 #include "output.h"
@@ -48,7 +50,15 @@ struct options {
 	struct live_opts live;
 	int use_syslog;
 	int stats_set;
+	const char *keylogs[KEYLOG_MAX_FILES];
+	size_t n_keylogs;
+	unsigned keylog_wait_ms;
 };
+
+/* Live capture: a TLS 1.3 handshake waits this long for its secret to be
+ * appended to the key log (a browser writes it as it reads the
+ * ServerHello, so well within a second).  --keylog-wait */
+#define DEF_KEYLOG_WAIT_MS 1000u
 
 enum {
 	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
@@ -56,7 +66,7 @@ enum {
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
-	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL,
+	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +106,8 @@ static const struct option long_opts[] = {
 	{ "max-frag-datagrams", required_argument, NULL, OPT_MAX_FRAG },
 	{ "frag-timeout",    required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "frag-memcap",     required_argument, NULL, OPT_FRAG_MEMCAP },
+	{ "keylog",          required_argument, NULL, OPT_KEYLOG },
+	{ "keylog-wait",     required_argument, NULL, OPT_KEYLOG_WAIT },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -121,6 +133,10 @@ static void usage(FILE *f)
 "      --any-port         inspect every TCP flow that carries a TLS handshake\n"
 "      --tls-chain        include the chain in tls events too (always in alerts)\n"
 "      --no-ndpi          do not run nDPI\n"
+"      --keylog FILE      TLS key log (NSS format, SSLKEYLOGFILE): read TLS 1.3\n"
+"                         certificates with its secrets (several allowed;\n"
+"                         pcapng inputs' own secrets are read without it)\n"
+"      --keylog-wait MS   live: wait for a secret to be appended (%u; 0: no)\n"
 "live capture:\n"
 "      --bpf EXPR         capture filter (default: the inspected TCP ports,\n"
 "                         VLAN-tagged too; '' captures everything)\n"
@@ -151,7 +167,7 @@ static void usage(FILE *f)
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
-	        CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
+	        DEF_KEYLOG_WAIT_MS, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
 	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
@@ -231,6 +247,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->live.buffer_mb = 64;
 	o->live.stats_interval = 60;
 	o->live.workers = 1;
+	o->keylog_wait_ms = DEF_KEYLOG_WAIT_MS;
 	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
 		int rc = 0;
 
@@ -277,6 +294,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 				rc = -1;
 			}
 			break;
+		case OPT_KEYLOG:
+			if (o->n_keylogs >= KEYLOG_MAX_FILES) {
+				fprintf(stderr, "certsentry: at most %u --keylog files\n", KEYLOG_MAX_FILES);
+				return -1;
+			}
+			o->keylogs[o->n_keylogs++] = optarg;
+			break;
+		case OPT_KEYLOG_WAIT: {
+			uint64_t v = 0;   /* 0 allowed: no wait */
+
+			rc = parse_u64("keylog-wait", optarg, 0, 60000, &v);
+			o->keylog_wait_ms = (unsigned)v;
+			break;
+		}
 		case OPT_WORKERS: rc = set_limit("workers", optarg, LIVE_MAX_WORKERS, &o->live.workers, sizeof(unsigned)); break;
 		case 'R': o->rules = optarg; break;
 		case 'o': o->out.path = optarg; break;
@@ -353,6 +384,65 @@ static uint64_t handshakes_total(void)
 	return hs;
 }
 
+/* Key logs: the --keylog files and the secrets the pcapng inputs carry. */
+struct keylogs {
+	struct keylog *kl;       /* owned; NULL when there is nothing to read */
+	size_t dsb;              /* pcapng Decryption Secrets Blocks read */
+};
+
+static void add_dsb(void *ctx, const uint8_t *secrets, size_t len)
+{
+	struct keylogs *k = ctx;
+
+	keylog_add_text(k->kl, secrets, len);
+	k->dsb++;
+}
+
+/* 0, or -1 after printing why (bad usage: exit 2). */
+static int load_keylogs(const struct options *o, int live, struct keylogs *k)
+{
+	char err[1024];
+
+	memset(k, 0, sizeof(*k));
+	k->kl = keylog_new();
+	if (!k->kl) {
+		fprintf(stderr, "certsentry: out of memory\n");
+		return -1;
+	}
+	/* A file named for a live capture may be half-written at its end. */
+	for (size_t i = 0; i < o->n_keylogs; i++)
+		if (keylog_add_file(k->kl, o->keylogs[i], !live, err, sizeof(err)) < 0) {
+			fprintf(stderr, "certsentry: --keylog %s\n", err);
+			return -1;
+		}
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (capture_file_secrets(o->inputs[i], add_dsb, k, err, sizeof(err)) < 0) {
+			fprintf(stderr, "certsentry: %s\n", err);
+			return -1;
+		}
+	if (keylog_empty(k->kl)) {
+		keylog_free(k->kl);
+		k->kl = NULL;
+	}
+	return 0;
+}
+
+static void print_keylog(const struct keylogs *k, FILE *f)
+{
+	struct keylog_counts c;
+
+	if (!k->kl)
+		return;
+	keylog_counts(k->kl, &c);
+	fprintf(f, "  tls 1.3: decrypted %" PRIu64 ", no key %" PRIu64 ", records decrypted %"
+	        PRIu64 " (authentication failures %" PRIu64 "); key log: %" PRIu64
+	        " secrets from %zu files and %zu pcapng blocks (%" PRIu64 " lines, %" PRIu64
+	        " malformed), look-ups %" PRIu64 ", found %" PRIu64 "\n",
+	        g_stats.hs_tls13_decrypted, g_stats.tls13_no_key, g_stats.tls13_records,
+	        g_stats.tls13_auth_fail, c.entries, keylog_files(k->kl), k->dsb, c.lines,
+	        c.malformed, c.lookups, c.hits);
+}
+
 static void print_summary(const struct dispatch *d, FILE *f)
 {
 	static const char *const vnames[] = {
@@ -367,9 +457,10 @@ static void print_summary(const struct dispatch *d, FILE *f)
 	for (size_t i = 0; i < 7; i++)
 		if (g_stats.hs_by_version[i])
 			fprintf(f, " %s %" PRIu64 ",", vnames[i], g_stats.hs_by_version[i]);
-	fprintf(f, " resumed %" PRIu64 ", certificates encrypted (TLS 1.3) %" PRIu64
-	        ", incomplete %" PRIu64 "\n",
-	        g_stats.hs_resumed, g_stats.hs_tls13, g_stats.hs_incomplete);
+	fprintf(f, " resumed %" PRIu64 ", TLS 1.3 decrypted %" PRIu64
+	        ", certificates encrypted (TLS 1.3) %" PRIu64 ", incomplete %" PRIu64 "\n",
+	        g_stats.hs_resumed, g_stats.hs_tls13_decrypted, g_stats.hs_tls13,
+	        g_stats.hs_incomplete);
 	dispatch_print_alerts(d, f);
 	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
 	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
@@ -490,17 +581,58 @@ static int check_rules(const char *path)
 	return EXIT_CLEAN;
 }
 
+/* Files: one engine on this thread, or --workers threads.  Returns the
+ * exit status. */
+static int run_files(const struct options *o, struct engine_opts *eo, const struct keylogs *kl)
+{
+	struct dispatch *d;
+	char err[1024];
+	int trouble = 0, status;
+
+	d = dispatch_new(eo, o->live.workers, err, sizeof(err));
+	if (!d) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (run_input(d, o->inputs[i], !o->quiet && isatty(STDERR_FILENO)) < 0)
+			trouble = 1;
+	if (dispatch_finish(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		trouble = 1;
+	}
+	if (o->stats_set) {
+		struct eve_alert_count rows[1024];
+
+		live_write_stats(eo->out, eo->coverage, &g_stats, rows,
+		                 dispatch_alert_table(d, rows, 1024), NULL);
+	}
+	if (!o->quiet) {
+		print_summary(d, stderr);
+		print_keylog(kl, stderr);
+		coverage_print(eo->coverage, stderr);
+	}
+	status = trouble ? EXIT_TROUBLE : dispatch_alert_count(d) ? EXIT_ALERT : EXIT_CLEAN;
+	if (g_stats.output_err) {
+		fprintf(stderr, "certsentry: %" PRIu64 " output write errors\n", g_stats.output_err);
+		status = EXIT_TROUBLE;
+	}
+	dispatch_free(d);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct policy *pol = NULL;
 	struct output *out = NULL;
-	struct dispatch *d = NULL;
 	struct engine_opts eo;
+	struct keylogs kl = { NULL, 0 };
 	char err[1024];
-	int trouble = 0, status;
+	int status = EXIT_TROUBLE;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	memset(&eo, 0, sizeof(eo));
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_TROUBLE;
 	if (o.check_rules)
@@ -514,13 +646,13 @@ int main(int argc, char **argv)
 	} else if (!o.quiet) {
 		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
 	}
+	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0)
+		goto out;
 	out = output_open(&o.out, err, sizeof(err));
 	if (!out) {
 		fprintf(stderr, "certsentry: %s\n", err);
-		policy_free(pol);
-		return EXIT_TROUBLE;
+		goto out;
 	}
-	memset(&eo, 0, sizeof(eo));
 	eo.lim = &o.lim;
 	eo.pol = pol;
 	eo.out = out;
@@ -528,6 +660,10 @@ int main(int argc, char **argv)
 	eo.any_port = o.any_port;
 	eo.no_ndpi = o.no_ndpi;
 	eo.checksum = o.checksum;
+	eo.keylog = kl.kl;
+	eo.coverage = coverage_new();   /* owned here; NULL: not counted */
+	/* Files' key logs are complete: only live capture waits. */
+	eo.keylog_wait_us = o.live.n_ifaces ? (uint64_t)o.keylog_wait_ms * 1000 : 0;
 	if (o.live.n_ifaces) {
 		char bpf[4096];
 
@@ -537,39 +673,14 @@ int main(int argc, char **argv)
 		/* Each worker makes its own engine from eo.  A daemon stopped
 		 * by SIGTERM exits 0 whatever it saw. */
 		status = live_run(&o.live, &eo, &pol) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+	} else {
+		status = run_files(&o, &eo, &kl);
+	}
+out:
+	if (out)
 		output_close(out);
-		policy_free(pol);
-		return status;
-	}
-	/* Files: one engine on this thread, or --workers threads. */
-	d = dispatch_new(&eo, o.live.workers, err, sizeof(err));
-	if (!d) {
-		fprintf(stderr, "certsentry: %s\n", err);
-		output_close(out);
-		policy_free(pol);
-		return EXIT_TROUBLE;
-	}
-	for (size_t i = 0; i < o.n_inputs; i++)
-		if (run_input(d, o.inputs[i], !o.quiet && isatty(STDERR_FILENO)) < 0)
-			trouble = 1;
-	if (dispatch_finish(d, err, sizeof(err)) < 0) {
-		fprintf(stderr, "certsentry: %s\n", err);
-		trouble = 1;
-	}
-	if (o.stats_set) {
-		struct eve_alert_count rows[1024];
-
-		live_write_stats(out, &g_stats, rows, dispatch_alert_table(d, rows, 1024), NULL);
-	}
-	if (!o.quiet)
-		print_summary(d, stderr);
-	status = trouble ? EXIT_TROUBLE : dispatch_alert_count(d) ? EXIT_ALERT : EXIT_CLEAN;
-	if (g_stats.output_err) {
-		fprintf(stderr, "certsentry: %" PRIu64 " output write errors\n", g_stats.output_err);
-		status = EXIT_TROUBLE;
-	}
-	dispatch_free(d);
-	output_close(out);
+	coverage_free(eo.coverage);
+	keylog_free(kl.kl);
 	policy_free(pol);
 	return status;
 }

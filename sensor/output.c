@@ -895,6 +895,15 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
 	if (ev->hs == POLICY_HS_ENCRYPTED)
 		jw_bool(w, "certificates_encrypted", 1);
 	opt_str(w, "note", ev->hs_note);
+	if (t->t13_outcome != T13_NONE) {
+		/* How the TLS 1.3 certificates were, or were not, read. */
+		jw_obj(w, "tls13");
+		jw_str(w, "certificates", tls13_outcome_name(t->t13_outcome));
+		jw_int(w, "records_decrypted", t->t13_records);
+		if (t->hrr)
+			jw_bool(w, "hello_retry_request", 1);
+		jw_end(w);
+	}
 	if (ev->stream_mismatch)
 		jw_bool(w, "stream_mismatch", 1);
 	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client

@@ -595,12 +595,19 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		return;
 	}
 	r->verdict = VERDICT_NOT_VISIBLE;
+	if (in->hs == POLICY_HS_ENCRYPTED) {
+		snprintf(r->reason, sizeof(r->reason),
+		         "Connection to protected " NM " (owner %s) used TLS 1.3, which encrypts "
+		         "certificates, and they were not read (%.160s): the chain was not "
+		         "checked; give certsentry the clients' key log (--keylog) to check it.",
+		         what(r), r->owner, in->note ? in->note : "no key log");
+		return;
+	}
 	snprintf(r->reason, sizeof(r->reason),
-	         "Connection to protected " NM " (owner %s) %s, so no certificate is visible to "
-	         "a passive sensor; nothing to check.",
-	         what(r), r->owner,
-	         in->hs == POLICY_HS_ENCRYPTED ? "used TLS 1.3, which encrypts certificates" :
-	                                         "resumed a session without a certificate");
+	         "Connection to protected " NM " (owner %s) resumed a session without a "
+	         "certificate, so no certificate is visible to a passive sensor; nothing to "
+	         "check.",
+	         what(r), r->owner);
 }
 
 /* 1 when the owner is concerned (r filled), 0 when not. */

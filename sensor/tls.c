@@ -23,6 +23,7 @@
 #include "digest.h"
 #include "stats.h"
 #include "tls.h"
+#include "tls13.h"
 
 /* Record content types, RFC 5246 §6.2.1 and RFC 6520 §2 (heartbeat). */
 enum {
@@ -41,7 +42,12 @@ enum {
 	HS_CLIENT_HELLO = 1,
 	HS_SERVER_HELLO = 2,
 	HS_CERTIFICATE = 11,
+	HS_ENCRYPTED_EXTENSIONS = 8,     /* RFC 8446 §4.3.1 */
+	HS_CERTIFICATE_REQUEST = 13,
 	HS_SERVER_HELLO_DONE = 14,
+	HS_CERTIFICATE_VERIFY = 15,      /* RFC 8446 §4.4.3 */
+	HS_FINISHED = 20,
+	HS_COMPRESSED_CERTIFICATE = 25,  /* RFC 8879 §4 */
 };
 
 /* Alert levels, RFC 5246 §7.2. */
@@ -54,6 +60,7 @@ enum {
 	EXT_EC_POINT_FORMATS = 11,   /* RFC 8422 §5.1.2 */
 	EXT_ALPN = 16,               /* RFC 7301 §3.1 */
 	EXT_SESSION_TICKET = 35,     /* RFC 5077 §3.2 */
+	EXT_PRE_SHARED_KEY = 41,     /* RFC 8446 §4.2.11 */
 	EXT_SUPPORTED_VERSIONS = 43, /* RFC 8446 §4.2.1 */
 };
 
@@ -107,11 +114,31 @@ static void dir_release(struct tls_dirstate *ds)
 	ds->msg_len = ds->msg_cap = ds->msg_need = 0;
 }
 
+/* The TLS 1.3 record buffers, owned by the session, freed once nothing
+ * more is decrypted; their bytes were charged to the memcap. */
+static void t13_release(struct tls_session *s)
+{
+	free(s->rec);
+	s->rec = NULL;
+	s->rec_len = 0;
+	free(s->pend);
+	s->pend = NULL;
+	s->pend_len = s->pend_cap = 0;
+	stats_mem_sub(s->mem_charged);
+	s->mem_charged = 0;
+	if (s->keys) {
+		tls13_keys_free(s->keys);
+		free(s->keys);
+		s->keys = NULL;
+	}
+}
+
 static void decide(struct tls_session *s, enum tls_decision d)
 {
 	s->decision = d;
 	dir_release(&s->dir[TLS_CLIENT]);
 	dir_release(&s->dir[TLS_SERVER]);
+	t13_release(s);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -423,6 +450,12 @@ static int sh_ext(struct tls_session *s, uint16_t type, struct buf d)
 	case EXT_SESSION_TICKET:
 		s->sh_ticket = 1;
 		return 0;
+	case EXT_PRE_SHARED_KEY:
+		/* RFC 8446 §4.2.11: the server's selected_identity (2 bytes). */
+		if (buf_left(&d) != 2)
+			return -1;
+		s->psk = 1;
+		return 0;
 	default:
 		return 0;
 	}
@@ -470,15 +503,17 @@ static int ch_parse(const uint8_t *buf, size_t len, struct tls_session *s)
 	struct hello_views h = { .cipher_width = 2 };
 	struct buf b, exts, data;
 	uint16_t n16, type;
+	const uint8_t *random;
 	uint8_t n8;
 
 	buf_init(&b, buf, len);
-	if (buf_be16(&b, &h.version) < 0 || buf_skip(&b, RANDOM_LEN) < 0 ||
+	if (buf_be16(&b, &h.version) < 0 || buf_bytes(&b, RANDOM_LEN, &random) < 0 ||
 	    sid_read(&b, s->ch_sid, &s->ch_sid_len) < 0 ||
 	    buf_be16(&b, &n16) < 0 || n16 % 2 != 0 || buf_sub(&b, n16, &h.ciphers) < 0 ||
 	    buf_u8(&b, &n8) < 0 || buf_skip(&b, n8) < 0 || ext_block(&b, &h.exts) < 0)
 		return -1;
 	s->ch_version = h.version;
+	memcpy(s->ch_random, random, RANDOM_LEN);
 	exts = h.exts;
 	while (buf_left(&exts) > 0)
 		if (ext_next(&exts, &type, &data) < 0 || ch_ext(s, type, data, &h) < 0)
@@ -651,6 +686,52 @@ static void on_client_message(struct tls_session *s, uint8_t type, const uint8_t
 	dir_release(&s->dir[TLS_CLIENT]);
 }
 
+/* Certificates encrypted and not going to be read: decided, and why. */
+static void t13_unread(struct tls_session *s, enum tls13_outcome why, const char *note)
+{
+	s->t13_outcome = why;
+	if (note)
+		decide_why(s, TLS_DEC_TLS13, "%s", note);
+	else
+		decide(s, TLS_DEC_TLS13);
+}
+
+/* A ServerHello that negotiated TLS 1.3 (not a HelloRetryRequest). */
+static void on_server_hello13(struct tls_session *s)
+{
+	size_t secret_len;
+	char note[96];
+
+	if (s->psk) {
+		/* RFC 8446 §4.2.11: the server accepted a pre-shared key, so
+		 * its flight carries no Certificate, key log or not. */
+		s->resumed = 1;
+		s->t13_outcome = T13_PSK;
+		decide(s, TLS_DEC_RESUMED);
+		return;
+	}
+	if (!s->t13_follow) {
+		t13_unread(s, T13_NOT_READ, NULL);
+		return;
+	}
+	if (s->version != 0x0304 || !tls13_suite_supported(s->cipher, &secret_len)) {
+		snprintf(note, sizeof note, "TLS 1.3 %s suite 0x%04x%s%s: not decrypted",
+		         s->version != 0x0304 ? "draft" : "cipher", s->cipher,
+		         tls13_suite_name(s->cipher) ? " " : "",
+		         tls13_suite_name(s->cipher) ? tls13_suite_name(s->cipher) : "");
+		t13_unread(s, T13_UNSUPPORTED, note);
+		return;
+	}
+	if (!s->ch_seen) {
+		t13_unread(s, T13_NO_RANDOM, "TLS 1.3: ClientHello not seen (capture started "
+		           "mid-connection), so no key log entry can be found");
+		return;
+	}
+	/* The caller looks the secret up and hands it over (tls_tls13_key);
+	 * the server's records wait for it. */
+	s->t13 = TLS13_NEED_KEY;
+}
+
 static void on_server_hello(struct tls_session *s, const uint8_t *body, size_t len)
 {
 	int hrr = 0;
@@ -659,12 +740,23 @@ static void on_server_hello(struct tls_session *s, const uint8_t *body, size_t l
 		malformed(s, "ServerHello");
 		return;
 	}
-	/* A HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4); the
-	 * ServerHello that follows it is 1.3 too, so nothing more to see.
-	 * The 1.3 test comes before the session id one: a 1.3 server echoes
-	 * the client's legacy_session_id (RFC 8446 §4.1.3). */
-	if (hrr || is_tls13(s->version)) {
-		decide(s, TLS_DEC_TLS13);
+	/* A HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4): the
+	 * real ServerHello follows the client's second ClientHello, in the
+	 * clear.  Only one HRR may come; without a key log nothing more is
+	 * to be seen.  The 1.3 test comes before the session id one: a 1.3
+	 * server echoes the client's legacy_session_id (RFC 8446 §4.1.3). */
+	if (hrr) {
+		if (s->t13_follow && !s->hrr) {
+			s->hrr = 1;
+		} else if (s->hrr) {
+			malformed(s, "second HelloRetryRequest");
+		} else {
+			t13_unread(s, T13_NOT_READ, NULL);
+		}
+	} else if (is_tls13(s->version)) {
+		on_server_hello13(s);
+	} else if (s->hrr) {
+		malformed(s, "ServerHello after a HelloRetryRequest");
 	} else if (s->sh_sid_len > 0 && s->sh_sid_len == s->ch_sid_len &&
 	           memcmp(s->sh_sid, s->ch_sid, s->sh_sid_len) == 0) {
 		/* RFC 5246 §7.4.1.3: the same id means the session resumes. */
@@ -673,24 +765,113 @@ static void on_server_hello(struct tls_session *s, const uint8_t *body, size_t l
 	}
 }
 
+/* TLS 1.3 Certificate body, RFC 8446 §4.4.2: certificate_request_context
+ * <0..2^8-1> (empty from a server), then certificate_list <0..2^24-1> of
+ * CertificateEntry { cert_data <1..2^24-1>; extensions <0..2^16-1> }.
+ * Only X.509 entries are expected (no raw public key was offered).  As
+ * cert_parse: -1 when malformed, what was read before kept. */
+static int cert13_parse(const uint8_t *buf, size_t len, struct tls_session *s)
+{
+	struct buf b, list, der, exts;
+	uint8_t ctx_len;
+	uint16_t n_ext;
+	uint32_t n;
+	size_t avail, slots;
+	int ok;
+
+	buf_init(&b, buf, len);
+	if (buf_u8(&b, &ctx_len) < 0 || buf_skip(&b, ctx_len) < 0 || buf_be24(&b, &n) < 0)
+		return -1;
+	ok = n == buf_left(&b);
+	avail = n < buf_left(&b) ? n : buf_left(&b);
+	buf_sub(&b, avail, &list);
+	/* An entry takes at least 3 + 1 + 2 bytes. */
+	slots = avail / 6 < s->lim->max_certs ? avail / 6 : s->lim->max_certs;
+	if (slots > 0) {
+		s->certs = calloc(slots, sizeof *s->certs);  /* owned by the session */
+		if (!s->certs)
+			slots = 0;
+	}
+	while (buf_left(&list) > 0) {
+		int rc = cert_next(&list, &der);
+
+		if (rc < 0)
+			return -1;
+		cert_keep(s, der, slots);
+		if (rc == 0)
+			return -1;
+		/* The entry's extensions (OCSP status, SCTs): skipped whole. */
+		if (buf_be16(&list, &n_ext) < 0 || buf_sub(&list, n_ext, &exts) < 0)
+			return -1;
+	}
+	return ok ? 0 : -1;
+}
+
+/* A Certificate message parsed (rc 0) or not: decided either way. */
+static void cert_decided(struct tls_session *s, int rc)
+{
+	if (rc == 0) {
+		decide(s, TLS_DEC_CERTS);
+	} else if (s->n_certs > 0) {
+		/* Malformed, but certificates were recovered: the policy
+		 * judges them (an unparsable leaf cannot be approved), and the
+		 * error is reported with them. */
+		g_stats.tls_parse_err++;
+		decide_why(s, TLS_DEC_CERTS, "malformed Certificate message");
+	} else {
+		malformed(s, "Certificate");
+	}
+}
+
+/* A message of the server's encrypted TLS 1.3 flight (RFC 8446 §2):
+ * EncryptedExtensions, CertificateRequest, Certificate or
+ * CompressedCertificate, CertificateVerify, Finished. */
+static void on_server_message13(struct tls_session *s, uint8_t type, const uint8_t *body,
+                                size_t len)
+{
+	switch (type) {
+	case HS_CERTIFICATE:
+		s->t13_outcome = T13_DECRYPTED;
+		cert_decided(s, cert13_parse(body, len, s));
+		if (s->decision != TLS_DEC_CERTS)
+			s->t13_outcome = T13_FAILED;
+		break;
+	case HS_COMPRESSED_CERTIFICATE:
+		/* RFC 8879: zlib, brotli or zstd, as the client offered. */
+		t13_unread(s, T13_COMPRESSED, "TLS 1.3 certificate compressed (RFC 8879): "
+		           "decrypted but not decompressed");
+		break;
+	case HS_FINISHED:
+		/* The flight ended without a Certificate: a PSK handshake the
+		 * ServerHello did not show, or an anonymous one. */
+		s->t13_outcome = T13_DECRYPTED;
+		decide(s, TLS_DEC_NO_CERT);
+		break;
+	case HS_ENCRYPTED_EXTENSIONS:
+	case HS_CERTIFICATE_REQUEST:
+	case HS_CERTIFICATE_VERIFY:
+		break;
+	default:
+		s->t13_outcome = T13_FAILED;
+		decide_why(s, TLS_DEC_ERROR, "unexpected message %u in the server's encrypted "
+		           "TLS 1.3 flight", type);
+		g_stats.tls_parse_err++;
+		break;
+	}
+}
+
 static void on_server_message(struct tls_session *s, uint8_t type, const uint8_t *body, size_t len)
 {
+	if (s->t13 == TLS13_KEYED) {
+		on_server_message13(s, type, body, len);
+		return;
+	}
 	switch (type) {
 	case HS_SERVER_HELLO:
 		on_server_hello(s, body, len);
 		break;
 	case HS_CERTIFICATE:
-		if (cert_parse(body, len, s) == 0) {
-			decide(s, TLS_DEC_CERTS);
-		} else if (s->n_certs > 0) {
-			/* Malformed, but certificates were recovered: the
-			 * policy judges them (an unparsable leaf cannot be
-			 * approved), and the error is reported with them. */
-			g_stats.tls_parse_err++;
-			decide_why(s, TLS_DEC_CERTS, "malformed Certificate message");
-		} else {
-			malformed(s, "Certificate");
-		}
+		cert_decided(s, cert_parse(body, len, s));
 		break;
 	case HS_SERVER_HELLO_DONE:
 		/* RFC 5246 §7.4.5: the server's flight ended without a
@@ -794,7 +975,7 @@ static void hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, siz
 {
 	struct tls_dirstate *ds = &s->dir[d];
 	struct buf in;
-	const uint8_t *chunk;
+	const uint8_t *chunk = NULL;
 
 	buf_init(&in, p, n);
 	while (buf_left(&in) > 0 && s->decision == TLS_UNDECIDED && !ds->done) {
@@ -920,11 +1101,215 @@ static void v2_begin(struct tls_session *s, struct tls_dirstate *ds)
 		ds->msg_need = n;
 }
 
+/* ---- the server's encrypted TLS 1.3 flight ------------------------------ */
+
+/* Record buffer: the largest TLS 1.3 record, header included. */
+#define T13_REC_MAX (REC_HDR_LEN + TLS13_MAX_CIPHERTEXT)
+
+/* Charge n more bytes of TLS 1.3 buffers to the memcap's count. */
+static void t13_charge(struct tls_session *s, size_t n)
+{
+	stats_mem_add(n);
+	s->mem_charged += n;
+}
+
+/* A server record after a 1.3 ServerHello (or a HelloRetryRequest), by
+ * type, before its payload.  RFC 8446 §5: the encrypted flight comes in
+ * application_data records; a ChangeCipherSpec is the middlebox-
+ * compatibility one (§D.4), ignored; a handshake record is the real
+ * ServerHello after a HelloRetryRequest, and only then; alerts are looked
+ * at as in 1.2. */
+static void rec_type_action13(struct tls_session *s)
+{
+	struct tls_dirstate *ds = &s->dir[TLS_SERVER];
+
+	switch (ds->rec_type) {
+	case CT_APPDATA:
+		if (s->t13 == TLS13_OFF) {
+			malformed(s, "record: application data before the ServerHello that "
+			          "follows a HelloRetryRequest");
+			return;
+		}
+		if (ds->rec_left > TLS13_MAX_CIPHERTEXT || ds->rec_left < TLS13_TAG_LEN + 1) {
+			malformed(s, "TLS 1.3 record: not 17 to 2^14 + 256 bytes long");
+			return;
+		}
+		if (!s->rec) {
+			s->rec = malloc(T13_REC_MAX);   /* owned by the session; t13_release */
+			if (!s->rec) {
+				decide_why(s, TLS_DEC_LIMIT, "out of memory for a TLS 1.3 record");
+				return;
+			}
+			t13_charge(s, T13_REC_MAX);
+		}
+		memcpy(s->rec, ds->hdr, REC_HDR_LEN);
+		s->rec_len = REC_HDR_LEN;
+		break;
+	case CT_HANDSHAKE:
+		if (s->t13 != TLS13_OFF)
+			malformed(s, "record: cleartext handshake after the TLS 1.3 ServerHello");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Decrypt a complete record (header and payload, len bytes: s->rec, or
+ * one held in s->pend) in place, and pass on its plaintext. */
+static void t13_open_record(struct tls_session *s, uint8_t *rec, size_t len)
+{
+	uint8_t type = 0;
+	int n = tls13_open(s->keys, rec, rec + REC_HDR_LEN, len - REC_HDR_LEN,
+	                   rec + REC_HDR_LEN, len - REC_HDR_LEN, &type);
+	unsigned nr = s->t13_records + 1;
+
+	if (n == TLS13_ERR_AUTH) {
+		/* Never parsed: a record that does not authenticate may be
+		 * anything. */
+		g_stats.tls13_auth_fail++;
+		s->t13_outcome = T13_AUTH_FAIL;
+		decide_why(s, TLS_DEC_ERROR, "TLS 1.3 server record %u failed authentication with "
+		           "the key log's secret", nr);
+		return;
+	}
+	if (n < 0) {
+		s->t13_outcome = T13_FAILED;
+		g_stats.tls_parse_err++;
+		decide_why(s, TLS_DEC_ERROR, "TLS 1.3 server record %u: %s", nr,
+		           n == TLS13_ERR_FORMAT ? "malformed" : "decryption error");
+		return;
+	}
+	s->t13_records = nr;
+	g_stats.tls13_records++;
+	switch (type) {
+	case CT_HANDSHAKE:
+		hs_feed(s, TLS_SERVER, rec + REC_HDR_LEN, (size_t)n);
+		break;
+	case CT_ALERT:
+		s->t13_outcome = T13_FAILED;
+		decide_why(s, TLS_DEC_ERROR, "server sent an encrypted alert");
+		break;
+	default:
+		s->t13_outcome = T13_FAILED;
+		g_stats.tls_parse_err++;
+		decide_why(s, TLS_DEC_ERROR, "TLS 1.3 server record %u: content type %u inside "
+		           "the handshake flight", nr, type);
+		break;
+	}
+}
+
+/* Hold a complete record until the key comes: bounded by max_hs_msg (the
+ * flight is a handful of messages, the largest a Certificate). */
+static void t13_hold_record(struct tls_session *s)
+{
+	size_t cap = s->pend_cap ? s->pend_cap : T13_REC_MAX;
+	uint8_t *p;
+
+	if (s->rec_len > s->lim->max_hs_msg - s->pend_len) {
+		g_stats.tls_hs_too_big++;
+		decide_why(s, TLS_DEC_LIMIT, "more than max_hs_msg %zu bytes of TLS 1.3 records "
+		           "held while waiting for the key log", s->lim->max_hs_msg);
+		return;
+	}
+	while (cap < s->pend_len + s->rec_len)
+		cap *= 2;
+	if (cap != s->pend_cap) {
+		p = realloc(s->pend, cap);   /* owned by the session; t13_release */
+		if (!p) {
+			decide_why(s, TLS_DEC_LIMIT, "out of memory holding TLS 1.3 records");
+			return;
+		}
+		t13_charge(s, cap - s->pend_cap);
+		s->pend = p;
+		s->pend_cap = cap;
+	}
+	memcpy(s->pend + s->pend_len, s->rec, s->rec_len);
+	s->pend_len += s->rec_len;
+}
+
+/* Payload bytes of an encrypted server record. */
+static void t13_payload(struct tls_session *s, const uint8_t *p, size_t n, int last)
+{
+	memcpy(s->rec + s->rec_len, p, n);   /* rec_left was checked in rec_type_action13 */
+	s->rec_len += n;
+	if (!last)
+		return;
+	if (s->t13 == TLS13_KEYED)
+		t13_open_record(s, s->rec, s->rec_len);
+	else
+		t13_hold_record(s);
+}
+
+int tls_tls13_key(struct tls_session *s, const uint8_t *secret, size_t len)
+{
+	size_t want = 0, off = 0;
+
+	if (s->decision != TLS_UNDECIDED || s->t13 != TLS13_NEED_KEY)
+		return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
+	tls13_suite_supported(s->cipher, &want);
+	s->keys = calloc(1, sizeof *s->keys);   /* owned by the session; t13_release */
+	if (!s->keys || len != want || tls13_keys_init(s->keys, s->cipher, secret, len) < 0) {
+		s->t13_outcome = T13_FAILED;
+		decide_why(s, TLS_DEC_ERROR, len != want ?
+		           "key log secret of %zu bytes for a suite whose hash has %zu" :
+		           "TLS 1.3 key set-up failed (%zu, %zu)", len, want);
+		return TLS_DECIDED;
+	}
+	s->t13 = TLS13_KEYED;
+	/* The held records, in place: s->rec may hold the start of the
+	 * record that follows them. */
+	while (off < s->pend_len && s->decision == TLS_UNDECIDED) {
+		uint16_t n = 0;
+		size_t rec_len;
+
+		buf_peek_be16(s->pend + off, s->pend_len - off, 3, &n);
+		rec_len = REC_HDR_LEN + (size_t)n;
+		off += rec_len;
+		t13_open_record(s, s->pend + off - rec_len, rec_len);
+	}
+	if (s->decision == TLS_UNDECIDED) {
+		free(s->pend);
+		s->pend = NULL;
+		stats_mem_sub(s->pend_cap);
+		s->mem_charged -= s->pend_cap;
+		s->pend_len = s->pend_cap = 0;
+	}
+	return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
+}
+
+void tls_tls13_no_key(struct tls_session *s, enum tls13_outcome why, const char *note)
+{
+	if (s->decision != TLS_UNDECIDED)
+		return;
+	t13_unread(s, why, note);
+}
+
+const char *tls13_outcome_name(enum tls13_outcome o)
+{
+	switch (o) {
+	case T13_NONE:        return NULL;
+	case T13_NOT_READ:    return "no-key-log";
+	case T13_DECRYPTED:   return "decrypted";
+	case T13_NO_KEY:      return "no-key";
+	case T13_NO_RANDOM:   return "no-client-random";
+	case T13_AUTH_FAIL:   return "authentication-failed";
+	case T13_UNSUPPORTED: return "unsupported-suite";
+	case T13_COMPRESSED:  return "compressed-certificate";
+	case T13_PSK:         return "psk-resumed";
+	case T13_FAILED:      return "decryption-failed";
+	}
+	return NULL;
+}
+
 /* What a record's type means at once, before its payload. */
 static void rec_type_action(struct tls_session *s, enum tls_dir d)
 {
 	struct tls_dirstate *ds = &s->dir[d];
 
+	if (d == TLS_SERVER && (s->t13 != TLS13_OFF || s->hrr)) {
+		rec_type_action13(s);
+		return;
+	}
 	switch (ds->rec_type) {
 	case CT_CCS:
 		ds->encrypted = 1;
@@ -1044,6 +1429,10 @@ static void rec_payload(struct tls_session *s, enum tls_dir d, struct buf *in)
 	    buf_peek_be16(ds->hdr, REC_HDR_LEN, 3, &rec_len) == 0)
 		server_alert(s, p, n, rec_len - ds->rec_left);
 	ds->rec_left -= n;
+	if (d == TLS_SERVER && s->t13 != TLS13_OFF && ds->rec_type == CT_APPDATA) {
+		t13_payload(s, p, n, ds->rec_left == 0);
+		return;
+	}
 	/* Handshake records after ChangeCipherSpec are encrypted (the
 	 * Finished message): opaque, skipped. */
 	if ((ds->rec_type == CT_HANDSHAKE && !ds->encrypted) || ds->rec_type == CT_SSLV2_HELLO)
@@ -1092,6 +1481,7 @@ void tls_session_free(struct tls_session *s)
 	s->ja3s = NULL;
 	dir_release(&s->dir[TLS_CLIENT]);
 	dir_release(&s->dir[TLS_SERVER]);
+	t13_release(s);
 }
 
 /* Suricata's spelling (app-layer-ssl.c, SSLVersionToString), so that EVE

@@ -4,6 +4,8 @@
 usage: evetool.py normalize FILE     lines without volatile fields, keys sorted
        evetool.py alerts FILE        sorted "owner:verdict" of every alert, or "-"
        evetool.py count FILE TYPE    number of events of event_type TYPE
+       evetool.py tls13 FILE         sorted certsentry.tls13.certificates of the tls events, or "-"
+       evetool.py notes FILE         certsentry.note of every tls event, one a line
        evetool.py chains FILE        "server_ip server_port client_ip client_port sha256,..."
                                      for every tls event that carries a chain
 """
@@ -49,6 +51,18 @@ def chains(path):
         print(e["dest_ip"], e["dest_port"], e["src_ip"], e["src_port"], ",".join(shas))
 
 
+def tls13(path):
+    out = sorted(e["certsentry"]["tls13"]["certificates"] for e in events(path)
+                 if e.get("event_type") == "tls" and "tls13" in e.get("certsentry", {}))
+    print(",".join(out) if out else "-")
+
+
+def notes(path):
+    for e in events(path):
+        if e.get("event_type") == "tls":
+            print(e.get("certsentry", {}).get("note", "-"))
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -60,6 +74,10 @@ def main(argv):
         alerts(path)
     elif cmd == "count" and len(argv) == 3:
         count(path, argv[2])
+    elif cmd == "tls13":
+        tls13(path)
+    elif cmd == "notes":
+        notes(path)
     elif cmd == "chains":
         chains(path)
     else:

@@ -24,6 +24,7 @@
 #include "cs_limits.h"
 #include "stats.h"
 #include "tls.h"
+#include "tls13.h"
 
 /* ---- real handshakes (OpenSSL 3.0.22, loopback) ------------------------ */
 
@@ -469,6 +470,8 @@ struct sh_opts {
 	size_t sid_len;
 	int hrr;
 	int ticket;
+	uint16_t cipher;             /* 0: 0xc02f */
+	int psk;                     /* pre_shared_key (RFC 8446 §4.2.11) */
 };
 
 /* ServerHello: TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256, renegotiation_info,
@@ -491,9 +494,14 @@ static void put_server_hello(struct bb *b, const struct sh_opts *o)
 	vec_open(b, 1);
 	put_bytes(b, o->sid, o->sid_len);
 	vec_close(b);
-	put(b, 0xc02f, 2);
+	put(b, o->cipher ? o->cipher : 0xc02f, 2);
 	put(b, 0, 1);
 	vec_open(b, 2);
+	if (o->psk) {
+		put(b, 41, 2);
+		put(b, 2, 2);
+		put(b, 0, 2);
+	}
 	put(b, 0xff01, 2);
 	put(b, 1, 2);
 	put(b, 0, 1);
@@ -1440,6 +1448,373 @@ static void test_version_names(void **state)
 	assert_int_equal(tls_version_index(0xfefd), 6);
 }
 
+/* ---- TLS 1.3 with a key log secret ---------------------------------------- */
+
+/* Any 32 bytes will do: the flight is sealed with it below. */
+static const uint8_t t13_secret[32] = {
+	0xb6, 0x7b, 0x7d, 0x69, 0x0c, 0xc1, 0x6c, 0x4e, 0x75, 0xe5, 0x42, 0x13, 0xcb, 0x2d,
+	0x37, 0xb4, 0xe9, 0xc9, 0x12, 0xbc, 0xde, 0xd9, 0x10, 0x5d, 0x42, 0xbe, 0xfd, 0x59,
+	0xd3, 0x91, 0xad, 0x38,
+};
+
+struct t13_opts {
+	const size_t *sizes;   /* certificates of the Certificate message */
+	size_t n;
+	size_t frag;           /* plaintext bytes per encrypted record */
+	int hrr;               /* a HelloRetryRequest (and a CCS) first */
+	int ccs;               /* the middlebox-compatibility CCS after the ServerHello */
+	uint16_t cipher;       /* 0: 0x1301 */
+};
+
+/* The server's encrypted flight in plaintext (RFC 8446 §2):
+ * EncryptedExtensions, Certificate (§4.4.2 form), CertificateVerify,
+ * Finished. */
+static void put_flight13(struct bb *b, const size_t *sizes, size_t n)
+{
+	put(b, 8, 1);                   /* EncryptedExtensions, empty */
+	vec_open(b, 3);
+	vec_open(b, 2);
+	vec_close(b);
+	vec_close(b);
+	put(b, 11, 1);                  /* Certificate */
+	vec_open(b, 3);
+	put(b, 0, 1);                   /* certificate_request_context */
+	vec_open(b, 3);
+	for (size_t i = 0; i < n; i++) {
+		put(b, sizes[i], 3);
+		put_cert_bytes(b->d + b->n, i, sizes[i]);
+		b->n += sizes[i];
+		vec_open(b, 2);         /* extensions: one status_request */
+		if (i == 0) {
+			put(b, 5, 2);
+			put(b, 1, 2);
+			put(b, 0, 1);
+		}
+		vec_close(b);
+	}
+	vec_close(b);
+	vec_close(b);
+	put(b, 15, 1);                  /* CertificateVerify */
+	vec_open(b, 3);
+	put(b, 0x0403, 2);
+	vec_open(b, 2);
+	put_fill(b, 0x5c, 64);
+	vec_close(b);
+	vec_close(b);
+	put(b, 20, 1);                  /* Finished */
+	vec_open(b, 3);
+	put_fill(b, 0xf1, 32);
+	vec_close(b);
+}
+
+/* A client hello and the server's records: ServerHello in the clear,
+ * then the flight sealed with t13_secret's keys. */
+static void build13(struct bb *cli, struct bb *srv, const struct t13_opts *o)
+{
+	struct ch_opts co = { .sni = "a.example", .sni_len = 9 };
+	uint16_t cipher = o->cipher ? o->cipher : 0x1301;
+	struct sh_opts so = { .supported_version = 0x0304, .cipher = cipher };
+	struct sh_opts hrr = { .supported_version = 0x0304, .cipher = cipher, .hrr = 1 };
+	static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 };
+	struct bb *m = bb_new(), *pl = bb_new();
+	struct tls13_keys k;
+
+	put_client_hello(m, &co);
+	put_records(cli, 22, m->d, m->n, 16384);
+	m->n = 0;
+	if (o->hrr) {
+		put_server_hello(m, &hrr);
+		put_records(srv, 22, m->d, m->n, 16384);
+		put_bytes(srv, ccs, sizeof ccs);
+		m->n = 0;
+	}
+	put_server_hello(m, &so);
+	put_records(srv, 22, m->d, m->n, 16384);
+	if (o->ccs && !o->hrr)
+		put_bytes(srv, ccs, sizeof ccs);
+	put_flight13(pl, o->sizes, o->n);
+	if (tls13_keys_init(&k, cipher, t13_secret, 32) == 0) {
+		for (size_t off = 0, i = 0; off < pl->n; off += o->frag, i++) {
+			size_t len = pl->n - off < o->frag ? pl->n - off : o->frag;
+			int r = tls13_seal(&k, 22, pl->d + off, len, i % 3, srv->d + srv->n,
+			                   sizeof srv->d - srv->n);
+
+			assert_true(r > 0);
+			srv->n += (size_t)r;
+		}
+		tls13_keys_free(&k);
+	} else {
+		/* a suite tls13.c does not do: stand-in records */
+		put_records(srv, 23, pl->d, pl->n, o->frag);
+	}
+	free(m);
+	free(pl);
+}
+
+/* Feed both directions in chunks, handing the secret over when asked. */
+static int run13(struct tls_session *s, const struct bb *cli, const struct bb *srv,
+                 size_t chunk, const uint8_t *secret, size_t secret_len)
+{
+	int rc = TLS_MORE;
+
+	tls_session_init(s, &lim);
+	s->t13_follow = 1;
+	feed(s, TLS_CLIENT, cli->d, cli->n, chunk);
+	for (size_t off = 0; off < srv->n && rc == TLS_MORE; off += chunk) {
+		rc = tls_feed(s, TLS_SERVER, srv->d + off, srv->n - off < chunk ? srv->n - off : chunk);
+		if (rc == TLS_MORE && s->t13 == TLS13_NEED_KEY && secret)
+			rc = tls_tls13_key(s, secret, secret_len);
+	}
+	return rc;
+}
+
+static void test_tls13_decrypt(void **state)
+{
+	static const size_t sizes[] = { 900, 700, 30 };
+	struct t13_opts o = { .sizes = sizes, .n = 3, .frag = 16384, .ccs = 1 };
+	struct bb *cli = bb_new(), *srv = bb_new();
+	struct tls_session s;
+
+	(void)state;
+	build13(cli, srv, &o);
+	assert_int_equal(run13(&s, cli, srv, srv->n, t13_secret, 32), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_CERTS);
+	assert_int_equal(s.t13_outcome, T13_DECRYPTED);
+	assert_int_equal(s.t13_records, 1);
+	assert_int_equal(s.n_certs, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_cert(&s, i, i, sizes[i]);
+	assert_string_equal(s.sni, "a.example");
+	assert_int_equal(s.version, 0x0304);
+	/* the buffers went with the decision */
+	assert_null(s.rec);
+	assert_null(s.pend);
+	assert_null(s.keys);
+	tls_session_free(&s);
+
+	/* No secret handed over: the session waits, holding the records. */
+	tls_session_init(&s, &lim);
+	s.t13_follow = 1;
+	feed(&s, TLS_CLIENT, cli->d, cli->n, cli->n);
+	assert_int_equal(tls_feed(&s, TLS_SERVER, srv->d, srv->n), TLS_MORE);
+	assert_int_equal(s.t13, TLS13_NEED_KEY);
+	assert_non_null(s.pend);
+	tls_tls13_no_key(&s, T13_NO_KEY, "no secret");
+	assert_int_equal(s.decision, TLS_DEC_TLS13);
+	assert_int_equal(s.t13_outcome, T13_NO_KEY);
+	assert_string_equal(s.error, "no secret");
+	tls_session_free(&s);
+
+	/* Without a key log the 1.3 ServerHello decides, as before. */
+	tls_session_init(&s, &lim);
+	feed(&s, TLS_CLIENT, cli->d, cli->n, cli->n);
+	assert_int_equal(tls_feed(&s, TLS_SERVER, srv->d, srv->n), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_TLS13);
+	assert_int_equal(s.t13_outcome, T13_NOT_READ);
+	tls_session_free(&s);
+	free(cli);
+	free(srv);
+}
+
+/* One byte at a time, segment-sized pieces, records of 100 plaintext
+ * bytes (a Certificate over many records), with and without the CCS, the
+ * key given at the ServerHello or only after everything was held: the
+ * same certificates every time. */
+static void test_tls13_split_equivalence(void **state)
+{
+	static const size_t sizes[] = { 1500, 400 };
+	static const size_t frags[] = { 16384, 100, 1 };
+	static const size_t chunks[] = { 1, 7, 1460, 1 << 18 };
+
+	(void)state;
+	for (size_t f = 0; f < 3; f++)
+		for (int ccs = 0; ccs < 2; ccs++) {
+			struct t13_opts o = { .sizes = sizes, .n = 2, .frag = frags[f], .ccs = ccs };
+			struct bb *cli = bb_new(), *srv = bb_new();
+
+			build13(cli, srv, &o);
+			for (size_t c = 0; c < 4; c++) {
+				struct tls_session s;
+
+				assert_int_equal(run13(&s, cli, srv, chunks[c], t13_secret, 32),
+				                 TLS_DECIDED);
+				assert_int_equal(s.decision, TLS_DEC_CERTS);
+				assert_int_equal(s.n_certs, 2);
+				assert_cert(&s, 0, 0, 1500);
+				assert_cert(&s, 1, 1, 400);
+				tls_session_free(&s);
+			}
+			/* everything held first, then the key */
+			{
+				struct tls_session s;
+
+				assert_int_equal(run13(&s, cli, srv, 1, NULL, 0), TLS_MORE);
+				assert_int_equal(tls_tls13_key(&s, t13_secret, 32), TLS_DECIDED);
+				assert_int_equal(s.decision, TLS_DEC_CERTS);
+				assert_cert(&s, 0, 0, 1500);
+				tls_session_free(&s);
+			}
+			free(cli);
+			free(srv);
+		}
+}
+
+static void test_tls13_hello_retry(void **state)
+{
+	static const size_t sizes[] = { 600 };
+	struct t13_opts o = { .sizes = sizes, .n = 1, .frag = 16384, .hrr = 1 };
+	struct bb *cli = bb_new(), *srv = bb_new();
+	struct tls_session s;
+
+	(void)state;
+	build13(cli, srv, &o);
+	assert_int_equal(run13(&s, cli, srv, 3, t13_secret, 32), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_CERTS);
+	assert_true(s.hrr);
+	assert_cert(&s, 0, 0, 600);
+	tls_session_free(&s);
+	free(cli);
+	free(srv);
+}
+
+/* The wrong secret: the first record fails authentication and nothing
+ * of it is parsed; a secret of the wrong length; an unsupported suite; a
+ * PSK ServerHello; holding more than max_hs_msg. */
+static void test_tls13_failures(void **state)
+{
+	static const size_t sizes[] = { 3000 };
+	struct t13_opts o = { .sizes = sizes, .n = 1, .frag = 1000, .ccs = 1 };
+	struct bb *cli = bb_new(), *srv = bb_new();
+	uint8_t wrong[32];
+	struct tls_session s;
+	uint64_t fails = g_stats.tls13_auth_fail;
+
+	(void)state;
+	build13(cli, srv, &o);
+	memcpy(wrong, t13_secret, 32);
+	wrong[31] ^= 1;
+	assert_int_equal(run13(&s, cli, srv, 100, wrong, 32), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_ERROR);
+	assert_int_equal(s.t13_outcome, T13_AUTH_FAIL);
+	assert_int_equal(s.n_certs, 0);
+	assert_int_equal(s.t13_records, 0);
+	assert_non_null(strstr(s.error, "record 1 failed authentication"));
+	assert_int_equal(g_stats.tls13_auth_fail, fails + 1);
+	tls_session_free(&s);
+
+	assert_int_equal(run13(&s, cli, srv, srv->n, t13_secret, 31), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_ERROR);
+	assert_non_null(strstr(s.error, "31 bytes"));
+	tls_session_free(&s);
+
+	/* holding: at most max_hs_msg bytes of records */
+	lim.max_hs_msg = 1500;
+	assert_int_equal(run13(&s, cli, srv, srv->n, NULL, 0), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_LIMIT);
+	assert_null(s.pend);
+	tls_session_free(&s);
+	cs_limits_default(&lim);
+
+	cli->n = srv->n = 0;
+	o.cipher = 0x1304;
+	build13(cli, srv, &o);
+	assert_int_equal(run13(&s, cli, srv, srv->n, t13_secret, 32), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_TLS13);
+	assert_int_equal(s.t13_outcome, T13_UNSUPPORTED);
+	assert_non_null(strstr(s.error, "TLS_AES_128_CCM_SHA256"));
+	tls_session_free(&s);
+
+	{
+		struct sh_opts so = { .supported_version = 0x0304, .cipher = 0x1301, .psk = 1 };
+		struct bb *m = bb_new(), *r = bb_new();
+
+		put_server_hello(m, &so);
+		put_records(r, 22, m->d, m->n, 16384);
+		tls_session_init(&s, &lim);
+		s.t13_follow = 1;
+		assert_int_equal(tls_feed(&s, TLS_SERVER, r->d, r->n), TLS_DECIDED);
+		assert_int_equal(s.decision, TLS_DEC_RESUMED);
+		assert_int_equal(s.t13_outcome, T13_PSK);
+		assert_true(s.resumed);
+		tls_session_free(&s);
+		free(m);
+		free(r);
+	}
+	free(cli);
+	free(srv);
+}
+
+/* Every prefix of the server's records, the key handed over: never a
+ * certificate from a partial Certificate message, never a crash. */
+static void test_tls13_every_truncation(void **state)
+{
+	static const size_t sizes[] = { 300, 200 };
+	struct t13_opts o = { .sizes = sizes, .n = 2, .frag = 150, .ccs = 1 };
+	struct bb *cli = bb_new(), *srv = bb_new();
+	size_t full;
+
+	(void)state;
+	build13(cli, srv, &o);
+	full = srv->n;
+	for (size_t n = 0; n < full; n++) {
+		struct tls_session s;
+
+		srv->n = n;
+		run13(&s, cli, srv, 1 << 18, t13_secret, 32);
+		assert_true(s.decision == TLS_UNDECIDED || s.decision == TLS_DEC_CERTS ||
+		            s.decision == TLS_DEC_TLS13);
+		if (s.decision == TLS_DEC_CERTS)
+			assert_int_equal(s.n_certs, 2);
+		tls_session_free(&s);
+	}
+	free(cli);
+	free(srv);
+}
+
+/* Hostile plaintext: a record that authenticates but carries a malformed
+ * Certificate, an unexpected message, an alert, or only padding. */
+static void test_tls13_hostile_plaintext(void **state)
+{
+	static const uint8_t bad_cert[] = { 11, 0, 0, 9, 0, 0, 0, 5, 0, 0, 99, 1, 2 };
+	static const uint8_t hello_again[] = { 2, 0, 0, 0 };
+	static const uint8_t alert[] = { 2, 40 };
+	struct sh_opts so = { .supported_version = 0x0304, .cipher = 0x1301 };
+	const struct { const uint8_t *p; size_t n; uint8_t type; enum tls_decision want; } cases[] = {
+		{ bad_cert, sizeof bad_cert, 22, TLS_DEC_ERROR },
+		{ hello_again, sizeof hello_again, 22, TLS_DEC_ERROR },
+		{ alert, sizeof alert, 21, TLS_DEC_ERROR },
+		{ alert, 0, 0, TLS_DEC_ERROR },
+		{ alert, sizeof alert, 23, TLS_DEC_ERROR },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ch_opts co = { 0 };
+		struct bb *cli = bb_new(), *srv = bb_new(), *m = bb_new();
+		struct tls13_keys k;
+		struct tls_session s;
+		int r;
+
+		put_client_hello(m, &co);
+		put_records(cli, 22, m->d, m->n, 16384);
+		m->n = 0;
+		put_server_hello(m, &so);
+		put_records(srv, 22, m->d, m->n, 16384);
+		assert_int_equal(tls13_keys_init(&k, 0x1301, t13_secret, 32), 0);
+		r = tls13_seal(&k, cases[i].type, cases[i].p, cases[i].n, 4, srv->d + srv->n, 1000);
+		assert_true(r > 0);
+		srv->n += (size_t)r;
+		tls13_keys_free(&k);
+		assert_int_equal(run13(&s, cli, srv, srv->n, t13_secret, 32), TLS_DECIDED);
+		assert_int_equal(s.decision, cases[i].want);
+		assert_int_equal(s.n_certs, 0);
+		tls_session_free(&s);
+		free(cli);
+		free(srv);
+		free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1470,6 +1845,12 @@ int main(void)
 		cmocka_unit_test(test_sni_edge_cases),
 		cmocka_unit_test(test_plausible_start),
 		cmocka_unit_test(test_version_names),
+		cmocka_unit_test_setup(test_tls13_decrypt, setup),
+		cmocka_unit_test_setup(test_tls13_split_equivalence, setup),
+		cmocka_unit_test_setup(test_tls13_hello_retry, setup),
+		cmocka_unit_test_setup(test_tls13_failures, setup),
+		cmocka_unit_test_setup(test_tls13_every_truncation, setup),
+		cmocka_unit_test_setup(test_tls13_hostile_plaintext, setup),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

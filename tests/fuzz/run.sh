@@ -98,7 +98,8 @@ for bin in "$build"/fuzz_*; do
 	case "$name" in
 	decode|rules) args+=(-max_len=4096) ;;
 	reasm) args+=(-max_len=8192) ;;
-	tls|chain) args+=(-max_len=16384) ;;
+	tls|chain|tls13) args+=(-max_len=16384) ;;
+	keylog) args+=(-max_len=8192) ;;
 	engine) args+=(-max_len=32768) ;;
 	esac
 	start=$(date +%s)
