@@ -18,7 +18,7 @@ DATADIR  = $(PREFIX)/share/certsentry
 CC      ?= cc
 PKGS     = libpcap openssl libndpi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
 # (sensor/jsonw.c) is checked against in tests/test_jsonw.c.
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka jansson)
@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls x509 rules policy chaincache classify jsonw output coverage eve_stats engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy chaincache classify jsonw output coverage eve_stats engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -72,13 +72,14 @@ DEPS_test_reasm   = reasm stats
 DEPS_test_flow    = flow reasm tls tls13 digest stats
 DEPS_test_tls     = tls tls13 digest stats
 DEPS_test_x509    = x509 digest stats
-DEPS_test_rules   = rules policy x509 digest stats
-DEPS_test_policy  = rules policy x509 digest stats
+DEPS_test_rules   = rules policy fingerprint x509 digest stats
+DEPS_test_policy  = rules policy fingerprint x509 digest stats
 DEPS_test_chaincache = chaincache x509 digest stats
 DEPS_test_jsonw   = jsonw
 DEPS_test_tls13   = tls13
+DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
-DEPS_test_output  = output jsonw x509 policy rules digest tls tls13 classify stats
+DEPS_test_output  = output jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 
 all: $(BIN)
 
@@ -138,11 +139,12 @@ FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
 DEPS_fuzz_decode = decode stats
 DEPS_fuzz_reasm  = reasm stats
 DEPS_fuzz_tls    = tls tls13 digest stats
-DEPS_fuzz_rules  = rules policy x509 digest stats
-DEPS_fuzz_chain  = x509 policy rules digest stats
+DEPS_fuzz_rules  = rules policy fingerprint x509 digest stats
+DEPS_fuzz_chain  = x509 policy rules fingerprint digest stats
 DEPS_fuzz_tls13  = tls tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog x509 rules policy chaincache classify jsonw output coverage digest stats
+DEPS_fuzz_baseline = fingerprint
+DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw output coverage digest stats
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c

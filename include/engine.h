@@ -41,6 +41,11 @@ struct engine_opts {
 	/* What was checked per owner and asset; NULL: not counted.  Not
 	 * owned; shared by every engine. */
 	struct coverage *coverage;
+	/* TLS 1.3 server fingerprints (fingerprint.h): compared with baseline
+	 * (--baseline), learned into learn (--learn); NULL for none.  Not
+	 * owned; shared by every engine (learning takes a lock). */
+	const struct fp_baseline *baseline;
+	struct fp_baseline *learn;
 };
 
 /* Re-read the key log files at most this often while a handshake waits

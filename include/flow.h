@@ -56,14 +56,19 @@ struct flow_hs {
 };
 
 /* One per connection, for the connection's whole life: a span port holds
- * a million of them, so every byte counts (144 bytes on x86-64; the nDPI
- * result lives in flow_hs, used only at the decision). */
+ * a million of them, so every byte counts (152 bytes on x86-64, which
+ * malloc serves from the same 160-byte chunk as 144; the nDPI result
+ * lives in flow_hs, used only at the decision).  The SYN-ACK's shape
+ * (fingerprint.h) is kept split, sa_ttl and sa_wscale in what was
+ * padding, so that the record does not grow into the next chunk. */
 struct flow {
 	struct flow_key key;
 	uint8_t state;                  /* enum flow_state */
 	int8_t client;                  /* key side (0/1) of the client, -1 unknown */
 	uint8_t syn_side_seen;          /* bit per key side: SYN seen */
 	uint8_t fin_seen;               /* bit per key side */
+	uint8_t sa_ttl;                 /* SYN-ACK: initial TTL class, 0 none seen */
+	uint8_t sa_wscale;
 	uint64_t hash;                  /* also the EVE flow_id: flow_id() */
 	struct flow *hnext;             /* bucket chain */
 	TAILQ_ENTRY(flow) lru;          /* the table's LRU list, oldest first */
@@ -71,6 +76,8 @@ struct flow {
 	uint32_t isn_next[2];           /* by key side: sequence after its SYN */
 	uint64_t pkts[2], bytes[2];     /* by key side */
 	struct flow_hs *hs;             /* owned; NULL once decided */
+	uint16_t sa_mss, sa_win;
+	uint32_t sa_opts;
 };
 
 /* EVE flow_id: the keyed hash cut to 53 bits (exact in a JSON double). */

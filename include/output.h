@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "fingerprint.h"
 #include "policy.h"
 #include "tls.h"
 #include "x509.h"
@@ -75,6 +76,7 @@ struct hs_event {
 	const struct policy_result *res;
 	size_t n_res;
 	const struct classify_result *ndpi;
+	const struct fp_result *fp;       /* TLS 1.3 fingerprint check, or NULL */
 };
 
 struct output_opts {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fingerprint.h"
 #include "x509.h"
 
 enum verdict {
@@ -29,11 +30,15 @@ enum verdict {
 	VERDICT_STREAM_MISMATCH,      /* a retransmission of the handshake bytes
 	                                 differed from the copy verified (set by
 	                                 the engine, not by policy_evaluate) */
+	VERDICT_FINGERPRINT_CHANGED,  /* TLS 1.3 not read, and its shape departs
+	                                 from the endpoint's baseline: evidence,
+	                                 not proof */
 	VERDICT_COUNT
 };
 
 /* "approved", "self-signed", "forged-issuer", "unapproved-issuer",
- * "unverifiable-chain", "unverified-handshake", "not-visible", "stream-mismatch" */
+ * "unverifiable-chain", "unverified-handshake", "not-visible",
+ * "stream-mismatch", "fingerprint-changed" */
 const char *verdict_name(enum verdict v);
 /* Is this verdict an alert? */
 int verdict_is_alert(enum verdict v);
@@ -66,6 +71,8 @@ struct policy_input {
 	const char *sni;               /* NULL when none */
 	enum policy_hs hs;
 	const char *note;              /* why the handshake has no chain, or NULL */
+	const struct fp_result *fp;    /* TLS 1.3 not read: its fingerprint against
+	                                  the baseline, or NULL (none loaded) */
 	const struct x509_info *certs; /* chain as sent, leaf first; may be n=0 */
 	size_t n_certs;
 	struct policy_memo *memo;      /* NULL, or policy_owner_count() slots for
@@ -102,5 +109,10 @@ size_t policy_evaluate(const struct policy *p, const struct policy_input *in,
 size_t policy_owner_count(const struct policy *p);
 /* Human summary of what was loaded, for --check-rules. */
 void policy_summary(const struct policy *p, FILE *f);
+/* For --check-rules: per owner and protected asset, how its handshakes
+ * will be checked with these options (a key log given or not, the
+ * baseline's endpoints for it). */
+void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_baseline *b,
+                          FILE *f);
 
 #endif

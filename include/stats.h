@@ -54,6 +54,9 @@ struct cs_stats {
 	uint64_t tls13_records;        /* TLS 1.3 server records decrypted */
 	uint64_t tls13_auth_fail;      /* ... that failed authentication (never parsed) */
 	uint64_t tls13_no_key;         /* TLS 1.3 handshakes with no key log secret */
+	uint64_t fp_match, fp_changed; /* TLS 1.3 fingerprints against the baseline */
+	uint64_t fp_no_baseline;       /* ... of an endpoint the baseline lacks */
+	uint64_t fp_learned;           /* ... learned (--learn) */
 	uint64_t certs_seen, certs_unparsable;
 	uint64_t chain_cache_hits;      /* chains parsed and checked before */
 	uint64_t chain_cache_misses;    /* new chains (parsed, then kept) */

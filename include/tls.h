@@ -49,6 +49,8 @@ enum tls13_state {
 	TLS13_NEED_KEY,      /* 1.3 ServerHello parsed: records held until
 	                        tls_tls13_key() or tls_tls13_no_key() */
 	TLS13_KEYED,         /* decrypting the server's records */
+	TLS13_COLLECT,       /* no key coming: records only counted (for the
+	                        fingerprint) until tls_tls13_no_key() */
 };
 
 /* What became of a TLS 1.3 handshake's certificates (for EVE and the
@@ -116,6 +118,7 @@ struct tls_session {
 	uint16_t sh_legacy_version;
 	uint16_t version;        /* negotiated: supported_versions if present */
 	uint16_t cipher;
+	uint16_t sh_group;       /* key_share's group (RFC 8446 §4.2.8), 0: none */
 	uint8_t sh_sid[32];
 	size_t sh_sid_len;
 	char server_alpn[64];
@@ -148,6 +151,11 @@ struct tls_session {
 	size_t pend_len, pend_cap;
 	size_t mem_charged;      /* bytes of rec and pend charged to g_stats.mem_in_use */
 	unsigned t13_records;    /* server records decrypted */
+	/* The server's encrypted records after its 1.3 ServerHello, counted
+	 * whether or not they are read: the fingerprint's flight. */
+	unsigned flight_records;
+	uint64_t flight_bytes;
+	unsigned flight_largest;  /* the largest of them: the Certificate's, mostly */
 };
 
 void tls_session_init(struct tls_session *s, const struct cs_limits *lim);
@@ -164,6 +172,9 @@ int tls_feed(struct tls_session *s, enum tls_dir d, const uint8_t *data, size_t 
  * not read, note saying why. */
 int tls_tls13_key(struct tls_session *s, const uint8_t *secret, size_t len);
 void tls_tls13_no_key(struct tls_session *s, enum tls13_outcome why, const char *note);
+/* No key will come, but the flight is still to be measured: the held
+ * records are let go and later ones only counted (TLS13_COLLECT). */
+void tls_tls13_collect(struct tls_session *s);
 /* "decrypted", "no-key-log", "no-key", ... for EVE; NULL for T13_NONE. */
 const char *tls13_outcome_name(enum tls13_outcome o);
 

@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "defrag.h"
 #include "engine.h"
+#include "fingerprint.h"
 #include "flow.h"
 #include "keylog.h"
 #include "reasm.h"
@@ -61,6 +62,13 @@ static size_t hs_charge(const struct engine *e)
 {
 	return sizeof(struct flow_hs) + MALLOC_OVERHEAD +
 	       (e->ndpi ? classify_flow_size() + 2 * MALLOC_OVERHEAD : 0);
+}
+
+/* Are TLS 1.3 flights measured (a baseline to compare with, or one to
+ * learn)? */
+static int fingerprinting(const struct engine *e)
+{
+	return e->o.baseline != NULL || e->o.learn != NULL;
 }
 
 static int port_inspected(const struct engine *e, uint16_t port)
@@ -211,7 +219,7 @@ static void count_alert(struct engine *e, const char *owner, enum verdict v)
 
 /* ---- handshake end ---------------------------------------------------- */
 
-static int tls13_key(struct engine *e, struct flow *f, int final);
+static int tls13_flight_end(struct engine *e, struct flow *f);
 
 static void hs_free(struct engine *e, struct flow *f)
 {
@@ -294,8 +302,11 @@ static size_t add_mismatch(struct policy_result *res, size_t n)
 }
 
 /* How far one handshake was checked (coverage.h). */
-static enum coverage_class coverage_of(const struct tls_session *t, enum policy_hs hs)
+static enum coverage_class coverage_of(const struct tls_session *t, enum policy_hs hs,
+                                       const struct fp_result *fp)
 {
+	if (hs == POLICY_HS_ENCRYPTED && fp && fp->outcome != FP_NO_BASELINE)
+		return COV_FINGERPRINT;
 	switch (hs) {
 	case POLICY_HS_CHAIN:
 		return t->t13_outcome != T13_NONE ? COV_VERIFIED_TLS13 : COV_VERIFIED;
@@ -320,9 +331,10 @@ static enum coverage_class coverage_of(const struct tls_session *t, enum policy_
 
 /* Every owner concerned, under every asset it matched. */
 static void count_coverage(struct engine *e, const struct tls_session *t, enum policy_hs hs,
-                           const struct policy_result *res, size_t n)
+                           const struct fp_result *fp, const struct policy_result *res,
+                           size_t n)
 {
-	enum coverage_class cls = coverage_of(t, hs);
+	enum coverage_class cls = coverage_of(t, hs, fp);
 
 	if (!e->o.coverage)
 		return;
@@ -332,6 +344,52 @@ static void count_coverage(struct engine *e, const struct tls_session *t, enum p
 		for (size_t m = 0; m < res[i].n_matched; m++)
 			coverage_count(e->o.coverage, res[i].owner, res[i].matched[m], cls);
 	}
+}
+
+/* A TLS 1.3 handshake whose certificates were not read, as the
+ * fingerprint sees it. */
+static void fp_observe(const struct flow *f, const struct hs_event *ev, struct fp_obs *o)
+{
+	const struct tls_session *t = ev->tls;
+
+	memset(o, 0, sizeof(*o));
+	o->family = ev->family;
+	memcpy(o->ip, ev->server_ip, 16);
+	o->port = ev->server_port;
+	o->sni = t->sni[0] ? t->sni : NULL;
+	o->ja3s = t->ja3s;
+	o->cipher = t->cipher;
+	o->group = t->sh_group;
+	o->records = t->flight_records;
+	o->bytes = t->flight_bytes;
+	o->largest = t->flight_largest;
+	o->synack.ttl = f->sa_ttl;
+	o->synack.wscale = f->sa_wscale;
+	o->synack.mss = f->sa_mss;
+	o->synack.win = f->sa_win;
+	o->synack.opts = f->sa_opts;
+}
+
+/* Only a full TLS 1.3 handshake whose flight was seen has a fingerprint. */
+static int fp_applies(const struct tls_session *t, enum policy_hs hs)
+{
+	return hs == POLICY_HS_ENCRYPTED && t->version == 0x0304 && t->flight_records > 0 &&
+	       (t->t13_outcome == T13_NO_KEY || t->t13_outcome == T13_NOT_READ);
+}
+
+/* Learn the handshake's shape when an owner protects its endpoint (the
+ * server address or the SNI: what --baseline will be asked about). */
+static void fp_learn_protected(struct engine *e, const struct fp_obs *o,
+                               const struct policy_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 0; m < res[i].n_matched; m++)
+			if (strncmp(res[i].matched[m], "ip:", 3) == 0 ||
+			    strncmp(res[i].matched[m], "sni:", 4) == 0) {
+				fp_learn(e->o.learn, o);
+				g_stats.fp_learned++;
+				return;
+			}
 }
 
 /* The verdict for one handshake: parse the chain (or find it in the
@@ -346,8 +404,10 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	struct policy_input in;
 	struct classify_result ndpi;
 	struct hs_event ev;
+	struct fp_obs obs;
+	struct fp_result fp, *fpp = NULL;
 	size_t n_res = 0;
-	int n;
+	int n, fp_on;
 
 	memset(&ndpi, 0, sizeof(ndpi));   /* valid = 0: no nDPI object */
 	fill_event(e, f, &ev);
@@ -369,6 +429,20 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	}
 	ev.certs = certs;
 	ev.n_certs = t->n_certs;
+	fp_on = fingerprinting(e) && fp_applies(t, ev.hs);
+	if (fp_on) {
+		fp_observe(f, &ev, &obs);
+		if (e->o.baseline) {
+			fp_check(e->o.baseline, &obs, &fp);
+			fpp = &fp;
+			if (fp.outcome == FP_MATCH)
+				g_stats.fp_match++;
+			else if (fp.outcome == FP_CHANGED)
+				g_stats.fp_changed++;
+			else
+				g_stats.fp_no_baseline++;
+		}
+	}
 	if (e->o.pol) {
 		memset(&in, 0, sizeof(in));
 		in.family = ev.family == 4 ? AF_INET : AF_INET6;
@@ -376,16 +450,20 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		in.sni = t->sni[0] ? t->sni : NULL;
 		in.hs = ev.hs;
 		in.note = ev.hs_note;
+		in.fp = fpp;
 		in.certs = certs;
 		in.n_certs = ev.n_certs;
 		in.memo = ce ? ce->memo : NULL;
 		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
-		count_coverage(e, t, ev.hs, res, n_res);
+		count_coverage(e, t, ev.hs, fpp, res, n_res);
+		if (fp_on && e->o.learn)
+			fp_learn_protected(e, &obs, res, n_res);
 		if (ev.stream_mismatch)
 			n_res += add_mismatch(res, n_res);
 	}
 	ev.res = res;
 	ev.n_res = n_res;
+	ev.fp = fpp;
 	if (hs->cf && e->ndpi) {
 		classify_finish(e->ndpi, hs->cf, &ndpi);
 		classify_flow_free(hs->cf);
@@ -456,9 +534,9 @@ static void decide_at_end(struct engine *e, struct flow *f, const char *why)
 		confirm_done(e, f);
 		return;
 	}
-	/* The last chance for a waiting TLS 1.3 handshake's secret. */
-	if (hs->tls.t13 == TLS13_NEED_KEY && hs->tls.decision == TLS_UNDECIDED &&
-	    tls13_key(e, f, 1)) {
+	/* The last chance for a waiting TLS 1.3 handshake's secret, or the
+	 * end of a flight measured for its fingerprint. */
+	if (tls13_flight_end(e, f)) {
 		if (hs->tls.decision == TLS_DEC_CERTS)
 			confirm_done(e, f);
 		else
@@ -593,22 +671,45 @@ static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
 	return 0;
 }
 
+/* No secret for a TLS 1.3 handshake: decided, its certificates unread,
+ * and why. */
+static void tls13_unread(struct engine *e, struct flow *f)
+{
+	struct flow_hs *hs = f->hs;
+	char note[128];
+
+	if (!e->o.keylog) {
+		tls_tls13_no_key(&hs->tls, T13_NOT_READ, NULL);
+		return;
+	}
+	g_stats.tls13_no_key++;
+	if (hs->key_wait_since)
+		snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
+		         "random (waited %llu ms)",
+		         (unsigned long long)((e->now - hs->key_wait_since) / 1000));
+	else
+		snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello random");
+	tls_tls13_no_key(&hs->tls, T13_NO_KEY, note);
+}
+
 /* A TLS 1.3 handshake waits for the server handshake traffic secret of
  * its ClientHello random.  Files: their key logs are complete, so the
  * look-up is final.  Live: the log may still be growing (a browser
  * appends as it connects), so a miss waits up to keylog_wait_us of packet
  * time, re-reading the files at most every ENGINE_KEYLOG_REFRESH_US;
- * final (the flow ends) makes it the last look.  Returns 1 decided. */
+ * final (the flow ends) makes it the last look.  With no secret and
+ * fingerprints on, the flight goes on being measured (TLS13_COLLECT)
+ * until the client's second flight ends it (tls13_flight_end).
+ * Returns 1 decided. */
 static int tls13_key(struct engine *e, struct flow *f, int final)
 {
 	struct flow_hs *hs = f->hs;
 	struct tls_session *t = &hs->tls;
 	uint8_t secret[TLS13_MAX_SECRET];
 	size_t len = 0;
-	int found = keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
-	char note[128];
+	int found = e->o.keylog && keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
 
-	if (!found && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
+	if (!found && e->o.keylog && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
 		if (hs->key_wait_since == 0)
 			hs->key_wait_since = e->now ? e->now : 1;
 		if (final || e->now - hs->key_wait_since >= e->o.keylog_wait_us ||
@@ -621,20 +722,33 @@ static int tls13_key(struct engine *e, struct flow *f, int final)
 			return 0;
 	}
 	if (!found) {
-		g_stats.tls13_no_key++;
-		if (hs->key_wait_since)
-			snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
-			         "random (waited %llu ms)",
-			         (unsigned long long)((e->now - hs->key_wait_since) / 1000));
-		else
-			snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
-			         "random");
-		tls_tls13_no_key(t, T13_NO_KEY, note);
+		if (fingerprinting(e) && !final) {
+			tls_tls13_collect(t);
+			return 0;
+		}
+		tls13_unread(e, f);
 		return 1;
 	}
 	rc = tls_tls13_key(t, secret, len);
 	memset(secret, 0, sizeof(secret));
 	return rc == TLS_DECIDED;
+}
+
+/* The server's TLS 1.3 flight is over (the client spoke again, or the
+ * flow ends): a last look for the secret, else decided unread, with the
+ * flight measured for the fingerprint.  Returns 1 decided. */
+static int tls13_flight_end(struct engine *e, struct flow *f)
+{
+	struct tls_session *t = &f->hs->tls;
+
+	if (t->decision != TLS_UNDECIDED)
+		return 0;
+	if (t->t13 == TLS13_NEED_KEY)
+		return tls13_key(e, f, 1);
+	if (t->t13 != TLS13_COLLECT)
+		return 0;
+	tls13_unread(e, f);
+	return 1;
 }
 
 /* Hand the in-order bytes of direction d to the TLS parser. */
@@ -738,7 +852,7 @@ static int start_flow(struct engine *e, struct flow *f)
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
 	tls_session_init(&hs->tls, e->o.lim);
-	hs->tls.t13_follow = e->o.keylog != NULL;
+	hs->tls.t13_follow = e->o.keylog != NULL || fingerprinting(e);
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
 	for (int side = 0; side < 2; side++) {
@@ -775,6 +889,20 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	g_stats.flows_active++;
 	f->state = FLOW_HANDSHAKE;
 	return f;
+}
+
+/* The SYN-ACK's shape, for the fingerprint (fingerprint.h). */
+static void remember_synack(struct flow *f, const struct pkt *p)
+{
+	struct fp_synack sa;
+
+	if (fp_synack_parse(p->family, p->l3, p->l3_len, p->l4, p->l4_len, &sa) < 0)
+		return;
+	f->sa_ttl = sa.ttl;
+	f->sa_wscale = sa.wscale;
+	f->sa_mss = sa.mss;
+	f->sa_win = sa.win;
+	f->sa_opts = sa.opts;
 }
 
 /* May the bytes of p be trusted?  Only segments of undecided handshakes
@@ -842,6 +970,8 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		/* Remembered in the flow record: the handshake state waits
 		 * for data, so a SYN flood costs records only. */
 		learn_roles(e, f, p, side);
+		if ((p->flags & TH_ACK) && fingerprinting(e) && f->sa_ttl == 0)
+			remember_synack(f, p);
 		if (!(f->syn_side_seen & (1u << side))) {
 			f->syn_side_seen |= (uint8_t)(1u << side);
 			f->isn_next[side] = p->seq + 1;
@@ -865,14 +995,18 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		confirm_segment(e, f, p, side);
 		return 0;
 	}
+	/* The handshake state exists only once the roles are known. */
+	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
 	/* A TLS 1.3 handshake waiting for its key log secret: any packet
-	 * of the flow is a moment to look again (live capture). */
-	if (hs->tls.t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && tls13_key(e, f, 0)) {
+	 * of the flow is a moment to look again (live capture).  The
+	 * client's data after the server's 1.3 flight (its Finished) ends
+	 * the flight a fingerprint measures. */
+	if ((hs->tls.t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && tls13_key(e, f, 0)) ||
+	    (d == TLS_CLIENT && p->payload_len > 0 && fingerprinting(e) &&
+	     hs->tls.flight_records > 0 && tls13_flight_end(e, f))) {
 		decide(e, f, NULL);
 		return 1;
 	}
-	/* The handshake state exists only once the roles are known. */
-	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
 	rd = &hs->rd[d];
 	if (p->payload_len == 0 || rd->state == REASM_STOPPED) {
 		classify_segment(e, hs, p);

@@ -139,6 +139,10 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	put(o, "tls13_no_key", st->tls13_no_key);
 	put(o, "tls13_records_decrypted", st->tls13_records);
 	put(o, "tls13_auth_failures", st->tls13_auth_fail);
+	put(o, "fingerprint_matched", st->fp_match);
+	put(o, "fingerprint_changed", st->fp_changed);
+	put(o, "fingerprint_no_baseline", st->fp_no_baseline);
+	put(o, "fingerprint_learned", st->fp_learned);
 	put(o, "resumed", st->hs_resumed);
 	put(o, "incomplete", st->hs_incomplete);
 	put(o, "fragments_reassembled", st->frag_reassembled);

@@ -26,7 +26,7 @@
 
 #define LABEL_SHTS     "SERVER_HANDSHAKE_TRAFFIC_SECRET"
 #define READ_CHUNK     (64u * 1024u)
-#define SLOTS_MIN      1024u
+#define SLOTS_MIN      32u
 /* Entries are indexed by uint32_t (0 = empty slot): at most this many. */
 #define ENTRIES_MAX    0x7fffffffu
 

@@ -21,6 +21,7 @@
 #include "dispatch.h"
 #include "coverage.h"
 #include "engine.h"
+#include "fingerprint.h"
 #include "keylog.h"
 #include "cs_limits.h"
 #include "live.h"
@@ -53,6 +54,9 @@ struct options {
 	const char *keylogs[KEYLOG_MAX_FILES];
 	size_t n_keylogs;
 	unsigned keylog_wait_ms;
+	const char *baseline;      /* --baseline FILE */
+	const char *learn;         /* --learn FILE */
+	unsigned fp_tolerance;
 };
 
 /* Live capture: a TLS 1.3 handshake waits this long for its secret to be
@@ -67,6 +71,7 @@ enum {
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
+	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +113,9 @@ static const struct option long_opts[] = {
 	{ "frag-memcap",     required_argument, NULL, OPT_FRAG_MEMCAP },
 	{ "keylog",          required_argument, NULL, OPT_KEYLOG },
 	{ "keylog-wait",     required_argument, NULL, OPT_KEYLOG_WAIT },
+	{ "baseline",        required_argument, NULL, OPT_BASELINE },
+	{ "learn",           required_argument, NULL, OPT_LEARN },
+	{ "fp-tolerance",    required_argument, NULL, OPT_FP_TOLERANCE },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -137,6 +145,11 @@ static void usage(FILE *f)
 "                         certificates with its secrets (several allowed;\n"
 "                         pcapng inputs' own secrets are read without it)\n"
 "      --keylog-wait MS   live: wait for a secret to be appended (%u; 0: no)\n"
+"      --learn FILE       write the TLS 1.3 server fingerprints of the protected\n"
+"                         endpoints seen into FILE (a baseline)\n"
+"      --baseline FILE    alert (fingerprint-changed) when a TLS 1.3 handshake\n"
+"                         whose certificates are not read departs from FILE\n"
+"      --fp-tolerance N   flight bytes always within a shape's range (%u)\n"
 "live capture:\n"
 "      --bpf EXPR         capture filter (default: the inspected TCP ports,\n"
 "                         VLAN-tagged too; '' captures everything)\n"
@@ -167,7 +180,7 @@ static void usage(FILE *f)
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
-	        DEF_KEYLOG_WAIT_MS, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
+	        DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
 	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
@@ -248,6 +261,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->live.stats_interval = 60;
 	o->live.workers = 1;
 	o->keylog_wait_ms = DEF_KEYLOG_WAIT_MS;
+	o->fp_tolerance = FP_DEF_TOLERANCE;
 	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
 		int rc = 0;
 
@@ -308,6 +322,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->keylog_wait_ms = (unsigned)v;
 			break;
 		}
+		case OPT_BASELINE: o->baseline = optarg; break;
+		case OPT_LEARN: o->learn = optarg; break;
+		case OPT_FP_TOLERANCE: rc = set_limit("fp-tolerance", optarg, 1u << 20, &o->fp_tolerance, sizeof(unsigned)); break;
 		case OPT_WORKERS: rc = set_limit("workers", optarg, LIVE_MAX_WORKERS, &o->live.workers, sizeof(unsigned)); break;
 		case 'R': o->rules = optarg; break;
 		case 'o': o->out.path = optarg; break;
@@ -567,18 +584,65 @@ static void default_bpf(const struct options *o, char *buf, size_t len)
 	         ports, ports, ports);
 }
 
-static int check_rules(const char *path)
+/* --baseline and --learn.  0, or -1 after printing why (exit 2). */
+static int load_fingerprints(const struct options *o, struct fp_baseline **base,
+                             struct fp_baseline **learn)
 {
 	char err[1024];
-	struct policy *p = policy_load(path, err, sizeof(err));
+
+	*base = *learn = NULL;
+	if (o->baseline) {
+		*base = fp_new(o->fp_tolerance);   /* owned by main */
+		if (!*base || fp_load(*base, o->baseline, err, sizeof(err)) < 0) {
+			fprintf(stderr, "certsentry: --baseline %s\n", *base ? err : "out of memory");
+			return -1;
+		}
+	}
+	if (o->learn) {
+		/* Learning with a baseline adds to it: the file --learn
+		 * writes holds both. */
+		*learn = fp_new(o->fp_tolerance);  /* owned by main */
+		if (!*learn || (o->baseline && fp_load(*learn, o->baseline, err, sizeof(err)) < 0)) {
+			fprintf(stderr, "certsentry: --baseline %s\n", *learn ? err : "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_rules(const struct options *o)
+{
+	char err[1024];
+	struct policy *p = policy_load(o->check_rules, err, sizeof(err));
+	struct fp_baseline *base = NULL, *learn = NULL;
+	int rc = EXIT_CLEAN;
 
 	if (!p) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_TROUBLE;
 	}
 	policy_summary(p, stdout);
+	if (load_fingerprints(o, &base, &learn) < 0)
+		rc = EXIT_TROUBLE;
+	else
+		policy_coverage_plan(p, o->n_keylogs > 0, base, stdout);
+	fp_free(base);
+	fp_free(learn);
 	policy_free(p);
-	return EXIT_CLEAN;
+	return rc;
+}
+
+static void print_fingerprints(const struct engine_opts *eo, FILE *f)
+{
+	if (eo->baseline)
+		fprintf(f, "  fingerprints: baseline %zu endpoints, %zu shapes; TLS 1.3 handshakes "
+		        "matched %" PRIu64 ", changed %" PRIu64 ", endpoint not in the baseline %"
+		        PRIu64 "\n", fp_endpoints(eo->baseline), fp_shapes(eo->baseline),
+		        g_stats.fp_match, g_stats.fp_changed, g_stats.fp_no_baseline);
+	if (eo->learn)
+		fprintf(f, "  fingerprints: learned %" PRIu64 " TLS 1.3 handshakes: %zu endpoints, "
+		        "%zu shapes\n", g_stats.fp_learned, fp_endpoints(eo->learn),
+		        fp_shapes(eo->learn));
 }
 
 /* Files: one engine on this thread, or --workers threads.  Returns the
@@ -610,6 +674,7 @@ static int run_files(const struct options *o, struct engine_opts *eo, const stru
 	if (!o->quiet) {
 		print_summary(d, stderr);
 		print_keylog(kl, stderr);
+		print_fingerprints(eo, stderr);
 		coverage_print(eo->coverage, stderr);
 	}
 	status = trouble ? EXIT_TROUBLE : dispatch_alert_count(d) ? EXIT_ALERT : EXIT_CLEAN;
@@ -628,6 +693,7 @@ int main(int argc, char **argv)
 	struct output *out = NULL;
 	struct engine_opts eo;
 	struct keylogs kl = { NULL, 0 };
+	struct fp_baseline *base = NULL, *learn = NULL;
 	char err[1024];
 	int status = EXIT_TROUBLE;
 
@@ -636,7 +702,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_TROUBLE;
 	if (o.check_rules)
-		return check_rules(o.check_rules);
+		return check_rules(&o);
 	if (o.rules) {
 		pol = policy_load(o.rules, err, sizeof(err));
 		if (!pol) {
@@ -646,7 +712,8 @@ int main(int argc, char **argv)
 	} else if (!o.quiet) {
 		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
 	}
-	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0)
+	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0 ||
+	    load_fingerprints(&o, &base, &learn) < 0)
 		goto out;
 	out = output_open(&o.out, err, sizeof(err));
 	if (!out) {
@@ -662,6 +729,8 @@ int main(int argc, char **argv)
 	eo.checksum = o.checksum;
 	eo.keylog = kl.kl;
 	eo.coverage = coverage_new();   /* owned here; NULL: not counted */
+	eo.baseline = base;
+	eo.learn = learn;
 	/* Files' key logs are complete: only live capture waits. */
 	eo.keylog_wait_us = o.live.n_ifaces ? (uint64_t)o.keylog_wait_ms * 1000 : 0;
 	if (o.live.n_ifaces) {
@@ -676,10 +745,16 @@ int main(int argc, char **argv)
 	} else {
 		status = run_files(&o, &eo, &kl);
 	}
+	if (learn && fp_save(learn, o.learn, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --learn %s\n", err);
+		status = EXIT_TROUBLE;
+	}
 out:
 	if (out)
 		output_close(out);
 	coverage_free(eo.coverage);
+	fp_free(base);
+	fp_free(learn);
 	keylog_free(kl.kl);
 	policy_free(pol);
 	return status;

@@ -902,6 +902,15 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
 		jw_int(w, "records_decrypted", t->t13_records);
 		if (t->hrr)
 			jw_bool(w, "hello_retry_request", 1);
+		if (t->flight_records) {
+			jw_obj(w, "flight");
+			jw_int(w, "records", t->flight_records);
+			jw_int(w, "bytes", (int64_t)t->flight_bytes);
+			jw_end(w);
+		}
+		if (ev->fp)
+			jw_str(w, "fingerprint", ev->fp->outcome == FP_MATCH ? "matched" :
+			       ev->fp->outcome == FP_CHANGED ? "changed" : "no-baseline");
 		jw_end(w);
 	}
 	if (ev->stream_mismatch)
@@ -992,6 +1001,8 @@ static const char *verdict_signature(enum verdict v)
 		return "CERTSENTRY handshake at a protected endpoint could not be verified";
 	case VERDICT_STREAM_MISMATCH:
 		return "CERTSENTRY handshake bytes retransmitted with different content";
+	case VERDICT_FINGERPRINT_CHANGED:
+		return "CERTSENTRY TLS 1.3 server fingerprint departs from its baseline";
 	default:
 		return "CERTSENTRY certificate policy violation";
 	}
@@ -1011,6 +1022,7 @@ static int verdict_severity(enum verdict v)
 	case VERDICT_STREAM_MISMATCH:
 		return 1;
 	case VERDICT_UNVERIFIABLE_CHAIN:
+	case VERDICT_FINGERPRINT_CHANGED:   /* evidence, below a verified verdict */
 		return 2;
 	default:
 		return 3;

@@ -32,6 +32,7 @@ static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_UNVERIFIED_HANDSHAKE] = "unverified-handshake",
 	[VERDICT_NOT_VISIBLE] = "not-visible",
 	[VERDICT_STREAM_MISMATCH] = "stream-mismatch",
+	[VERDICT_FINGERPRINT_CHANGED] = "fingerprint-changed",
 };
 
 const char *verdict_name(enum verdict v)
@@ -50,6 +51,7 @@ int verdict_is_alert(enum verdict v)
 	case VERDICT_UNVERIFIABLE_CHAIN:
 	case VERDICT_UNVERIFIED_HANDSHAKE:
 	case VERDICT_STREAM_MISMATCH:
+	case VERDICT_FINGERPRINT_CHANGED:
 		return 1;
 	default:
 		return 0;
@@ -595,6 +597,23 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		return;
 	}
 	r->verdict = VERDICT_NOT_VISIBLE;
+	if (in->hs == POLICY_HS_ENCRYPTED && in->fp && in->fp->outcome == FP_CHANGED) {
+		r->verdict = VERDICT_FINGERPRINT_CHANGED;
+		snprintf(r->reason, sizeof(r->reason),
+		         "TLS 1.3 handshake with protected " NM " (owner %s) departs from the "
+		         "endpoint's fingerprint baseline: %.400s. A fingerprint is evidence, not "
+		         "proof: another certificate chain, TLS stack or middlebox answered; read the "
+		         "certificates with a key log (--keylog), or relearn if the change was yours.",
+		         what(r), r->owner, in->fp->what);
+		return;
+	}
+	if (in->hs == POLICY_HS_ENCRYPTED && in->fp && in->fp->outcome == FP_MATCH) {
+		snprintf(r->reason, sizeof(r->reason),
+		         "Connection to protected " NM " (owner %s) used TLS 1.3 and its certificates "
+		         "were not read (%.120s); checked by fingerprint only: %.300s.",
+		         what(r), r->owner, in->note ? in->note : "no key log", in->fp->what);
+		return;
+	}
 	if (in->hs == POLICY_HS_ENCRYPTED) {
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) used TLS 1.3, which encrypts "
@@ -635,6 +654,63 @@ static int evaluate_owner(const struct rules_owner *o, const struct policy_input
 		return 0;
 	decide_chain(o, in, r, m);
 	return 1;
+}
+
+/* Baseline endpoints at an address of c, or whose SNI matches name. */
+static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr *c,
+                           const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; b && i < fp_endpoints(b); i++) {
+		const uint8_t *ip;
+		const char *sni;
+		uint16_t port;
+		size_t shapes;
+		int family;
+		uint8_t addr[16], raw[16];
+
+		fp_endpoint_at(b, i, &family, &ip, &port, &sni, &shapes);
+		memset(raw, 0, sizeof(raw));
+		memcpy(raw, ip, family == 4 ? 4 : 16);
+		family = addr_norm(family == 4 ? AF_INET : AF_INET6, raw, addr);
+		if ((c && cidr_contains(c, family, addr)) ||
+		    (name && sni[0] && name_match(name, sni)))
+			n++;
+	}
+	return n;
+}
+
+static void plan_line(FILE *f, const char *kind, const char *what, int keylog, size_t fp,
+                      int have_baseline)
+{
+	fprintf(f, "    %s %s: TLS 1.0-1.2 verified; TLS 1.3 %s%s", kind, what,
+	        keylog ? "verified where the key log has the session" : "",
+	        keylog ? ", else " : "");
+	if (fp)
+		fprintf(f, "by fingerprint (%zu baseline endpoint%s)", fp, fp == 1 ? "" : "s");
+	else
+		fprintf(f, "NOT CHECKED (%s)",
+		        have_baseline ? "no baseline endpoint for it" : "no key log, no --baseline");
+	fprintf(f, "; resumed sessions not checked (no certificate)\n");
+}
+
+void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_baseline *b,
+                          FILE *f)
+{
+	fprintf(f, "coverage with these options (TLS 1.3 encrypts the certificates; pcapng "
+	        "inputs' own secrets count as a key log):\n");
+	for (size_t i = 0; i < p->n_owners; i++) {
+		const struct rules_owner *o = &p->owners[i];
+
+		fprintf(f, "  owner %s\n", o->name);
+		for (size_t k = 0; k < o->n_cidrs; k++)
+			plan_line(f, "ip", o->cidrs[k].text, keylog,
+			          baseline_for(b, &o->cidrs[k], NULL), b != NULL);
+		for (size_t k = 0; k < o->n_names; k++)
+			plan_line(f, "name", o->names[k], keylog, baseline_for(b, NULL, o->names[k]),
+			          b != NULL);
+	}
 }
 
 size_t policy_evaluate(const struct policy *p, const struct policy_input *in,

@@ -61,6 +61,7 @@ enum {
 	EXT_ALPN = 16,               /* RFC 7301 §3.1 */
 	EXT_SESSION_TICKET = 35,     /* RFC 5077 §3.2 */
 	EXT_PRE_SHARED_KEY = 41,     /* RFC 8446 §4.2.11 */
+	EXT_KEY_SHARE = 51,          /* RFC 8446 §4.2.8 */
 	EXT_SUPPORTED_VERSIONS = 43, /* RFC 8446 §4.2.1 */
 };
 
@@ -456,6 +457,10 @@ static int sh_ext(struct tls_session *s, uint16_t type, struct buf d)
 			return -1;
 		s->psk = 1;
 		return 0;
+	case EXT_KEY_SHARE:
+		/* RFC 8446 §4.2.8: a KeyShareEntry (group, key_exchange), or in a
+		 * HelloRetryRequest the selected_group alone. */
+		return buf_be16(&d, &s->sh_group);
 	default:
 		return 0;
 	}
@@ -1134,6 +1139,12 @@ static void rec_type_action13(struct tls_session *s)
 			malformed(s, "TLS 1.3 record: not 17 to 2^14 + 256 bytes long");
 			return;
 		}
+		s->flight_records++;
+		s->flight_bytes += ds->rec_left;
+		if (ds->rec_left > s->flight_largest)
+			s->flight_largest = (unsigned)ds->rec_left;
+		if (s->t13 == TLS13_COLLECT)
+			return;     /* counted, not kept */
 		if (!s->rec) {
 			s->rec = malloc(T13_REC_MAX);   /* owned by the session; t13_release */
 			if (!s->rec) {
@@ -1275,6 +1286,14 @@ int tls_tls13_key(struct tls_session *s, const uint8_t *secret, size_t len)
 		s->pend_len = s->pend_cap = 0;
 	}
 	return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
+}
+
+void tls_tls13_collect(struct tls_session *s)
+{
+	if (s->decision != TLS_UNDECIDED || s->t13 != TLS13_NEED_KEY)
+		return;
+	t13_release(s);
+	s->t13 = TLS13_COLLECT;
 }
 
 void tls_tls13_no_key(struct tls_session *s, enum tls13_outcome why, const char *note)
@@ -1429,6 +1448,8 @@ static void rec_payload(struct tls_session *s, enum tls_dir d, struct buf *in)
 	    buf_peek_be16(ds->hdr, REC_HDR_LEN, 3, &rec_len) == 0)
 		server_alert(s, p, n, rec_len - ds->rec_left);
 	ds->rec_left -= n;
+	if (d == TLS_SERVER && s->t13 == TLS13_COLLECT)
+		return;
 	if (d == TLS_SERVER && s->t13 != TLS13_OFF && ds->rec_type == CT_APPDATA) {
 		t13_payload(s, p, n, ds->rec_left == 0);
 		return;

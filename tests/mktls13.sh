@@ -262,6 +262,23 @@ server_done
 stop_capture
 grep -q '^Reused, TLSv1.3' "$RAW/resumed.client2" || die "approved-resumed: no resumption"
 
+# Fingerprints: five approved sessions to learn a baseline from, the
+# clients differing in what a server's choice depends on (suite, key-share
+# group, the compatibility CCS), and one more session to check against it.
+log "capturing approved-learn"
+start_capture approved-learn
+ossl_server 853 approved 5
+ossl_client 853 "$RAW/approved-learn.keys" "$RAW/learn.client1" -tls1_3 $SNI
+ossl_client 853 "$RAW/approved-learn.keys" "$RAW/learn.client2" -tls1_3 $SNI \
+	-ciphersuites TLS_AES_128_GCM_SHA256
+ossl_client 853 "$RAW/approved-learn.keys" "$RAW/learn.client3" -tls1_3 $SNI -groups P-256
+ossl_client 853 "$RAW/approved-learn.keys" "$RAW/learn.client4" -tls1_3 $SNI \
+	-ciphersuites TLS_CHACHA20_POLY1305_SHA256
+ossl_client 853 "$RAW/approved-learn.keys" "$RAW/learn.client5" -tls1_3 $SNI -no_middlebox
+server_done
+stop_capture
+session approved-again approved 853 "" "-tls1_3 $SNI"
+
 # GnuTLS as the server with the approved chain, and as the client.
 log "capturing gnutls-server"
 start_capture gnutls-server
@@ -319,6 +336,8 @@ rw rogue-small 198.51.100.35 1.1.1.1 --split 100
 rw approved-resumed 198.51.100.36 1.1.1.1
 rw gnutls-server 198.51.100.37 1.1.1.1
 rw gnutls-client 198.51.100.38 1.1.1.1
+rw approved-learn 198.51.100.40 1.1.1.1
+rw approved-again 198.51.100.41 1.1.1.1
 # The key log inside the capture, as Wireshark's editcap writes it.
 run editcap --inject-secrets "tls,$NEW/rogue-tls13.keys" "$NEW/rogue-tls13.pcap" \
 	"$NEW/rogue-embedded.pcapng"
@@ -360,9 +379,11 @@ approved-resumed.pcap	2	-	approved-resumed.keys	decrypted,psk-resumed
 gnutls-server.pcap	1	-	gnutls-server.keys	decrypted
 gnutls-client.pcap	1	-	gnutls-client.keys	decrypted
 rogue-embedded.pcapng	1	cloudflare-dns:unapproved-issuer	-	decrypted
+approved-learn.pcap	5	-	approved-learn.keys	decrypted,decrypted,decrypted,decrypted,decrypted
+approved-again.pcap	1	-	approved-again.keys	decrypted
 EOF
 
-rm -rf "$OUT"
 mkdir -p "$OUT"
+find "$OUT" -mindepth 1 ! -name README.md -delete   # the README is written by hand
 cp -r "$NEW/." "$OUT/"
 log "wrote $OUT: $(find "$OUT" -type f | wc -l) files, $(du -sk "$OUT" | cut -f1) KB"

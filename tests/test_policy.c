@@ -860,9 +860,9 @@ static void test_verdict_names(void **state)
 	static const char *const names[VERDICT_COUNT] = {
 		"approved", "self-signed", "forged-issuer", "unapproved-issuer",
 		"unverifiable-chain", "unverified-handshake", "not-visible",
-		"stream-mismatch",
+		"stream-mismatch", "fingerprint-changed",
 	};
-	static const int alert[VERDICT_COUNT] = { 0, 1, 1, 1, 1, 1, 0, 1 };
+	static const int alert[VERDICT_COUNT] = { 0, 1, 1, 1, 1, 1, 0, 1, 1 };
 
 	(void)state;
 	for (int v = 0; v < VERDICT_COUNT; v++) {

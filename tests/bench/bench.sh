@@ -10,7 +10,10 @@
 #               the bytes after the handshakes;
 #   flows.pcap  --flows (1,000,000) connections open at once;
 #   short.pcap  ~17,000 short connections (1-4 KB of data each, 100 MB):
-#               inspecting handshakes is most of the work there.
+#               inspecting handshakes is most of the work there;
+#   t13.pcap    12,000 short TLS 1.3 connections (pcaps/tls13's sessions)
+#               and t13.keys, their key log (a line each); t12.pcap the
+#               same number of their TLS 1.2 twins (same chains, server).
 # Then times on span.pcap, after reading it once into the page cache:
 #   (a) pcapcount: libpcap reading and counting only, the read limit;
 #   (b) certsentry -R rules/examples/public-dns-resolver.rules, one thread;
@@ -18,7 +21,9 @@
 #   (d) tshark -Y tls.handshake.certificate -T fields -e tls.handshake.certificate;
 #   (e) ndpiReader -q;
 # and certsentry's peak RSS on flows.pcap, and its handshakes a second on
-# short.pcap with one worker and with --workers 2 (shown, no target).
+# short.pcap with one worker and with --workers 2 (shown, no target), and
+# its handshakes a second on t12.pcap, and on t13.pcap without and with
+# --keylog (target, issue 14: with the key log within 1.5x of TLS 1.2).
 # (a)-(c), (e) and the short.pcap runs run --runs times (3), in turns
 # (a b c e ... a b c e ...), so that a machine whose speed drifts (a
 # shared VM does, by tens of percent within minutes) slows each of them
@@ -67,8 +72,13 @@ echo "# versions: certsentry $(git describe --always --dirty 2>/dev/null || echo
 [ -f "$dir/flows.pcap" ] || $py tests/bench/mkbench.py "$dir/flows.pcap" --flows "$flows" | sed 's/^/# /' || exit 2
 [ -f "$dir/short.pcap" ] || $py tests/bench/mkbench.py "$dir/short.pcap" --size-mb 100 --data-kb 1-4 |
 	sed 's/^/# /' || exit 2
+[ -f "$dir/t13.pcap" ] || $py tests/bench/mkbench.py "$dir/t13.pcap" --set tls13 --keylog "$dir/t13.keys" \
+	--connections 12000 --data-kb 1-4 | sed 's/^/# /' || exit 2
+[ -f "$dir/t12.pcap" ] || $py tests/bench/mkbench.py "$dir/t12.pcap" --set tls12 \
+	--connections 12000 --data-kb 1-4 | sed 's/^/# /' || exit 2
 span=$dir/span.pcap
-cat "$span" "$dir/short.pcap" > /dev/null   # into the page cache
+r13=pcaps/tls13/tls13.rules
+cat "$span" "$dir/short.pcap" "$dir/t12.pcap" "$dir/t13.pcap" "$dir/t13.keys" > /dev/null   # page cache
 
 # once NAME CMD...: one timed run, "wall user sys maxrss_kb" added to
 # "$dir/NAME.runs"; its standard output in "$dir/NAME.out".
@@ -103,10 +113,15 @@ for ((i = 0; i < runs; i++)); do
 	once ndpiReader ndpiReader -q -i "$span"
 	once short1 "$bin" -q -R "$rules" -r "$dir/short.pcap" -o /dev/null
 	once short2 "$bin" -q --workers 2 -R "$rules" -r "$dir/short.pcap" -o /dev/null
+	once t12 "$bin" -q -R "$r13" -r "$dir/t12.pcap" -o /dev/null
+	once t13 "$bin" -q -R "$r13" -r "$dir/t13.pcap" -o /dev/null
+	once t13k "$bin" -q -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null
 done
 once tshark tshark -n -r "$span" -Y tls.handshake.certificate -T fields -e tls.handshake.certificate
 once flows "$bin" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
-for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2; do sum "$name"; done
+for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2 t12 t13 t13k; do
+	sum "$name"
+done
 read -r pkts bytes < "$dir/pcapcount.out"
 
 # The outputs agree on what was there: certsentry's certificates (its
@@ -144,6 +159,16 @@ for w in 1 2; do
 		printf "short connections, %d worker%s: %d handshakes in %.2f s (fastest %.2f s, CPU %.2f s): %.0f handshakes/s\n",
 		       w, (w > 1 ? "s" : ""), n, m, f, c, n / m }'
 done
+# TLS 1.3: how many certificates each run read (a run with the summary on).
+"$bin" -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null 2> "$dir/t13k.summary"
+t13_dec=$(sed -n 's/^  tls 1.3: decrypted \([0-9]*\),.*/\1/p' "$dir/t13k.summary")
+for run in "t12:TLS 1.2 twins" "t13:TLS 1.3, no key log (not read)" "t13k:TLS 1.3 with --keylog"; do
+	read -r med fast _ cpu < "$dir/${run%%:*}.time"
+	awk -v l="${run#*:}" -v m="$med" -v f="$fast" -v c="$cpu" 'BEGIN {
+		printf "short connections, %-33s 12000 handshakes in %.2f s (fastest %.2f s, CPU %.2f s): %.0f handshakes/s\n",
+		       l ":", m, f, c, 12000 / m }'
+done
+echo "TLS 1.3 with --keylog: $t13_dec of 12000 certificates decrypted and judged"
 echo "--workers 2 on short connections: $(awk -v a="$(read -r x _ < "$dir/short1.time"; echo "$x")" \
 	-v b="$(read -r x _ < "$dir/short2.time"; echo "$x")" 'BEGIN { printf "%.2fx", a / b }') one worker (no target)"
 
@@ -167,4 +192,6 @@ check "certsentry faster than ndpiReader ($(ratio %.1fx 1 ndpiReader certsentry)
 check "peak RSS <= 256 MB with $flows flows ($((fkb / 1024)) MB)" "$fkb <= 262144"
 check "--workers 2 >= 1.6x one worker ($(ratio %.2fx 1 certsentry workers2))" \
       "$(t certsentry) / $(t workers2) >= 1.6"
+check "TLS 1.3 with --keylog within 1.5x of TLS 1.2 on 12000 connections ($(ratio %.2fx 1 t13k t12) the time)" \
+      "$(t t13k) / $(t t12) <= 1.5 && ${t13_dec:-0} == 12000"
 exit $fail

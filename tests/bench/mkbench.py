@@ -4,6 +4,9 @@
 usage: python3 tests/bench/mkbench.py OUT.pcap [--size-mb 1024] [--concurrent 256]
                                       [--data-kb 64-768] [--seed N]
        python3 tests/bench/mkbench.py OUT.pcap --flows 1000000
+       python3 tests/bench/mkbench.py OUT.pcap --set tls13 --keylog OUT.keys
+                                      --connections 12000 --data-kb 1-4
+       python3 tests/bench/mkbench.py OUT.pcap --set tls12 --connections 12000 --data-kb 1-4
 
 Plain Python (struct, no scapy): any python3 runs it.  The capture is
 generated, never committed (1 GB by default).  Every IP and TCP checksum is
@@ -23,6 +26,14 @@ connection (--data-kb; 1-4 makes a capture of short connections, where
 inspecting handshakes is most of the work); then FIN both ways.  --concurrent connections run at once,
 their packets interleaved at random, 10 us apart.  The script prints the
 share of bytes that come after the handshakes (>= 95 %).
+
+TLS 1.3 and TLS 1.2 sets (--set tls13|tls12): the same, with the
+templates of pcaps/tls13/ (made by tests/mktls13.sh): the TLS 1.3 sessions,
+each copy given a ClientHello random of its own and a line in the key log
+(--keylog) that maps it to its template's server handshake traffic secret
+(so a key log of N lines, one look-up each, and records that decrypt), or
+the TLS 1.2 twins of the same chains at the same server.  --connections N
+stops after N connections, so that both sets have as many.
 
 Flows mode (--flows N): N connections open at once, to measure memory per
 flow: SYN, SYN-ACK, ACK, then one application-data record each way (so a
@@ -52,6 +63,21 @@ TEMPLATES = [
     ("fina-rogue-doh.pcap", 4), ("rogue-elsewhere.pcap", 2),
     ("selfsigned-interceptor.pcap", 2), ("forged-issuer.pcap", 2),
     ("appended-intermediate.pcap", 1), ("sni-protected.pcap", 1),
+]
+# The TLS 1.3 set and its TLS 1.2 twins (pcaps/tls13/): same chains, same
+# server, about the same mix.
+T13 = os.path.join(PCAPS, "tls13")
+TEMPLATES_TLS13 = [
+    ("tls13/approved-tls13.pcap", 20), ("tls13/approved-aes128.pcap", 10),
+    ("tls13/approved-chacha.pcap", 10), ("tls13/gnutls-server.pcap", 5),
+    ("tls13/gnutls-client.pcap", 5), ("tls13/rogue-tls13.pcap", 4),
+    ("tls13/rogue-chacha.pcap", 2), ("tls13/selfsigned-tls13.pcap", 1),
+    ("tls13/forged-tls13.pcap", 1), ("tls13/appended-tls13.pcap", 1),
+]
+TEMPLATES_TLS12 = [
+    ("tls13/approved-tls12.pcap", 50), ("tls13/rogue-tls12.pcap", 6),
+    ("tls13/selfsigned-tls12.pcap", 1), ("tls13/forged-tls12.pcap", 1),
+    ("tls13/appended-tls12.pcap", 1),
 ]
 SEG = 1448                               # MSS of a 1500-byte Ethernet link
 REC = struct.pack("!BHH", 0x17, 0x0303, SEG - 5)
@@ -107,6 +133,18 @@ class Template:
                               wsum(opts + payload)))
         if True not in nxt or False not in nxt:
             sys.exit("mkbench: %s: not a two-way connection" % path)
+        # The ClientHello: the first client segment with a handshake
+        # record holding message type 1; its random sits at byte 11
+        # (record header 5, message header 4, legacy_version 2).
+        self.ch = next((i for i, sg in enumerate(self.segs)
+                        if sg[0] and sg[6][:1] == b"\x16" and sg[6][5:6] == b"\x01"), None)
+        self.secret = None
+        keys = path[:-len(".pcap")] + ".keys"
+        if os.path.exists(keys):
+            for line in open(keys):
+                f = line.split()
+                if len(f) == 3 and f[0] == "SERVER_HANDSHAKE_TRAFFIC_SECRET":
+                    self.secret = f[2]
         self.next_c, self.next_s = nxt[True], nxt[False]
         self.bytes = sum(14 + 20 + 20 + len(s[5]) + len(s[6]) for s in self.segs)
 
@@ -160,7 +198,8 @@ class Writer:
 class Conn:
     """One connection in progress: a generator of packets."""
 
-    def __init__(self, tpl, w, rng, used, data_bytes, blob, blob_sum, small, small_sum):
+    def __init__(self, tpl, w, rng, used, data_bytes, blob, blob_sum, small, small_sum,
+                 keylog=None):
         while True:
             cip = (100 << 24) | (64 << 16) | rng.getrandbits(14) << 8 | rng.getrandbits(8)
             cip = 0x64400000 | rng.getrandbits(22)          # 100.64.0.0/10
@@ -168,16 +207,25 @@ class Conn:
             if (cip, cport) not in used:
                 used.add((cip, cport))
                 break
-        self.it = self.packets(tpl, w, rng, cip, cport, data_bytes, blob, blob_sum,
+        segs = tpl.segs
+        if keylog is not None and tpl.secret and tpl.ch is not None:
+            # A ClientHello random of its own, and the key log line for it.
+            rnd = rng.randbytes(32)
+            c2s, sr, ar, of, wn, op, pl, _ = segs[tpl.ch]
+            pl = pl[:11] + rnd + pl[43:]
+            segs = list(segs)
+            segs[tpl.ch] = (c2s, sr, ar, of, wn, op, pl, wsum(op + pl))
+            keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\n" % (rnd.hex(), tpl.secret))
+        self.it = self.packets(tpl, segs, w, rng, cip, cport, data_bytes, blob, blob_sum,
                                small, small_sum)
 
     @staticmethod
-    def packets(tpl, w, rng, cip, cport, data_bytes, blob, blob_sum, small, small_sum):
+    def packets(tpl, segs, w, rng, cip, cport, data_bytes, blob, blob_sum, small, small_sum):
         sip = int.from_bytes(tpl.server_ip, "big")
         sport = tpl.server_port
         ic, is_ = rng.getrandbits(32), rng.getrandbits(32)
         hs = 0
-        for c2s, seq_rel, ack_rel, off_flags, win, opts, payload, psum in tpl.segs:
+        for c2s, seq_rel, ack_rel, off_flags, win, opts, payload, psum in segs:
             base, other = (ic, is_) if c2s else (is_, ic)
             seq = (base + seq_rel) & 0xFFFFFFFF
             ack = (other + ack_rel) & 0xFFFFFFFF if ack_rel is not None else 0
@@ -209,16 +257,18 @@ class Conn:
         yield ("end", 0)
 
 
-def load_templates():
+def load_templates(which=None):
     tpls, weights = [], []
-    for name, wgt in TEMPLATES:
+    table = {"tls13": TEMPLATES_TLS13, "tls12": TEMPLATES_TLS12}.get(which, TEMPLATES)
+    for name, wgt in table:
         tpls.append(Template(os.path.join(PCAPS, name)))
         weights.append(wgt)
     return tpls, weights
 
 
 def span(a, rng):
-    tpls, weights = load_templates()
+    tpls, weights = load_templates(a.set)
+    keylog = open(a.keylog, "w") if a.keylog else None
     w = Writer(a.out, rng)
     blob = REC + rng.randbytes(SEG - 5)
     small = struct.pack("!BHH", 0x17, 0x0303, 95) + rng.randbytes(95)
@@ -231,12 +281,13 @@ def span(a, rng):
     while True:
         # planned: what the connections started so far will write in all
         # (frames, roughly), so the file ends near --size-mb.
-        while len(live) < a.concurrent and planned < target:
+        while (len(live) < a.concurrent and planned < target and
+               (not a.connections or conns < a.connections)):
             tpl = rng.choices(tpls, weights)[0]
             per_tpl[tpl.name] = per_tpl.get(tpl.name, 0) + 1
             data = rng.randrange(a.data_lo, a.data_hi + 1) * 1024
             planned += tpl.bytes + data * (SEG + 70) // SEG + data // SEG * 35
-            live.append(Conn(tpl, w, rng, used, data, blob, blob_sum, small, small_sum))
+            live.append(Conn(tpl, w, rng, used, data, blob, blob_sum, small, small_sum, keylog))
             conns += 1
         if not live:
             break
@@ -247,6 +298,8 @@ def span(a, rng):
             live[i] = live[-1]
             live.pop()
     w.close()
+    if keylog:
+        keylog.close()
     return w, conns, hs_bytes, per_tpl
 
 
@@ -300,6 +353,10 @@ def main():
     ap.add_argument("--flows", type=int, default=0)
     ap.add_argument("--data-kb", default="64-768", help="MIN-MAX KB of data a connection")
     ap.add_argument("--seed", type=int, default=20241001)
+    ap.add_argument("--set", choices=("span", "tls13", "tls12"), default="span",
+                    help="templates: pcaps/*.pcap, or pcaps/tls13's TLS 1.3 sessions or TLS 1.2 twins")
+    ap.add_argument("--keylog", help="--set tls13: write the copies' key log here")
+    ap.add_argument("--connections", type=int, default=0, help="stop after N connections")
     a = ap.parse_args()
     try:
         a.data_lo, a.data_hi = (int(x) for x in a.data_kb.split("-"))

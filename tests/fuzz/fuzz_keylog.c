@@ -2,15 +2,17 @@
  * fuzz_keylog.c - libFuzzer target for the NSS key log reader
  * (sensor/keylog.c).
  *
- * Input: [0] how the text is cut into keylog_add_text calls (0: whole,
- * else pieces of up to [0] * 8 bytes: lines split across calls are read
- * as two lines, which is the contract for separate texts), then the text.
- * Afterwards every 32-byte window of the input is looked up, and each
- * secret found must have a length the format allows.  When [0] is 0, the
- * same text is also written to a file and read with keylog_add_file (not
- * final: the half-written last line waits) and keylog_refresh: the file
- * path must find every random the whole-text path found.  (Only then:
- * the file's system calls would otherwise be most of the run.)
+ * Input: [0] bits 0-6: how the text is cut into keylog_add_text calls (0:
+ * whole, else pieces of up to that * 8 bytes: lines split across calls
+ * are read as two lines, which is the contract for separate texts), bit
+ * 7: the file check below; then the text.
+ * Afterwards every run of 64 hex digits in the text is looked up as a
+ * client random, and each secret found must have a length the format
+ * allows.  When [0] is 0x80, the same text is also written to a file
+ * and read with keylog_add_file (not final: the half-written last line
+ * waits) and keylog_refresh: the file path must find every random the
+ * whole-text path found.  (Only then: the file's system calls would
+ * otherwise be most of the run.)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,19 +25,43 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Every run of exactly 64 hex digits in the text is a random to look up
+ * (the client randoms the lines name); a found secret must have a length
+ * the format allows, and other (the same text read from a file) must
+ * find the same. */
 static void lookups(struct keylog *kl, struct keylog *other, const uint8_t *d, size_t n)
 {
-	uint8_t s[TLS13_MAX_SECRET], s2[TLS13_MAX_SECRET];
-	size_t len, len2;
+	uint8_t r[TLS13_RANDOM_LEN], s[TLS13_MAX_SECRET], s2[TLS13_MAX_SECRET];
+	size_t len, len2, run = 0;
 
-	for (size_t i = 0; i + TLS13_RANDOM_LEN <= n; i++) {
-		if (!keylog_find(kl, d + i, s, &len))
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && hexval(d[i]) >= 0) {
+			run++;
 			continue;
-		if (len != 32 && len != 48)
-			abort();
-		if (other && (!keylog_find(other, d + i, s2, &len2) || len2 != len ||
-		              memcmp(s, s2, len) != 0))
-			abort();
+		}
+		if (run == 2 * TLS13_RANDOM_LEN) {
+			const uint8_t *h = d + i - run;
+
+			for (size_t k = 0; k < TLS13_RANDOM_LEN; k++)
+				r[k] = (uint8_t)(hexval(h[2 * k]) << 4 | hexval(h[2 * k + 1]));
+			if (keylog_find(kl, r, s, &len)) {
+				if (len != 32 && len != 48)
+					abort();
+				if (other && (!keylog_find(other, r, s2, &len2) || len2 != len ||
+				              memcmp(s, s2, len) != 0))
+					abort();
+			}
+		}
+		run = 0;
 	}
 }
 
@@ -50,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	piece = (size_t)data[0] * 8;
+	piece = (size_t)(data[0] & 0x7f) * 8;
 	text = data + 1;
 	n = size - 1;
 	whole = keylog_new();
@@ -66,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	keylog_counts(whole, &c);
 	if (c.malformed > c.lines || c.entries > c.lines)
 		abort();
-	if (piece != 0) {
+	if (data[0] != 0x80) {
 		lookups(whole, NULL, data, size);
 		keylog_free(whole);
 		keylog_free(file);
