@@ -113,10 +113,11 @@ test-asan:
 	$(Q)$(MAKE) SANITIZE=1 test
 
 # The scripts that run threads -- --workers over files, pipes and several
-# files (the rings, the pager), live capture's workers -- with a
+# files (the rings, the pager), live capture's workers, the key log, the
+# coverage table and the fingerprint baseline the workers share -- with a
 # ThreadSanitizer build; a data race or a lock-order inversion fails the
 # run that shows it (exit 66).  The unit tests run one thread: not here.
-TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh
+TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh t_tls13.sh t_fingerprint.sh
 test-tsan:
 	$(Q)$(MAKE) SANITIZE=thread tsan-scripts
 

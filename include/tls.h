@@ -11,10 +11,16 @@
  *                cipher, session id, JA3S, ALPN
  *   Certificate (SSL 3.0 - TLS 1.2, RFC 5246 §7.4.2): the chain as DER
  * An SSLv2-format ClientHello (RFC 5246 Appendix E.2) is recognised.
+ * With t13_follow (a key log or fingerprints), a TLS 1.3 server's
+ * encrypted flight is read on: held until the caller hands over the
+ * server handshake traffic secret (tls_tls13_key), then decrypted
+ * (tls13.h) and its Certificate (RFC 8446 §4.4.2) taken; or only counted
+ * for the fingerprint (tls_tls13_collect).
  *
  * Decided: the server's Certificate parsed, or the ServerHello says TLS
- * 1.3, or the session was resumed, or the bytes are not TLS, or a limit
- * ended inspection.  After that tls_feed must not be called again.
+ * 1.3 (without t13_follow; with it, the caller's tls_tls13_no_key), or
+ * the session was resumed, or the bytes are not TLS, or a limit ended
+ * inspection.  After that tls_feed must not be called again.
  */
 #ifndef CS_TLS_H
 #define CS_TLS_H

@@ -34,6 +34,10 @@
  * Set CERTSENTRY_NO_MMAP=1 in the environment to read every file through
  * libpcap (tests/t_capture.sh compares both paths).
  *
+ * capture_file_secrets reads a pcapng file's Decryption Secrets Blocks
+ * (the TLS key logs editcap embeds) before the capture itself is read:
+ * libpcap skips those blocks.
+ *
  * Known limit: a mapped file truncated by another process while it is
  * read kills certsentry with SIGBUS, where libpcap would report a
  * truncated file.  A file that grows is read as it was when opened.

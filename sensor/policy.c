@@ -590,10 +590,11 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		r->verdict = VERDICT_UNVERIFIED_HANDSHAKE;
 		snprintf(r->reason, sizeof(r->reason),
 		         "Handshake with protected " NM " (owner %s) ended before the server's "
-		         "certificate was seen, so the chain could not be checked: look for "
+		         "certificate was seen%s%.160s%s, so the chain could not be checked: look for "
 		         "packet loss or capture limits, or repeated failures that suggest "
 		         "interference.",
-		         what(r), r->owner);
+		         what(r), r->owner, in->note ? " (" : "", in->note ? in->note : "",
+		         in->note ? ")" : "");
 		return;
 	}
 	r->verdict = VERDICT_NOT_VISIBLE;

@@ -634,26 +634,29 @@ static void cert_keep(struct tls_session *s, struct buf der, size_t slots)
 	s->n_certs++;
 }
 
-/* Certificate body, RFC 5246 §7.4.2: certificate_list <0..2^24-1>, the
- * sender's certificate first.  Returns -1 when malformed; certificates
- * read completely before the fault are kept all the same. */
-static int cert_parse(const uint8_t *buf, size_t len, struct tls_session *s)
+/* certificate_list <0..2^24-1> at b, the sender's certificate first:
+ * entries of RFC 5246 §7.4.2 (ASN.1Cert), or with tls13 of RFC 8446
+ * §4.4.2 (cert_data, then an extensions block, skipped whole: OCSP
+ * status, SCTs).  Returns -1 when malformed; certificates read completely
+ * before the fault are kept all the same. */
+static int cert_list(struct buf *b, struct tls_session *s, int tls13)
 {
-	struct buf b, list, der;
+	struct buf list, der, exts;
+	uint16_t n_ext;
 	uint32_t n;
-	size_t avail, slots;
+	size_t avail, slots, min_entry = tls13 ? 3 + 1 + 2 : 3 + 1;
 	int ok;
 
-	buf_init(&b, buf, len);
-	if (buf_be24(&b, &n) < 0)
+	if (buf_be24(b, &n) < 0)
 		return -1;
-	ok = n == buf_left(&b);
-	avail = n < buf_left(&b) ? n : buf_left(&b);
-	buf_sub(&b, avail, &list);
+	ok = n == buf_left(b);
+	avail = n < buf_left(b) ? n : buf_left(b);
+	if (buf_sub(b, avail, &list) < 0)
+		return -1;
 
-	/* Every entry takes at least 4 bytes, so this bounds the array
-	 * without a counting pass. */
-	slots = avail / 4 < s->lim->max_certs ? avail / 4 : s->lim->max_certs;
+	/* Every entry takes at least min_entry bytes, so this bounds the
+	 * array without a counting pass. */
+	slots = avail / min_entry < s->lim->max_certs ? avail / min_entry : s->lim->max_certs;
 	if (slots > 0) {
 		s->certs = calloc(slots, sizeof *s->certs);  /* owned by the session */
 		if (!s->certs)
@@ -667,8 +670,19 @@ static int cert_parse(const uint8_t *buf, size_t len, struct tls_session *s)
 		cert_keep(s, der, slots);
 		if (rc == 0)
 			return -1;
+		if (tls13 && (buf_be16(&list, &n_ext) < 0 || buf_sub(&list, n_ext, &exts) < 0))
+			return -1;
 	}
 	return ok ? 0 : -1;
+}
+
+/* Certificate body, RFC 5246 §7.4.2. */
+static int cert_parse(const uint8_t *buf, size_t len, struct tls_session *s)
+{
+	struct buf b;
+
+	buf_init(&b, buf, len);
+	return cert_list(&b, s, 0);
 }
 
 /* ---- handshake messages ------------------------------------------------ */
@@ -771,45 +785,17 @@ static void on_server_hello(struct tls_session *s, const uint8_t *body, size_t l
 }
 
 /* TLS 1.3 Certificate body, RFC 8446 §4.4.2: certificate_request_context
- * <0..2^8-1> (empty from a server), then certificate_list <0..2^24-1> of
- * CertificateEntry { cert_data <1..2^24-1>; extensions <0..2^16-1> }.
- * Only X.509 entries are expected (no raw public key was offered).  As
- * cert_parse: -1 when malformed, what was read before kept. */
+ * <0..2^8-1> (empty from a server), then the certificate list.  Only
+ * X.509 entries are expected (no raw public key was offered). */
 static int cert13_parse(const uint8_t *buf, size_t len, struct tls_session *s)
 {
-	struct buf b, list, der, exts;
+	struct buf b;
 	uint8_t ctx_len;
-	uint16_t n_ext;
-	uint32_t n;
-	size_t avail, slots;
-	int ok;
 
 	buf_init(&b, buf, len);
-	if (buf_u8(&b, &ctx_len) < 0 || buf_skip(&b, ctx_len) < 0 || buf_be24(&b, &n) < 0)
+	if (buf_u8(&b, &ctx_len) < 0 || buf_skip(&b, ctx_len) < 0)
 		return -1;
-	ok = n == buf_left(&b);
-	avail = n < buf_left(&b) ? n : buf_left(&b);
-	buf_sub(&b, avail, &list);
-	/* An entry takes at least 3 + 1 + 2 bytes. */
-	slots = avail / 6 < s->lim->max_certs ? avail / 6 : s->lim->max_certs;
-	if (slots > 0) {
-		s->certs = calloc(slots, sizeof *s->certs);  /* owned by the session */
-		if (!s->certs)
-			slots = 0;
-	}
-	while (buf_left(&list) > 0) {
-		int rc = cert_next(&list, &der);
-
-		if (rc < 0)
-			return -1;
-		cert_keep(s, der, slots);
-		if (rc == 0)
-			return -1;
-		/* The entry's extensions (OCSP status, SCTs): skipped whole. */
-		if (buf_be16(&list, &n_ext) < 0 || buf_sub(&list, n_ext, &exts) < 0)
-			return -1;
-	}
-	return ok ? 0 : -1;
+	return cert_list(&b, s, 1);
 }
 
 /* A Certificate message parsed (rc 0) or not: decided either way. */
