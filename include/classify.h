@@ -33,7 +33,8 @@ void classify_free(struct classify_ctx *c);
  * flow record; freed with classify_flow_free once the result is frozen. */
 struct classify_flow *classify_flow_new(void);
 void classify_flow_free(struct classify_flow *f);
-/* Bytes one classify_flow holds, for the memcap. */
+/* Bytes of our wrapper of one flow, for the memcap; what nDPI allocates
+ * for the flow is charged to g_stats.mem_in_use as nDPI makes it. */
 size_t classify_flow_size(void);
 
 /* Feed one packet from its IP header.  Returns 1 once nDPI has decided. */

@@ -13,6 +13,11 @@
 #define CS_DEF_MAX_FLOWS           262144u
 /* Seconds without a packet before a flow is expired. --flow-timeout */
 #define CS_DEF_FLOW_TIMEOUT        120u
+/* Milliseconds (packet time) that an undecided handshake whose connection
+ * a believed RST or FIN ended still reads the bytes already in flight
+ * (the server's Certificate often follows a client's RST).  Suricata keeps
+ * a closed TCP session a while for the same reason. --close-grace */
+#define CS_DEF_CLOSE_GRACE_MS      2000u
 /* Bytes buffered per flow (both directions, in-order + out-of-order). --flow-memcap */
 #define CS_DEF_FLOW_MEMCAP         (2u * 1024u * 1024u)
 /* Bytes buffered by all flows together. --memcap */
@@ -68,6 +73,7 @@
 struct cs_limits {
 	size_t max_flows;
 	unsigned flow_timeout;
+	unsigned close_grace_ms;
 	size_t flow_memcap;
 	uint64_t total_memcap;
 	size_t max_ooo_segs;
@@ -86,6 +92,7 @@ static inline void cs_limits_default(struct cs_limits *l)
 {
 	l->max_flows = CS_DEF_MAX_FLOWS;
 	l->flow_timeout = CS_DEF_FLOW_TIMEOUT;
+	l->close_grace_ms = CS_DEF_CLOSE_GRACE_MS;
 	l->flow_memcap = CS_DEF_FLOW_MEMCAP;
 	l->total_memcap = CS_DEF_TOTAL_MEMCAP;
 	l->max_ooo_segs = CS_DEF_MAX_OOO_SEGS;

@@ -53,20 +53,38 @@ struct flow_hs {
 	uint32_t confirm_seq;
 	uint64_t decided_ts;
 	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
+	/* A believed RST or FIN ended the connection before its handshake
+	 * was decided: bytes already in flight are still read until
+	 * closing_since + close_grace (DESIGN "Bad checksums, RST and FIN"),
+	 * the flow sitting meanwhile on the engine's list of closing flows. */
+	uint64_t closing_since;         /* 0: not closing */
+	TAILQ_ENTRY(flow_hs) closing;
+	struct flow *flow;              /* the flow that owns this state */
+	uint16_t win[2];                /* by tls_dir: last window advertised */
 };
+
+/* Bits of flow.sides, by key side s (0/1). */
+#define FLOW_FIN(s)      (1u << (s))         /* a believed FIN from side s */
+#define FLOW_CK_OK(s)    (4u << (s))         /* side s sent a valid TCP checksum */
+#define FLOW_ISN_MULTI   16u                 /* SYN-ACKs with different ISNs seen */
+#define FLOW_CLOSED      32u                 /* a believed RST, or both FINs */
+
+/* Window scale of a side's SYN not seen (or no option): flow.wscale. */
+#define FLOW_WSCALE_NONE 0xffu
 
 /* One per connection, for the connection's whole life: a span port holds
  * a million of them, so every byte counts (152 bytes on x86-64, which
  * malloc serves from the same 160-byte chunk as 144; the nDPI result
  * lives in flow_hs, used only at the decision).  The SYN-ACK's shape
  * (fingerprint.h) is kept split, sa_ttl and sa_wscale in what was
- * padding, so that the record does not grow into the next chunk. */
+ * padding, so that the record does not grow into the next chunk.  Packet
+ * counts are 32 bits, as Suricata's: they are statistics only. */
 struct flow {
 	struct flow_key key;
 	uint8_t state;                  /* enum flow_state */
 	int8_t client;                  /* key side (0/1) of the client, -1 unknown */
 	uint8_t syn_side_seen;          /* bit per key side: SYN seen */
-	uint8_t fin_seen;               /* bit per key side */
+	uint8_t sides;                  /* FLOW_FIN, FLOW_CK_OK, FLOW_ISN_MULTI, FLOW_CLOSED */
 	uint8_t sa_ttl;                 /* SYN-ACK: initial TTL class, 0 none seen */
 	uint8_t sa_wscale;
 	uint64_t hash;                  /* also the EVE flow_id: flow_id() */
@@ -74,10 +92,12 @@ struct flow {
 	TAILQ_ENTRY(flow) lru;          /* the table's LRU list, oldest first */
 	uint64_t first_ts, last_ts;     /* microseconds */
 	uint32_t isn_next[2];           /* by key side: sequence after its SYN */
-	uint64_t pkts[2], bytes[2];     /* by key side */
+	uint32_t pkts[2];               /* by key side */
+	uint64_t bytes[2];              /* by key side */
 	struct flow_hs *hs;             /* owned; NULL once decided */
 	uint16_t sa_mss, sa_win;
 	uint32_t sa_opts;
+	uint8_t wscale[2];              /* by key side: its SYN's window scale, or NONE */
 };
 
 /* EVE flow_id: the keyed hash cut to 53 bits (exact in a JSON double). */

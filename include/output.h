@@ -70,7 +70,8 @@ struct hs_event {
 	const struct tls_session *tls;
 	enum policy_hs hs;
 	const char *hs_note;              /* why a handshake is incomplete, or NULL */
-	int stream_mismatch;              /* retransmitted bytes differed */
+	unsigned stream_mismatch;         /* REASM_DIFF_*: a copy's bytes differed */
+	uint64_t bad_checksum_bytes;      /* bytes used from bad-checksum segments */
 	const struct x509_info *certs;
 	size_t n_certs;
 	const struct policy_result *res;

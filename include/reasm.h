@@ -8,6 +8,17 @@
  * the first copy wins, and a later copy with different bytes is counted
  * (an attacker may show the sensor one certificate and the client another).
  * All sequence arithmetic wraps at 2^32 (RFC 9293 §3.4).
+ *
+ * A segment whose TCP checksum is bad is neither trusted nor thrown away
+ * (DESIGN "Bad checksums"): it waits, as a tentative copy of its bytes, in
+ * a second bounded list.  A valid copy of the same bytes replaces it,
+ * whichever came first (bytes that differ are flagged, as for a
+ * retransmission); when the receiver acknowledges past the in-order edge
+ * and no valid copy came, the tentative bytes are delivered and counted:
+ * the receiver evidently got these bytes, and the capture mangled its copy
+ * (a NIC, GRO, a hand-edited test capture).  A decoy that an attacker
+ * injects with a bad checksum, which the client's TCP drops, therefore
+ * never wins over the real segment.
  */
 #ifndef CS_REASM_H
 #define CS_REASM_H
@@ -36,8 +47,13 @@ struct reasm_seg {
 	struct reasm_seg *next;
 	uint32_t seq;
 	uint32_t len;
+	uint32_t cap;             /* bytes allocated in data (len may shrink) */
 	uint8_t data[];
 };
+
+/* Bits of reasm_dir.overlap_diff: which copy differed from which. */
+#define REASM_DIFF_RETRANS   1u   /* a valid retransmission, first copy kept */
+#define REASM_DIFF_TENTATIVE 2u   /* a bad-checksum copy, valid copy kept */
 
 enum reasm_state {
 	REASM_IDLE = 0,   /* start not known yet */
@@ -54,9 +70,12 @@ struct reasm_dir {
 	size_t consumed;          /* bytes of buf handed to the consumer */
 	struct reasm_seg *ooo;    /* early segments, sorted by seq; owned */
 	size_t n_ooo;
+	struct reasm_seg *tent;   /* bad-checksum copies past next_seq, sorted; owned */
+	size_t n_tent;
+	uint64_t tent_used;       /* bytes delivered from tentative copies */
 	int syn_seen;
 	int fin_seen;
-	int overlap_diff;         /* a retransmission differed from the first copy */
+	unsigned overlap_diff;    /* REASM_DIFF_*: a copy differed from the kept one */
 };
 
 /* Memory shared by both directions of a flow, checked against the caps. */
@@ -84,6 +103,23 @@ void reasm_start(struct reasm_dir *d, uint32_t seq);
  * segments are handled; limits are counted in g_stats. */
 enum reasm_result reasm_add(struct reasm_dir *d, struct reasm_mem *m,
                             uint32_t seq, const uint8_t *data, size_t len);
+
+/* Keep a segment whose checksum is bad as a tentative copy of its bytes
+ * (bounded by max_ooo_segs and the memcaps like early segments; past a
+ * limit it is dropped and counted, the direction goes on). */
+void reasm_add_tentative(struct reasm_dir *d, struct reasm_mem *m,
+                         uint32_t seq, const uint8_t *data, size_t len);
+
+/* The receiver acknowledged every byte before ack: tentative bytes at the
+ * in-order edge that it has evidently received are delivered.  Returns
+ * the number of bytes delivered (0: nothing new), or -1 when a cap was
+ * hit (the direction is stopped, counted). */
+long reasm_ack(struct reasm_dir *d, struct reasm_mem *m, uint32_t ack);
+
+static inline int reasm_has_tentative(const struct reasm_dir *d)
+{
+	return d->n_tent > 0;
+}
 
 /* Bytes delivered in order but not yet consumed. */
 static inline size_t reasm_pending(const struct reasm_dir *d, const uint8_t **p)

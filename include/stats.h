@@ -29,12 +29,23 @@ struct cs_stats {
 	uint64_t flows_evicted;     /* limit: max_flows */
 	uint64_t flows_ignored;     /* not an inspected port */
 	uint64_t midstream_pickups;
+	uint64_t flows_close_grace;  /* undecided flows that a RST/FIN closed: grace */
+	uint64_t tcp_end_ignored;    /* RST/FIN not believed (checksum, window) */
+	uint64_t tcp_port_reuse;     /* a SYN with a new ISN started a new flow */
+	uint64_t tcp_syn_ignored;    /* ... not believed, mid-handshake */
+	uint64_t tcp_synack_isn_differ; /* SYN-ACKs with different ISNs */
+	uint64_t tcp_synack_isn_switch; /* ... the client took another than the last */
 	/* reassembly */
 	uint64_t reasm_gap;
 	uint64_t reasm_overlap, reasm_overlap_diff;
 	uint64_t reasm_retrans;
 	uint64_t tcp_invalid_checksum;  /* segments of handshakes with a bad checksum */
-	uint64_t tcp_checksum_ignored;  /* ... dropped for it (not trusted) */
+	uint64_t tcp_checksum_ignored;  /* ... not trusted: kept as tentative copies */
+	uint64_t reasm_tentative;        /* bad-checksum segments kept tentatively */
+	uint64_t reasm_tentative_replaced;/* ... a valid copy of their bytes came */
+	uint64_t reasm_tentative_used;   /* ... acknowledged, no valid copy: used */
+	uint64_t reasm_tentative_diff;   /* ... whose bytes differed from the valid copy */
+	uint64_t reasm_tentative_dropped;/* limit: max_ooo_segs or memcaps, not kept */
 	uint64_t reasm_ooo_queued;
 	uint64_t reasm_ooo_limit;   /* limit: max_ooo_segs */
 	uint64_t reasm_flow_memcap; /* limit: flow_memcap */

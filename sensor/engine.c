@@ -48,6 +48,7 @@ struct engine {
 	struct policy_result *res;    /* owned: one slot per owner, reused */
 	size_t max_res;
 	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
+	TAILQ_HEAD(, flow_hs) closing;/* flows in their close grace, oldest first */
 	uint64_t keylog_read_ts;      /* last keylog_refresh, packet time */
 };
 
@@ -57,6 +58,12 @@ struct engine {
 #define FLOW_CHARGE     (sizeof(struct flow) + MALLOC_OVERHEAD)
 /* Flows evicted at most to make room for one new flow or handshake. */
 #define EVICT_BURST     64
+/* Room made under --memcap, beyond what is allocated at once, before a
+ * handshake starts or a segment of it is reassembled: the next buffer
+ * growth and nDPI's per-flow state (its TLS dissector's message buffer),
+ * so that when the memcap is full the oldest flows are evicted rather
+ * than the new handshake starved of its next buffer. */
+#define ENGINE_HS_HEADROOM 8192u
 
 static size_t hs_charge(const struct engine *e)
 {
@@ -84,6 +91,7 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	if (!e)
 		goto nomem;
 	e->o = *o;
+	TAILQ_INIT(&e->closing);
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		snprintf(err, errlen, "getrandom failed");
 		free(e);
@@ -227,6 +235,8 @@ static void hs_free(struct engine *e, struct flow *f)
 
 	if (!hs)
 		return;
+	if (hs->closing_since)
+		TAILQ_REMOVE(&e->closing, hs, closing);
 	stats_mem_sub(hs_charge(e));
 	reasm_free(&hs->rd[0], &hs->mem);
 	reasm_free(&hs->rd[1], &hs->mem);
@@ -282,21 +292,31 @@ static void fill_event(const struct engine *e, const struct flow *f, struct hs_e
  * "Reassembly"): every owner concerned gets a second result saying so,
  * whatever the verdict on the copy that was verified.  res has room for
  * n more.  Returns how many were added. */
-static size_t add_mismatch(struct policy_result *res, size_t n)
+static size_t add_mismatch(struct policy_result *res, size_t n, unsigned diff)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct policy_result *m = &res[n + i];
+		const char *what = res[i].n_matched ? res[i].matched[0] : "endpoint";
 
 		*m = res[i];
 		m->verdict = VERDICT_STREAM_MISMATCH;
 		m->anchor[0] = '\0';
 		m->anchor_cert = -1;
-		snprintf(m->reason, sizeof(m->reason),
-		         "A retransmission of the TLS handshake with protected %.96s (owner %.64s) "
-		         "carried different bytes from the first copy, which is the one verified: "
-		         "the client may have accepted another certificate; treat as an active "
-		         "attack on the path and capture the traffic at the client.",
-		         res[i].n_matched ? res[i].matched[0] : "endpoint", res[i].owner);
+		if (diff & REASM_DIFF_RETRANS)
+			snprintf(m->reason, sizeof(m->reason),
+			         "A retransmission of the TLS handshake with protected %.96s (owner "
+			         "%.64s) carried different bytes from the first copy, which is the one "
+			         "verified: the client may have accepted another certificate; treat as "
+			         "an active attack on the path and capture the traffic at the client.",
+			         what, res[i].owner);
+		else
+			snprintf(m->reason, sizeof(m->reason),
+			         "A segment with a bad TCP checksum carried different bytes of the TLS "
+			         "handshake with protected %.96s (owner %.64s) from the valid copy, "
+			         "which is the one verified: a decoy injected for the sensor (the "
+			         "client's TCP drops it) or a copy damaged on the way to the sensor; "
+			         "treat as an attack on the path until the capture path is ruled out.",
+			         what, res[i].owner);
 	}
 	return n;
 }
@@ -414,7 +434,8 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	ev.tls = t;
 	ev.hs = hs_kind(t);
 	ev.hs_note = note ? note : (t->error[0] ? t->error : NULL);
-	ev.stream_mismatch = hs->rd[0].overlap_diff || hs->rd[1].overlap_diff;
+	ev.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff;
+	ev.bad_checksum_bytes = hs->rd[0].tent_used + hs->rd[1].tent_used;
 	count_handshake(t, ev.hs);
 	if (t->n_certs) {
 		ce = chain_cache_get(e->cc, t->certs, t->n_certs);
@@ -459,7 +480,7 @@ static void report(struct engine *e, struct flow *f, const char *note)
 		if (fp_on && e->o.learn)
 			fp_learn_protected(e, &obs, res, n_res);
 		if (ev.stream_mismatch)
-			n_res += add_mismatch(res, n_res);
+			n_res += add_mismatch(res, n_res, ev.stream_mismatch);
 	}
 	ev.res = res;
 	ev.n_res = n_res;
@@ -561,8 +582,17 @@ static void flow_release(struct engine *e, struct flow *f, const char *why)
 
 static void expire(struct engine *e)
 {
+	uint64_t grace = (uint64_t)e->o.lim->close_grace_ms * 1000;
+	struct flow_hs *hs;
 	struct flow *f;
 
+	/* Closing flows, in the order they closed: the first still in its
+	 * grace ends the walk. */
+	while ((hs = TAILQ_FIRST(&e->closing)) != NULL && e->now - hs->closing_since >= grace) {
+		f = hs->flow;
+		flow_unlink(e->ft, f);
+		flow_release(e, f, "connection closed before the handshake completed");
+	}
 	while ((f = flow_pop_idle(e->ft, e->now)) != NULL) {
 		g_stats.flows_timeout++;
 		flow_release(e, f, "flow timed out before the handshake completed");
@@ -814,15 +844,16 @@ static void learn_roles(const struct engine *e, struct flow *f, const struct pkt
 }
 
 /* Evict the oldest flows (never keep) until the table has a free slot
- * and need more bytes fit under --memcap.  0 when there is room. */
-static int make_room(struct engine *e, size_t need, const struct flow *keep)
+ * (with slot) and need more bytes fit under --memcap.  0 when there is
+ * room; the caller counts a refusal that costs something. */
+static int make_room(struct engine *e, size_t need, const struct flow *keep, int slot)
 {
 	const struct cs_limits *lim = e->o.lim;
 
 	for (int i = 0; i < EVICT_BURST; i++) {
 		struct flow *old = flow_oldest(e->ft);
 
-		if (!flow_table_full(e->ft) && g_stats.mem_in_use + need <= lim->total_memcap)
+		if ((!slot || !flow_table_full(e->ft)) && g_stats.mem_in_use + need <= lim->total_memcap)
 			return 0;
 		if (!old || old == keep)
 			break;
@@ -830,38 +861,47 @@ static int make_room(struct engine *e, size_t need, const struct flow *keep)
 		g_stats.flows_evicted++;
 		flow_release(e, old, "flow evicted (flow table or memcap full) before the handshake completed");
 	}
-	if (!flow_table_full(e->ft) && g_stats.mem_in_use + need <= lim->total_memcap)
+	if ((!slot || !flow_table_full(e->ft)) && g_stats.mem_in_use + need <= lim->total_memcap)
 		return 0;
-	g_stats.reasm_total_memcap++;
 	return -1;
 }
 
-/* Allocate the handshake state of f at its first data segment, and start
- * the streams whose SYN was seen. */
-static int start_flow(struct engine *e, struct flow *f)
+/* Allocate the handshake state of f at its first data segment p (from key
+ * side `side`), and start the streams whose SYN was seen.  When the server
+ * sent SYN-ACKs with different initial sequence numbers, the client's
+ * acknowledgement on p says which one it took. */
+static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int side)
 {
 	struct flow_hs *hs;
 
-	if (make_room(e, hs_charge(e), f) < 0)
+	if (make_room(e, hs_charge(e) + ENGINE_HS_HEADROOM, f, 0) < 0) {
+		g_stats.reasm_total_memcap++;
 		return -1;
+	}
 	hs = calloc(1, sizeof(*hs));   /* owned by f; hs_free */
 	if (!hs)
 		return -1;
 	stats_mem_add(hs_charge(e));
 	hs->mem.lim = e->o.lim;
+	hs->flow = f;
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
 	tls_session_init(&hs->tls, e->o.lim);
 	hs->tls.t13_follow = e->o.keylog != NULL || fingerprinting(e);
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
-	for (int side = 0; side < 2; side++) {
+	if ((f->sides & FLOW_ISN_MULTI) && side == f->client && (p->flags & TH_ACK) &&
+	    f->isn_next[!side] != p->ack) {
+		g_stats.tcp_synack_isn_switch++;
+		f->isn_next[!side] = p->ack;
+	}
+	for (int s = 0; s < 2; s++) {
 		struct reasm_dir *rd;
 
-		if (!(f->syn_side_seen & (1u << side)) || f->client < 0)
+		if (!(f->syn_side_seen & (1u << s)) || f->client < 0)
 			continue;
-		rd = &hs->rd[side == f->client ? TLS_CLIENT : TLS_SERVER];
-		reasm_start(rd, f->isn_next[side]);
+		rd = &hs->rd[s == f->client ? TLS_CLIENT : TLS_SERVER];
+		reasm_start(rd, f->isn_next[s]);
 		rd->syn_seen = 1;
 	}
 	f->hs = hs;
@@ -879,8 +919,10 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	f = flow_lookup(e->ft, p, 0, side, &created);
 	if (f || !create)
 		return f;
-	if (make_room(e, FLOW_CHARGE, NULL) < 0)
+	if (make_room(e, FLOW_CHARGE, NULL, 1) < 0) {
+		g_stats.reasm_total_memcap++;
 		return NULL;
+	}
 	f = flow_lookup(e->ft, p, 1, side, &created);
 	if (!f)
 		return NULL;
@@ -905,44 +947,64 @@ static void remember_synack(struct flow *f, const struct pkt *p)
 	f->sa_opts = sa.opts;
 }
 
-/* May the bytes of p be trusted?  Only segments of undecided handshakes
- * are checked: decided flows stay on the fast path. */
-static int checksum_trusted(struct engine *e, const struct pkt *p)
+/* What a segment's TCP checksum says about it. */
+enum ck {
+	CK_VALID = 0,   /* checked, right */
+	CK_TRUSTED,     /* not checked (off, cut short) or bad but trusted (offload) */
+	CK_BAD,         /* bad: its bytes are tentative, its flags not believed */
+};
+
+/* Check p's checksum (only for segments that can change a flow's state:
+ * decided flows stay on the fast path but for their SYN, FIN and RST). */
+static enum ck checksum_check(struct engine *e, const struct pkt *p)
 {
 	int ok;
 
 	if (e->o.checksum == CHECKSUM_NO)
-		return 1;
+		return CK_TRUSTED;
 	ok = decode_tcp_checksum_ok(p);
 	if (ok < 0)
-		return 1;   /* cut short by the snap length: cannot tell */
+		return CK_TRUSTED;   /* cut short by the snap length: cannot tell */
 	if (ok) {
 		e->ck_valid++;
-		return 1;
+		return CK_VALID;
 	}
 	e->ck_invalid++;
 	g_stats.tcp_invalid_checksum++;
 	if (e->o.checksum == CHECKSUM_AUTO && e->ck_invalid >= e->ck_valid)
-		return 1;   /* most checksums are bad: offload, not forgery */
+		return CK_TRUSTED;   /* most checksums are bad: offload, not forgery */
 	g_stats.tcp_checksum_ignored++;
-	return 0;
+	return CK_BAD;
+}
+
+/* Are p's flags and acknowledgement to be believed?  A bad checksum from a
+ * side that has sent valid ones is a forgery or damage; from a side that
+ * never has, it is the capture host's own offloaded traffic. */
+static int believed(const struct flow *f, int side, enum ck ck)
+{
+	return ck != CK_BAD || !(f->sides & FLOW_CK_OK(side));
 }
 
 /* A segment of a flow whose chain is parsed but not yet reported: server
  * bytes are still reassembled (so retransmissions are compared), and the
  * client's acknowledgement of them ends the wait. */
-static void confirm_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
+static void confirm_segment(struct engine *e, struct flow *f, const struct pkt *p, int side,
+                            enum ck ck)
 {
 	struct flow_hs *hs = f->hs;
 
 	if (side != f->client) {
-		if (p->payload_len > 0 && seq_lt(p->seq, hs->confirm_seq) &&
-		    reasm_add(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
-		              p->payload_len) != REASM_OK)
+		if (p->payload_len == 0 || !seq_lt(p->seq, hs->confirm_seq))
+			return;
+		if (ck == CK_BAD)
+			reasm_add_tentative(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
+			                    p->payload_len);
+		else if (reasm_add(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
+		                   p->payload_len) != REASM_OK)
 			confirm_done(e, f);
 		return;
 	}
-	if ((p->flags & TH_ACK) && seq_leq(hs->confirm_seq, p->ack))
+	if ((p->flags & TH_ACK) && believed(f, side, ck) && seq_leq(hs->confirm_seq, p->ack))
 		confirm_done(e, f);
 }
 
@@ -955,27 +1017,84 @@ static void classify_segment(struct engine *e, struct flow_hs *hs, const struct 
 	}
 }
 
-/* Reassemble and parse one segment of a flow in its handshake phase.
- * Returns 1 when the handshake got decided. */
-static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
+/* A SYN or SYN-ACK of a flow in its handshake phase: roles, initial
+ * sequence numbers and window scales are remembered in the flow record
+ * (the handshake state waits for data, so a SYN flood costs records only).
+ * A SYN-ACK whose ISN differs from an earlier one's replaces it and marks
+ * the flow: the client's first data segment will say which it took. */
+static void syn_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
+{
+	struct fp_synack sa;
+
+	learn_roles(e, f, p, side);
+	if ((p->flags & TH_ACK) && fingerprinting(e) && f->sa_ttl == 0)
+		remember_synack(f, p);
+	if (!(f->syn_side_seen & (1u << side))) {
+		f->syn_side_seen |= (uint8_t)(1u << side);
+		f->isn_next[side] = p->seq + 1;
+		if (fp_synack_parse(p->family, p->l3, p->l3_len, p->l4, p->l4_len, &sa) == 0 &&
+		    sa.wscale != 0xff)
+			f->wscale[side] = sa.wscale > 14 ? 14 : sa.wscale;   /* RFC 7323 §2.3 */
+		return;
+	}
+	if (f->isn_next[side] == p->seq + 1 || !(p->flags & TH_ACK))
+		return;   /* a retransmission; a new SYN is new_connection's */
+	g_stats.tcp_synack_isn_differ++;
+	f->sides |= FLOW_ISN_MULTI;
+	if (f->hs) {
+		/* Data came already: restart the server's stream only while it
+		 * has carried nothing. */
+		struct reasm_dir *rd = &f->hs->rd[TLS_SERVER];
+
+		if (rd->state != REASM_ACTIVE || rd->len || reasm_has_hole(rd) ||
+		    reasm_has_tentative(rd))
+			return;
+		reasm_start(rd, p->seq + 1);
+	}
+	f->isn_next[side] = p->seq + 1;
+}
+
+/* Deliver what a believed acknowledgement shows the peer of `side` got
+ * from tentative (bad-checksum) copies, and parse it.  1: decided. */
+static int ack_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
 {
 	struct flow_hs *hs = f->hs;
+	enum tls_dir peer = side == f->client ? TLS_SERVER : TLS_CLIENT;
+	long n;
+	int rc;
+
+	if (!(p->flags & TH_ACK) || !reasm_has_tentative(&hs->rd[peer]))
+		return 0;
+	n = reasm_ack(&hs->rd[peer], &hs->mem, p->ack);
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		decide(e, f, "reassembly limit reached: handshake incomplete");
+		return 1;
+	}
+	rc = feed(e, f, peer);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		g_stats.tls_not_tls++;
+	decide(e, f, NULL);
+	return 1;
+}
+
+/* Reassemble and parse one segment of a flow in its handshake phase.
+ * Returns 1 when the handshake got decided. */
+static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side,
+                             enum ck ck)
+{
+	struct flow_hs *hs = f->hs;
+	int trust = believed(f, side, ck);
 	enum tls_dir d;
 	struct reasm_dir *rd;
 	int rc;
 
-	if (!checksum_trusted(e, p))
-		return 0;
 	if (p->flags & TH_SYN) {
-		/* Remembered in the flow record: the handshake state waits
-		 * for data, so a SYN flood costs records only. */
-		learn_roles(e, f, p, side);
-		if ((p->flags & TH_ACK) && fingerprinting(e) && f->sa_ttl == 0)
-			remember_synack(f, p);
-		if (!(f->syn_side_seen & (1u << side))) {
-			f->syn_side_seen |= (uint8_t)(1u << side);
-			f->isn_next[side] = p->seq + 1;
-		}
+		if (trust)
+			syn_segment(e, f, p, side);
 		return 0;
 	}
 	if (p->payload_len == 0 && !hs)
@@ -984,32 +1103,47 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		learn_roles(e, f, p, side);
 		if (f->client < 0)
 			return 0;
-		if (start_flow(e, f) < 0) {
+		if (start_flow(e, f, p, side) < 0) {
 			f->state = FLOW_IGNORED;
 			return 1;
 		}
 		hs = f->hs;
 	}
-	if (hs->confirming) {
-		classify_segment(e, hs, p);
-		confirm_segment(e, f, p, side);
-		return 0;
-	}
 	/* The handshake state exists only once the roles are known. */
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	if (trust) {
+		hs->win[d] = p->win;
+		if (!hs->confirming && ack_segment(e, f, p, side))
+			return 1;
+	}
+	if (hs->confirming) {
+		if (ck != CK_BAD)
+			classify_segment(e, hs, p);
+		confirm_segment(e, f, p, side, ck);
+		return 0;
+	}
 	/* A TLS 1.3 handshake waiting for its key log secret: any packet
 	 * of the flow is a moment to look again (live capture).  The
 	 * client's data after the server's 1.3 flight (its Finished) ends
 	 * the flight a fingerprint measures. */
 	if ((hs->tls.t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && tls13_key(e, f, 0)) ||
-	    (d == TLS_CLIENT && p->payload_len > 0 && fingerprinting(e) &&
+	    (d == TLS_CLIENT && p->payload_len > 0 && ck != CK_BAD && fingerprinting(e) &&
 	     hs->tls.flight_records > 0 && tls13_flight_end(e, f))) {
 		decide(e, f, NULL);
 		return 1;
 	}
 	rd = &hs->rd[d];
 	if (p->payload_len == 0 || rd->state == REASM_STOPPED) {
-		classify_segment(e, hs, p);
+		if (ck != CK_BAD)
+			classify_segment(e, hs, p);
+		return 0;
+	}
+	(void)make_room(e, 2 * p->payload_len + ENGINE_HS_HEADROOM, f, 0);
+	if (ck == CK_BAD) {
+		/* Kept aside; only a valid copy or the receiver's
+		 * acknowledgement brings these bytes in (reasm.h).  A stream
+		 * is never started at an untrusted segment. */
+		reasm_add_tentative(rd, &hs->mem, p->seq, p->payload, p->payload_len);
 		return 0;
 	}
 	if (rd->state == REASM_IDLE) {
@@ -1038,6 +1172,91 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	return 0;
 }
 
+/* ---- connection end and reuse ------------------------------------------ */
+
+/* Is the sequence number of p's RST or FIN inside the window the receiver
+ * offered (RFC 9293 §3.10.7, RFC 5961 §3)?  Only an undecided flow keeps
+ * the numbers to tell; for a direction never seen, nothing contradicts it. */
+static int end_in_window(const struct flow *f, const struct pkt *p, int side)
+{
+	const struct flow_hs *hs = f->hs;
+	enum tls_dir d;
+	const struct reasm_dir *rd;
+	uint32_t seq = p->seq, win;
+	uint8_t ws;
+
+	if (!hs || f->client < 0)
+		return 1;
+	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	rd = &hs->rd[d];
+	if (rd->state == REASM_IDLE)
+		return 1;
+	if (p->flags & TH_FIN)
+		seq += (uint32_t)p->payload_len;   /* the FIN follows its data */
+	/* Scaled by the receiver's window scale when both SYNs carried one
+	 * (RFC 7323 §2.2), else the largest scale, so as never to refuse a
+	 * real end: the window is a bound, not a guess. */
+	ws = f->wscale[!side] != FLOW_WSCALE_NONE && f->wscale[side] != FLOW_WSCALE_NONE ?
+	     f->wscale[!side] : 14;
+	win = hs->win[!d] ? (uint32_t)hs->win[!d] << ws : (uint32_t)65535 << 14;
+	return seq_diff(seq, rd->next_seq) >= 0 && (uint32_t)seq_diff(seq, rd->next_seq) <= win;
+}
+
+/* A RST or FIN of f from `side`: believed only with a valid checksum (or
+ * from a side whose checksums are all bad) and in the window.  A believed
+ * RST, or the second believed FIN, closes the connection: a decided flow
+ * is freed at once, an undecided one enters its grace (1: freed). */
+static int connection_end(struct engine *e, struct flow *f, const struct pkt *p, int side,
+                          enum ck ck)
+{
+	struct flow_hs *hs = f->hs;
+
+	if (!believed(f, side, ck) || !end_in_window(f, p, side)) {
+		g_stats.tcp_end_ignored++;
+		return 0;
+	}
+	if (p->flags & TH_FIN)
+		f->sides |= (uint8_t)FLOW_FIN(side);
+	if (!(p->flags & TH_RST) && (f->sides & (FLOW_FIN(0) | FLOW_FIN(1))) !=
+	    (FLOW_FIN(0) | FLOW_FIN(1)))
+		return 0;
+	f->sides |= FLOW_CLOSED;
+	if (f->state == FLOW_HANDSHAKE && hs && !hs->confirming) {
+		if (!hs->closing_since) {
+			hs->closing_since = e->now ? e->now : 1;
+			TAILQ_INSERT_TAIL(&e->closing, hs, closing);
+			g_stats.flows_close_grace++;
+		}
+		return 0;
+	}
+	flow_unlink(e->ft, f);
+	flow_release(e, f, "connection closed before the handshake completed");
+	return 1;
+}
+
+/* A SYN with a new initial sequence number on a 4-tuple in the table: a
+ * new connection when the old one is decided, closing or never carried
+ * data (port reuse); the old one is finished and reported first.  In the
+ * middle of an undecided handshake it is not believed: an injected SYN
+ * must not make the sensor forget a handshake.  1: f was released. */
+static int new_connection(struct engine *e, struct flow *f, const struct pkt *p, int side,
+                          enum ck ck)
+{
+	if (!(f->syn_side_seen & (1u << side)) || f->isn_next[side] == p->seq + 1)
+		return 0;
+	if (!believed(f, side, ck))
+		return 0;
+	if (f->state == FLOW_HANDSHAKE && f->hs && !f->hs->closing_since &&
+	    !(f->sides & (FLOW_FIN(0) | FLOW_FIN(1)))) {
+		g_stats.tcp_syn_ignored++;
+		return 0;
+	}
+	g_stats.tcp_port_reuse++;
+	flow_unlink(e->ft, f);
+	flow_release(e, f, "connection closed before the handshake completed");
+	return 1;
+}
+
 enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us,
                                  struct pkt *p)
 {
@@ -1061,6 +1280,7 @@ void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
 {
 	uint64_t ts_us = p->ts_us;
 	struct flow *f;
+	enum ck ck = CK_TRUSTED;
 	int side;
 
 	if (rc == DECODE_FRAG) {
@@ -1081,15 +1301,30 @@ void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
 	f = get_flow(e, p, &side);
 	if (!f)
 		return;
+	/* Decided flows stay on the fast path: only their SYN, FIN and RST
+	 * have their checksum checked. */
+	if (f->state == FLOW_HANDSHAKE || (p->flags & (TH_SYN | TH_FIN | TH_RST))) {
+		ck = checksum_check(e, p);
+		if (ck == CK_VALID)
+			f->sides |= (uint8_t)FLOW_CK_OK(side);
+	}
+	if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN && new_connection(e, f, p, side, ck)) {
+		f = get_flow(e, p, &side);
+		if (!f)
+			return;
+		if (ck == CK_VALID)
+			f->sides |= (uint8_t)FLOW_CK_OK(side);
+	}
 	f->pkts[side]++;
 	f->bytes[side] += p->payload_len;
 	flow_touch(e->ft, f, ts_us);
 	if (f->state == FLOW_HANDSHAKE)
-		handshake_segment(e, f, p, side);
-	if (p->flags & TH_FIN)
-		f->fin_seen |= (uint8_t)(1u << side);
-	if ((p->flags & TH_RST) || f->fin_seen == 3) {
+		handshake_segment(e, f, p, side, ck);
+	if ((p->flags & (TH_FIN | TH_RST)) && connection_end(e, f, p, side, ck))
+		return;
+	/* Decided in its grace: nothing left to wait for. */
+	if ((f->sides & FLOW_CLOSED) && f->state != FLOW_HANDSHAKE) {
 		flow_unlink(e->ft, f);
-		flow_release(e, f, "connection closed before the handshake completed");
+		flow_release(e, f, NULL);
 	}
 }

@@ -147,6 +147,17 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	put(o, "incomplete", st->hs_incomplete);
 	put(o, "fragments_reassembled", st->frag_reassembled);
 	put(o, "checksum_not_trusted", st->tcp_checksum_ignored);
+	put(o, "tentative_copies", st->reasm_tentative);
+	put(o, "tentative_replaced", st->reasm_tentative_replaced);
+	put(o, "tentative_used", st->reasm_tentative_used);
+	put(o, "tentative_different", st->reasm_tentative_diff);
+	put(o, "tentative_dropped", st->reasm_tentative_dropped);
+	put(o, "end_not_believed", st->tcp_end_ignored);
+	put(o, "closed_in_grace", st->flows_close_grace);
+	put(o, "port_reuse", st->tcp_port_reuse);
+	put(o, "syn_mid_handshake_ignored", st->tcp_syn_ignored);
+	put(o, "synack_isn_differ", st->tcp_synack_isn_differ);
+	put(o, "synack_isn_switch", st->tcp_synack_isn_switch);
 	limits_obj(o, st);
 	put(o, "alerts", st->alerts);
 	jw_arr(o, "alerts_by_owner");

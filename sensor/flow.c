@@ -114,6 +114,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int create,
 	f->key = k;
 	f->hash = h;
 	f->client = -1;
+	f->wscale[0] = f->wscale[1] = FLOW_WSCALE_NONE;
 	f->first_ts = f->last_ts = p->ts_us;
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;

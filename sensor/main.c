@@ -71,7 +71,7 @@ enum {
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
-	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE,
+	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "check-rules",     required_argument, NULL, OPT_CHECK_RULES },
 	{ "max-flows",       required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-timeout",    required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "close-grace",     required_argument, NULL, OPT_CLOSE_GRACE },
 	{ "flow-memcap",     required_argument, NULL, OPT_FLOW_MEMCAP },
 	{ "memcap",          required_argument, NULL, OPT_MEMCAP },
 	{ "max-ooo-segments",required_argument, NULL, OPT_MAX_OOO },
@@ -168,6 +169,7 @@ static void usage(FILE *f)
 "limits (defaults in include/limits.h; hits are counted in the summary):\n"
 "      --max-flows N          flow table size (%u)\n"
 "      --flow-timeout SEC     idle flow expiry (%u)\n"
+"      --close-grace MS       an undecided handshake still read after RST/FIN (%u)\n"
 "      --flow-memcap BYTES    reassembly bytes per flow (%u)\n"
 "      --memcap BYTES         reassembly bytes, all flows (%llu)\n"
 "      --max-ooo-segments N   early segments per direction (%u)\n"
@@ -180,7 +182,8 @@ static void usage(FILE *f)
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
-	        DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT, CS_DEF_FLOW_MEMCAP,
+	        DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
+	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
 	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
@@ -350,6 +353,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
 		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
+		case OPT_CLOSE_GRACE: rc = set_limit("close-grace", optarg, 600000, &o->lim.close_grace_ms, sizeof(unsigned)); break;
 		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
 		case OPT_MEMCAP: rc = set_limit("memcap", optarg, 1ull << 40, &o->lim.total_memcap, sizeof(uint64_t)); break;
 		case OPT_MAX_OOO: rc = set_limit("max-ooo-segments", optarg, 1u << 20, &o->lim.max_ooo_segs, sizeof(size_t)); break;
@@ -499,6 +503,17 @@ static void print_summary(const struct dispatch *d, FILE *f)
 	        g_stats.tcp_checksum_ignored, g_stats.frag_reassembled, g_stats.frag_overlap,
 	        g_stats.frag_timeout, g_stats.frag_limit + g_stats.frag_bad,
 	        g_stats.decode_err, g_stats.certs_unparsable, g_stats.mem_peak);
+	fprintf(f, "  tcp: bad-checksum copies %" PRIu64 " (replaced by a valid copy %" PRIu64
+	        ", used when acknowledged %" PRIu64 ", different data %" PRIu64
+	        ", dropped at a limit %" PRIu64 "), RST/FIN not believed %" PRIu64
+	        ", closed in grace %" PRIu64 ", port reuse %" PRIu64
+	        " (new SYN mid-handshake ignored %" PRIu64 "), SYN-ACK ISNs differing %" PRIu64
+	        " (client took another %" PRIu64 ")\n",
+	        g_stats.reasm_tentative, g_stats.reasm_tentative_replaced,
+	        g_stats.reasm_tentative_used, g_stats.reasm_tentative_diff,
+	        g_stats.reasm_tentative_dropped, g_stats.tcp_end_ignored,
+	        g_stats.flows_close_grace, g_stats.tcp_port_reuse, g_stats.tcp_syn_ignored,
+	        g_stats.tcp_synack_isn_differ, g_stats.tcp_synack_isn_switch);
 }
 
 static void progress(const struct dispatch *d, const char *name, uint64_t pkts, time_t *last)

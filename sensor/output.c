@@ -915,6 +915,10 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
 	}
 	if (ev->stream_mismatch)
 		jw_bool(w, "stream_mismatch", 1);
+	/* Acknowledged by the receiver, but with a bad TCP checksum here: the
+	 * chain is what the client got, read from damaged copies. */
+	if (ev->bad_checksum_bytes)
+		jw_int(w, "bad_checksum_bytes", (int64_t)ev->bad_checksum_bytes);
 	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client
 	 * offers everything up to its legacy_version. */
 	jw_arr(w, "versions_offered");

@@ -6,6 +6,11 @@
  * sequence number is delivered first and so wins over a later-sorted copy
  * of the same bytes.  Every overlap is counted; one whose bytes differ is
  * counted separately and flagged on the direction.
+ *
+ * Tentative copies (segments with a bad checksum) never enter the in-order
+ * buffer on their own: they fill a hole only when the receiver's
+ * acknowledgement shows it has the bytes (reasm_ack), and every valid byte
+ * delivered over them is compared with them first (tent_settle).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,22 +44,23 @@ static void mem_give(struct reasm_mem *m, size_t n)
 	stats_mem_sub(n);
 }
 
-static void free_ooo(struct reasm_dir *d, struct reasm_mem *m)
+static void free_list(struct reasm_seg **head, size_t *n, struct reasm_mem *m)
 {
 	struct reasm_seg *s, *next;
 
-	for (s = d->ooo; s; s = next) {
+	for (s = *head; s; s = next) {
 		next = s->next;
-		mem_give(m, sizeof(*s) + s->len);
+		mem_give(m, sizeof(*s) + s->cap);
 		free(s);
 	}
-	d->ooo = NULL;
-	d->n_ooo = 0;
+	*head = NULL;
+	*n = 0;
 }
 
 void reasm_stop(struct reasm_dir *d, struct reasm_mem *m)
 {
-	free_ooo(d, m);
+	free_list(&d->ooo, &d->n_ooo, m);
+	free_list(&d->tent, &d->n_tent, m);
 	if (d->buf) {
 		mem_give(m, d->cap);
 		free(d->buf);
@@ -129,7 +135,59 @@ static void check_overlap(struct reasm_dir *d, uint32_t seq, const uint8_t *data
 		return;
 	if (memcmp(d->buf + off, data, over) != 0) {
 		g_stats.reasm_overlap_diff++;
-		d->overlap_diff = 1;
+		d->overlap_diff |= REASM_DIFF_RETRANS;
+	}
+}
+
+/* ---- tentative copies ---------------------------------------------------- */
+
+/* Compare n bytes of a tentative copy at seq (all below next_seq) with the
+ * bytes delivered there. */
+static void tent_compare(struct reasm_dir *d, uint32_t seq, const uint8_t *data, size_t n)
+{
+	int32_t rel = seq_diff(seq, d->base_seq);
+	size_t off;
+
+	if (rel < 0) {
+		/* The part before the buffer's start cannot be compared. */
+		if ((size_t)-(int64_t)rel >= n)
+			return;
+		data += (size_t)-(int64_t)rel;
+		n -= (size_t)-(int64_t)rel;
+		rel = 0;
+	}
+	off = (size_t)rel;
+	if (!d->buf || off > d->len || n > d->len - off)
+		return;
+	if (memcmp(d->buf + off, data, n) != 0) {
+		g_stats.reasm_tentative_diff++;
+		d->overlap_diff |= REASM_DIFF_TENTATIVE;
+	}
+}
+
+/* Bytes were delivered up to next_seq: compare every tentative copy below
+ * it with them, drop what is covered, trim what is left to next_seq. */
+static void tent_settle(struct reasm_dir *d, struct reasm_mem *m)
+{
+	struct reasm_seg **pp = &d->tent, *s;
+
+	while ((s = *pp) != NULL && seq_lt(s->seq, d->next_seq)) {
+		uint32_t end = s->seq + s->len;
+		size_t over = seq_leq(end, d->next_seq) ? s->len : (uint32_t)(d->next_seq - s->seq);
+
+		tent_compare(d, s->seq, s->data, over);
+		if (over == s->len) {
+			*pp = s->next;
+			d->n_tent--;
+			mem_give(m, sizeof(*s) + s->cap);
+			free(s);
+			g_stats.reasm_tentative_replaced++;
+			continue;
+		}
+		memmove(s->data, s->data + over, s->len - over);
+		s->seq += (uint32_t)over;
+		s->len -= (uint32_t)over;
+		pp = &s->next;
 	}
 }
 
@@ -177,11 +235,35 @@ static int drain(struct reasm_dir *d, struct reasm_mem *m)
 	return 0;
 }
 
-static int queue_early(struct reasm_dir *d, struct reasm_mem *m,
-                       uint32_t seq, const uint8_t *data, size_t len)
+/* Copy [seq, seq+len) into a new segment on the sorted list *head (equal
+ * seqs keep arrival order: first copy first), charged to the memcaps.
+ * -1 when the memory is refused (counted by mem_take) or malloc fails. */
+static int seg_insert(struct reasm_seg **head, size_t *n, struct reasm_mem *m,
+                      uint32_t seq, const uint8_t *data, size_t len)
 {
 	struct reasm_seg *s, **pp;
 
+	if (mem_take(m, sizeof(*s) + len) < 0)
+		return -1;
+	s = malloc(sizeof(*s) + len);   /* owned by the list; freed in drain/tent_settle/free_list */
+	if (!s) {
+		mem_give(m, sizeof(*s) + len);
+		return -1;
+	}
+	s->seq = seq;
+	s->len = s->cap = (uint32_t)len;
+	memcpy(s->data, data, len);
+	for (pp = head; *pp && seq_leq((*pp)->seq, seq); pp = &(*pp)->next)
+		;
+	s->next = *pp;
+	*pp = s;
+	(*n)++;
+	return 0;
+}
+
+static int queue_early(struct reasm_dir *d, struct reasm_mem *m,
+                       uint32_t seq, const uint8_t *data, size_t len)
+{
 	if (d->n_ooo >= m->lim->max_ooo_segs) {
 		g_stats.reasm_ooo_limit++;
 		return -1;
@@ -191,22 +273,8 @@ static int queue_early(struct reasm_dir *d, struct reasm_mem *m,
 		g_stats.reasm_flow_memcap++;
 		return -1;
 	}
-	if (mem_take(m, sizeof(*s) + len) < 0)
+	if (seg_insert(&d->ooo, &d->n_ooo, m, seq, data, len) < 0)
 		return -1;
-	s = malloc(sizeof(*s) + len);   /* owned by d->ooo; freed in drain/free_ooo */
-	if (!s) {
-		mem_give(m, sizeof(*s) + len);
-		return -1;
-	}
-	s->seq = seq;
-	s->len = (uint32_t)len;
-	memcpy(s->data, data, len);
-	/* Sorted by seq; equal seqs keep arrival order (first copy first). */
-	for (pp = &d->ooo; *pp && seq_leq((*pp)->seq, seq); pp = &(*pp)->next)
-		;
-	s->next = *pp;
-	*pp = s;
-	d->n_ooo++;
 	g_stats.reasm_ooo_queued++;
 	return 0;
 }
@@ -233,9 +301,84 @@ enum reasm_result reasm_add(struct reasm_dir *d, struct reasm_mem *m,
 	if (seq_leq(seq, d->next_seq)) {
 		if (deliver(d, m, seq, data, len) < 0 || drain(d, m) < 0)
 			return limit(d, m);
+		tent_settle(d, m);
 		return REASM_OK;
 	}
 	if (queue_early(d, m, seq, data, len) < 0)
 		return limit(d, m);
 	return REASM_OK;
+}
+
+void reasm_add_tentative(struct reasm_dir *d, struct reasm_mem *m,
+                         uint32_t seq, const uint8_t *data, size_t len)
+{
+	if (d->state != REASM_ACTIVE || len == 0 || len > UINT32_MAX / 2)
+		return;
+	g_stats.reasm_tentative++;
+	if (seq_lt(seq, d->next_seq)) {
+		/* A valid copy came first: it stays; the difference is noted. */
+		uint32_t end = seq + (uint32_t)len;
+		size_t over = seq_leq(end, d->next_seq) ? len : (uint32_t)(d->next_seq - seq);
+
+		tent_compare(d, seq, data, over);
+		if (over == len) {
+			g_stats.reasm_tentative_replaced++;
+			return;
+		}
+		seq += (uint32_t)over;
+		data += over;
+		len -= over;
+	}
+	if (d->n_tent >= m->lim->max_ooo_segs ||
+	    (uint32_t)(seq - d->next_seq) > m->lim->flow_memcap ||
+	    seg_insert(&d->tent, &d->n_tent, m, seq, data, len) < 0)
+		g_stats.reasm_tentative_dropped++;
+}
+
+long reasm_ack(struct reasm_dir *d, struct reasm_mem *m, uint32_t ack)
+{
+	struct reasm_seg *s;
+	long total = 0;
+
+	if (d->state != REASM_ACTIVE)
+		return 0;
+	/* tent_settle keeps every copy at or past next_seq: the head fills
+	 * the hole when it starts exactly there. */
+	while ((s = d->tent) != NULL && s->seq == d->next_seq && seq_lt(d->next_seq, ack)) {
+		uint32_t stop = s->seq + s->len;
+		size_t n;
+
+		if (seq_lt(ack, stop))
+			stop = ack;
+		/* A valid early segment wins over the tentative bytes it covers. */
+		if (d->ooo && seq_lt(d->ooo->seq, stop))
+			stop = d->ooo->seq;
+		n = (uint32_t)(stop - d->next_seq);
+		if (n == 0)
+			break;
+		if (grow(d, m, n) < 0) {
+			limit(d, m);
+			return -1;
+		}
+		memcpy(d->buf + d->len, s->data, n);
+		d->len += n;
+		d->next_seq += (uint32_t)n;
+		d->tent_used += n;
+		total += (long)n;
+		if (n == s->len) {
+			/* Used whole: counted once, as used. */
+			d->tent = s->next;
+			d->n_tent--;
+			mem_give(m, sizeof(*s) + s->cap);
+			free(s);
+			g_stats.reasm_tentative_used++;
+		}
+		tent_settle(d, m);
+		if (drain(d, m) < 0) {
+			limit(d, m);
+			return -1;
+		}
+		tent_settle(d, m);
+	}
+	return total;
 }

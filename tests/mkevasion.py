@@ -71,7 +71,7 @@ class Ev:
     ack: acknowledgement relative to the peer's ISN+1, None without ACK.
     """
     __slots__ = ("t", "c2s", "flags", "off", "ack", "win", "hdr", "payload",
-                 "ipid", "csum", "frag", "note")
+                 "ipid", "csum", "frag", "note", "ttl")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -234,6 +234,8 @@ def build(conn, evs, isn=None):
     frames = []
     for n, e in enumerate(evs):
         smac, dmac, sip, dip, ttl, fl, tc = conn.addr[e.c2s]
+        if e.ttl is not None:
+            ttl = e.ttl
         tcp = e.hdr.copy()
         tcp.seq = (isn[e.c2s] + 1 + e.off) & M32
         tcp.ack = ((isn[not e.c2s] + 1 + e.ack) & M32) if e.ack is not None else 0
@@ -438,19 +440,7 @@ class Gen:
         c = self.src("fina-rogue-doh.pcap")
         s = c.stream(False)
         fe = self.flight_end(c)
-        msgs = []
-        i = 0
-        while i < fe:
-            ct, n = s[i], struct.unpack("!H", s[i + 3:i + 5])[0]
-            body = s[i + 5:i + 5 + n]
-            if ct != 22:
-                die("unexpected record type %d in the flight" % ct)
-            j = 0
-            while j < len(body):
-                ln = int.from_bytes(body[j + 1:j + 4], "big")
-                msgs.append(body[j:j + 4 + ln])
-                j += 4 + ln
-            i += 5 + n
+        msgs = self.messages(s, fe)
         types = [m[0] for m in msgs]
         if types != [2, 11, 12, 14]:
             die("unexpected flight %r" % types)
@@ -590,7 +580,7 @@ class Gen:
                         csum="flip")
         evs.insert(i, forged)
         monotonic(evs)
-        self.save("bad-checksum-injected.pcap", c, evs, [])
+        self.save("bad-checksum-injected.pcap", c, evs, ["cloudflare-dns:stream-mismatch"])
         return flips
 
     # h. IP fragments --------------------------------------------------------------
@@ -636,6 +626,182 @@ class Gen:
         first = next(i for i, e in enumerate(c.evs) if e.c2s and e.payload)
         self.save("syn-less.pcap", c, c.evs[first:], ["cloudflare-dns:unapproved-issuer"])
 
+    # k. connection ends the client never saw, and ends it did ---------------------
+    @staticmethod
+    def server_data(evs):
+        return [i for i, e in enumerate(evs) if not e.c2s and e.payload]
+
+    def injected_end(self, name, flags, csum, ttl=None, both=False):
+        """A RST or FIN "from the server" right after its first data segment
+        (inside the Certificate record), which the client never takes: a bad
+        checksum or a TTL that expires on the way.  With both, a FIN from the
+        client too (the same kind).  The rest of the connection follows."""
+        c = self.src("fina-rogue-doh.pcap")
+        evs = [e.copy() for e in c.evs]
+        i = self.server_data(evs)[0]
+        e = evs[i]
+        cli = next(x for x in evs[:i] if x.c2s and x.payload)
+        fake = [e.copy(t=e.t + 5, flags=flags, off=e.end, payload=b"", csum=csum, ttl=ttl,
+                       ipid=(e.ipid + 0x1000) & 0xFFFF)]
+        if both:
+            fake.append(cli.copy(t=e.t + 6, flags=flags, off=cli.end, ack=e.end, payload=b"",
+                                 csum=csum, ttl=ttl, ipid=(cli.ipid + 0x1000) & 0xFFFF))
+        evs[i + 1:i + 1] = fake
+        monotonic(evs)
+        self.save(name, c, evs, ["cloudflare-dns:unapproved-issuer"])
+
+    def client_rst_first(self):
+        """The client resets right after its ClientHello; the server's whole
+        flight, already on its way, follows the RST in the capture."""
+        c = self.src("fina-rogue-doh.pcap")
+        evs = [e.copy() for e in c.evs]
+        ch = next(i for i, e in enumerate(evs) if e.c2s and e.payload)
+        sd = self.server_data(evs)
+        fe = self.flight_end(c)
+        e = evs[ch]
+        rst = e.copy(t=e.t + 20, flags="RA", off=e.end, payload=b"", ipid=(e.ipid + 1) & 0xFFFF)
+        server = [x for x in evs[ch + 1:sd[-1] + 1] if not x.c2s and x.off < fe]
+        evs = evs[:ch + 1] + [rst] + server
+        monotonic(evs)
+        self.save("client-rst-then-flight.pcap", c, evs, ["cloudflare-dns:unapproved-issuer"])
+
+    # l. decoys with bad checksums -------------------------------------------------
+    @staticmethod
+    def messages(stream, end):
+        """The handshake messages of the records in stream[:end]."""
+        out, i = [], 0
+        while i < end:
+            ct, n = stream[i], struct.unpack("!H", stream[i + 3:i + 5])[0]
+            if ct != 22:
+                die("unexpected record type %d in the flight" % ct)
+            body = stream[i + 5:i + 5 + n]
+            j = 0
+            while j < len(body):
+                ln = int.from_bytes(body[j + 1:j + 4], "big")
+                out.append(body[j:j + 4 + ln])
+                j += 4 + ln
+            i += 5 + n
+        return out
+
+    @staticmethod
+    def sh_with_ext(sh, ext_type, ext_body):
+        """ServerHello message sh with one more extension at the end."""
+        sid = sh[4 + 2 + 32]
+        p = 4 + 2 + 32 + 1 + sid + 2 + 1
+        exts = sh[p + 2:] if len(sh) > p else b""
+        exts += struct.pack("!HH", ext_type, len(ext_body)) + ext_body
+        body = sh[4:p] + struct.pack("!H", len(exts)) + exts
+        return bytes([2]) + len(body).to_bytes(3, "big") + body
+
+    @staticmethod
+    def records(msgs):
+        return b"".join(struct.pack("!BHH", 22, 0x0303, len(m)) + m for m in msgs)
+
+    def decoy_flight(self, c):
+        """The rogue flight's bytes as a decoy would carry them: the same
+        ServerHello (padded), then the approved chain's Certificate,
+        ServerKeyExchange and ServerHelloDone (from approved-dot.pcap), as
+        long as the real flight to the byte, so that trusting it would hide
+        the rogue chain behind an approved one."""
+        fe = self.flight_end(c)
+        sh = self.messages(c.stream(False), fe)[0]
+        a = self.src("approved-dot.pcap")
+        _, cert, ske, shd = self.messages(a.stream(False), self.flight_end(a))
+        short = len(self.records([self.sh_with_ext(sh, 0x15, b""), cert, ske, shd]))
+        if short > fe:
+            die("decoy flight longer than the real one")
+        flight = self.records([self.sh_with_ext(sh, 0x15, bytes(fe - short)), cert, ske, shd])
+        if len(flight) != fe:
+            die("decoy flight %d bytes, want %d" % (len(flight), fe))
+        return flight
+
+    def decoy(self, name, after):
+        c = self.src("fina-rogue-doh.pcap")
+        evs = [e.copy() for e in c.evs]
+        flight = self.decoy_flight(c)
+        sd = [i for i in self.server_data(evs) if evs[i].off < len(flight)]
+        fakes = [evs[i].copy(payload=flight[evs[i].off:evs[i].end], csum="flip",
+                             ipid=(evs[i].ipid + 0x1000) & 0xFFFF) for i in sd]
+        if after:
+            # right after the real segments, before the client's ACK
+            for k, f in enumerate(fakes):
+                f.t = evs[sd[-1]].t + 5 + k
+            evs[sd[-1] + 1:sd[-1] + 1] = fakes
+        else:
+            for k, f in enumerate(fakes):
+                f.t = evs[sd[0]].t - 40 + 10 * k
+            evs[sd[0]:sd[0]] = fakes
+        monotonic(evs)
+        self.save(name, c, evs, ["cloudflare-dns:stream-mismatch",
+                                 "cloudflare-dns:unapproved-issuer"])
+
+    def decoy_tls13(self):
+        """A bad-checksum ServerHello saying TLS 1.3 (supported_versions
+        0x0304) ahead of the real TLS 1.2 one: trusted, it would end
+        inspection of a handshake whose chain is cleartext."""
+        c = self.src("fina-rogue-doh.pcap")
+        evs = [e.copy() for e in c.evs]
+        sh = self.messages(c.stream(False), self.flight_end(c))[0]
+        i = self.server_data(evs)[0]
+        e = evs[i]
+        rec = self.records([self.sh_with_ext(sh, 0x2B, b"\x03\x04")])
+        evs.insert(i, e.copy(t=e.t - 20, payload=rec, flags="AP", csum="flip",
+                             ipid=(e.ipid + 0x1000) & 0xFFFF))
+        monotonic(evs)
+        self.save("decoy-tls13-serverhello.pcap", c, evs,
+                  ["cloudflare-dns:stream-mismatch", "cloudflare-dns:unapproved-issuer"])
+
+    # m. new connections on the same addresses and ports --------------------------
+    def port_reuse(self):
+        """approved-dot's connection moved to the rogue handshake's addresses
+        and ports, ended by the client's FIN only (the server's FIN and the
+        last ACK were not captured), then one second later the rogue
+        handshake on the same 4-tuple with new initial sequence numbers."""
+        c2 = self.src("fina-rogue-doh.pcap")
+        c1 = self.src("approved-dot.pcap")
+        c1.addr = c2.addr
+        evs1 = []
+        for e in c1.evs:
+            h = e.hdr.copy()
+            h.sport, h.dport = c2.ports if e.c2s else c2.ports[::-1]
+            evs1.append(e.copy(hdr=h))
+        fin = max(i for i, e in enumerate(evs1) if e.c2s and "F" in e.flags)
+        last = evs1[fin + 1]
+        evs1 = evs1[:fin + 1] + [last.copy(flags="A")]
+        isn1 = {True: (c2.isn[True] - 0x01000000) & M32, False: (c2.isn[False] + 0x5000000) & M32}
+        f1 = build(c1, evs1, isn1)
+        shift = f1[-1][0] + 1000000 - c2.evs[0].t
+        evs2 = [e.copy(t=e.t + shift) for e in c2.evs]
+        frames = f1 + build(c2, evs2)
+        write_pcap(os.path.join(self.out, "port-reuse-after-fin.pcap"), frames)
+        self.rows.append(("port-reuse-after-fin.pcap", 2, "cloudflare-dns:unapproved-issuer"))
+
+    def synack_isns(self, name, accepted_second):
+        """Two SYN-ACKs with different initial sequence numbers for one SYN
+        (sent twice): the client acknowledges the first or the second, and
+        the server's bytes follow in that one's sequence space."""
+        c = self.src("fina-rogue-doh.pcap")
+        evs = [e.copy() for e in c.evs]
+        syn, sa = evs[0], evs[1]
+        other = sa.copy(off=(0x40000000 - 1) & M32, ipid=(sa.ipid + 0x1000) & 0xFFFF)
+        resyn = syn.copy(t=syn.t + 1000000, ipid=(syn.ipid + 1) & 0xFFFF)
+        later = [e.copy(t=e.t + 1000100) for e in evs[2:]]
+        if accepted_second:
+            # the first SYN-ACK (other ISN) never reached the client
+            other.t = syn.t + 50
+            real = sa.copy(t=syn.t + 1000050)
+            evs = [syn, other, resyn, real] + later
+        else:
+            # a stale copy from another path arrives after the real one
+            real = sa.copy(t=syn.t + 50)
+            other.t = syn.t + 1000050
+            evs = [syn, real, resyn, other] + later
+        for e in evs:
+            if e.off == (0x40000000 - 1) & M32:
+                e.off = 0x40000000 - 1
+        monotonic(evs)
+        self.save(name, c, evs, ["cloudflare-dns:unapproved-issuer"])
+
     def run(self):
         os.makedirs(self.out, exist_ok=True)
         UI = "cloudflare-dns:unapproved-issuer"
@@ -653,6 +819,16 @@ class Gen:
         self.ip_fragments("ipv6-fragments.pcap", "ipv6-rogue.pcap", 512)
         self.seq_wrap()
         self.syn_less()
+        self.injected_end("rst-bad-checksum.pcap", "RA", "flip")
+        self.injected_end("rst-ttl-expires.pcap", "RA", "ok", ttl=1)
+        self.injected_end("fin-bad-checksum.pcap", "FA", "flip", both=True)
+        self.client_rst_first()
+        self.decoy("decoy-before-real.pcap", after=False)
+        self.decoy("decoy-after-real.pcap", after=True)
+        self.decoy_tls13()
+        self.port_reuse()
+        self.synack_isns("synack-isn-second.pcap", accepted_second=True)
+        self.synack_isns("synack-isn-first.pcap", accepted_second=False)
         with open(os.path.join(self.out, "captures.tsv"), "w") as f:
             f.write("file\thandshakes\texpected_alerts\n")
             for name, hs, al in self.rows:
@@ -677,7 +853,7 @@ relative to the ISNs, flags, windows, TCP options, IP ids, times),
 changed, and written again.  When a stream changes length, every later
 sequence number of that direction and every acknowledgement of it by the
 peer move by the same amount.  IP and TCP lengths and checksums are
-recomputed, except in the two checksum captures.  Timestamps stay
+recomputed, except in the captures about bad checksums.  Timestamps stay
 increasing; MACs, addresses, ports, TTLs and TCP options are the
 original's.  Rebuilding a capture without any change gives back the
 original packets byte for byte.
@@ -696,13 +872,25 @@ counted from its first data byte.
 | `sslv2-hello.pcap` | `fina-rogue-doh.pcap` | The client's ClientHello record replaced by an SSLv2-format ClientHello (RFC 5246 Appendix E.2): 2-byte length 0x803a (high bit set, 58 bytes), msg_type 1, version 0x0301, cipher_spec_length 33, session_id_length 0, challenge_length 16, 11 three-byte cipher specs (TLS suites as 0x00XXXX including the 0x00c030 the server chose, SSLv2's 0x0700c0 and 0x010080, the renegotiation SCSV 0x0000ff), a fixed 16-byte challenge.  The client stream shrinks from 188 to 60 bytes; its later sequence numbers and the server's acknowledgements move by -128.  The server's answer (the real TLS 1.2 flight) is unchanged, although a client offering at most 0x0301 would not get TLS 1.2 from a real server: the sensor must not depend on that consistency. | `cloudflare-dns:unapproved-issuer` |
 | `zero-window.pcap` | `fina-rogue-doh.pcap` | After the server's first segment (1460 bytes) the client acknowledges it advertising window 0.  The server sends zero-window probes at +200 ms and +600 ms: 1-byte segments carrying the next byte of its flight (seq = next, offset 1460); the client answers each with window 0 (the byte is not taken).  At +700 ms the client opens its window and the server sends its full second segment (offset 1460, 679 bytes), whose first byte overlaps the probes' byte with identical data.  Two identical overlaps, no different data. | `cloudflare-dns:unapproved-issuer` |
 | `bad-checksum-offload.pcap` | `fina-rogue-doh.pcap` | Every packet's TCP checksum is wrong, IP header checksums right: the client's carry the pseudo-header sum that a host with TX checksum offload hands its NIC (what a capture on that host shows), the server's the correct value XOR 0x0f0f.  Nothing is valid, so a Suricata-like "auto" checksum mode must stop validating and read the session; rejecting bad checksums here would blind the sensor on every capture taken on a sending host. | `cloudflare-dns:unapproved-issuer` |
-| `bad-checksum-injected.pcap` | `approved-dot.pcap` | 20 us before the real server segment carrying the approved chain, a forged copy with the same sequence number, length and IP id, and 4 bytes inverted inside the approved leaf's ECDSA signature (leaf bytes 604..607, in r: the leaf still parses and names "Approved Issuing CA" as issuer, but its signature no longer verifies, so trusting it would give `forged-issuer`), carrying a deliberately wrong TCP checksum (correct XOR 0x0f0f).  The real client's TCP stack drops it and uses the real segment.  Every other packet has a valid checksum, so the sensor must not trust the forged one: no alert, and no stream-mismatch either, because a segment that was never trusted is not "a first copy" that differs.  The summary must count it (invalid checksums 1). | `-` |
+| `bad-checksum-injected.pcap` | `approved-dot.pcap` | 20 us before the real server segment carrying the approved chain, a forged copy with the same sequence number, length and IP id, and 4 bytes inverted inside the approved leaf's ECDSA signature (leaf bytes 604..607, in r: the leaf still parses and names "Approved Issuing CA" as issuer, but its signature no longer verifies, so trusting it would give `forged-issuer`), carrying a deliberately wrong TCP checksum (correct XOR 0x0f0f).  The real client's TCP stack drops it and uses the real segment.  Every other packet has a valid checksum, so the forged copy is only tentative: the valid copy that follows replaces it and the chain verified is the approved one (no `forged-issuer`), but its bytes differed, which is reported as a stream mismatch (an injected decoy, or a copy damaged on the way to the sensor).  The summary counts it (invalid checksums 1). | `cloudflare-dns:stream-mismatch` |
 | `ip-fragments.pcap` | `fina-rogue-doh.pcap` | The two server datagrams carrying the certificate (1512 and 731 bytes of IP) split into IPv4 fragments of at most 572 bytes (552 bytes of data each, DF cleared, same IP id per datagram): 3 fragments sent in the order last, first, middle; then 2 fragments in order.  The TCP segments inside are unchanged. | `cloudflare-dns:unapproved-issuer` |
 | `ipv6-fragments.pcap` | `ipv6-rogue.pcap` | The same over IPv6 at [2606:4700:4700::1111]:443: the two server packets carrying the certificate split with fragment headers (next header 44) into fragments of 512 bytes of data (560-byte packets), identifications 0x5a000005 and 0x5a000006; the first datagram's 3 fragments sent last, first, middle.  The first fragment holds the whole TCP header (RFC 7112). | `cloudflare-dns:unapproved-issuer` |
 | `seq-wrap.pcap` | `fina-rogue-doh.pcap` | ISNs rewritten (all sequence and acknowledgement numbers with them): server ISN 4294966771, so its sequence number passes 2^32 at stream offset 524, in the middle of the rogue leaf (leaf byte 439) and inside its first data segment (4294966772 .. 935); client ISN 4294967201, so the client's stream passes 2^32 in the middle of its ClientHello too.  Nothing else changes.  (tshark shows the chain only with `tcp.reassemble_out_of_order:TRUE`.) | `cloudflare-dns:unapproved-issuer` |
 | `syn-less.pcap` | `fina-rogue-doh.pcap` | Every packet before the ClientHello dropped (SYN, SYN-ACK, ACK): a capture that starts mid-connection, without window scale or ISNs. | `cloudflare-dns:unapproved-issuer` |
 
-Every capture has one TLS connection with a ServerHello: handshakes 1.
+| `rst-bad-checksum.pcap` | `fina-rogue-doh.pcap` | Right after the server's first data segment (1460 bytes: the ServerHello and the start of the Certificate record), a RST+ACK "from the server" at its next sequence number with a wrong TCP checksum (XOR 0x0f0f), which the client's TCP drops; the rest of the connection follows unchanged.  The server side sent valid checksums before, so the RST is not believed. | `cloudflare-dns:unapproved-issuer` |
+| `rst-ttl-expires.pcap` | `fina-rogue-doh.pcap` | The same RST with a valid checksum and IP TTL 1: it dies on the way to the client.  The sensor must believe it (in the window, valid), but the handshake is undecided, so the flow still reads the bytes in flight for its close grace, and the rest of the Certificate comes within it. | `cloudflare-dns:unapproved-issuer` |
+| `fin-bad-checksum.pcap` | `fina-rogue-doh.pcap` | After the server's first data segment, a FIN+ACK from each side, both with a wrong TCP checksum: ending the flow on them would lose the rest of the Certificate. | `cloudflare-dns:unapproved-issuer` |
+| `client-rst-then-flight.pcap` | `fina-rogue-doh.pcap` | The client resets (RST+ACK, valid, at its next sequence number) 20 us after its ClientHello, before any byte of the server's answer; the server's ACK and its whole cleartext flight (1460 + 679 bytes) follow in the capture, as they do when the flight was already on its way.  Nothing else: the client is gone. | `cloudflare-dns:unapproved-issuer` |
+| `decoy-before-real.pcap` | `fina-rogue-doh.pcap` | 40 us before the real server flight, two segments with the same sequence numbers and lengths (1460, 679) and wrong TCP checksums carrying a decoy flight of exactly the same length: the real ServerHello with a padding extension (type 21) sized to make up the difference, then the approved chain's Certificate, ServerKeyExchange and ServerHelloDone (from `approved-dot.pcap`).  Trusted (`--checksum-checks no`, first copy wins) the decoy hides the rogue chain behind an approved one: no unapproved-issuer.  The valid copies must win, and their bytes differ. | `cloudflare-dns:stream-mismatch`, `cloudflare-dns:unapproved-issuer` |
+| `decoy-after-real.pcap` | `fina-rogue-doh.pcap` | The same decoy segments right after the real ones, before the client's acknowledgement. | `cloudflare-dns:stream-mismatch`, `cloudflare-dns:unapproved-issuer` |
+| `decoy-tls13-serverhello.pcap` | `fina-rogue-doh.pcap` | 20 us before the real server flight, one segment with a wrong TCP checksum at the same sequence number carrying only a ServerHello record: the real one plus a supported_versions extension saying TLS 1.3 (0x0304).  Trusted, it would end inspection as TLS 1.3 (certificates encrypted, nothing to check without a key log) while the client gets the cleartext TLS 1.2 rogue chain. | `cloudflare-dns:stream-mismatch`, `cloudflare-dns:unapproved-issuer` |
+| `port-reuse-after-fin.pcap` | `approved-dot.pcap`, `fina-rogue-doh.pcap` | Two connections on one 4-tuple (the rogue capture's addresses and ports): first `approved-dot.pcap`'s connection moved there, ended by the client's FIN only (the server's FIN and the last ACK not captured), then one second later the rogue handshake with new initial sequence numbers.  The new SYN starts a new flow; both handshakes are reported (handshakes 2). | `cloudflare-dns:unapproved-issuer` |
+| `synack-isn-second.pcap` | `fina-rogue-doh.pcap` | The client's SYN is answered by a SYN-ACK with another initial sequence number (the real one + 0x40000000) that never reaches the client; the client sends its SYN again 1 s later, the real SYN-ACK answers, the client acknowledges it and the connection goes on in its sequence space. | `cloudflare-dns:unapproved-issuer` |
+| `synack-isn-first.pcap` | `fina-rogue-doh.pcap` | The real SYN-ACK first; after the client's repeated SYN a stale SYN-ACK with the other initial sequence number arrives from another path, before the client's ACK of the real one.  The last SYN-ACK seen is not the one the client took: its acknowledgement says which. | `cloudflare-dns:unapproved-issuer` |
+
+Every capture has one TLS connection with a ServerHello (handshakes 1),
+but `port-reuse-after-fin.pcap`, which has two.
 
 ## Counters checked by `tests/t_evasion.sh`
 
@@ -710,6 +898,14 @@ On the summary's `stream:` line (a second run without `-q`):
 
 - `overlap-diff.pcap`: `overlaps N (different data M)` with M >= 1;
 - `bad-checksum-injected.pcap`: `invalid checksums N` with N >= 1;
+
+and on its `tcp:` line:
+
+- `bad-checksum-injected.pcap`, `decoy-before-real.pcap`: `different data N` with N >= 1;
+- `rst-bad-checksum.pcap`, `fin-bad-checksum.pcap`: `RST/FIN not believed N` with N >= 1;
+- `rst-ttl-expires.pcap`, `client-rst-then-flight.pcap`: `closed in grace N` with N >= 1;
+- `port-reuse-after-fin.pcap`: `port reuse N` with N >= 1;
+- `synack-isn-first.pcap`: `client took another N` with N >= 1;
 - `ip-fragments.pcap`, `ipv6-fragments.pcap`: `fragments reassembled N` with N >= 1.
 
 ## Checking by hand
@@ -720,10 +916,10 @@ On the summary's `stream:` line (a second run without `-q`):
 
 shows rogue-leaf and rogue-root for every capture from a rogue source,
 approved-leaf and approved-issuing for `overlap-diff.pcap` (tshark keeps
-the first copy too).  For `bad-checksum-injected.pcap` tshark shows the
-forged leaf even with `tcp.check_checksum:TRUE`: it does not drop segments
-with bad checksums from reassembly, which is exactly the mistake this
-capture is about.
+the first copy too).  For `bad-checksum-injected.pcap` and the decoy
+captures tshark shows the forged bytes even with `tcp.check_checksum:TRUE`:
+it does not keep segments with bad checksums out of reassembly, which is
+exactly the mistake these captures are about.
 '''
 
 

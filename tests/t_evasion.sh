@@ -11,7 +11,16 @@
 #   bad-checksum-injected.pcap  "invalid checksums N", N >= 1
 #   ip-fragments.pcap,
 #   ipv6-fragments.pcap         "fragments reassembled N", N >= 1
-# (all on the summary's "stream:" line).
+# (on the summary's "stream:" line), and on its "tcp:" line:
+#   bad-checksum-injected.pcap,
+#   decoy-before-real.pcap      "different data N" (a bad-checksum copy differed)
+#   rst-bad-checksum.pcap,
+#   fin-bad-checksum.pcap       "RST/FIN not believed N"
+#   rst-ttl-expires.pcap,
+#   client-rst-then-flight.pcap "closed in grace N"
+#   port-reuse-after-fin.pcap   "port reuse N"
+#   synack-isn-first.pcap       "client took another N"
+# each N >= 1.
 # CERTSENTRY names the binary (default ./certsentry).
 set -u
 cd "$(dirname "$0")/.."
@@ -34,18 +43,19 @@ else
 	head -20 "$tmp/validate.txt" | sed 's/^/# /'
 fi
 
-# counter FILE LABEL REGEX: the summary's "stream:" line for FILE must hold
-# REGEX, whose first parenthesised number must be >= 1.
+# counter FILE LABEL REGEX [LINE]: the summary's LINE line ("stream:" by
+# default) for FILE must hold REGEX, whose first parenthesised number must
+# be >= 1.
 counter() {
-	local file=$1 label=$2 re=$3 name=${1%.pcap} line val
+	local file=$1 label=$2 re=$3 which=${4:-stream} name=${1%.pcap} line val
 	if [ ! -f "$dir/$file" ]; then
 		echo "not ok counter $file $label: capture missing"
 		return
 	fi
 	"$bin" -R "$rules" -r "$dir/$file" -o "$tmp/$name.sum.json" 2>"$tmp/$name.sum"
-	line=$(grep -m1 '^ *stream:' "$tmp/$name.sum" | sed 's/^ *//')
+	line=$(grep -m1 "^ *$which:" "$tmp/$name.sum" | sed 's/^ *//')
 	if [ -z "$line" ]; then
-		echo "not ok counter $file $label: no 'stream:' line in the summary"
+		echo "not ok counter $file $label: no '$which:' line in the summary"
 		sed 's/^/# /' "$tmp/$name.sum" | head -8
 		return
 	fi
@@ -67,3 +77,16 @@ counter ip-fragments.pcap "fragments reassembled" \
 	'fragments reassembled ([0-9]+)'
 counter ipv6-fragments.pcap "fragments reassembled" \
 	'fragments reassembled ([0-9]+)'
+for f in bad-checksum-injected.pcap decoy-before-real.pcap; do
+	counter "$f" "bad-checksum copy, different data" \
+		'different data ([0-9]+), dropped' tcp
+done
+for f in rst-bad-checksum.pcap fin-bad-checksum.pcap; do
+	counter "$f" "RST/FIN not believed" 'RST.FIN not believed ([0-9]+)' tcp
+done
+for f in rst-ttl-expires.pcap client-rst-then-flight.pcap; do
+	counter "$f" "closed in grace" 'closed in grace ([0-9]+)' tcp
+done
+counter port-reuse-after-fin.pcap "port reuse" 'port reuse ([0-9]+)' tcp
+counter synack-isn-first.pcap "SYN-ACK ISN taken by the client" \
+	'client took another ([0-9]+)' tcp

@@ -382,7 +382,9 @@ static void test_new_flow_initial_fields(void **state)
 	assert_int_equal(f->state, FLOW_HANDSHAKE);
 	assert_int_equal(f->client, -1);
 	assert_int_equal(f->syn_side_seen, 0);
-	assert_int_equal(f->fin_seen, 0);
+	assert_int_equal(f->sides, 0);
+	assert_int_equal(f->wscale[0], FLOW_WSCALE_NONE);
+	assert_int_equal(f->wscale[1], FLOW_WSCALE_NONE);
 	assert_int_equal(f->pkts[0] + f->pkts[1] + f->bytes[0] + f->bytes[1], 0);
 	assert_null(f->hs);
 }

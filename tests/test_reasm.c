@@ -60,6 +60,8 @@ static int teardown(void **state)
 	assert_null(d.buf);
 	assert_null(d.ooo);
 	assert_int_equal(d.n_ooo, 0);
+	assert_null(d.tent);
+	assert_int_equal(d.n_tent, 0);
 	assert_int_equal(mem.flow_bytes, 0);
 	assert_int_equal(g_stats.mem_in_use, 0);
 	return 0;
@@ -723,6 +725,179 @@ static void test_has_hole(void **state)
 	assert_stream(S0, 40);
 }
 
+/* ---- tentative (bad-checksum) copies ------------------------------------- */
+
+/* Add a tentative copy of src[off, off+len), with byte `flip` (relative to
+ * off; -1 none) inverted. */
+static void tent(uint32_t start, size_t off, size_t len, long flip)
+{
+	uint8_t b[STREAM_LEN];
+
+	memcpy(b, src + off, len);
+	if (flip >= 0)
+		b[flip] ^= 0xff;
+	reasm_add_tentative(&d, &mem, start + (uint32_t)off, b, len);
+}
+
+static void test_tentative_not_delivered_alone(void **state)
+{
+	(void)state;
+	reasm_start(&d, S0);
+	feed_ok(S0, 0, 100);
+	tent(S0, 100, 200, -1);
+	assert_int_equal(d.len, 100);
+	assert_int_equal(d.n_tent, 1);
+	assert_true(reasm_has_tentative(&d));
+	/* An acknowledgement short of the edge brings nothing. */
+	assert_int_equal(reasm_ack(&d, &mem, S0 + 100), 0);
+	assert_int_equal(d.len, 100);
+	reasm_free(&d, &mem);
+	assert_int_equal(mem.flow_bytes, 0);
+	assert_int_equal(d.n_tent, 0);
+}
+
+static void test_tentative_used_when_acked(void **state)
+{
+	(void)state;
+	reasm_start(&d, S0);
+	feed_ok(S0, 0, 100);
+	tent(S0, 100, 200, -1);
+	feed_ok(S0, 300, 50);            /* a valid early segment after it */
+	assert_int_equal(reasm_ack(&d, &mem, S0 + 200), 100);
+	assert_int_equal(d.len, 200);
+	assert_int_equal(d.tent_used, 100);
+	assert_int_equal(d.n_tent, 1);   /* its other half waits */
+	assert_int_equal(reasm_ack(&d, &mem, S0 + 350), 100);
+	assert_stream(S0, 350);
+	assert_int_equal(d.tent_used, 200);
+	assert_int_equal(d.n_tent, 0);
+	assert_int_equal(g_stats.reasm_tentative_used, 1);
+	assert_int_equal(g_stats.reasm_tentative_diff, 0);
+}
+
+/* The valid copy wins whichever came first; differing bytes are flagged
+ * as a tentative difference, never as a retransmission's. */
+static void test_valid_copy_wins_after(void **state)
+{
+	(void)state;
+	reasm_start(&d, S0);
+	tent(S0, 0, 100, 40);
+	feed_ok(S0, 0, 100);
+	assert_int_equal(d.n_tent, 0);
+	assert_memory_equal(d.buf, src, 100);
+	assert_int_equal(d.overlap_diff, REASM_DIFF_TENTATIVE);
+	assert_int_equal(g_stats.reasm_tentative_diff, 1);
+	assert_int_equal(g_stats.reasm_tentative_replaced, 1);
+	assert_int_equal(g_stats.reasm_overlap_diff, 0);
+	assert_int_equal(d.tent_used, 0);
+}
+
+static void test_valid_copy_wins_before(void **state)
+{
+	(void)state;
+	reasm_start(&d, S0);
+	feed_ok(S0, 0, 100);
+	tent(S0, 0, 100, 99);
+	assert_int_equal(d.n_tent, 0);
+	assert_memory_equal(d.buf, src, 100);
+	assert_int_equal(d.overlap_diff, REASM_DIFF_TENTATIVE);
+	/* The same bytes again, unchanged: replaced, no difference. */
+	g_stats.reasm_tentative_diff = 0;
+	tent(S0, 50, 50, -1);
+	assert_int_equal(g_stats.reasm_tentative_diff, 0);
+	assert_int_equal(g_stats.reasm_tentative_replaced, 2);
+}
+
+/* A decoy sits where a valid early segment also waits: acknowledged, the
+ * valid bytes are used where they exist, the decoy's only in the hole. */
+static void test_valid_early_segment_beats_tentative(void **state)
+{
+	(void)state;
+	reasm_start(&d, S0);
+	feed_ok(S0, 0, 10);
+	tent(S0, 10, 100, 60);           /* differs at stream byte 70 */
+	feed_ok(S0, 50, 100);            /* valid copy of [50, 150) */
+	assert_int_equal(reasm_ack(&d, &mem, S0 + 150), 40);
+	assert_int_equal(d.tent_used, 40);
+	assert_int_equal(d.overlap_diff, REASM_DIFF_TENTATIVE);
+	assert_int_equal(d.n_tent, 0);
+	d.overlap_diff = 0;
+	assert_stream(S0, 150);
+}
+
+/* Split equivalence with tentative copies: every segment of the stream
+ * sent once damaged (bad checksum) and, for most, once valid, in shuffled
+ * order, with acknowledgements at random points: the bytes are the
+ * source's wherever a valid copy came before the acknowledgement. */
+static void test_tentative_shuffled(void **state)
+{
+	enum { N = 60 };
+	size_t off[N], len[N];
+	int order[2 * N];
+
+	(void)state;
+	reasm_start(&d, S0);
+	for (int i = 0; i < N; i++) {
+		off[i] = (size_t)i * (STREAM_LEN / N);
+		len[i] = STREAM_LEN / N;
+	}
+	for (int i = 0; i < 2 * N; i++)
+		order[i] = i;
+	for (int i = 2 * N - 1; i > 0; i--) {
+		int j = (int)(rng() % (uint32_t)(i + 1)), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int k = 0; k < 2 * N; k++) {
+		int i = order[k] % N;
+
+		if (order[k] >= N)
+			tent(S0, off[i], len[i], -1);   /* identical damaged copy */
+		else
+			feed_ok(S0, off[i], len[i]);
+		if (rng() % 8 == 0)
+			assert_true(reasm_ack(&d, &mem, S0 + (uint32_t)(rng() % STREAM_LEN)) >= 0);
+	}
+	assert_true(reasm_ack(&d, &mem, S0 + STREAM_LEN) >= 0);
+	assert_stream(S0, STREAM_LEN);
+	assert_int_equal(d.n_tent, 0);
+	assert_int_equal(g_stats.reasm_tentative_diff, 0);
+}
+
+static void test_tentative_limits(void **state)
+{
+	(void)state;
+	lim.max_ooo_segs = 2;
+	reasm_start(&d, S0);
+	tent(S0, 10, 10, -1);
+	tent(S0, 30, 10, -1);
+	tent(S0, 50, 10, -1);
+	assert_int_equal(d.n_tent, 2);
+	assert_int_equal(g_stats.reasm_tentative_dropped, 1);
+	/* Far beyond the flow memcap: never kept. */
+	reasm_add_tentative(&d, &mem, S0 + (uint32_t)lim.flow_memcap + 100, src, 10);
+	assert_int_equal(g_stats.reasm_tentative_dropped, 2);
+	/* Not started: nothing kept, nothing counted as kept. */
+	reasm_free(&d, &mem);
+	reasm_init(&d);
+	reasm_add_tentative(&d, &mem, S0, src, 10);
+	assert_int_equal(d.n_tent, 0);
+	assert_int_equal(mem.flow_bytes, 0);
+}
+
+static void test_tentative_wraps(void **state)
+{
+	const uint32_t start = 0xffffff00u;
+
+	(void)state;
+	reasm_start(&d, start);
+	tent(start, 0, 1000, -1);        /* crosses 2^32 */
+	assert_int_equal(reasm_ack(&d, &mem, start + 600), 600);
+	assert_int_equal(reasm_ack(&d, &mem, start + 1000), 400);
+	assert_stream(start, 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +930,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_drops_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_has_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tentative_not_delivered_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tentative_used_when_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_copy_wins_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_copy_wins_before, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_early_segment_beats_tentative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tentative_shuffled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tentative_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tentative_wraps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

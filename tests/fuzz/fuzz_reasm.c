@@ -22,7 +22,9 @@
  *             bit 4    len *= 64, bytes generated (consistent or a fill)
  *             bit 5    off <<= 12
  *             bit 6    afterwards consume up to len pending bytes
- *           control ops: bit 4 set: reasm_stop; else consume off bytes
+ *             bit 7    a tentative copy (bad checksum): reasm_add_tentative
+ *           control ops: bit 4 set: reasm_stop; bit 5 set: the receiver
+ *           acknowledges next_seq + off (reasm_ack); else consume off bytes
  *
  * After every op the invariants are checked, abort() on a violation:
  * the pending view lies in the buffer; early segments are sorted, after
@@ -31,7 +33,13 @@
  * direction is active its in-order length is exactly the contiguous
  * coverage of the segments given (none is dropped without stopping it);
  * when every segment of a direction was consistent its stream is f() and
- * no overlap is flagged as different.  After reasm_free of both, the flow
+ * no overlap is flagged as different.  Tentative copies: sorted, at or
+ * after next_seq, at most max_ooo_segs, charged like early segments; the
+ * in-order length lies between the valid segments' contiguous coverage
+ * and that of valid and tentative ones together; and wherever a valid
+ * copy of a byte had arrived before the byte was delivered, the byte is
+ * the valid copy's (when every valid segment was consistent): a tentative
+ * copy never wins over a valid one.  After reasm_free of both, the flow
  * holds 0 bytes and g_stats.mem_in_use is back to 0.
  */
 #include <stddef.h>
@@ -54,8 +62,11 @@ struct model {
 	uint32_t start;            /* sequence number of stream offset 0 */
 	int started;
 	int consistent;            /* every segment so far came from f() */
+	int vconsistent;           /* every valid (non-tentative) one did */
+	int tentative;             /* a tentative copy was given */
 	uint8_t seed;
 	uint8_t cover[COVER_MAX / 8];
+	uint8_t tcover[COVER_MAX / 8]; /* valid or tentative */
 	uint8_t seen[COVER_MAX];   /* copy of buf[0..seen_len) */
 	size_t seen_len;
 };
@@ -80,39 +91,67 @@ static const uint8_t *stream_at(uint8_t seed, uint32_t off)
 	return tab + ((off + seed * 251u) & 0xffff);
 }
 
-static void mark(struct model *md, int64_t from, int64_t to)
+static void mark(uint8_t *cover, int64_t from, int64_t to)
 {
 	if (from < 0)
 		from = 0;
 	if (to > (int64_t)COVER_MAX)
 		to = COVER_MAX;
 	for (; from < to && from % 8; from++)
-		md->cover[from / 8] |= (uint8_t)(1u << (from % 8));
+		cover[from / 8] |= (uint8_t)(1u << (from % 8));
 	for (; from < to && to % 8; to--)
-		md->cover[(to - 1) / 8] |= (uint8_t)(1u << ((to - 1) % 8));
+		cover[(to - 1) / 8] |= (uint8_t)(1u << ((to - 1) % 8));
 	if (from < to)
-		memset(md->cover + from / 8, 0xff, (size_t)(to - from) / 8);
+		memset(cover + from / 8, 0xff, (size_t)(to - from) / 8);
 }
 
-static size_t covered_prefix(const struct model *md)
+static int covered(const uint8_t *cover, size_t i)
+{
+	return (cover[i / 8] >> (i % 8)) & 1;
+}
+
+static size_t covered_prefix(const uint8_t *cover)
 {
 	size_t i = 0;
 
-	while (i < COVER_MAX / 8 && md->cover[i] == 0xff)
+	while (i < COVER_MAX / 8 && cover[i] == 0xff)
 		i++;
 	i *= 8;
-	while (i < COVER_MAX && (md->cover[i / 8] & (1u << (i % 8))))
+	while (i < COVER_MAX && covered(cover, i))
 		i++;
 	return i;
 }
 
-static size_t ooo_bytes(const struct reasm_dir *d)
+static size_t list_bytes(const struct reasm_seg *s)
 {
 	size_t n = 0;
 
-	for (const struct reasm_seg *s = d->ooo; s; s = s->next)
-		n += sizeof(*s) + s->len;
+	for (; s; s = s->next)
+		n += sizeof(*s) + s->cap;
 	return n;
+}
+
+static size_t ooo_bytes(const struct reasm_dir *d)
+{
+	return list_bytes(d->ooo) + list_bytes(d->tent);
+}
+
+/* Tentative copies: sorted, none before next_seq, within the limit. */
+static void check_tent(const struct reasm_dir *d, const struct cs_limits *lim)
+{
+	const struct reasm_seg *prev = NULL;
+	size_t n = 0;
+
+	for (const struct reasm_seg *s = d->tent; s; s = s->next) {
+		if (s->len == 0 || s->len > s->cap || seq_lt(s->seq, d->next_seq))
+			abort();
+		if (prev && !seq_leq(prev->seq, s->seq))
+			abort();
+		prev = s;
+		n++;
+	}
+	if (n != d->n_tent || n > lim->max_ooo_segs)
+		abort();
 }
 
 static void check_dir(const struct reasm_dir *d, struct model *md, const struct cs_limits *lim)
@@ -140,16 +179,17 @@ static void check_dir(const struct reasm_dir *d, struct model *md, const struct 
 	}
 	if (n != d->n_ooo || n > lim->max_ooo_segs)
 		abort();
+	check_tent(d, lim);
 	if ((uint32_t)(d->next_seq - d->base_seq) != d->len && d->state == REASM_ACTIVE)
 		abort();
 
 	switch (d->state) {
 	case REASM_IDLE:
-		if (md->started || d->buf || d->len || d->n_ooo)
+		if (md->started || d->buf || d->len || d->n_ooo || d->n_tent)
 			abort();
 		break;
 	case REASM_STOPPED:
-		if (d->buf || d->len || d->cap || d->consumed || d->n_ooo || d->ooo)
+		if (d->buf || d->len || d->cap || d->consumed || d->n_ooo || d->ooo || d->tent)
 			abort();
 		break;
 	case REASM_ACTIVE:
@@ -159,9 +199,16 @@ static void check_dir(const struct reasm_dir *d, struct model *md, const struct 
 		if (md->seen_len > d->len ||
 		    (md->seen_len && memcmp(md->seen, d->buf, md->seen_len) != 0))
 			abort();
-		/* No segment is lost while the direction is active. */
-		if (d->len != covered_prefix(md))
+		/* No segment is lost while the direction is active; tentative
+		 * bytes fill holes only. */
+		if (!md->tentative ? d->len != covered_prefix(md->cover) :
+		    d->len < covered_prefix(md->cover) || d->len > covered_prefix(md->tcover))
 			abort();
+		/* A byte a valid copy had brought is the valid copy's. */
+		if (md->vconsistent && md->tentative)
+			for (size_t i = md->seen_len; i < d->len; i++)
+				if (covered(md->cover, i) && d->buf[i] != *stream_at(md->seed, (uint32_t)i))
+					abort();
 		if (md->consistent) {
 			if (d->overlap_diff)
 				abort();
@@ -226,6 +273,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		md[i].seen_len = 0;
 		md[i].started = 0;
 		md[i].consistent = 1;
+		md[i].vconsistent = 1;
+		md[i].tentative = 0;
+		memset(md[i].tcover, 0, sizeof md[i].tcover);
 		md[i].seed = (uint8_t)((data[1] >> 2) + 97 * i);
 		md[i].start = i ? ~isn : isn;
 		reasm_init(&d[i]);
@@ -252,6 +302,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (base == 3) {
 			if (kind & 0x10) {
 				reasm_stop(rd, &mem);
+			} else if (kind & 0x20) {
+				long got = reasm_ack(rd, &mem, rd->next_seq + off);
+
+				if (got < 0 && rd->state != REASM_STOPPED)
+					abort();
+				if (got > 0 && got > (long)off)
+					abort();
 			} else {
 				size_t n = reasm_pending(rd, &p);
 
@@ -279,6 +336,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (!(kind & 0x08))
 			mdl->consistent = 0;
+		if (kind & 0x80) {
+			int64_t rel = (int64_t)(int32_t)(seq - mdl->start);
+
+			mdl->tentative = 1;
+			reasm_add_tentative(rd, &mem, seq, bytes, len);
+			if (rd->state == REASM_ACTIVE && len > 0)
+				mark(mdl->tcover, rel, rel + (int64_t)len);
+			check_all(d, md, &mem);
+			continue;
+		}
+		if (!(kind & 0x08))
+			mdl->vconsistent = 0;
 
 		rr = reasm_add(rd, &mem, seq, bytes, len);
 		if (rr != REASM_OK && rr != REASM_LIMIT)
@@ -288,7 +357,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rd->state == REASM_ACTIVE && len > 0) {
 			int64_t rel = (int64_t)(int32_t)(seq - mdl->start);
 
-			mark(mdl, rel, rel + (int64_t)len);
+			mark(mdl->cover, rel, rel + (int64_t)len);
+			mark(mdl->tcover, rel, rel + (int64_t)len);
 		}
 		if (kind & 0x40) {
 			size_t n = reasm_pending(rd, &p);
@@ -302,7 +372,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reasm_free(&d[1], &mem);
 	if (mem.flow_bytes != 0 || g_stats.mem_in_use != 0)
 		abort();
-	if (d[0].buf || d[1].buf || d[0].ooo || d[1].ooo)
+	if (d[0].buf || d[1].buf || d[0].ooo || d[1].ooo || d[0].tent || d[1].tent)
 		abort();
 	return 0;
 }
