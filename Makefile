@@ -16,7 +16,7 @@ BINDIR   = $(PREFIX)/bin
 DATADIR  = $(PREFIX)/share/certsentry
 
 CC      ?= cc
-PKGS     = libpcap openssl libndpi
+PKGS     = libpcap openssl libndpi hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy chaincache classify jsonw output coverage eve_stats engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy chaincache classify jsonw sink out_redis output coverage eve_stats engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -79,7 +79,7 @@ DEPS_test_jsonw   = jsonw
 DEPS_test_tls13   = tls13
 DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
-DEPS_test_output  = output jsonw x509 policy rules fingerprint digest tls tls13 classify stats
+DEPS_test_output  = output sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 
 all: $(BIN)
 
@@ -145,7 +145,7 @@ DEPS_fuzz_chain  = x509 policy rules fingerprint digest stats
 DEPS_fuzz_tls13  = tls tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
-DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw output coverage digest stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis output coverage digest stats
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c

@@ -31,7 +31,21 @@ enum output_type {
 	OUTPUT_SYSLOG,        /* one syslog(3) message a line */
 	OUTPUT_UNIX_DGRAM,    /* one datagram a line, to a bound AF_UNIX socket */
 	OUTPUT_UNIX_STREAM,   /* '\n'-terminated lines on a connected AF_UNIX socket */
+	OUTPUT_REDIS,         /* one Redis command a line (out_redis.c) */
 };
+
+/* How a line goes into Redis, as Suricata's eve-log redis "mode", plus
+ * streams. */
+enum output_redis_mode {
+	OUTPUT_REDIS_LPUSH = 0,   /* "list" or "lpush" (Suricata's default) */
+	OUTPUT_REDIS_RPUSH,       /* "rpush" */
+	OUTPUT_REDIS_PUBLISH,     /* "channel" or "publish" */
+	OUTPUT_REDIS_XADD,        /* "stream": XADD key MAXLEN ~ N * event LINE */
+};
+#define OUTPUT_REDIS_DEF_KEY     "certsentry"
+#define OUTPUT_REDIS_DEF_PORT    6379
+#define OUTPUT_REDIS_DEF_MAXLEN  100000u
+#define OUTPUT_REDIS_BACKOFF_MAX_MS 30000u   /* reconnect back-off ceiling */
 
 /* Slow or absent socket consumers (see the comment at the top of
  * output.c).  Each can be changed in output_opts; 0 there means these. */
@@ -92,7 +106,16 @@ struct output_opts {
 	size_t queue_max_lines;           /* 0: OUTPUT_QUEUE_MAX_LINES */
 	size_t queue_max_bytes;           /* 0: OUTPUT_QUEUE_MAX_BYTES */
 	unsigned reconnect_ms;            /* 0: OUTPUT_RECONNECT_MS */
+	/* --output-type redis: path is HOST[:PORT] or a Unix socket path
+	 * (starting with '/' or "unix:"). */
+	enum output_redis_mode redis_mode;
+	const char *redis_key;            /* NULL: OUTPUT_REDIS_DEF_KEY */
+	const char *redis_auth;           /* password for AUTH, or NULL */
+	unsigned long redis_maxlen;       /* stream mode; 0: OUTPUT_REDIS_DEF_MAXLEN */
 };
+
+/* "list", "lpush", "rpush", "channel", "publish", "stream": 0, or -1. */
+int output_redis_mode_parse(const char *s, enum output_redis_mode *out);
 
 /* "file" (or Suricata's "regular"), "stdout", "syslog", "unix_dgram",
  * "unix_stream".  0, or -1 with *out untouched. */

@@ -57,6 +57,7 @@ struct options {
 	const char *baseline;      /* --baseline FILE */
 	const char *learn;         /* --learn FILE */
 	unsigned fp_tolerance;
+	const char *redis_auth_file;   /* --redis-auth FILE: read at start-up */
 };
 
 /* Live capture: a TLS 1.3 handshake waits this long for its secret to be
@@ -72,6 +73,7 @@ enum {
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
+	OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +90,10 @@ static const struct option long_opts[] = {
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
+	{ "redis-mode",      required_argument, NULL, OPT_REDIS_MODE },
+	{ "redis-key",       required_argument, NULL, OPT_REDIS_KEY },
+	{ "redis-auth",      required_argument, NULL, OPT_REDIS_AUTH },
+	{ "redis-maxlen",    required_argument, NULL, OPT_REDIS_MAXLEN },
 	{ "rules",           required_argument, NULL, 'R' },
 	{ "output",          required_argument, NULL, 'o' },
 	{ "quiet",           no_argument,       NULL, 'q' },
@@ -131,11 +137,17 @@ static void usage(FILE *f)
 "  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
-"  -o, --output FILE      EVE JSON output (default: standard output), or the\n"
-"                         socket path with --output-type unix_dgram|unix_stream\n"
-"      --output-type T    file (default), syslog, unix_dgram or unix_stream\n"
+"  -o, --output FILE      EVE JSON output (default: standard output), the\n"
+"                         socket path with --output-type unix_dgram|unix_stream,\n"
+"                         or HOST[:PORT] or a socket path with redis\n"
+"      --output-type T    file (default), syslog, unix_dgram, unix_stream, redis\n"
 "      --syslog-facility F, --syslog-level L  for --output-type syslog\n"
 "                         (local5; alerts at warning)\n"
+"      --redis-mode M     list (LPUSH, default), rpush, channel (PUBLISH) or\n"
+"                         stream (XADD key MAXLEN ~ N * event LINE)\n"
+"      --redis-key KEY    list, channel or stream name (certsentry)\n"
+"      --redis-auth FILE  AUTH with the password in FILE (first line)\n"
+"      --redis-maxlen N   stream mode: MAXLEN ~ N (%lu)\n"
 "  -q, --quiet            no summary on standard error\n"
 "      --check-rules PATH validate rules, print a summary, exit\n"
 "      --ports LIST       server ports to inspect (default 443,853)\n"
@@ -182,7 +194,7 @@ static void usage(FILE *f)
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
-	        DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
+	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
 	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
@@ -295,7 +307,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_SYSLOG: o->use_syslog = 1; break;
 		case OPT_OUTPUT_TYPE:
 			if (output_type_parse(optarg, &o->out.type) < 0) {
-				fprintf(stderr, "certsentry: --output-type: file, syslog, unix_dgram or unix_stream\n");
+				fprintf(stderr, "certsentry: --output-type: file, syslog, unix_dgram, unix_stream or redis\n");
 				rc = -1;
 			}
 			break;
@@ -311,6 +323,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 				rc = -1;
 			}
 			break;
+		case OPT_REDIS_MODE:
+			if (output_redis_mode_parse(optarg, &o->out.redis_mode) < 0) {
+				fprintf(stderr, "certsentry: --redis-mode: list, lpush, rpush, channel, publish or stream\n");
+				rc = -1;
+			}
+			break;
+		case OPT_REDIS_KEY: o->out.redis_key = optarg; break;
+		case OPT_REDIS_AUTH: o->redis_auth_file = optarg; break;
+		case OPT_REDIS_MAXLEN: {
+			uint64_t v = 0;
+
+			rc = parse_u64("redis-maxlen", optarg, 1, 1ull << 40, &v);
+			o->out.redis_maxlen = (unsigned long)v;
+			break;
+		}
 		case OPT_KEYLOG:
 			if (o->n_keylogs >= KEYLOG_MAX_FILES) {
 				fprintf(stderr, "certsentry: at most %u --keylog files\n", KEYLOG_MAX_FILES);
@@ -391,6 +418,33 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->live.rules = o->rules;
+	return 0;
+}
+
+/* A password from the first line of a file, so that it is not on the
+ * command line (where ps shows it).  0, or -1 with the reason said. */
+static int read_secret(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "certsentry: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(out, (int)cap, f)) {
+		fprintf(stderr, "certsentry: %s: empty\n", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(out, "\r\n");
+	if (n == cap - 1) {
+		fprintf(stderr, "certsentry: %s: password longer than %zu bytes\n", path, cap - 2);
+		explicit_bzero(out, cap);
+		return -1;
+	}
+	out[n] = 0;
 	return 0;
 }
 
@@ -709,7 +763,7 @@ int main(int argc, char **argv)
 	struct engine_opts eo;
 	struct keylogs kl = { NULL, 0 };
 	struct fp_baseline *base = NULL, *learn = NULL;
-	char err[1024];
+	char err[1024], redis_pw[512] = "";
 	int status = EXIT_TROUBLE;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -730,7 +784,12 @@ int main(int argc, char **argv)
 	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0 ||
 	    load_fingerprints(&o, &base, &learn) < 0)
 		goto out;
+	if (o.redis_auth_file && read_secret(o.redis_auth_file, redis_pw, sizeof(redis_pw)) < 0)
+		goto out;
+	if (o.redis_auth_file)
+		o.out.redis_auth = redis_pw;
 	out = output_open(&o.out, err, sizeof(err));
+	explicit_bzero(redis_pw, sizeof(redis_pw));   /* the sink keeps its own copy */
 	if (!out) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		goto out;

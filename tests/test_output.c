@@ -377,8 +377,9 @@ static void test_type_parse(void **state)
 		{ "file", OUTPUT_FILE }, { "regular", OUTPUT_FILE },
 		{ "stdout", OUTPUT_STDOUT }, { "syslog", OUTPUT_SYSLOG },
 		{ "unix_dgram", OUTPUT_UNIX_DGRAM }, { "unix_stream", OUTPUT_UNIX_STREAM },
+		{ "redis", OUTPUT_REDIS }, { "Redis", OUTPUT_REDIS },
 	};
-	static const char *bad[] = { "", "unix", "unix-dgram", "redis", "files", " file", NULL };
+	static const char *bad[] = { "", "unix", "unix-dgram", "redis:", "files", " file", NULL };
 	enum output_type t;
 
 	(void)state;
