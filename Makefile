@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy chaincache classify jsonw sink out_redis output coverage eve_stats engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy chaincache classify jsonw sink out_redis output coverage eve_stats metrics engine live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -79,6 +79,7 @@ DEPS_test_jsonw   = jsonw
 DEPS_test_tls13   = tls13
 DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
+DEPS_test_metrics = metrics eve_stats coverage jsonw policy rules fingerprint x509 digest stats
 DEPS_test_output  = output sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 
 all: $(BIN)

@@ -45,11 +45,12 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 void live_use_syslog(int on);
 void live_diag(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Write one EVE stats line, stamped with the wall clock.  kernel: packet,
- * drop and interface-drop counters, or NULL (reading files). */
+/* Write one EVE stats line (when eve_line), stamped with the wall clock,
+ * and the --metrics file when one is set.  kernel: packet, drop and
+ * interface-drop counters, or NULL (reading files). */
 struct coverage;
 void live_write_stats(struct output *out, struct coverage *cov, const struct cs_stats *st,
                       const struct eve_alert_count *alerts, size_t n_alerts,
-                      const uint64_t kernel[3]);
+                      const uint64_t kernel[3], int eve_line);
 
 #endif

@@ -32,6 +32,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "live.h"
+#include "metrics.h"
 #include "stats.h"
 
 #define LIVE_POLL_MS        200   /* longest wait before flags are looked at */
@@ -106,7 +107,7 @@ static uint64_t wall_us(void)
 
 void live_write_stats(struct output *out, struct coverage *cov, const struct cs_stats *st,
                       const struct eve_alert_count *alerts, size_t n_alerts,
-                      const uint64_t kernel[3])
+                      const uint64_t kernel[3], int eve_line)
 {
 	struct eve_stats_input in;
 	uint64_t now = wall_us();
@@ -125,10 +126,18 @@ void live_write_stats(struct output *out, struct coverage *cov, const struct cs_
 	in.alerts = alerts;
 	in.n_alerts = n_alerts;
 	in.cov = cov;
-	line = eve_stats_line(&in);   /* owned here */
-	if (!line || output_write_line(out, line, strlen(line), 0) < 0)
-		live_diag(LOG_ERR, "cannot write the stats event");
-	free(line);
+	if (eve_line) {
+		line = eve_stats_line(&in);   /* owned here */
+		if (!line || output_write_line(out, line, strlen(line), 0) < 0)
+			live_diag(LOG_ERR, "cannot write the stats event");
+		free(line);
+	}
+	if (metrics_path()) {
+		char err[512];
+
+		if (metrics_write(&in, err, sizeof(err)) < 0)
+			live_diag(LOG_ERR, "%s", err);
+	}
 }
 
 /* ---- workers ------------------------------------------------------------ */
@@ -385,7 +394,7 @@ static void write_stats(struct worker *ws, unsigned n, struct output *out, struc
 		}
 		pthread_mutex_unlock(&ws[i].lock);
 	}
-	live_write_stats(out, cov, &sum, rows, n_rows, k);
+	live_write_stats(out, cov, &sum, rows, n_rows, k, 1);
 }
 
 int live_run(const struct live_opts *lo, const struct engine_opts *eo,

@@ -25,6 +25,7 @@
 #include "keylog.h"
 #include "cs_limits.h"
 #include "live.h"
+#include "metrics.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
@@ -73,7 +74,7 @@ enum {
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
-	OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_METRICS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
+	{ "metrics",         required_argument, NULL, OPT_METRICS },
 	{ "redis-mode",      required_argument, NULL, OPT_REDIS_MODE },
 	{ "redis-key",       required_argument, NULL, OPT_REDIS_KEY },
 	{ "redis-auth",      required_argument, NULL, OPT_REDIS_AUTH },
@@ -173,6 +175,8 @@ static void usage(FILE *f)
 "                         with -r: threads inspecting the files' flows\n"
 "      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
 "                         only when given) and at exit\n"
+"      --metrics FILE     the counters in Prometheus text format, rewritten\n"
+"                         atomically with each stats event (with -r: at exit)\n"
 "  -u, --user USER        drop privileges to USER once the capture is open\n"
 "      --pidfile FILE     write the process id there\n"
 "      --syslog           diagnostics to syslog instead of standard error\n"
@@ -329,6 +333,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				rc = -1;
 			}
 			break;
+		case OPT_METRICS: metrics_set_path(optarg); break;
 		case OPT_REDIS_KEY: o->out.redis_key = optarg; break;
 		case OPT_REDIS_AUTH: o->redis_auth_file = optarg; break;
 		case OPT_REDIS_MAXLEN: {
@@ -734,11 +739,11 @@ static int run_files(const struct options *o, struct engine_opts *eo, const stru
 		fprintf(stderr, "certsentry: %s\n", err);
 		trouble = 1;
 	}
-	if (o->stats_set) {
+	if (o->stats_set || metrics_path()) {
 		struct eve_alert_count rows[1024];
 
 		live_write_stats(eo->out, eo->coverage, &g_stats, rows,
-		                 dispatch_alert_table(d, rows, 1024), NULL);
+		                 dispatch_alert_table(d, rows, 1024), NULL, o->stats_set);
 	}
 	if (!o->quiet) {
 		print_summary(d, stderr);
