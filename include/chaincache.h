@@ -28,6 +28,7 @@
 
 #include "policy.h"
 #include "tls.h"
+#include "truststore.h"
 #include "x509.h"
 
 struct chain_entry {
@@ -35,6 +36,7 @@ struct chain_entry {
 	size_t n_certs;
 	struct x509_info *certs;      /* owned array of n_certs, parsed */
 	struct policy_memo *memo;     /* owned; one slot per owner */
+	struct trust_memo trust;      /* who else trusts it (truststore.h) */
 	struct chain_entry *hnext;    /* bucket chain */
 	TAILQ_ENTRY(chain_entry) lru; /* the cache's LRU list, oldest first */
 };
@@ -49,6 +51,10 @@ void chain_cache_free(struct chain_cache *c);
 /* The policy changed: drop every entry (memos belong to the old policy)
  * and size new memos for n_owners. */
 void chain_cache_reset(struct chain_cache *c, size_t n_owners);
+
+/* The chain's key, which EVE calls its SHA-256 (chain_sha256): SHA-256
+ * over the certificates' SHA-256s, in order.  0, or -1 out of memory. */
+int chain_cache_key(const struct tls_cert *certs, size_t n, uint8_t key[32]);
 
 /* certs[0..n) parsed, outside the cache (also what an entry holds): an
  * owned array for chain_free; NULL on allocation failure. */

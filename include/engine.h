@@ -46,6 +46,13 @@ struct engine_opts {
 	 * owned; shared by every engine (learning takes a lock). */
 	const struct fp_baseline *baseline;
 	struct fp_baseline *learn;
+	/* Root stores that grade an unapproved chain (--trust-store); NULL:
+	 * none loaded.  Not owned; only read, shared by every engine. */
+	const struct trust_stores *trust;
+	/* Alert windows, tls-log, cert-log, evidence (output.h); NULL: every
+	 * line, every time.  Not owned; shared by every engine (its tables
+	 * take their own locks). */
+	struct output_feed *feed;
 };
 
 /* Re-read the key log files at most this often while a handshake waits

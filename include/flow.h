@@ -17,6 +17,7 @@
 #include "classify.h"
 #include "decode.h"
 #include "cs_limits.h"
+#include "evidence.h"
 #include "reasm.h"
 #include "tls.h"
 
@@ -61,6 +62,7 @@ struct flow_hs {
 	TAILQ_ENTRY(flow_hs) closing;
 	struct flow *flow;              /* the flow that owns this state */
 	uint16_t win[2];                /* by tls_dir: last window advertised */
+	struct evidence_log pkts;       /* --evidence: the packets so far */
 };
 
 /* Bits of flow.sides, by key side s (0/1). */

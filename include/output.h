@@ -14,9 +14,11 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "evidence.h"
 #include "fingerprint.h"
 #include "policy.h"
 #include "tls.h"
+#include "truststore.h"
 #include "x509.h"
 
 /* Alert signature ids, stable per verdict (gid 1). */
@@ -88,11 +90,55 @@ struct hs_event {
 	uint64_t bad_checksum_bytes;      /* bytes used from bad-checksum segments */
 	const struct x509_info *certs;
 	size_t n_certs;
+	const char *chain_sha256;         /* chaincache.h's key in hex; NULL: no chain */
+	const struct trust_memo *trust;   /* who else trusts the chain; NULL: not asked */
 	const struct policy_result *res;
 	size_t n_res;
 	const struct classify_result *ndpi;
 	const struct fp_result *fp;       /* TLS 1.3 fingerprint check, or NULL */
+	const struct evidence_log *pkts;  /* the handshake's packets (--evidence), or NULL */
 };
+
+/* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert
+ * windows (dedup.h), which handshakes get a tls event, how often a chain's
+ * certificates are written in full, and evidence files (evidence.h). */
+enum output_tls_log {
+	OUTPUT_TLS_LOG_ALL = 0,       /* every handshake (the default) */
+	OUTPUT_TLS_LOG_PROTECTED,     /* handshakes that concern an owner */
+	OUTPUT_TLS_LOG_NONE,          /* alerts only */
+};
+enum output_cert_log {
+	OUTPUT_CERT_LOG_ONCE = 0,     /* in full the first time a window sees a
+	                                 chain, then by its SHA-256 (the default) */
+	OUTPUT_CERT_LOG_EVERY,        /* in full in every tls event */
+};
+
+struct output_feed_opts {
+	uint64_t alert_window_us;         /* 0: every alert written */
+	size_t max_alert_keys;            /* entries of each window table */
+	const char *state_path;           /* --state FILE, or NULL */
+	enum output_tls_log tls_log;
+	enum output_cert_log cert_log;
+	const char *evidence_dir;         /* --evidence DIR, or NULL */
+	uint64_t evidence_bytes;
+};
+
+struct output_feed;
+
+/* NULL with err set when the state file is malformed or the evidence
+ * directory unusable. */
+struct output_feed *output_feed_new(const struct output_feed_opts *opts, char *err,
+                                    size_t errlen);
+/* Windows closed by now_us (packet time) get their follow-up events.
+ * Cheap when nothing closed; the engine calls it about once a second. */
+void output_feed_tick(struct output *o, struct output_feed *f, uint64_t now_us);
+/* At exit, once the workers are done: follow-ups for every sighting not
+ * yet reported, and the state saved.  Once only (later calls return 0).
+ * 0, or -1 with err set (state not saved). */
+int output_feed_finish(struct output *o, struct output_feed *f, char *err, size_t errlen);
+void output_feed_free(struct output_feed *f);
+/* Does the engine keep handshake packets for evidence? */
+int output_feed_wants_packets(const struct output_feed *f);
 
 struct output_opts {
 	enum output_type type;            /* OUTPUT_FILE unless set */
@@ -151,11 +197,13 @@ size_t output_flush(struct output *o);
 /* Lines queued now. */
 size_t output_pending(const struct output *o);
 
-/* Write the tls event and one alert per alerting owner.  Returns the
- * number of alerts written (an alert sent to standard error because the
- * consumer could not take it counts as written), or -1 on a write error
- * (counted).  A failed line does not stop the alerts after it. */
-int output_handshake(struct output *o, const struct hs_event *ev);
+/* Write the tls event and one alert per alerting owner, as the feed says
+ * (feed may be NULL: everything, every time).  Returns the number of
+ * alerts decided - written, sent to standard error because the consumer
+ * could not take them, or counted as a repeat in an open window - or -1
+ * on a write error (counted).  A failed line does not stop the alerts
+ * after it. */
+int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev);
 
 /* EVE's timestamp form, "2024-02-01T10:00:00.123456+0000", UTC. */
 #define OUTPUT_TS_LEN 96
@@ -163,5 +211,8 @@ void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN]);
 
 /* Signature id and text of an alert verdict. */
 int output_sid(enum verdict v);
+/* alert.severity of a verdict given who else trusts its chain (t may be
+ * NULL): 1 Critical, 2 Major, 3 Minor (see output.c). */
+int output_severity(enum verdict v, const struct trust_memo *t);
 
 #endif

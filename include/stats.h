@@ -84,6 +84,14 @@ struct cs_stats {
 	uint64_t output_alerts_stderr; /* alerts the sink could not take: on stderr */
 	uint64_t output_disconnects;   /* socket consumer found gone */
 	uint64_t output_reconnects;    /* ... and connected to again */
+	/* the alert feed (dedup.h, --tls-log, --cert-log, --evidence) */
+	uint64_t alerts_repeated;      /* sightings in an open window: counted, not written */
+	uint64_t alert_followups;      /* alert_repeat events written */
+	uint64_t dedup_evicted;        /* limit: max_alert_keys, oldest window closed early */
+	uint64_t tls_events_skipped;   /* tls events not written (--tls-log) */
+	uint64_t certs_brief;          /* tls events naming a chain by SHA-256 only (--cert-log once) */
+	uint64_t evidence_written;     /* chains written to --evidence (PEM and pcap) */
+	uint64_t evidence_budget;      /* limit: evidence_bytes, files not written */
 };
 
 extern _Thread_local struct cs_stats g_stats;

@@ -50,4 +50,11 @@ struct x509_info {
 int x509_parse(const uint8_t *der, size_t len, struct x509_info *out);
 void x509_info_free(struct x509_info *xi);
 
+/* The verify callback of every chain verification (policy.c,
+ * truststore.c): signatures, issuer look-up and basicConstraints decide;
+ * purpose, policies and name constraints are reported elsewhere, not
+ * decided on (DESIGN.md).  An X509_STORE_CTX verify_cb. */
+struct x509_store_ctx_st;
+int x509_verify_cb(int ok, struct x509_store_ctx_st *ctx);
+
 #endif

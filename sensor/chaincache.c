@@ -111,7 +111,7 @@ void chain_cache_free(struct chain_cache *c)
 
 /* SHA-256 over the certificates' own SHA-256s, in order: no two different
  * chains (order, count or bytes) share it. */
-static int chain_key(const struct tls_cert *certs, size_t n, uint8_t key[32])
+int chain_cache_key(const struct tls_cert *certs, size_t n, uint8_t key[32])
 {
 	uint8_t stack[KEY_STACK_CERTS * DIGEST_SHA256_LEN] = { 0 };
 	uint8_t *buf = stack;
@@ -166,7 +166,7 @@ struct chain_entry *chain_cache_get(struct chain_cache *c, const struct tls_cert
 	struct chain_entry *e;
 	size_t b;
 
-	if (!c || c->max_entries == 0 || n == 0 || chain_key(certs, n, key) < 0)
+	if (!c || c->max_entries == 0 || n == 0 || chain_cache_key(certs, n, key) < 0)
 		return NULL;
 	e = lookup(c, key);
 	if (e) {

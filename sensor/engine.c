@@ -19,6 +19,7 @@
 #include "coverage.h"
 #include "decode.h"
 #include "defrag.h"
+#include "digest.h"
 #include "engine.h"
 #include "fingerprint.h"
 #include "flow.h"
@@ -42,6 +43,8 @@ struct engine {
 	struct chain_cache *cc;       /* owned */
 	const char *source;           /* not owned */
 	uint64_t now;
+	uint64_t next_feed_tick;      /* packet time of the next output_feed_tick */
+	int keep_packets;             /* --evidence: handshake packets kept */
 	uint64_t alerts;
 	struct alert_count *ac;       /* owned array */
 	size_t n_ac;
@@ -91,6 +94,7 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	if (!e)
 		goto nomem;
 	e->o = *o;
+	e->keep_packets = output_feed_wants_packets(o->feed);
 	TAILQ_INIT(&e->closing);
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		snprintf(err, errlen, "getrandom failed");
@@ -242,6 +246,7 @@ static void hs_free(struct engine *e, struct flow *f)
 	reasm_free(&hs->rd[1], &hs->mem);
 	tls_session_free(&hs->tls);
 	classify_flow_free(hs->cf);
+	evidence_log_free(&hs->pkts);
 	free(hs);
 	f->hs = NULL;
 }
@@ -412,6 +417,14 @@ static void fp_learn_protected(struct engine *e, const struct fp_obs *o,
 			}
 }
 
+static int any_alert(const struct policy_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (verdict_is_alert(res[i].verdict))
+			return 1;
+	return 0;
+}
+
 /* The verdict for one handshake: parse the chain (or find it in the
  * chain cache), ask the policy, write. */
 static void report(struct engine *e, struct flow *f, const char *note)
@@ -426,6 +439,9 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	struct hs_event ev;
 	struct fp_obs obs;
 	struct fp_result fp, *fpp = NULL;
+	struct trust_memo trust_local;
+	char chain_hex[2 * 32 + 1];
+	uint8_t key[32];
 	size_t n_res = 0;
 	int n, fp_on;
 
@@ -446,6 +462,12 @@ static void report(struct engine *e, struct flow *f, const char *note)
 			g_stats.certs_seen++;
 			if (!certs[i].parsed)
 				g_stats.certs_unparsable++;
+		}
+		if (ce)
+			memcpy(key, ce->key, sizeof(key));
+		if (ce || chain_cache_key(t->certs, t->n_certs, key) == 0) {
+			digest_hex(key, sizeof(key), chain_hex, 0, 0);
+			ev.chain_sha256 = chain_hex;
 		}
 	}
 	ev.certs = certs;
@@ -485,13 +507,23 @@ static void report(struct engine *e, struct flow *f, const char *note)
 	ev.res = res;
 	ev.n_res = n_res;
 	ev.fp = fpp;
+	if (certs && any_alert(res, n_res)) {
+		/* Graded once per distinct chain (kept with it in the cache). */
+		struct trust_memo *tm = ce ? &ce->trust : &trust_local;
+
+		if (!ce)
+			trust_local.done = 0;
+		trust_classify(e->o.trust, certs, ev.n_certs, tm);
+		ev.trust = tm;
+	}
 	if (hs->cf && e->ndpi) {
 		classify_finish(e->ndpi, hs->cf, &ndpi);
 		classify_flow_free(hs->cf);
 		hs->cf = NULL;
 	}
 	ev.ndpi = &ndpi;
-	n = output_handshake(e->o.out, &ev);
+	ev.pkts = hs->pkts.n ? &hs->pkts : NULL;
+	n = output_handshake(e->o.out, e->o.feed, &ev);
 	if (n > 0)
 		for (size_t i = 0; i < n_res; i++)
 			if (verdict_is_alert(res[i].verdict))
@@ -596,6 +628,11 @@ static void expire(struct engine *e)
 	while ((f = flow_pop_idle(e->ft, e->now)) != NULL) {
 		g_stats.flows_timeout++;
 		flow_release(e, f, "flow timed out before the handshake completed");
+	}
+	/* Alert windows close on packet time; look about once a second. */
+	if (e->o.feed && e->now >= e->next_feed_tick) {
+		output_feed_tick(e->o.out, e->o.feed, e->now);
+		e->next_feed_tick = e->now + 1000000u;
 	}
 }
 
@@ -1111,6 +1148,9 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	}
 	/* The handshake state exists only once the roles are known. */
 	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	if (e->keep_packets)
+		evidence_log_add(&hs->pkts, p->ts_us, p->l3, p->l3_len, EVIDENCE_DEF_FLOW_BYTES,
+		                 e->o.lim->total_memcap);
 	if (trust) {
 		hs->win[d] = p->win;
 		if (!hs->confirming && ack_segment(e, f, p, side))

@@ -81,6 +81,8 @@ static void limits_obj(struct jsonw *o, const struct cs_stats *st)
 	put(o, "prehandshake", st->prehs_limit);
 	put(o, "fragments", st->frag_limit);
 	put(o, "chain_cache_evictions", st->chain_cache_evictions);
+	put(o, "alert_keys", st->dedup_evicted);
+	put(o, "evidence_bytes", st->evidence_budget);
 	jw_end(o);
 }
 
@@ -169,6 +171,11 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 		jw_end(o);
 	}
 	jw_end(o);
+	put(o, "alert_repeats", st->alerts_repeated);
+	put(o, "alert_followups", st->alert_followups);
+	put(o, "tls_events_not_written", st->tls_events_skipped);
+	put(o, "chains_by_sha256_only", st->certs_brief);
+	put(o, "evidence_written", st->evidence_written);
 	put(o, "output_errors", st->output_err);
 	coverage_arr(o, in->cov);
 	jw_end(o);

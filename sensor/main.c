@@ -25,10 +25,13 @@
 #include "keylog.h"
 #include "cs_limits.h"
 #include "live.h"
+#include "dedup.h"
+#include "evidence.h"
 #include "metrics.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
+#include "truststore.h"
 #include "tls.h"
 
 #define CS_VERSION    "0.1.0"
@@ -59,6 +62,10 @@ struct options {
 	const char *learn;         /* --learn FILE */
 	unsigned fp_tolerance;
 	const char *redis_auth_file;   /* --redis-auth FILE: read at start-up */
+	const char *trust_specs[TRUST_MAX_STORES + 1];   /* --trust-store, in order */
+	size_t n_trust;
+	struct output_feed_opts feed;
+	unsigned alert_window_s;
 };
 
 /* Live capture: a TLS 1.3 handshake waits this long for its secret to be
@@ -74,7 +81,8 @@ enum {
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
-	OPT_METRICS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
+	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +100,14 @@ static const struct option long_opts[] = {
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
 	{ "metrics",         required_argument, NULL, OPT_METRICS },
+	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
+	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
+	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
+	{ "state",           required_argument, NULL, OPT_STATE },
+	{ "tls-log",         required_argument, NULL, OPT_TLS_LOG },
+	{ "cert-log",        required_argument, NULL, OPT_CERT_LOG },
+	{ "evidence",        required_argument, NULL, OPT_EVIDENCE },
+	{ "evidence-bytes",  required_argument, NULL, OPT_EVIDENCE_BYTES },
 	{ "redis-mode",      required_argument, NULL, OPT_REDIS_MODE },
 	{ "redis-key",       required_argument, NULL, OPT_REDIS_KEY },
 	{ "redis-auth",      required_argument, NULL, OPT_REDIS_AUTH },
@@ -165,6 +181,25 @@ static void usage(FILE *f)
 "      --baseline FILE    alert (fingerprint-changed) when a TLS 1.3 handshake\n"
 "                         whose certificates are not read departs from FILE\n"
 "      --fp-tolerance N   flight bytes always within a shape's range (%u)\n"
+"alerts and events:\n"
+"      --alert-window S   one alert per owner, verdict, chain and server per S\n"
+"                         seconds of packet time (%u; 0: every alert); later\n"
+"                         sightings are counted in an alert_repeat event\n"
+"      --max-alert-keys N alert windows open at once (%u; the oldest closes)\n"
+"      --state FILE       keep the alert windows across restarts\n"
+"      --tls-log W        tls events for all (default), protected or none\n"
+"                         of the handshakes\n"
+"      --cert-log W       once (default): a chain's certificates in full the\n"
+"                         first time a window sees it, then by SHA-256; every\n"
+"      --evidence DIR     the chain (PEM) and packets (pcap) of each alerting\n"
+"                         chain, named by its SHA-256\n"
+"      --evidence-bytes N at most N bytes of evidence files (%llu)\n"
+"      --trust-store [NAME=]PATH  root store (PEM bundle, or a directory of PEM\n"
+"                         or DER files) that grades unapproved chains: one a\n"
+"                         store reaches is Critical, one a presented CA signs\n"
+"                         Major, else Minor; several allowed, added to the\n"
+"                         default '" TRUST_DEFAULT_NAME "' (" TRUST_DEFAULT_PATH ");\n"
+"                         'none' drops that default\n"
 "live capture:\n"
 "      --bpf EXPR         capture filter (default: the inspected TCP ports,\n"
 "                         VLAN-tagged too; '' captures everything)\n"
@@ -198,7 +233,8 @@ static void usage(FILE *f)
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
-	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
+	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE,
+	        DEDUP_DEF_WINDOW_S, DEDUP_DEF_MAX_KEYS, (unsigned long long)EVIDENCE_DEF_BYTES, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
 	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
@@ -281,6 +317,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->live.workers = 1;
 	o->keylog_wait_ms = DEF_KEYLOG_WAIT_MS;
 	o->fp_tolerance = FP_DEF_TOLERANCE;
+	o->alert_window_s = DEDUP_DEF_WINDOW_S;
+	o->feed.max_alert_keys = DEDUP_DEF_MAX_KEYS;
+	o->feed.evidence_bytes = EVIDENCE_DEF_BYTES;
 	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
 		int rc = 0;
 
@@ -334,6 +373,46 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_METRICS: metrics_set_path(optarg); break;
+		case OPT_ALERT_WINDOW: {
+			uint64_t v = 0;   /* 0 allowed: every alert written */
+
+			rc = parse_u64("alert-window", optarg, 0, 30ull * 86400, &v);
+			o->alert_window_s = (unsigned)v;
+			break;
+		}
+		case OPT_MAX_ALERT_KEYS: rc = set_limit("max-alert-keys", optarg, 1u << 24, &o->feed.max_alert_keys, sizeof(size_t)); break;
+		case OPT_STATE: o->feed.state_path = optarg; break;
+		case OPT_TLS_LOG:
+			if (strcmp(optarg, "all") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_ALL;
+			else if (strcmp(optarg, "protected") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_PROTECTED;
+			else if (strcmp(optarg, "none") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_NONE;
+			else {
+				fprintf(stderr, "certsentry: --tls-log: all, protected or none\n");
+				rc = -1;
+			}
+			break;
+		case OPT_CERT_LOG:
+			if (strcmp(optarg, "once") == 0)
+				o->feed.cert_log = OUTPUT_CERT_LOG_ONCE;
+			else if (strcmp(optarg, "every") == 0)
+				o->feed.cert_log = OUTPUT_CERT_LOG_EVERY;
+			else {
+				fprintf(stderr, "certsentry: --cert-log: once or every\n");
+				rc = -1;
+			}
+			break;
+		case OPT_EVIDENCE: o->feed.evidence_dir = optarg; break;
+		case OPT_EVIDENCE_BYTES: rc = set_limit("evidence-bytes", optarg, 1ull << 40, &o->feed.evidence_bytes, sizeof(uint64_t)); break;
+		case OPT_TRUST_STORE:
+			if (o->n_trust > TRUST_MAX_STORES) {
+				fprintf(stderr, "certsentry: at most %d --trust-store\n", TRUST_MAX_STORES);
+				return -1;
+			}
+			o->trust_specs[o->n_trust++] = optarg;
+			break;
 		case OPT_REDIS_KEY: o->out.redis_key = optarg; break;
 		case OPT_REDIS_AUTH: o->redis_auth_file = optarg; break;
 		case OPT_REDIS_MAXLEN: {
@@ -423,6 +502,37 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->live.rules = o->rules;
+	o->feed.alert_window_us = (uint64_t)o->alert_window_s * 1000000u;
+	if (o->feed.state_path && !o->alert_window_s) {
+		fprintf(stderr, "certsentry: --state needs --alert-window above 0\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The root stores that grade unapproved chains (truststore.h).  0, or -1
+ * with the reason said. */
+static int load_trust(const struct options *o, struct trust_stores **out)
+{
+	char err[1024];
+	size_t n;
+
+	*out = trust_load(o->trust_specs, o->n_trust, err, sizeof(err));
+	if (!*out) {
+		fprintf(stderr, "certsentry: --trust-store %s\n", err);
+		return -1;
+	}
+	if (o->quiet)
+		return 0;
+	if (trust_count(*out) == 0)
+		fprintf(stderr, "certsentry: no trust store (%s missing): unapproved chains are "
+		        "graded Major or Minor only\n", TRUST_DEFAULT_PATH);
+	for (size_t i = 0; i < trust_count(*out); i++) {
+		const char *name = trust_name(*out, i, &n);
+
+		if (strcmp(name, TRUST_DEFAULT_NAME) != 0 || o->n_trust)
+			fprintf(stderr, "certsentry: trust store %s: %zu certificates\n", name, n);
+	}
 	return 0;
 }
 
@@ -542,6 +652,22 @@ static void print_summary(const struct dispatch *d, FILE *f)
 	        g_stats.hs_resumed, g_stats.hs_tls13_decrypted, g_stats.hs_tls13,
 	        g_stats.hs_incomplete);
 	dispatch_print_alerts(d, f);
+	if (g_stats.alerts_repeated || g_stats.alert_followups || g_stats.tls_events_skipped ||
+	    g_stats.certs_brief || g_stats.evidence_written || g_stats.evidence_budget)
+		fprintf(f, "  feed: alert repeats in open windows %" PRIu64 " (follow-ups %" PRIu64
+		        "), tls events not written %" PRIu64 ", chains by SHA-256 only %" PRIu64
+		        ", evidence written %" PRIu64 " (over budget %" PRIu64 ")\n",
+		        g_stats.alerts_repeated, g_stats.alert_followups, g_stats.tls_events_skipped,
+		        g_stats.certs_brief, g_stats.evidence_written, g_stats.evidence_budget);
+	/* Only when a consumer (socket, Redis) was away or slow at some point. */
+	if (g_stats.output_queued || g_stats.output_dropped || g_stats.output_disconnects ||
+	    g_stats.output_alerts_stderr)
+		fprintf(f, "  output: queued %" PRIu64 " (at most %" PRIu64 " at once), dropped %"
+		        PRIu64 ", alerts to stderr %" PRIu64 ", disconnects %" PRIu64
+		        ", reconnects %" PRIu64 "\n",
+		        g_stats.output_queued, g_stats.output_queue_peak, g_stats.output_dropped,
+		        g_stats.output_alerts_stderr, g_stats.output_disconnects,
+		        g_stats.output_reconnects);
 	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
 	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
 	        ", handshake size %" PRIu64 ", certificates dropped %" PRIu64
@@ -739,6 +865,11 @@ static int run_files(const struct options *o, struct engine_opts *eo, const stru
 		fprintf(stderr, "certsentry: %s\n", err);
 		trouble = 1;
 	}
+	/* The windows' last follow-ups, before the counters are read. */
+	if (output_feed_finish(eo->out, eo->feed, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --state %s\n", err);
+		trouble = 1;
+	}
 	if (o->stats_set || metrics_path()) {
 		struct eve_alert_count rows[1024];
 
@@ -768,6 +899,8 @@ int main(int argc, char **argv)
 	struct engine_opts eo;
 	struct keylogs kl = { NULL, 0 };
 	struct fp_baseline *base = NULL, *learn = NULL;
+	struct trust_stores *trust = NULL;
+	struct output_feed *feed = NULL;
 	char err[1024], redis_pw[512] = "";
 	int status = EXIT_TROUBLE;
 
@@ -787,7 +920,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
 	}
 	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0 ||
-	    load_fingerprints(&o, &base, &learn) < 0)
+	    load_fingerprints(&o, &base, &learn) < 0 || load_trust(&o, &trust) < 0)
 		goto out;
 	if (o.redis_auth_file && read_secret(o.redis_auth_file, redis_pw, sizeof(redis_pw)) < 0)
 		goto out;
@@ -796,6 +929,11 @@ int main(int argc, char **argv)
 	out = output_open(&o.out, err, sizeof(err));
 	explicit_bzero(redis_pw, sizeof(redis_pw));   /* the sink keeps its own copy */
 	if (!out) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		goto out;
+	}
+	feed = output_feed_new(&o.feed, err, sizeof(err));
+	if (!feed) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		goto out;
 	}
@@ -810,6 +948,8 @@ int main(int argc, char **argv)
 	eo.coverage = coverage_new();   /* owned here; NULL: not counted */
 	eo.baseline = base;
 	eo.learn = learn;
+	eo.trust = trust;
+	eo.feed = feed;
 	/* Files' key logs are complete: only live capture waits. */
 	eo.keylog_wait_us = o.live.n_ifaces ? (uint64_t)o.keylog_wait_ms * 1000 : 0;
 	if (o.live.n_ifaces) {
@@ -829,12 +969,18 @@ int main(int argc, char **argv)
 		status = EXIT_TROUBLE;
 	}
 out:
+	if (feed && output_feed_finish(out, feed, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --state %s\n", err);
+		status = EXIT_TROUBLE;
+	}
+	output_feed_free(feed);
 	if (out)
 		output_close(out);
 	coverage_free(eo.coverage);
 	fp_free(base);
 	fp_free(learn);
 	keylog_free(kl.kl);
+	trust_free(trust);
 	policy_free(pol);
 	return status;
 }

@@ -6,9 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dedup.h"
+#include "evidence.h"
 #include "jsonw.h"
 #include "output.h"
 #include "sink.h"
@@ -182,7 +185,7 @@ static void result_obj(struct jsonw *w, const struct policy_result *r)
 }
 
 /* The "certsentry" object; left open for the alert's own members. */
-static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
+static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief)
 {
 	const struct tls_session *t = ev->tls;
 
@@ -225,10 +228,16 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev)
 	jw_end(w);
 	if (t->certs_dropped)
 		jw_int(w, "certificates_dropped", (int64_t)t->certs_dropped);
-	jw_arr(w, "certificates");
-	for (size_t i = 0; i < ev->n_certs; i++)
-		cert_obj(w, &ev->certs[i]);
-	jw_end(w);
+	opt_str(w, "chain_sha256", ev->chain_sha256);
+	if (brief) {
+		/* --cert-log once: written in full earlier in this window */
+		jw_int(w, "certificates_logged_before", (int64_t)ev->n_certs);
+	} else {
+		jw_arr(w, "certificates");
+		for (size_t i = 0; i < ev->n_certs; i++)
+			cert_obj(w, &ev->certs[i]);
+		jw_end(w);
+	}
 	jw_arr(w, "owners");
 	for (size_t i = 0; i < ev->n_res; i++)
 		result_obj(w, &ev->res[i]);
@@ -313,32 +322,80 @@ int output_sid(enum verdict v)
 	return OUTPUT_SID_BASE + (int)v;
 }
 
-static int verdict_severity(enum verdict v)
+/* Suricata's numbers (1 is the most urgent) and ET's signature_severity
+ * words.  A chain verdict is graded by who else would trust the chain
+ * (DESIGN.md "Feeds"): a public root program's CA misissued for the owner
+ * (Critical), a CA no loaded program trusts - an interception proxy, a
+ * private CA - (Major), nothing verifies it - self-signed, issuer not
+ * sent, broken signature - (Minor).  A forged issuer impersonates an
+ * approved CA: active interception, never below Major.  What could not be
+ * verified (unverified handshake, a fingerprint) is Minor: evidence, not
+ * proof. */
+#define SEV_CRITICAL 1
+#define SEV_MAJOR    2
+#define SEV_MINOR    3
+
+static int chain_verdict(enum verdict v)
 {
-	switch (v) {
-	case VERDICT_SELF_SIGNED:
-	case VERDICT_FORGED_ISSUER:
-	case VERDICT_UNAPPROVED_ISSUER:
-	case VERDICT_STREAM_MISMATCH:
-		return 1;
-	case VERDICT_UNVERIFIABLE_CHAIN:
-	case VERDICT_FINGERPRINT_CHANGED:   /* evidence, below a verified verdict */
-		return 2;
-	default:
-		return 3;
-	}
+	return v == VERDICT_SELF_SIGNED || v == VERDICT_FORGED_ISSUER ||
+	       v == VERDICT_UNAPPROVED_ISSUER || v == VERDICT_UNVERIFIABLE_CHAIN;
 }
 
-static void alert_obj(struct jsonw *w, const struct policy_result *r)
+int output_severity(enum verdict v, const struct trust_memo *t)
+{
+	int sev;
+
+	if (v == VERDICT_STREAM_MISMATCH)
+		return SEV_MAJOR;
+	if (!chain_verdict(v))
+		return SEV_MINOR;
+	switch (t ? (enum trust_class)t->cls : TRUST_UNKNOWN) {
+	case TRUST_PUBLIC:  sev = SEV_CRITICAL; break;
+	case TRUST_PRIVATE: sev = SEV_MAJOR; break;
+	default:            sev = SEV_MINOR; break;
+	}
+	if (v == VERDICT_FORGED_ISSUER && sev > SEV_MAJOR)
+		sev = SEV_MAJOR;
+	return sev;
+}
+
+static const char *severity_word(int sev)
+{
+	return sev == SEV_CRITICAL ? "Critical" : sev == SEV_MAJOR ? "Major" : "Minor";
+}
+
+static void alert_obj(struct jsonw *w, enum verdict v, int sev)
 {
 	jw_obj(w, "alert");
 	jw_str(w, "action", "allowed");
 	jw_int(w, "gid", 1);
-	jw_int(w, "signature_id", output_sid(r->verdict));
+	jw_int(w, "signature_id", output_sid(v));
 	jw_int(w, "rev", 1);
-	jw_str(w, "signature", verdict_signature(r->verdict));
+	jw_str(w, "signature", verdict_signature(v));
 	jw_str(w, "category", "Misissued or intercepting TLS certificate");
-	jw_int(w, "severity", verdict_severity(r->verdict));
+	jw_int(w, "severity", sev);
+	jw_obj(w, "metadata");
+	jw_arr(w, "signature_severity");
+	jw_str(w, NULL, severity_word(sev));
+	jw_end(w);
+	jw_end(w);
+	jw_end(w);
+}
+
+/* Who else would trust the chain: the grade, and each store reached. */
+static void trust_members(struct jsonw *w, const struct trust_memo *t)
+{
+	if (!t || t->cls == TRUST_UNKNOWN)
+		return;
+	jw_str(w, "trust", trust_class_name((enum trust_class)t->cls));
+	jw_arr(w, "trusted_by");
+	for (size_t i = 0; i < t->n_hits; i++) {
+		jw_obj(w, NULL);
+		jw_str(w, "store", t->hits[i].store);
+		jw_str(w, "root_subject", t->hits[i].root_subject);
+		jw_str(w, "root_sha256", t->hits[i].root_sha256);
+		jw_end(w);
+	}
 	jw_end(w);
 }
 
@@ -355,41 +412,277 @@ static int emit(struct output *o, const struct jsonw *w, int is_alert)
 	return output_write_line(o, line, len, is_alert);
 }
 
-int output_handshake(struct output *o, const struct hs_event *ev)
+/* ---- the feed -------------------------------------------------------- */
+
+struct output_feed {
+	struct dedup *alerts;        /* owned; NULL: every alert written */
+	struct dedup *chains;        /* owned; chains written in full (--cert-log once) */
+	struct evidence *evidence;   /* owned; NULL without --evidence */
+	const char *state_path;      /* view (argv) */
+	enum output_tls_log tls_log;
+	int finished;                /* output_feed_finish done */
+};
+
+struct output_feed *output_feed_new(const struct output_feed_opts *opts, char *err,
+                                    size_t errlen)
+{
+	struct output_feed *f = calloc(1, sizeof(*f));   /* owned by the caller */
+	size_t keys = opts->max_alert_keys ? opts->max_alert_keys : DEDUP_DEF_MAX_KEYS;
+
+	if (!f)
+		goto oom;
+	f->tls_log = opts->tls_log;
+	f->state_path = opts->state_path;
+	if (opts->alert_window_us && !(f->alerts = dedup_new(opts->alert_window_us, keys)))
+		goto oom;
+	if (opts->cert_log == OUTPUT_CERT_LOG_ONCE && opts->alert_window_us &&
+	    !(f->chains = dedup_new(opts->alert_window_us, keys)))
+		goto oom;
+	if (f->alerts && f->state_path && dedup_load(f->alerts, f->state_path, err, errlen) < 0)
+		goto err;
+	if (opts->evidence_dir &&
+	    !(f->evidence = evidence_open(opts->evidence_dir,
+	                                  opts->evidence_bytes ? opts->evidence_bytes
+	                                                       : EVIDENCE_DEF_BYTES,
+	                                  err, errlen)))
+		goto err;
+	return f;
+oom:
+	snprintf(err, errlen, "out of memory");
+err:
+	if (f) {
+		dedup_free(f->alerts);
+		dedup_free(f->chains);
+		free(f);
+	}
+	return NULL;
+}
+
+int output_feed_wants_packets(const struct output_feed *f)
+{
+	return f && f->evidence;
+}
+
+/* A window's follow-up: how often an alert already written was seen
+ * again.  An alert line as far as the queue is concerned: counts are
+ * never dropped for room. */
+static void repeat_event(void *ctx, const struct dedup_report *r)
+{
+	struct output *o = ctx;
+	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
+	struct jsonw w;
+
+	jw_init(&w);
+	jw_obj(&w, NULL);
+	output_format_ts(r->last_us, ts);
+	jw_str(&w, "timestamp", ts);
+	jw_int(&w, "flow_id", (int64_t)r->first_flow_id);
+	jw_str(&w, "event_type", "alert_repeat");
+	if (r->n_vlan > 0) {
+		jw_arr(&w, "vlan");
+		for (int i = 0; i < r->n_vlan; i++)
+			jw_int(&w, NULL, r->vlan[i]);
+		jw_end(&w);
+	}
+	/* The first sighting's flow: flow_id and both ends are that flow's. */
+	fmt_ip(r->family, r->first_client_ip, ip);
+	jw_str(&w, "src_ip", ip);
+	jw_int(&w, "src_port", r->first_client_port);
+	fmt_ip(r->family, r->server_ip, ip);
+	jw_str(&w, "dest_ip", ip);
+	jw_int(&w, "dest_port", r->server_port);
+	jw_str(&w, "proto", "TCP");
+	jw_str(&w, "app_proto", "tls");
+	alert_obj(&w, r->verdict, r->severity);
+	jw_obj(&w, "certsentry");
+	jw_str(&w, "owner", r->owner);
+	jw_str(&w, "verdict", verdict_name(r->verdict));
+	opt_str(&w, "chain_sha256", r->chain_sha256);
+	jw_obj(&w, "repeat");
+	jw_int(&w, "count", (int64_t)r->count);
+	jw_int(&w, "new", (int64_t)r->new_since);
+	output_format_ts(r->first_us, ts);
+	jw_str(&w, "first_seen", ts);
+	output_format_ts(r->last_us, ts);
+	jw_str(&w, "last_seen", ts);
+	output_format_ts(r->window_start_us, ts);
+	jw_str(&w, "window_start", ts);
+	output_format_ts(r->window_end_us, ts);
+	jw_str(&w, "window_end", ts);
+	jw_str(&w, "reported_at", r->why);
+	jw_end(&w);
+	jw_end(&w);
+	jw_end(&w);
+	if (emit(o, &w, 1) >= 0)
+		g_stats.alert_followups++;
+	jw_free(&w);
+}
+
+void output_feed_tick(struct output *o, struct output_feed *f, uint64_t now_us)
+{
+	if (f && f->alerts)
+		dedup_expire(f->alerts, now_us, repeat_event, o);
+	if (f && f->chains)
+		dedup_expire(f->chains, now_us, NULL, NULL);
+}
+
+int output_feed_finish(struct output *o, struct output_feed *f, char *err, size_t errlen)
+{
+	if (!f || f->finished || !f->alerts)
+		return 0;
+	f->finished = 1;
+	dedup_final(f->alerts, f->state_path != NULL, repeat_event, o);
+	return f->state_path ? dedup_save(f->alerts, f->state_path, err, errlen) : 0;
+}
+
+void output_feed_free(struct output_feed *f)
+{
+	if (!f)
+		return;
+	dedup_free(f->alerts);
+	dedup_free(f->chains);
+	evidence_close(f->evidence);
+	free(f);
+}
+
+static void sighting(const struct hs_event *ev, const char *owner, enum verdict v, int sev,
+                     struct dedup_alert *a)
+{
+	a->owner = owner;
+	a->verdict = v;
+	a->chain_sha256 = ev->chain_sha256;
+	a->family = ev->family;
+	a->server_ip = ev->server_ip;
+	a->server_port = ev->server_port;
+	a->vlan = ev->vlan;
+	a->n_vlan = ev->n_vlan;
+	a->client_ip = ev->client_ip;
+	a->client_port = ev->client_port;
+	a->severity = sev;
+	a->flow_id = ev->flow_id;
+	a->ts_us = ev->ts_us;
+}
+
+/* Is this the first alert of its key in the window?  Repeats are counted. */
+static int alert_is_new(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                        const struct policy_result *r, int sev)
+{
+	struct dedup_alert a;
+
+	if (!f || !f->alerts)
+		return 1;
+	sighting(ev, r->owner, r->verdict, sev, &a);
+	if (dedup_see(f->alerts, &a, repeat_event, o))
+		return 1;
+	g_stats.alerts_repeated++;
+	return 0;
+}
+
+/* --cert-log once: has this window written the chain in full already? */
+static int chain_logged(struct output_feed *f, const struct hs_event *ev)
+{
+	static const uint8_t none[16];
+	struct dedup_alert a;
+
+	if (!f || !f->chains || !ev->chain_sha256 || ev->n_certs == 0)
+		return 0;
+	sighting(ev, "", VERDICT_APPROVED, 0, &a);
+	a.family = 4;
+	a.server_ip = none;
+	a.server_port = 0;
+	a.n_vlan = 0;
+	if (dedup_see(f->chains, &a, NULL, NULL))
+		return 0;
+	g_stats.certs_brief++;
+	return 1;
+}
+
+static int tls_event_wanted(const struct output_feed *f, const struct hs_event *ev)
+{
+	if (!f || f->tls_log == OUTPUT_TLS_LOG_ALL)
+		return 1;
+	return f->tls_log == OUTPUT_TLS_LOG_PROTECTED && ev->n_res > 0;
+}
+
+static int write_tls_event(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                           struct jsonw *w)
+{
+	int brief;
+
+	if (!tls_event_wanted(f, ev)) {
+		g_stats.tls_events_skipped++;
+		return 0;
+	}
+	brief = chain_logged(f, ev);
+	base_open(w, ev, "tls");
+	tls_obj(w, ev, o->tls_chain && !brief);
+	if (ev->ndpi && ev->ndpi->valid)
+		ndpi_obj(w, ev->ndpi);
+	certsentry_open(w, ev, brief);
+	jw_end(w);                     /* certsentry */
+	jw_end(w);                     /* the event */
+	return emit(o, w, 0) < 0 ? -1 : 0;
+}
+
+/* The evidence files of the alert's chain, written the first time. */
+static void evidence_obj(struct jsonw *w, struct output_feed *f, const struct hs_event *ev)
+{
+	char pem[EVIDENCE_PATH_MAX], pcap[EVIDENCE_PATH_MAX];
+
+	if (!f || !f->evidence || !ev->chain_sha256 || ev->n_certs == 0)
+		return;
+	if (evidence_write(f->evidence, ev->chain_sha256, ev->tls->certs, ev->tls->n_certs,
+	                   ev->pkts, pem, pcap) != 1)
+		return;
+	jw_obj(w, "evidence");
+	jw_str(w, "pem", pem);
+	jw_str(w, "pcap", pcap);
+	jw_end(w);
+}
+
+static int write_alert(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                       const struct policy_result *r, int sev, struct jsonw *w)
+{
+	base_open(w, ev, "alert");
+	alert_obj(w, r->verdict, sev);
+	tls_obj(w, ev, 1);
+	if (ev->ndpi && ev->ndpi->valid)
+		ndpi_obj(w, ev->ndpi);
+	certsentry_open(w, ev, 0);
+	jw_str(w, "owner", r->owner);
+	matched_array(w, r);
+	jw_str(w, "verdict", verdict_name(r->verdict));
+	jw_str(w, "reason", r->reason);
+	if (chain_verdict(r->verdict))
+		trust_members(w, ev->trust);
+	evidence_obj(w, f, ev);
+	jw_end(w);
+	jw_end(w);
+	return emit(o, w, 1) < 0 ? -1 : 0;
+}
+
+int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev)
 {
 	/* About 8 KB on the stack: most lines are built without an allocation. */
 	struct jsonw w;
 	int alerts = 0, failed = 0;
 
 	jw_init(&w);
-	base_open(&w, ev, "tls");
-	tls_obj(&w, ev, o->tls_chain);
-	if (ev->ndpi && ev->ndpi->valid)
-		ndpi_obj(&w, ev->ndpi);
-	certsentry_open(&w, ev);
-	jw_end(&w);                     /* certsentry */
-	jw_end(&w);                     /* the event */
-	if (emit(o, &w, 0) < 0)
+	if (write_tls_event(o, feed, ev, &w) < 0)
 		failed = 1;
 	for (size_t i = 0; i < ev->n_res; i++) {
 		const struct policy_result *r = &ev->res[i];
+		int sev;
 
 		if (!verdict_is_alert(r->verdict))
 			continue;
+		sev = output_severity(r->verdict, ev->trust);
+		if (!alert_is_new(o, feed, ev, r, sev)) {
+			alerts++;
+			continue;
+		}
 		jw_reset(&w);
-		base_open(&w, ev, "alert");
-		alert_obj(&w, r);
-		tls_obj(&w, ev, 1);
-		if (ev->ndpi && ev->ndpi->valid)
-			ndpi_obj(&w, ev->ndpi);
-		certsentry_open(&w, ev);
-		jw_str(&w, "owner", r->owner);
-		matched_array(&w, r);
-		jw_str(&w, "verdict", verdict_name(r->verdict));
-		jw_str(&w, "reason", r->reason);
-		jw_end(&w);
-		jw_end(&w);
-		if (emit(o, &w, 1) < 0)
+		if (write_alert(o, feed, ev, r, sev, &w) < 0)
 			failed = 1;
 		else
 			alerts++;

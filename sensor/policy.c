@@ -278,29 +278,6 @@ static int match_leaf(const struct rules_owner *o, const struct x509_info *leaf,
 
 /* ---- verification ------------------------------------------------------ */
 
-/* Errors that are reported elsewhere, not decided on (DESIGN.md).  Every
- * other error fails: bad signatures, missing issuers, a non-CA issuer. */
-static int verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-	if (ok)
-		return 1;
-	switch (X509_STORE_CTX_get_error(ctx)) {
-	case X509_V_ERR_INVALID_PURPOSE:
-	case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
-	case X509_V_ERR_PERMITTED_VIOLATION:
-	case X509_V_ERR_EXCLUDED_VIOLATION:
-	case X509_V_ERR_SUBTREE_MINMAX:
-	case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
-	case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
-	case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
-	case X509_V_ERR_INVALID_POLICY_EXTENSION:
-	case X509_V_ERR_NO_EXPLICIT_POLICY:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int is_pinned(const struct rules_owner *o, const struct x509_info *xi)
 {
 	for (size_t i = 0; i < o->n_pins; i++)
@@ -377,7 +354,7 @@ static int verify_chain(const struct rules_owner *o, const struct policy_input *
 	if (ctx == NULL || !X509_STORE_CTX_init(ctx, NULL, in->certs[0].x509, untrusted))
 		goto out;
 	X509_STORE_CTX_set0_trusted_stack(ctx, trusted);
-	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+	X509_STORE_CTX_set_verify_cb(ctx, x509_verify_cb);
 	param = X509_STORE_CTX_get0_param(ctx);
 	/* PARTIAL_CHAIN: an approved intermediate or pinned cert is an anchor
 	 * without its root.  NO_CHECK_TIME: dates never decide.  Auth level

@@ -5,7 +5,8 @@
  * It must not know what a line says: the EVE builders are output.c.
  *
  * Slow or absent consumers.  The sensor never stops reading packets to
- * wait for a socket consumer, and never loses an alert without saying so:
+ * wait for a socket or Redis consumer, and never loses an alert without
+ * saying so:
  *
  *  - file, stdout: a write blocks as any write does (the kernel buffers);
  *    a failed write (full disk, I/O error) is tried once more, then counted
@@ -16,22 +17,32 @@
  *    so a consumer that dies cannot kill the sensor with SIGPIPE).  A line
  *    the socket cannot take - the consumer is gone (ECONNREFUSED, ENOENT,
  *    EPIPE, ...) or busy (EAGAIN, ENOBUFS: a full datagram queue or stream
- *    buffer) - waits in a queue of at most OUTPUT_QUEUE_MAX_LINES (1024)
- *    lines and OUTPUT_QUEUE_MAX_BYTES (4 MiB), and every later line queues
- *    behind it, so lines always arrive whole and in order.  A gone consumer
- *    is reconnected at most once per OUTPUT_RECONNECT_MS (1 s), tried when
- *    the next line is written or output_flush is called; the queue is then
- *    written first.  When the queue is full, a new non-alert line is
- *    dropped (output_dropped); a new alert takes the place of the oldest
- *    queued non-alert (which is dropped and counted); when the queue holds
- *    only alerts, the new alert is written to standard error, prefixed
- *    "certsentry: undelivered alert (queue full): ", and counted in
- *    output_alerts_stderr - never blocked on, never silently lost.  At exit
- *    the queue is written if the consumer takes it within
- *    OUTPUT_CLOSE_WAIT_MS (2 s); what remains goes the same way (non-alerts
- *    dropped and counted, alerts to standard error).  Lines the kernel had
- *    already accepted when a consumer died are lost with it.  A line a
- *    datagram socket can never carry (EMSGSIZE) is a write error.
+ *    buffer) - waits in the queue below.  A gone consumer is reconnected at
+ *    most once per OUTPUT_RECONNECT_MS (1 s), tried when the next line is
+ *    written or output_flush is called.  A line a datagram socket can never
+ *    carry (EMSGSIZE) is a write error.
+ *  - redis (out_redis.c): one command a line (LPUSH, RPUSH, PUBLISH or
+ *    XADD) with short connect and command timeouts.  A server that is
+ *    away, refuses us (AUTH) or cannot take writes now (LOADING, OOM, ...)
+ *    is away: lines wait in the queue and it is tried again with a back-off
+ *    from OUTPUT_RECONNECT_MS doubling to OUTPUT_REDIS_BACKOFF_MAX_MS; in
+ *    between, a write costs nothing.  The queue goes out pipelined
+ *    (sink_link.write_batch).  An error reply about one line (WRONGTYPE)
+ *    is a write error.
+ *
+ * The queue, for the sinks with a sink_link: at most OUTPUT_QUEUE_MAX_LINES
+ * (1024) lines and OUTPUT_QUEUE_MAX_BYTES (4 MiB); once a line waits, every
+ * later line queues behind it, so lines always arrive whole and in order,
+ * and the queue is written first when the consumer is back.  When the
+ * queue is full, a new non-alert line is dropped (output_dropped); a new
+ * alert takes the place of the oldest queued non-alert (which is dropped
+ * and counted); when the queue holds only alerts, the new alert is written
+ * to standard error, prefixed "certsentry: undelivered alert (queue full): ",
+ * and counted in output_alerts_stderr - never blocked on, never silently
+ * lost.  At exit the queue is written if the consumer takes it within
+ * OUTPUT_CLOSE_WAIT_MS (2 s); what remains goes the same way (non-alerts
+ * dropped and counted, alerts to standard error).  Lines the kernel (or
+ * Redis) had already accepted when a consumer died are lost with it.
  *
  * Counters (stats.h): output_err, output_retries, output_queued,
  * output_queue_peak, output_dropped, output_alerts_stderr,
@@ -59,7 +70,7 @@
 #include "sink.h"
 #include "stats.h"
 
-static uint64_t now_ms(void)
+uint64_t sink_now_ms(void)
 {
 	struct timespec ts;
 
@@ -228,7 +239,7 @@ static int sock_connect(struct output *o)
 	int fd, e;
 
 	sock_down(o);
-	o->last_attempt_ms = now_ms();
+	o->last_attempt_ms = sink_now_ms();
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, o->path, strlen(o->path) + 1);   /* length checked at open */
@@ -267,7 +278,7 @@ static int sock_write(struct output *o, const char *line, size_t len, size_t *of
 {
 	(void)is_alert;
 	if (o->fd < 0) {
-		if (now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
+		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
 			return OUTPUT_SINK_AGAIN;
 		*off = 0;
 	}
@@ -298,6 +309,21 @@ static int sock_reopen(struct output *o)
 		return 0;
 	return errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN ? 0 : -1;
 }
+
+static int sock_up(const struct output *o)
+{
+	return o->fd >= 0;
+}
+
+/* At exit: a connected consumer that was busy may have room again. */
+static void sock_wait(struct output *o, unsigned ms)
+{
+	struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
+
+	(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+static const struct sink_link sock_link = { sock_up, sock_connect, sock_wait, NULL };
 
 static const struct output_sink sink_file = {
 	"file", file_open, file_write, file_reopen, file_close
@@ -433,21 +459,50 @@ static int line_failed(const char *line, size_t len, int is_alert)
 	return -1;
 }
 
+/* A queued line the sink is done with: written or failed (counted). */
+static void oq_done(struct output *o, int rc)
+{
+	struct oq_line *l = o->q_head;
+
+	oq_unlink(o, NULL, l);
+	if (rc == OUTPUT_SINK_OK)
+		g_stats.events++;
+	else
+		line_failed(l->data, l->len, l->is_alert);
+	free(l);
+}
+
+/* The queue through a sink that takes many lines at once (Redis: one
+ * round trip for all, not one a line). */
+static void oq_drain_batch(struct output *o)
+{
+	int rc[SINK_BATCH_MAX];
+
+	while (o->q_head) {
+		size_t want = o->q_lines < SINK_BATCH_MAX ? o->q_lines : SINK_BATCH_MAX;
+		size_t n = o->link->write_batch(o, o->q_head, want, rc);
+
+		for (size_t i = 0; i < n && i < want; i++)
+			oq_done(o, rc[i]);
+		if (n < want)
+			return;
+	}
+}
+
 /* Write queued lines in order until the sink stops taking them. */
 static void oq_drain(struct output *o)
 {
+	if (o->link && o->link->write_batch) {
+		oq_drain_batch(o);
+		return;
+	}
 	while (o->q_head) {
 		struct oq_line *l = o->q_head;
 		int rc = o->sink->write(o, l->data, l->len, &l->off, l->is_alert);
 
 		if (rc == OUTPUT_SINK_AGAIN)
 			return;
-		oq_unlink(o, NULL, l);
-		if (rc == OUTPUT_SINK_OK)
-			g_stats.events++;
-		else
-			line_failed(l->data, l->len, l->is_alert);
-		free(l);
+		oq_done(o, rc);
 	}
 }
 
@@ -500,24 +555,20 @@ size_t output_pending(const struct output *o)
  * for a live consumer to take the rest. */
 static void oq_final(struct output *o)
 {
-	uint64_t until = now_ms() + OUTPUT_CLOSE_WAIT_MS;
+	uint64_t until = sink_now_ms() + OUTPUT_CLOSE_WAIT_MS;
 
-	if (!o->q_head)
+	if (!o->q_head || !o->link)
 		return;
-	if (o->fd < 0)
-		(void)sock_connect(o);
+	if (!o->link->up(o))
+		(void)o->link->connect(o);
 	for (;;) {
 		uint64_t now;
-		struct pollfd pfd;
 
 		oq_drain(o);
-		now = now_ms();
-		if (!o->q_head || o->fd < 0 || now >= until)
+		now = sink_now_ms();
+		if (!o->q_head || !o->link->up(o) || now >= until)
 			break;
-		pfd.fd = o->fd;
-		pfd.events = POLLOUT;
-		pfd.revents = 0;
-		(void)poll(&pfd, 1, (int)(until - now));
+		o->link->wait(o, (unsigned)(until - now));
 	}
 	while (o->q_head) {
 		struct oq_line *l = o->q_head;
@@ -594,7 +645,7 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 {
 	struct output *o = calloc(1, sizeof(*o));   /* owned by the caller */
 	const char *path = opts->path;
-
+	int rc;
 	int no_path = !path || !*path || strcmp(path, "-") == 0;
 
 	if (!o) {
@@ -629,6 +680,7 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	case OUTPUT_UNIX_DGRAM:
 	case OUTPUT_UNIX_STREAM:
 		o->sink = o->type == OUTPUT_UNIX_DGRAM ? &sink_unix_dgram : &sink_unix_stream;
+		o->link = &sock_link;
 		if (no_path) {
 			snprintf(err, errlen, "%s output needs a socket path", o->sink->name);
 			goto err;
@@ -639,25 +691,39 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 			goto err;
 		}
 		break;
+	case OUTPUT_REDIS:
+		/* the target (HOST[:PORT], a socket path) is checked by its open */
+		o->sink = &sink_redis;
+		o->link = &sink_redis_link;
+		if (no_path) {
+			snprintf(err, errlen, "redis output needs -o HOST[:PORT] or a Unix socket "
+			         "path");
+			goto err;
+		}
+		break;
 	default:
 		snprintf(err, errlen, "unknown output type %d", (int)o->type);
 		goto err;
 	}
-	if (o->sink == &sink_file || o->sink == &sink_unix_dgram ||
-	    o->sink == &sink_unix_stream) {
+	if (o->sink == &sink_file || o->link) {
 		o->path = strdup(path);
 		if (!o->path) {
 			snprintf(err, errlen, "out of memory");
 			goto err;
 		}
 	}
-	if (o->sink->open(o, path) < 0) {
+	/* A sink's open() that fails has nothing left to close. */
+	o->opts = opts;
+	rc = o->sink->open(o, path);
+	o->opts = NULL;
+	if (rc < 0) {
+		const char *why = o->why[0] ? o->why : strerror(errno);
+
 		if (o->sink == &sink_file || o->sink == &sink_stdout)
-			snprintf(err, errlen, "%s: cannot open output: %s", path ? path : "-",
-			         strerror(errno));
+			snprintf(err, errlen, "%s: cannot open output: %s", path ? path : "-", why);
 		else
 			snprintf(err, errlen, "%s: cannot open %s output: %s", path ? path : "-",
-			         o->sink->name, strerror(errno));
+			         o->sink->name, why);
 		goto err;
 	}
 	return o;
@@ -672,8 +738,7 @@ void output_close(struct output *o)
 {
 	if (!o)
 		return;
-	if (o->type == OUTPUT_UNIX_DGRAM || o->type == OUTPUT_UNIX_STREAM)
-		oq_final(o);
+	oq_final(o);       /* nothing to do for a sink without a sink_link */
 	o->sink->close(o);
 	pthread_mutex_destroy(&o->lock);
 	free(o->path);

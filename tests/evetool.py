@@ -43,11 +43,28 @@ def count(path, kind):
     print(sum(1 for e in events(path) if e.get("event_type") == kind))
 
 
+def chain_key(shas):
+    """certsentry.chain_sha256: SHA-256 over the certificates' SHA-256s."""
+    return hashlib.sha256(b"".join(bytes.fromhex(h) for h in shas)).hexdigest()
+
+
 def chains(path):
+    # With --cert-log once (the default) a chain is in full in the first
+    # tls event of a window, later ones name it by chain_sha256 only.
+    known = {}
     for e in events(path):
-        if e.get("event_type") != "tls" or "chain" not in e.get("tls", {}):
+        if e.get("event_type") != "tls":
             continue
-        shas = [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in e["tls"]["chain"]]
+        key = e.get("certsentry", {}).get("chain_sha256")
+        if "chain" in e.get("tls", {}):
+            shas = [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in e["tls"]["chain"]]
+            if key is not None and key != chain_key(shas):
+                sys.exit("evetool: chain_sha256 %s is not the chain's (%s)" % (key, chain_key(shas)))
+            known[key] = shas
+        elif key in known:
+            shas = known[key]
+        else:
+            continue
         print(e["dest_ip"], e["dest_port"], e["src_ip"], e["src_port"], ",".join(shas))
 
 

@@ -8,7 +8,7 @@
 #     checked by fingerprint (coverage says so);
 #   - the same server with a rogue, self-signed, forged or appended chain,
 #     and gnutls-serv serving the approved chain: fingerprint-changed
-#     (signature_id 2900008, severity 2), saying what changed, by how much,
+#     (signature_id 2900008, severity 3, Minor), saying what changed, by how much,
 #     and that it is evidence, not proof;
 #   - with a key log the handshake is judged by its certificates instead;
 #   - --check-rules says how each protected asset will be checked;
@@ -76,7 +76,7 @@ $py - "$tmp/rogue-tls13.json" <<'EOF' && echo "ok fingerprint alert: sid, severi
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"alert"' in l][0]
 r = a["certsentry"]["reason"]
-assert a["alert"]["signature_id"] == 2900008 and a["alert"]["severity"] == 2, a["alert"]
+assert a["alert"]["signature_id"] == 2900008 and a["alert"]["severity"] == 3 and a["alert"]["metadata"]["signature_severity"] == ["Minor"], a["alert"]
 assert "server encrypted flight 4 records" in r and "baseline 4 records" in r, r
 assert "evidence, not proof" in r, r
 assert "ServerHello extensions, SYN-ACK unchanged" in r, r

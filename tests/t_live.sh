@@ -66,6 +66,13 @@ for c in $caps; do
 	n=$(capinfos -c -M "pcaps/$c" | sed -n 's/.*Number of packets: *//p')
 	sent=$((sent + n))
 done
+# The rogue handshake again, from another client port, after the SIGHUP:
+# its alert window (opened before the reload) holds, so no second alert,
+# and the follow-up at exit counts both sightings.
+$py tests/mkreplay.py pcaps/fina-rogue-doh.pcap "$tmp/again.pcap" 1
+ip netns exec "$a" tcpreplay -q -i "${tag}x" --pps 200 "$tmp/again.pcap" >/dev/null 2>&1 ||
+	echo "not ok live: tcpreplay again.pcap failed"
+sent=$((sent + $(capinfos -c -M "$tmp/again.pcap" | sed -n 's/.*Number of packets: *//p')))
 sleep 1.5
 kill -TERM "$pid"
 wait "$pid"
@@ -79,7 +86,15 @@ grep -q "rules reloaded" "$tmp/err" && echo "ok live: SIGHUP reloaded the rules"
 got=$($py tests/evetool.py alerts "$tmp/eve.json")
 [ "$got" = "$want" ] && echo "ok live: alerts $got" || echo "not ok live: alerts '$got', want '$want'"
 n=$($py tests/evetool.py count "$tmp/eve.json" tls)
-[ "$n" -eq 6 ] && echo "ok live: 6 tls events" || echo "not ok live: $n tls events, want 6"
+[ "$n" -eq 7 ] && echo "ok live: 7 tls events" || echo "not ok live: $n tls events, want 7"
+$py - "$tmp/eve.json" <<'PY'
+import json, sys
+r = [e for e in map(json.loads, open(sys.argv[1])) if e["event_type"] == "alert_repeat"]
+ok = (len(r) == 1 and r[0]["dest_ip"] == "1.1.1.1" and r[0]["certsentry"]["repeat"]["count"] == 2
+      and r[0]["certsentry"]["repeat"]["reported_at"] == "exit")
+print(("ok" if ok else "not ok") + " live: the alert window survives SIGHUP (one follow-up, count 2)"
+      + ("" if ok else " %s" % r))
+PY
 $py - "$tmp/eve.json" "$sent" <<'PY'
 import json, sys
 stats = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"stats"' in l]

@@ -62,13 +62,20 @@ for line in open(sys.argv[1]):
 print("\n".join(sorted(out)))
 PY
 
+# Workers judge flows in parallel: which of several sightings of one alert
+# key opens its window (and which tls event of a chain carries the
+# certificates in full) is whichever worker gets there first.  Every line
+# is compared here, so every alert and certificate is written (t_feed.sh
+# tests the windows themselves).
+feed=(--alert-window 0 --cert-log every)
+
 # run NAME WORKERS ARGS...: $tmp/NAME.WORKERS.{eve,err,rc}, normalised
 # events in .ev and the summary in .sum.
 run() {
 	local name=$1 w=$2 base
 	shift 2
 	base="$tmp/$name.$w"
-	"$bin" -R "$rules" --workers "$w" "$@" -o "$base.eve" 2>"$base.err"
+	"$bin" -R "$rules" --workers "$w" "${feed[@]}" "$@" -o "$base.eve" 2>"$base.err"
 	echo $? > "$base.rc"
 	[ -f "$base.eve" ] || : > "$base.eve"
 	$py "$tmp/norm.py" "$base.eve" > "$base.ev"
@@ -153,7 +160,7 @@ fi
 # address space than the limit.
 if [ -z "${SANITIZED:-}" ]; then
 	(ulimit -v 1600000
-	 exec "$bin" -R "$rules" --workers 2 --max-flows 134217728 "${multi[@]}" \
+	 exec "$bin" -R "$rules" --workers 2 --max-flows 134217728 "${feed[@]}" "${multi[@]}" \
 		-o "$tmp/nomem.eve" 2>"$tmp/nomem.err")
 	rc=$?
 	$py "$tmp/norm.py" "$tmp/nomem.eve" > "$tmp/nomem.ev"

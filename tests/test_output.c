@@ -5,6 +5,14 @@
  * never dropped silently.  Every listener is a local AF_UNIX socket in a
  * mkdtemp directory.
  *
+ * Redis: the mode names and targets; against a redis-server started here
+ * on a socket in the same directory (skipped without /usr/bin/redis-server):
+ * lines in order, a server killed and started again (lines queue, counted,
+ * and arrive in order after the back-off), WRONGTYPE as a line's write
+ * error, output_close's last attempt; against a small forked server that
+ * answers every command with one error reply: a refusal (AUTH) said and
+ * counted once with the back-off doubling, LOADING keeping lines queued.
+ *
  * syslog(3) cannot be read back here (no /dev/log in a build container,
  * and a test must not write to the host's log), so this file defines
  * openlog, closelog, syslog and glibc's fortified __syslog_chk itself: the
@@ -27,14 +35,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 
 #include "output.h"
 #include "policy.h"
+#include "sink.h"      /* sink_now_ms */
 #include "stats.h"
 #include "tls.h"
 
@@ -654,7 +665,7 @@ static void test_handshake_alert_priority(void **state)
 	ev.res = res;
 	ev.n_res = 2;
 	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_SYSLOG });
-	assert_int_equal(output_handshake(o, &ev), 1);
+	assert_int_equal(output_handshake(o, NULL, &ev), 1);
 	output_close(o);
 	assert_int_equal(g_sl.n, 2);
 	assert_int_equal(g_sl.prio[0], LOG_LOCAL5 | LOG_INFO);
@@ -1098,6 +1109,458 @@ static void test_socket_reopen(void **state)
 	unlink(path);
 }
 
+/* ---- redis --------------------------------------------------------------- */
+
+#define REDIS_SERVER "/usr/bin/redis-server"
+
+static void test_redis_mode_parse(void **state)
+{
+	static const struct { const char *s; enum output_redis_mode m; } ok[] = {
+		{ "list", OUTPUT_REDIS_LPUSH }, { "LPUSH", OUTPUT_REDIS_LPUSH },
+		{ "rpush", OUTPUT_REDIS_RPUSH }, { "channel", OUTPUT_REDIS_PUBLISH },
+		{ "Publish", OUTPUT_REDIS_PUBLISH }, { "stream", OUTPUT_REDIS_XADD },
+	};
+	static const char *bad[] = { "", "lists", "xadd", "pub", " list", NULL };
+	enum output_redis_mode m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		m = (enum output_redis_mode)99;
+		assert_int_equal(output_redis_mode_parse(ok[i].s, &m), 0);
+		assert_int_equal(m, ok[i].m);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = (enum output_redis_mode)99;
+		assert_int_equal(output_redis_mode_parse(bad[i], &m), -1);
+		assert_int_equal(m, 99);   /* untouched */
+	}
+}
+
+/* Targets that can never work are refused at open, saying why; a server
+ * that is not there is not an error. */
+static void test_redis_open_errors(void **state)
+{
+	static const struct { const char *target, *why; } bad[] = {
+		{ "localhost:0", "bad port \"0\"" }, { "localhost:65536", "bad port" },
+		{ "localhost:", "bad port \"\"" }, { "localhost:6x", "bad port" },
+		{ ":6379", "no host" }, { "[::1", "expected [IPV6-ADDRESS]" },
+		{ "[::1]x", "expected [IPV6-ADDRESS]" }, { "[]:6379", "no host" },
+		{ "unix:", "no socket path" },
+	};
+	struct output_opts opts;
+	struct output *o;
+	struct captured c;
+	char err[512], path[200], *e;
+
+	(void)state;
+	memset(&opts, 0, sizeof(opts));
+	opts.type = OUTPUT_REDIS;
+	err[0] = '\0';
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "redis output needs -o HOST[:PORT]"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		opts.path = bad[i].target;
+		err[0] = '\0';
+		assert_null(output_open(&opts, err, sizeof(err)));
+		if (!strstr(err, "cannot open redis output: ") || !strstr(err, bad[i].why))
+			fail_msg("%s: \"%s\"", bad[i].target, err);
+	}
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	opts.path = path;
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "socket path too long (at most 107 bytes)"));
+	opts.path = "127.0.0.1:1";
+	opts.redis_key = "";
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "empty --redis-key"));
+	opts.redis_key = NULL;
+	opts.redis_auth = "";
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "empty password"));
+	opts.redis_auth = NULL;
+
+	/* well-formed, nobody there: open works, says so once, lines queue */
+	path_in(path, sizeof(path), "nobody.sock");
+	capture_stderr(&c, "nobody.err");
+	for (int i = 0; i < 4; i++) {
+		static const char *fmt[] = { "unix:%s", "%s", "[::1]:1", "::1" };
+
+		snprintf(err, sizeof(err), fmt[i], path);
+		opts.path = err;
+		o = open_or_fail(&opts);
+		put(o, i, 5, 0, 0);
+		assert_int_equal(output_pending(o), 1);
+		output_close(o);
+	}
+	e = release_stderr(&c);
+	assert_int_equal(count_str(e, "lines wait until it is up\n"), 4);
+	assert_int_equal(count_str(e, "No such file or directory"), 2);
+	assert_int_equal(count_str(e, "\n"), 4);
+	assert_int_equal(g_stats.output_dropped, 4);      /* at exit, nobody came */
+	assert_int_equal(g_stats.output_disconnects, 0);  /* never there: not gone */
+	free(e);
+}
+
+/* A redis-server of our own on DIR/NAME; its pid, or 0 (then the test
+ * skips: no redis-server on this machine). */
+static pid_t redis_start(const char *sock)
+{
+	pid_t pid;
+
+	if (access(REDIS_SERVER, X_OK) != 0)
+		return 0;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(REDIS_SERVER, REDIS_SERVER, "--port", "0", "--unixsocket", sock, "--dir", g_dir,
+		      "--save", "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		redisContext *c = redisConnectUnix(sock);
+		int up = c && !c->err;
+
+		redisFree(c);
+		if (up)
+			return pid;
+		sleep_ms(10);
+	}
+	fail_msg("redis-server did not come up on %s", sock);
+	return 0;
+}
+
+static void redis_kill(pid_t pid, const char *sock)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+}
+
+/* LRANGE key 0 -1 is lines first.. of pad, in order. */
+static void redis_expect(const char *sock, const char *key, int first, int n, size_t pad)
+{
+	redisContext *c = redisConnectUnix(sock);
+	redisReply *r;
+
+	assert_true(c && !c->err);
+	r = redisCommand(c, "LRANGE %s 0 -1", key);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		char *want = mkline(first + i, pad);
+
+		assert_int_equal(r->element[i]->len, strlen(want));   /* no '\n' */
+		assert_memory_equal(r->element[i]->str, want, strlen(want));
+		free(want);
+	}
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+static void test_redis_lines(void **state)
+{
+	struct output *o;
+	char sock[128];
+	pid_t pid;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "redis-lines.sock");
+	pid = redis_start(sock);
+	if (!pid)
+		skip();
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
+		.redis_key = "cs:lines",
+	});
+	for (int i = 0; i < 20; i++)
+		put(o, i, (size_t)i * 100, i % 3 == 0, 0);
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.events, 20);
+	assert_int_equal(g_stats.output_queued, 0);
+	output_close(o);
+	{
+		redisContext *c = redisConnectUnix(sock);
+		redisReply *r = redisCommand(c, "LRANGE cs:lines 0 -1");
+
+		assert_int_equal(r->elements, 20);
+		for (int i = 0; i < 20; i++) {
+			char *want = mkline(i, (size_t)i * 100);
+
+			assert_int_equal(r->element[i]->len, strlen(want));
+			assert_memory_equal(r->element[i]->str, want, strlen(want));
+			free(want);
+		}
+		freeReplyObject(r);
+		redisFree(c);
+	}
+	redis_kill(pid, sock);
+}
+
+/* The server is killed and started again: no SIGPIPE (the default action
+ * is kept here), lines queue without a wait, one disconnect, and after
+ * the back-off one reconnect and every line in order. */
+static void test_redis_restart(void **state)
+{
+	struct output *o;
+	char sock[128];
+	pid_t pid;
+	uint64_t t0;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "redis-re.sock");
+	pid = redis_start(sock);
+	if (!pid)
+		skip();
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
+		.reconnect_ms = 300,
+	});
+	for (int i = 0; i < 3; i++)
+		put(o, i, 50, 0, 0);
+	redis_expect(sock, OUTPUT_REDIS_DEF_KEY, 0, 3, 50);
+	redis_kill(pid, sock);
+	t0 = sink_now_ms();
+	for (int i = 3; i < 403; i++)
+		put(o, i, 50, i == 7, 0);
+	assert_true(sink_now_ms() - t0 < 150);   /* away: no wait a line */
+	assert_int_equal(output_pending(o), 400);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(g_stats.output_queued, 400);
+	pid = redis_start(sock);
+	assert_int_equal(output_flush(o), 400);   /* back-off not over */
+	assert_int_equal(g_stats.output_reconnects, 0);
+	sleep_ms(350);
+	put(o, 403, 50, 0, 0);                    /* the queue first: pipelined */
+	assert_int_equal(output_pending(o), 0);
+	assert_int_equal(g_stats.output_reconnects, 1);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(g_stats.output_dropped, 0);
+	assert_int_equal(g_stats.events, 404);
+	redis_expect(sock, OUTPUT_REDIS_DEF_KEY, 3, 401, 50);
+	output_close(o);
+	redis_kill(pid, sock);
+}
+
+/* An error reply about one line is that line's write error; the next
+ * line goes as usual.  A failed alert also goes to standard error. */
+static void test_redis_wrongtype(void **state)
+{
+	struct output *o;
+	struct captured c;
+	char sock[128], *err;
+	redisContext *rc;
+	pid_t pid;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "redis-wt.sock");
+	pid = redis_start(sock);
+	if (!pid)
+		skip();
+	rc = redisConnectUnix(sock);
+	freeReplyObject(redisCommand(rc, "SET cs:wt not-a-list"));
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .redis_key = "cs:wt",
+	});
+	capture_stderr(&c, "wt.err");
+	put(o, 0, 5, 0, -1);
+	put(o, 1, 5, 1, -1);
+	err = release_stderr(&c);
+	assert_int_equal(g_stats.output_err, 2);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+	assert_int_equal(g_stats.output_disconnects, 0);    /* the server is fine */
+	assert_int_equal(count_str(err, ": LPUSH cs:wt: WRONGTYPE"), 1);   /* said once */
+	assert_int_equal(count_str(err, "undelivered alert (write error): {\"n\":1,"), 1);
+	assert_int_equal(count_str(err, "\n"), 2);
+	free(err);
+	freeReplyObject(redisCommand(rc, "DEL cs:wt"));
+	put(o, 2, 5, 0, 0);
+	redis_expect(sock, "cs:wt", 2, 1, 5);
+	output_close(o);
+	redisFree(rc);
+	redis_kill(pid, sock);
+}
+
+/* output_close makes one more attempt whatever the back-off. */
+static void test_redis_close_flushes(void **state)
+{
+	struct output *o;
+	struct captured c;
+	char sock[128], *err;
+	pid_t pid;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "redis-late.sock");
+	if (access(REDIS_SERVER, X_OK) != 0)
+		skip();
+	capture_stderr(&c, "late.err");
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
+	});     /* default back-off: 1 s */
+	err = release_stderr(&c);
+	assert_int_equal(count_str(err, "lines wait until it is up"), 1);
+	free(err);
+	for (int i = 0; i < 5; i++)
+		put(o, i, 5, i == 2, 0);
+	pid = redis_start(sock);
+	assert_int_equal(output_flush(o), 5);   /* too soon */
+	output_close(o);
+	redis_expect(sock, OUTPUT_REDIS_DEF_KEY, 0, 5, 5);
+	assert_int_equal(g_stats.events, 5);
+	assert_int_equal(g_stats.output_reconnects, 0);   /* the first connection */
+	assert_int_equal(g_stats.output_dropped + g_stats.output_alerts_stderr, 0);
+	redis_kill(pid, sock);
+}
+
+/* A server that answers every command with one reply and counts the
+ * connections it accepted (written to *count_fd when ctl_fd closes). */
+struct fake {
+	pid_t pid;
+	int ctl, res;
+};
+
+static void fake_serve(int lfd, int ctl, int res, const char *reply)
+{
+	unsigned n = 0;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
+		char buf[4096];
+		int cfd;
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		cfd = accept(lfd, NULL, NULL);
+		if (cfd < 0)
+			continue;
+		n++;
+		{
+			struct pollfd q = { .fd = cfd, .events = POLLIN };
+
+			if (poll(&q, 1, 1000) == 1 && read(cfd, buf, sizeof(buf)) > 0 &&
+			    write(cfd, reply, strlen(reply)) < 0)
+				n += 0;    /* the client left: nothing to do */
+		}
+		close(cfd);
+	}
+	if (write(res, &n, sizeof(n)) != sizeof(n))
+		_exit(1);
+	_exit(0);
+}
+
+static struct fake fake_start(const char *sock, const char *reply)
+{
+	struct fake f;
+	int ctl[2], res[2], lfd = stream_listener(sock);
+
+	assert_int_equal(pipe(ctl), 0);
+	assert_int_equal(pipe(res), 0);
+	f.pid = fork();
+	assert_true(f.pid >= 0);
+	if (f.pid == 0) {
+		close(ctl[1]);
+		close(res[0]);
+		fake_serve(lfd, ctl[0], res[1], reply);
+	}
+	close(lfd);
+	close(ctl[0]);
+	close(res[1]);
+	f.ctl = ctl[1];
+	f.res = res[0];
+	return f;
+}
+
+static unsigned fake_stop(struct fake *f, const char *sock)
+{
+	unsigned n = 0;
+
+	close(f->ctl);
+	assert_int_equal(read(f->res, &n, sizeof(n)), (ssize_t)sizeof(n));
+	close(f->res);
+	waitpid(f->pid, NULL, 0);
+	unlink(sock);
+	return n;
+}
+
+/* AUTH refused: said once, counted once, the line waits; the attempts
+ * back off 50, 100, 200, 400, 800 ms (6 in 1.6 s where a fixed interval
+ * would make 30). */
+static void test_redis_auth_refused(void **state)
+{
+	struct output *o;
+	struct captured c;
+	char sock[128], *err;
+	struct fake f;
+	unsigned n;
+	uint64_t t0;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "fake-auth.sock");
+	f = fake_start(sock, "-WRONGPASS invalid username-password pair\r\n");
+	capture_stderr(&c, "auth.err");
+	t0 = sink_now_ms();
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .redis_auth = "nope", .reconnect_ms = 50,
+	});
+	put(o, 0, 5, 1, 0);
+	while (sink_now_ms() - t0 < 1600) {
+		assert_int_equal(output_flush(o), 1);
+		sleep_ms(5);
+	}
+	n = fake_stop(&f, sock);
+	output_close(o);     /* nobody there now: the alert to stderr */
+	err = release_stderr(&c);
+	if (n < 5 || n > 7)
+		fail_msg("%u connection attempts in 1.6 s (want 6)", n);
+	assert_int_equal(count_str(err, "AUTH refused: WRONGPASS"), 1);
+	assert_int_equal(count_str(err, "undelivered alert (consumer gone at exit): {\"n\":0,"), 1);
+	assert_int_equal(count_str(err, "\n"), 2);
+	assert_int_equal(g_stats.output_disconnects, 1);
+	assert_int_equal(g_stats.output_reconnects, 0);
+	assert_int_equal(g_stats.output_alerts_stderr, 1);
+	free(err);
+}
+
+/* LOADING (a server reading its data set) is the server's state, not the
+ * line's: the line waits, nothing is an error. */
+static void test_redis_loading(void **state)
+{
+	struct output *o;
+	struct captured c;
+	char sock[128], *err;
+	struct fake f;
+
+	(void)state;
+	path_in(sock, sizeof(sock), "fake-load.sock");
+	f = fake_start(sock, "-LOADING Redis is loading the dataset in memory\r\n");
+	capture_stderr(&c, "load.err");
+	o = open_or_fail(&(struct output_opts){
+		.type = OUTPUT_REDIS, .path = sock, .reconnect_ms = 20,
+	});
+	put(o, 0, 5, 0, 0);
+	put(o, 1, 5, 1, 0);
+	sleep_ms(30);
+	assert_int_equal(output_flush(o), 2);
+	(void)fake_stop(&f, sock);
+	err = release_stderr(&c);
+	assert_int_equal(count_str(err, "LPUSH refused: LOADING"), 1);
+	assert_int_equal(count_str(err, "\n"), 1);
+	assert_int_equal(g_stats.output_err, 0);
+	assert_int_equal(g_stats.output_queued, 2);
+	free(err);
+	capture_stderr(&c, "load2.err");
+	output_close(o);
+	free(release_stderr(&c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1122,6 +1585,14 @@ int main(void)
 		cmocka_unit_test_setup(test_queue_bytes, setup),
 		cmocka_unit_test_setup(test_close_flushes, setup),
 		cmocka_unit_test_setup(test_socket_reopen, setup),
+		cmocka_unit_test_setup(test_redis_mode_parse, setup),
+		cmocka_unit_test_setup(test_redis_open_errors, setup),
+		cmocka_unit_test_setup(test_redis_lines, setup),
+		cmocka_unit_test_setup(test_redis_restart, setup),
+		cmocka_unit_test_setup(test_redis_wrongtype, setup),
+		cmocka_unit_test_setup(test_redis_close_flushes, setup),
+		cmocka_unit_test_setup(test_redis_auth_refused, setup),
+		cmocka_unit_test_setup(test_redis_loading, setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
