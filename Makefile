@@ -80,7 +80,7 @@ DEPS_test_tls13   = tls13
 DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
 DEPS_test_truststore = truststore x509 digest stats
-DEPS_test_metrics = metrics eve_stats coverage jsonw policy rules fingerprint x509 digest stats
+DEPS_test_metrics = metrics coverage policy rules fingerprint x509 digest stats
 DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats truststore
 
 all: $(BIN)
@@ -147,6 +147,7 @@ DEPS_fuzz_chain  = x509 policy rules fingerprint digest stats
 DEPS_fuzz_tls13  = tls tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
+DEPS_fuzz_dedup  = dedup policy rules fingerprint x509 digest stats
 DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c

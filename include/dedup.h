@@ -65,7 +65,7 @@ struct dedup_report {
 	uint64_t window_start_us, window_end_us;
 	uint64_t first_us, last_us;   /* first and last sighting */
 	uint64_t count;               /* sightings in the window, the alert included */
-	uint64_t new_since;           /* of those, not in an earlier follow-up */
+	uint64_t new_since;           /* of those, not reported before (by the alert or a follow-up) */
 	const char *why;              /* "window", "exit", "table full" */
 };
 

@@ -5,6 +5,13 @@
  * rename(2), so a scrape never reads half a file) each time the EVE stats
  * event is written (--stats-interval; with -r at the end of the run).
  * Part of the output stage; it reads the same input as eve_stats.c.
+ *
+ * Names follow Prometheus's conventions: certsentry_ first, counters end
+ * in _total, units in the name (_bytes, _seconds).  Counters that are
+ * kinds of one thing are one family with a label (handshakes_total
+ * {version}, limit_hits_total{limit} named as the option that sets the
+ * limit, alerts_total{owner,verdict}, coverage_handshakes_total
+ * {owner,asset,check}).
  */
 #ifndef CS_METRICS_H
 #define CS_METRICS_H
@@ -22,7 +29,27 @@ const char *metrics_path(void);
  * *len.  NULL when out of memory. */
 char *metrics_text(const struct eve_stats_input *in, size_t *len);
 
-/* metrics_text written to the path atomically.  0, or -1 with err set. */
+/* At start: can the file's directory be written (the temporary file and
+ * the rename need it)?  0, or -1 with err set.  0 when no path is set. */
+int metrics_check(char *err, size_t errlen);
+
+/* metrics_text written to the path atomically.  0, or -1 with err set
+ * ("metrics FILE: reason"). */
 int metrics_write(const struct eve_stats_input *in, char *err, size_t errlen);
+
+/* One counter of struct cs_stats and where it goes.  Exposed so that a
+ * test can check that every counter of stats.h is exported exactly once. */
+enum metrics_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_UNUSED };
+
+struct metrics_field {
+	size_t off;              /* offsetof(struct cs_stats, ...) */
+	const char *family;      /* full metric name, certsentry_... */
+	const char *label;       /* label name, or NULL */
+	const char *value;       /* label value */
+	enum metrics_kind kind;
+	const char *help;        /* HELP text; the family's first entry only */
+};
+
+const struct metrics_field *metrics_fields(size_t *n);
 
 #endif

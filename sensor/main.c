@@ -910,6 +910,10 @@ int main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	if (o.check_rules)
 		return check_rules(&o);
+	if (metrics_check(err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return EXIT_TROUBLE;
+	}
 	if (o.rules) {
 		pol = policy_load(o.rules, err, sizeof(err));
 		if (!pol) {

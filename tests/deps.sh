@@ -12,7 +12,8 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev"
 test_pkgs="libcmocka-dev libjansson-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
-  python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server"
+  python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
+  python3-prometheus-client"
 bench_pkgs="tshark libndpi-bin time python3"
 pkgs=$build_pkgs
 [ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"

@@ -6,7 +6,9 @@
 # tcpreplay replays the test captures into the other; SIGHUP is sent during
 # the replay (rules reload + output reopen must lose nothing); SIGTERM ends
 # it.  Checks: every expected alert arrived, stats events count the
-# packets, every line passes the EVE schema, the pidfile comes and goes.
+# packets, every line passes the EVE schema, the pidfile comes and goes,
+# and --metrics is rewritten every second without a reader ever seeing
+# half a file.
 # Traffic stays inside the two namespaces this script creates and removes.
 set -u
 cd "$(dirname "$0")/.."
@@ -46,8 +48,33 @@ done
 want=$(echo "${want#,}" | tr ',' '\n' | sort | paste -sd, -)
 
 ip netns exec "$b" "$bin" -i "${tag}y" --workers 2 -R pcaps/test.rules -o "$tmp/eve.json" \
-	--stats-interval 1 --pidfile "$tmp/pid" 2>"$tmp/err" &
+	--stats-interval 1 --pidfile "$tmp/pid" --metrics "$tmp/m.prom" 2>"$tmp/err" &
 pid=$!
+# A reader of --metrics while certsentry rewrites it every second: every
+# read must parse whole (prometheus_client's parser), never half a file.
+$py - "$tmp" <<'PY' &
+import os, sys, time
+sys.path.insert(0, "tests")
+from promcheck import samples
+tmp = sys.argv[1]
+reads = bad = 0
+stamps = set()
+while not os.path.exists(tmp + "/stop"):
+    try:
+        fams = samples(tmp + "/m.prom")
+    except FileNotFoundError:
+        time.sleep(0.01)
+        continue
+    except ValueError as e:
+        bad += 1
+        open(tmp + "/pc.bad", "w").write(str(e))
+        continue
+    reads += 1
+    stamps.update(s.value for f in fams for s in f.samples
+                  if s.name == "certsentry_last_update_timestamp_seconds")
+open(tmp + "/reads", "w").write("%d %d %d\n" % (reads, bad, len(stamps)))
+PY
+reader=$!
 for _ in $(seq 50); do [ -s "$tmp/pid" ] && break; sleep 0.1; done
 if [ -s "$tmp/pid" ] && [ "$(cat "$tmp/pid")" = "$pid" ]; then
 	echo "ok live: pidfile written"
@@ -78,6 +105,14 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 pid=
+touch "$tmp/stop"
+wait "$reader"
+read -r reads bad stamps < "$tmp/reads"
+kp=$($py tests/promcheck.py "$tmp/m.prom" get certsentry_capture_kernel_packets_total)
+[ "$bad" -eq 0 ] && [ "$reads" -gt 100 ] && [ "$stamps" -ge 3 ] && [ "${kp:-0}" -ge "$sent" ] &&
+	echo "ok live: --metrics rewritten $stamps times, $reads reads all whole, kernel packets $kp" ||
+	{ echo "not ok live: --metrics: $reads reads, $bad bad, $stamps versions, kernel packets ${kp:-none} (sent $sent)"
+	  cat "$tmp/pc.bad" 2>/dev/null; }
 [ "$rc" -eq 0 ] && echo "ok live: SIGTERM exits 0" || { echo "not ok live: exit status $rc after SIGTERM"; cat "$tmp/err"; }
 [ ! -e "$tmp/pid" ] && echo "ok live: pidfile removed" || echo "not ok live: pidfile left behind"
 grep -q "rules reloaded" "$tmp/err" && echo "ok live: SIGHUP reloaded the rules" ||

@@ -159,6 +159,20 @@ for w in 1 2; do
 		printf "short connections, %d worker%s: %d handshakes in %.2f s (fastest %.2f s, CPU %.2f s): %.0f handshakes/s\n",
 		       w, (w > 1 ? "s" : ""), n, m, f, c, n / m }'
 done
+# EVE volume (issue 15): bytes a handshake costs in the feed, the defaults
+# (a chain's certificates in full once a window, alerts once a window)
+# against every tls event carrying its certificates and every alert written.
+"$bin" -q -R "$rules" -r "$span" --cert-log every --alert-window 0 -o "$dir/eve-every.json"
+"$bin" -q -R "$rules" -r "$span" --tls-log protected -o "$dir/eve-protected.json"
+for run in "eve-every:--cert-log every --alert-window 0" "eve:defaults (--cert-log once)" \
+           "eve-protected:--tls-log protected"; do
+	f="$dir/${run%%:*}.json"
+	awk -v l="${run#*:}" -v b="$(wc -c < "$f")" -v n="$(wc -l < "$f")" -v h="$cs_hs" 'BEGIN {
+		printf "EVE, %-36s %6d lines, %6.1f MB, %6.0f bytes a handshake\n", l ":", n, b / 1e6, b / h }'
+done
+echo "EVE bytes, defaults against --cert-log every --alert-window 0: $(awk \
+	-v a="$(wc -c < "$dir/eve.json")" -v b="$(wc -c < "$dir/eve-every.json")" 'BEGIN { printf "%.2fx", a / b }')"
+rm -f "$dir/eve-every.json" "$dir/eve-protected.json"
 # TLS 1.3: how many certificates each run read (a run with the summary on).
 "$bin" -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null 2> "$dir/t13k.summary"
 t13_dec=$(sed -n 's/^  tls 1.3: decrypted \([0-9]*\),.*/\1/p' "$dir/t13k.summary")

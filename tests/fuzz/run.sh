@@ -99,7 +99,7 @@ for bin in "$build"/fuzz_*; do
 	decode|rules) args+=(-max_len=4096) ;;
 	reasm) args+=(-max_len=8192) ;;
 	tls|chain|tls13) args+=(-max_len=16384) ;;
-	keylog|baseline) args+=(-max_len=8192) ;;
+	keylog|baseline|dedup) args+=(-max_len=8192) ;;
 	engine) args+=(-max_len=32768) ;;
 	esac
 	start=$(date +%s)

@@ -382,7 +382,17 @@ def main():
         bytes([0x1A, 0, 0, 40, 0x08, 0, 0, 100, 0x08, 0, 50, 200, 0x48, 0, 0, 255]))
     put(out, "reasm", bytes([0xBF, 0x03, 0, 0, 0, 0, 0, 0]) +
         bytes([0x19, 0, 0, 0xFF, 0x18, 0, 0, 0xFF, 0x16, 0, 0, 0, 0x0E, 0, 0, 1]))
-    for name in ("decode", "reasm", "tls", "rules", "chain", "engine"):
+    # dedup: --state files as certsentry writes them, and near misses
+    st = (b"certsentry-dedup 1 window 3600000000\n"
+          b"1706781600002564 1706781600002564 1706781600996733 101 101 unapproved-issuer "
+          + b"6e" * 32 + b" 4 1.1.1.1 443 - 203.0.113.11 20000 2 8058093008338912 cloudflare-dns\n"
+          b"1706781600002564 1706781600002564 1706781600002564 1 1 self-signed - 6 2606:4700::1111 "
+          b"853 10,20 2001:db8::7 40000 3 1 pinned-api\n")
+    put(out, "dedup", st)
+    put(out, "dedup", st.replace(b" 10,20 ", b" 4095 "))
+    put(out, "dedup", st[:60])
+    put(out, "dedup", b"certsentry-dedup 1 window 1\n")
+    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))
