@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -81,6 +81,7 @@ DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
 DEPS_test_truststore = truststore x509 digest stats
 DEPS_test_metrics = metrics coverage policy rules fingerprint x509 digest stats
+DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats truststore
 
 all: $(BIN)
@@ -148,6 +149,7 @@ DEPS_fuzz_tls13  = tls tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
 DEPS_fuzz_dedup  = dedup policy rules fingerprint x509 digest stats
+DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c

@@ -97,6 +97,10 @@ struct hs_event {
 	const struct classify_result *ndpi;
 	const struct fp_result *fp;       /* TLS 1.3 fingerprint check, or NULL */
 	const struct evidence_log *pkts;  /* the handshake's packets (--evidence), or NULL */
+	/* A chain judged without packets (--certs): the file it came from.
+	 * Then only alerts are written, without the network fields (flow,
+	 * addresses, ports, handshake); tls holds only the chain (certs). */
+	const char *source;
 };
 
 /* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert

@@ -129,23 +129,40 @@ static uint64_t pcap_size(const struct evidence_log *l)
 	return 24 + (l ? l->len + (uint64_t)l->n * 4 : 0);
 }
 
+/* The file's contents, to f; 0, or -1 when a write failed. */
+typedef int (*evidence_body_fn)(FILE *f, const void *ctx);
+
 /* Write to path.tmp, then rename: a reader never sees half a file.  0 or -1. */
-static int write_pem(const char *path, const struct tls_cert *certs, size_t n)
+static int write_atomic(const char *path, evidence_body_fn body, const void *ctx)
 {
 	char tmp[EVIDENCE_PATH_MAX + 8];
 	FILE *f;
-	int ok = 1;
+	int bad;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = fopen(tmp, "wb");
 	if (!f)
 		return -1;
-	for (size_t i = 0; i < n && ok; i++)
-		ok = PEM_write(f, "CERTIFICATE", "", certs[i].data, (long)certs[i].len) > 0;
-	if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
+	bad = body(f, ctx);
+	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
 		remove(tmp);
 		return -1;
 	}
+	return 0;
+}
+
+struct pem_body {
+	const struct tls_cert *certs;
+	size_t n;
+};
+
+static int pem_body(FILE *f, const void *ctx)
+{
+	const struct pem_body *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (PEM_write(f, "CERTIFICATE", "", b->certs[i].data, (long)b->certs[i].len) <= 0)
+			return -1;
 	return 0;
 }
 
@@ -154,16 +171,11 @@ static int put32(FILE *f, uint32_t v)
 	return fwrite(&v, 4, 1, f) == 1 ? 0 : -1;   /* host order, as the magic */
 }
 
-static int write_pcap(const char *path, const struct evidence_log *l)
+static int pcap_body(FILE *f, const void *ctx)
 {
-	char tmp[EVIDENCE_PATH_MAX + 8];
-	FILE *f;
+	const struct evidence_log *l = ctx;
 	int bad = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "wb");
-	if (!f)
-		return -1;
 	bad |= put32(f, PCAP_MAGIC_US);
 	bad |= fwrite(&(uint16_t){ 2 }, 2, 1, f) == 1 ? 0 : -1;   /* version 2.4 */
 	bad |= fwrite(&(uint16_t){ 4 }, 2, 1, f) == 1 ? 0 : -1;
@@ -179,11 +191,7 @@ static int write_pcap(const char *path, const struct evidence_log *l)
 		bad |= fwrite(l->buf + off + REC_HDR, 1, len, f) == len ? 0 : -1;
 		off += REC_HDR + len;
 	}
-	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 int evidence_write(struct evidence *ev, const char *chain_sha256, const struct tls_cert *certs,
@@ -191,6 +199,7 @@ int evidence_write(struct evidence *ev, const char *chain_sha256, const struct t
                    char pem[EVIDENCE_PATH_MAX], char pcap[EVIDENCE_PATH_MAX])
 {
 	uint64_t need = pem_size(certs, n_certs) + pcap_size(pkts);
+	struct pem_body pb = { certs, n_certs };
 	struct stat sb;
 	int rc = 1;
 
@@ -204,7 +213,7 @@ int evidence_write(struct evidence *ev, const char *chain_sha256, const struct t
 		rc = 0;
 		goto out;
 	}
-	if (write_pem(pem, certs, n_certs) < 0 || write_pcap(pcap, pkts) < 0) {
+	if (write_atomic(pem, pem_body, &pb) < 0 || write_atomic(pcap, pcap_body, pkts) < 0) {
 		if (!ev->said_error)
 			fprintf(stderr, "certsentry: --evidence %s: %s\n", ev->dir, strerror(errno));
 		ev->said_error = 1;

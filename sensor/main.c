@@ -28,6 +28,7 @@
 #include "dedup.h"
 #include "evidence.h"
 #include "metrics.h"
+#include "certfile.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
@@ -66,6 +67,9 @@ struct options {
 	size_t n_trust;
 	struct output_feed_opts feed;
 	unsigned alert_window_s;
+	int certs_mode;                /* --certs: the arguments are certificate files */
+	char **cert_paths;             /* view into argv */
+	size_t n_cert_paths;
 };
 
 /* Live capture: a TLS 1.3 handshake waits this long for its secret to be
@@ -82,7 +86,7 @@ enum {
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
-	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
 	{ "metrics",         required_argument, NULL, OPT_METRICS },
+	{ "certs",           no_argument,       NULL, OPT_CERTS },
 	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
 	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
 	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
@@ -150,9 +155,12 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
+"       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
 "       certsentry --check-rules RULES\n"
 "\n"
 "  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
+"      --certs PATH...    judge certificate files (PEM or DER, a chain a file,\n"
+"                         leaf first; or directories of them) without packets\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
@@ -373,6 +381,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_METRICS: metrics_set_path(optarg); break;
+		case OPT_CERTS: o->certs_mode = 1; break;
 		case OPT_ALERT_WINDOW: {
 			uint64_t v = 0;   /* 0 allowed: every alert written */
 
@@ -488,6 +497,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		if (rc < 0)
 			return -1;
+	}
+	if (o->certs_mode) {
+		if (optind == argc || o->n_inputs || o->live.n_ifaces) {
+			fprintf(stderr, "certsentry: --certs takes certificate files or directories, "
+			        "and no -r or -i\n");
+			return -1;
+		}
+		o->cert_paths = argv + optind;
+		o->n_cert_paths = (size_t)(argc - optind);
+		return 0;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "certsentry: unexpected argument '%s'\n", argv[optind]);
@@ -847,6 +866,29 @@ static void print_fingerprints(const struct engine_opts *eo, FILE *f)
 
 /* Files: one engine on this thread, or --workers threads.  Returns the
  * exit status. */
+/* --certs: each file's chain judged as a handshake's would be.  Exit 1 with
+ * alerts, 2 when a file could not be judged (after the rest were). */
+static int run_certs(const struct options *o, const struct engine_opts *eo)
+{
+	struct certfile_ctx c;
+	int trouble = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.pol = eo->pol;
+	c.trust = eo->trust;
+	c.out = eo->out;
+	c.max_certs = o->lim.max_certs;
+	c.max_cert_size = o->lim.max_cert_size;
+	for (size_t i = 0; i < o->n_cert_paths && !trouble; i++)
+		trouble = certfile_judge_path(&c, o->cert_paths[i]) < 0;
+	if (!o->quiet)
+		fprintf(stderr, "certsentry: %" PRIu64 " files, %" PRIu64 " chains judged, %" PRIu64
+		        " alerts, %" PRIu64 " errors\n", c.files, c.chains, c.alerts, c.errors);
+	if (trouble || c.errors || g_stats.output_err)
+		return EXIT_TROUBLE;
+	return c.alerts ? EXIT_ALERT : EXIT_CLEAN;
+}
+
 static int run_files(const struct options *o, struct engine_opts *eo, const struct keylogs *kl)
 {
 	struct dispatch *d;
@@ -956,7 +998,9 @@ int main(int argc, char **argv)
 	eo.feed = feed;
 	/* Files' key logs are complete: only live capture waits. */
 	eo.keylog_wait_us = o.live.n_ifaces ? (uint64_t)o.keylog_wait_ms * 1000 : 0;
-	if (o.live.n_ifaces) {
+	if (o.certs_mode) {
+		status = run_certs(&o, &eo);
+	} else if (o.live.n_ifaces) {
 		char bpf[4096];
 
 		live_use_syslog(o.use_syslog);

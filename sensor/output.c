@@ -92,6 +92,13 @@ static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 			jw_end(w);
 		}
 	}
+	if (ev->source) {
+		/* no handshake: the leaf and the chain only */
+		if (with_chain && t->n_certs)
+			chain_array(w, t);
+		jw_end(w);
+		return;
+	}
 	opt_str(w, "sni", t->sni);
 	jw_str(w, "version", tls_version_name(t->sh_seen ? t->version : 0));
 	jw_bool(w, "session_resumed", t->resumed);
@@ -185,11 +192,35 @@ static void result_obj(struct jsonw *w, const struct policy_result *r)
 }
 
 /* The "certsentry" object; left open for the alert's own members. */
+/* The chain and the owners' verdicts, in every certsentry object. */
+static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief)
+{
+	opt_str(w, "chain_sha256", ev->chain_sha256);
+	if (brief) {
+		/* --cert-log once: written in full earlier in this window */
+		jw_int(w, "certificates_logged_before", (int64_t)ev->n_certs);
+	} else {
+		jw_arr(w, "certificates");
+		for (size_t i = 0; i < ev->n_certs; i++)
+			cert_obj(w, &ev->certs[i]);
+		jw_end(w);
+	}
+	jw_arr(w, "owners");
+	for (size_t i = 0; i < ev->n_res; i++)
+		result_obj(w, &ev->res[i]);
+	jw_end(w);
+}
+
 static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief)
 {
 	const struct tls_session *t = ev->tls;
 
 	jw_obj(w, "certsentry");
+	if (ev->source) {
+		jw_str(w, "source", ev->source);
+		chain_members(w, ev, brief);
+		return;
+	}
 	jw_str(w, "handshake", hs_name(ev->hs));
 	if (ev->hs == POLICY_HS_ENCRYPTED)
 		jw_bool(w, "certificates_encrypted", 1);
@@ -228,20 +259,7 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 	jw_end(w);
 	if (t->certs_dropped)
 		jw_int(w, "certificates_dropped", (int64_t)t->certs_dropped);
-	opt_str(w, "chain_sha256", ev->chain_sha256);
-	if (brief) {
-		/* --cert-log once: written in full earlier in this window */
-		jw_int(w, "certificates_logged_before", (int64_t)ev->n_certs);
-	} else {
-		jw_arr(w, "certificates");
-		for (size_t i = 0; i < ev->n_certs; i++)
-			cert_obj(w, &ev->certs[i]);
-		jw_end(w);
-	}
-	jw_arr(w, "owners");
-	for (size_t i = 0; i < ev->n_res; i++)
-		result_obj(w, &ev->res[i]);
-	jw_end(w);
+	chain_members(w, ev, brief);
 }
 
 static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
@@ -275,6 +293,10 @@ static void base_open(struct jsonw *w, const struct hs_event *ev, const char *ty
 	jw_obj(w, NULL);
 	output_format_ts(ev->ts_us, ts);
 	jw_str(w, "timestamp", ts);
+	if (ev->source) {
+		jw_str(w, "event_type", type);   /* no flow: no network fields */
+		return;
+	}
 	jw_int(w, "flow_id", (int64_t)ev->flow_id);
 	if (ev->capture_file)
 		jw_str(w, "pcap_filename", ev->capture_file);
@@ -668,7 +690,7 @@ int output_handshake(struct output *o, struct output_feed *feed, const struct hs
 	int alerts = 0, failed = 0;
 
 	jw_init(&w);
-	if (write_tls_event(o, feed, ev, &w) < 0)
+	if (!ev->source && write_tls_event(o, feed, ev, &w) < 0)
 		failed = 1;
 	for (size_t i = 0; i < ev->n_res; i++) {
 		const struct policy_result *r = &ev->res[i];

@@ -30,7 +30,8 @@
 struct store {
 	char name[TRUST_NAME_MAX];
 	X509_STORE *xs;             /* owned; its certificates are references */
-	struct x509_info *roots;    /* owned array of n_roots, for names and hashes */
+	X509 **roots;               /* owned array of n_roots references: the
+	                               anchors found, named only on a hit */
 	size_t n_roots, cap_roots;
 	size_t skipped;             /* directory files that held no certificate */
 };
@@ -54,33 +55,30 @@ const char *trust_class_name(enum trust_class c)
 
 /* One certificate (DER) into the store.  0, or -1 on a limit or no memory;
  * a duplicate (bundles repeat roots) is not an error. */
-static int store_add_der(struct store *st, const uint8_t *der, size_t len)
+static int store_add_x509(struct store *st, X509 *x)
 {
-	struct x509_info xi;
-
-	if (st->n_roots >= TRUST_MAX_CERTS)
+	if (st->n_roots >= TRUST_MAX_CERTS) {
+		X509_free(x);
 		return -1;
-	memset(&xi, 0, sizeof(xi));
-	if (x509_parse(der, len, &xi) < 0) {
-		x509_info_free(&xi);
-		st->skipped++;
-		return 0;
 	}
 	if (st->n_roots == st->cap_roots) {
 		size_t cap = st->cap_roots ? st->cap_roots * 2 : 64;
-		struct x509_info *r = realloc(st->roots, cap * sizeof(*r));
+		X509 **r = realloc(st->roots, cap * sizeof(*r));
 
 		if (r == NULL) {
-			x509_info_free(&xi);
+			X509_free(x);
 			return -1;
 		}
 		st->roots = r;
 		st->cap_roots = cap;
 	}
-	/* X509_STORE_add_cert takes its own reference; the info keeps ours. */
-	if (!X509_STORE_add_cert(st->xs, xi.x509))
+	/* X509_STORE_add_cert takes its own reference; roots keeps ours.  The
+	 * certificate is parsed once, by PEM_read or d2i: a bundle of 140
+	 * roots costs what reading it costs, and names and hashes are worked
+	 * out only for the root a chain reaches (reaches). */
+	if (!X509_STORE_add_cert(st->xs, x))
 		ERR_clear_error();  /* already there */
-	st->roots[st->n_roots++] = xi;
+	st->roots[st->n_roots++] = x;
 	return 0;
 }
 
@@ -110,22 +108,23 @@ static long store_add_file(struct store *st, const char *path)
 	bio = BIO_new_mem_buf(buf, (int)sb.st_size);
 	if (bio == NULL)
 		goto out;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		unsigned char *der = NULL;
-		int n = i2d_X509(x, &der);
-
-		X509_free(x);
-		if (n <= 0 || store_add_der(st, der, (size_t)n) < 0) {
-			OPENSSL_free(der);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (store_add_x509(st, x) < 0) {
 			errno = ENOMEM;
 			goto out;
 		}
-		OPENSSL_free(der);
-	}
 	ERR_clear_error();   /* the end of the PEM blocks */
-	if (st->n_roots == before && sb.st_size > 0 && store_add_der(st, buf, (size_t)sb.st_size) < 0) {
-		errno = ENOMEM;
-		goto out;
+	if (st->n_roots == before && sb.st_size > 0) {
+		const unsigned char *p = buf;
+
+		x = d2i_X509(NULL, &p, (long)sb.st_size);
+		if (x == NULL) {
+			ERR_clear_error();
+			st->skipped++;
+		} else if (store_add_x509(st, x) < 0) {
+			errno = ENOMEM;
+			goto out;
+		}
 	}
 	ret = (long)(st->n_roots - before);
 out:
@@ -272,7 +271,7 @@ void trust_free(struct trust_stores *t)
 	for (size_t i = 0; i < t->n; i++) {
 		X509_STORE_free(t->s[i].xs);
 		for (size_t k = 0; k < t->s[i].n_roots; k++)
-			x509_info_free(&t->s[i].roots[k]);
+			X509_free(t->s[i].roots[k]);
 		free(t->s[i].roots);
 	}
 	free(t);
@@ -294,12 +293,35 @@ const char *trust_name(const struct trust_stores *t, size_t i, size_t *n_certs)
 
 /* ---- classifying --------------------------------------------------------- */
 
-static const struct x509_info *root_info(const struct store *st, X509 *top)
+/* The store's own certificate that is the anchor of a verified chain. */
+static X509 *root_of(const struct store *st, X509 *top)
 {
 	for (size_t i = 0; i < st->n_roots; i++)
-		if (X509_cmp(st->roots[i].x509, top) == 0)
-			return &st->roots[i];
+		if (st->roots[i] == top || X509_cmp(st->roots[i], top) == 0)
+			return st->roots[i];
 	return NULL;
+}
+
+/* The hit's names and hash, from the root's DER (once per chain: the
+ * chain cache keeps the result). */
+static int name_hit(struct trust_hit *hit, const struct store *st, X509 *root)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(root, &der);
+	struct x509_info xi;
+	int rc = -1;
+
+	memset(&xi, 0, sizeof(xi));
+	if (n > 0 && x509_parse(der, (size_t)n, &xi) == 0) {
+		snprintf(hit->store, sizeof(hit->store), "%s", st->name);
+		snprintf(hit->root_subject, sizeof(hit->root_subject), "%s",
+		         xi.subject ? xi.subject : "");
+		memcpy(hit->root_sha256, xi.sha256, sizeof(hit->root_sha256));
+		rc = 0;
+	}
+	x509_info_free(&xi);
+	OPENSSL_free(der);
+	return rc;
 }
 
 /* 1 when the leaf verifies up to a certificate of st (its anchor in *hit). */
@@ -309,7 +331,7 @@ static int reaches(const struct store *st, const struct x509_info *certs, size_t
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *param;
-	const struct x509_info *root;
+	X509 *root;
 	STACK_OF(X509) *chain;
 	int ok = 0;
 
@@ -329,14 +351,9 @@ static int reaches(const struct store *st, const struct x509_info *certs, size_t
 	if (X509_verify_cert(ctx) != 1)
 		goto out;
 	chain = X509_STORE_CTX_get0_chain(ctx);
-	root = root_info(st, sk_X509_value(chain, sk_X509_num(chain) - 1));
-	if (root == NULL)
-		goto out;   /* cannot happen: the anchor came from the store */
-	snprintf(hit->store, sizeof(hit->store), "%s", st->name);
-	snprintf(hit->root_subject, sizeof(hit->root_subject), "%s",
-	         root->subject ? root->subject : "");
-	memcpy(hit->root_sha256, root->sha256, sizeof(hit->root_sha256));
-	ok = 1;
+	root = root_of(st, sk_X509_value(chain, sk_X509_num(chain) - 1));
+	/* root NULL cannot happen: the anchor came from the store */
+	ok = root != NULL && name_hit(hit, st, root) == 0;
 out:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_free(untrusted);

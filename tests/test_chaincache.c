@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "chaincache.h"
+#include "testpki.h"
 #include "stats.h"
 
 
@@ -31,18 +32,11 @@ static int setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < N_PEM; i++) {
-		FILE *f = fopen(pem_files[i], "r");
-		X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-		unsigned char *d = NULL;
-		int n = x ? i2d_X509(x, &d) : -1;
+		unsigned char *d;
+		int n = testpki_der(pem_files[i], &d);
 
-		if (f)
-			fclose(f);
-		X509_free(x);
-		if (n <= 0) {
-			fprintf(stderr, "cannot read %s\n", pem_files[i]);
+		if (n <= 0)
 			return -1;
-		}
 		der[i].data = d;
 		der[i].len = (size_t)n;
 	}

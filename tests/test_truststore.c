@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "testpki.h"
 #include "truststore.h"
 #include "x509.h"
 
@@ -36,16 +37,12 @@ static int setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < N_PEM; i++) {
-		FILE *f = fopen(pem_files[i], "r");
-		X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-		unsigned char *d = NULL;
-		int n = x ? i2d_X509(x, &d) : -1;
+		unsigned char *d;
+		int n = testpki_der(pem_files[i], &d);
 
-		if (f)
-			fclose(f);
-		X509_free(x);
 		if (n <= 0 || x509_parse(d, (size_t)n, &cert[i]) < 0) {
-			fprintf(stderr, "cannot read %s\n", pem_files[i]);
+			fprintf(stderr, "cannot parse %s\n", pem_files[i]);
+			OPENSSL_free(d);
 			return -1;
 		}
 		OPENSSL_free(d);

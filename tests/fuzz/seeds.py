@@ -392,7 +392,15 @@ def main():
     put(out, "dedup", st.replace(b" 10,20 ", b" 4095 "))
     put(out, "dedup", st[:60])
     put(out, "dedup", b"certsentry-dedup 1 window 1\n")
-    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup"):
+    # certfile: the test PKI's PEM files, alone and as chains, and as DER
+    pems = sorted(glob.glob("pcaps/pki/*.pem"))
+    for i, p in enumerate(pems):
+        data = open(p, "rb").read()
+        put(out, "certfile", bytes([i]) + data)
+        put(out, "certfile", bytes([i]) + b"".join(pem_certs(p)))   # DER
+    chain = b"".join(open(p, "rb").read() for p in pems[:3])
+    put(out, "certfile", b"\x0f" + b"text before\n" + chain)
+    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))

@@ -1,0 +1,36 @@
+/*
+ * testpki.h - for the unit tests: a certificate of the committed test PKI
+ * (pcaps/pki/NAME.pem, read from the top directory, where tests/run_tests.sh
+ * runs) as DER.  Header-only, so that each test still links only the
+ * modules it exercises.
+ */
+#ifndef CS_TESTPKI_H
+#define CS_TESTPKI_H
+
+#include <stdio.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+/* The DER of the first certificate in path, OPENSSL_malloc'd into *der
+ * (the caller frees it with OPENSSL_free); its length, or -1 with the
+ * reason on standard error. */
+static inline int testpki_der(const char *path, unsigned char **der)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int n;
+
+	*der = NULL;
+	n = x ? i2d_X509(x, der) : -1;
+	if (f)
+		fclose(f);
+	X509_free(x);
+	if (n <= 0) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return -1;
+	}
+	return n;
+}
+
+#endif
