@@ -16,7 +16,7 @@ BINDIR   = $(PREFIX)/bin
 DATADIR  = $(PREFIX)/share/certsentry
 
 CC      ?= cc
-PKGS     = libpcap openssl libndpi hiredis
+PKGS     = libpcap openssl libndpi hiredis jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctlog live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -150,6 +150,7 @@ DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
 DEPS_fuzz_dedup  = dedup policy rules fingerprint x509 digest stats
 DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
+DEPS_fuzz_ct     = ctlog certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
 DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c

@@ -45,6 +45,25 @@ int certfile_parse(const uint8_t *buf, size_t len, size_t max_certs, size_t max_
                    struct tls_cert *out, size_t *n, char *err, size_t errlen);
 void certfile_free_certs(struct tls_cert *c, size_t n);
 
+/* Where a chain came from, for its alert. */
+struct certfile_origin {
+	const char *source;                /* the file (certsentry.source) */
+	int ct;                            /* a CT log entry: */
+	uint64_t ct_index, ct_timestamp_ms;
+	int ct_precert;
+	const char *note;                  /* appended to each reason, or NULL */
+	const char *errsrc;                /* errors said as "ERRSRC: why"; NULL: source */
+};
+
+/* Judge the chain der[0..n) (leaf first): parsed, evaluated, and alerted
+ * when unapproved.  An unparsable leaf is an error of the source.  -1
+ * when an alert could not be written, else 0. */
+int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
+                       struct tls_cert *der, size_t n);
+
+/* "SOURCE: why" on standard error, counted in c->errors. */
+void certfile_say(struct certfile_ctx *c, const char *source, const char *why);
+
 /* Judge a file, or every regular file of a directory in name order.
  * Errors are said on standard error as "FILE: reason", counted in
  * c->errors, and the rest go on.  Returns -1 when an alert could not be

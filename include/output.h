@@ -101,6 +101,11 @@ struct hs_event {
 	 * Then only alerts are written, without the network fields (flow,
 	 * addresses, ports, handshake); tls holds only the chain (certs). */
 	const char *source;
+	/* ... from a CT log entry (--ct-json): its index, the log's timestamp
+	 * (ms since the epoch) and whether it is a precertificate entry. */
+	int ct;
+	uint64_t ct_index, ct_timestamp_ms;
+	int ct_precert;
 };
 
 /* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert

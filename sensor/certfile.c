@@ -182,7 +182,7 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void say(struct certfile_ctx *c, const char *path, const char *why)
+void certfile_say(struct certfile_ctx *c, const char *path, const char *why)
 {
 	fprintf(stderr, "%s: %s\n", path, why);
 	c->errors++;
@@ -190,9 +190,10 @@ static void say(struct certfile_ctx *c, const char *path, const char *why)
 
 /* The parsed chain through policy, trust and output.  0, or -1 when an
  * alert could not be written. */
-static int judge_chain(struct certfile_ctx *c, const char *path, struct tls_cert *der, size_t n,
-                       struct x509_info *certs)
+static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org,
+                       struct tls_cert *der, size_t n, struct x509_info *certs)
 {
+	const char *path = org->source;
 	size_t max_res = (c->pol ? policy_owner_count(c->pol) : 0) + 1;
 	struct policy_result *res = calloc(max_res, sizeof(*res));   /* freed here */
 	struct tls_session *t = calloc(1, sizeof(*t));               /* freed here */
@@ -205,7 +206,7 @@ static int judge_chain(struct certfile_ctx *c, const char *path, struct tls_cert
 	int rc = 0, alert = 0;
 
 	if (!res || !t) {
-		say(c, path, "out of memory");
+		certfile_say(c, path, "out of memory");
 		goto out;
 	}
 	memset(&in, 0, sizeof(in));
@@ -227,6 +228,16 @@ static int judge_chain(struct certfile_ctx *c, const char *path, struct tls_cert
 	memset(&ev, 0, sizeof(ev));
 	ev.ts_us = wall_us();
 	ev.source = path;
+	ev.ct = org->ct;
+	ev.ct_index = org->ct_index;
+	ev.ct_timestamp_ms = org->ct_timestamp_ms;
+	ev.ct_precert = org->ct_precert;
+	if (org->note)
+		for (size_t i = 0; i < n_res; i++) {
+			size_t l = strlen(res[i].reason);
+
+			snprintf(res[i].reason + l, sizeof(res[i].reason) - l, " %s", org->note);
+		}
 	ev.tls = t;
 	ev.hs = POLICY_HS_CHAIN;
 	ev.certs = certs;
@@ -241,7 +252,7 @@ static int judge_chain(struct certfile_ctx *c, const char *path, struct tls_cert
 	rc = output_handshake(c->out, NULL, &ev);
 	if (rc < 0) {
 		snprintf(why, sizeof(why), "an alert could not be written");
-		say(c, path, why);
+		certfile_say(c, path, why);
 	} else {
 		c->alerts += (uint64_t)rc;
 		rc = 0;
@@ -252,10 +263,37 @@ out:
 	return rc;
 }
 
+int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
+                       struct tls_cert *der, size_t n)
+{
+	struct x509_info *certs = calloc(n ? n : 1, sizeof(*certs));   /* freed here */
+	const char *src = org->errsrc ? org->errsrc : org->source;
+	char err[256];
+	int rc = 0;
+
+	if (!certs) {
+		certfile_say(c, src, "out of memory");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		x509_parse(der[i].data, der[i].len, &certs[i]);
+	if (n == 0 || !certs[0].parsed) {
+		/* Nothing of an unreadable leaf can match a protected asset. */
+		snprintf(err, sizeof(err), "certificate 1: %s", n ? certs[0].error : "none");
+		certfile_say(c, src, err);
+	} else {
+		rc = judge_chain(c, org, der, n, certs);
+	}
+	for (size_t i = 0; i < n; i++)
+		x509_info_free(&certs[i]);
+	free(certs);
+	return rc;
+}
+
 static int judge_file(struct certfile_ctx *c, const char *path)
 {
 	struct tls_cert *der = calloc(c->max_certs ? c->max_certs : 1, sizeof(*der));
-	struct x509_info *certs = NULL;
+	struct certfile_origin org = { path, 0, 0, 0, 0, NULL, NULL };
 	uint8_t *buf = NULL;
 	struct stat sb;
 	char err[256];
@@ -265,47 +303,31 @@ static int judge_file(struct certfile_ctx *c, const char *path)
 
 	c->files++;
 	if (!der) {
-		say(c, path, "out of memory");
+		certfile_say(c, path, "out of memory");
 		return 0;
 	}
 	f = fopen(path, "rb");
 	if (!f || fstat(fileno(f), &sb) < 0) {
-		say(c, path, strerror(errno));
+		certfile_say(c, path, strerror(errno));
 		goto out;
 	}
 	if (sb.st_size > (off_t)CERTFILE_MAX_BYTES) {
 		snprintf(err, sizeof(err), "over %u bytes", CERTFILE_MAX_BYTES);
-		say(c, path, err);
+		certfile_say(c, path, err);
 		goto out;
 	}
 	buf = malloc((size_t)sb.st_size + 1);   /* freed here */
 	if (!buf || fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-		say(c, path, buf ? "cannot read it whole" : "out of memory");
+		certfile_say(c, path, buf ? "cannot read it whole" : "out of memory");
 		goto out;
 	}
 	if (certfile_parse(buf, (size_t)sb.st_size, c->max_certs, c->max_cert_size, der, &n, err,
 	                   sizeof(err)) < 0) {
-		say(c, path, err);
+		certfile_say(c, path, err);
 		goto out;
 	}
-	certs = calloc(n, sizeof(*certs));   /* freed here */
-	if (!certs) {
-		say(c, path, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		x509_parse(der[i].data, der[i].len, &certs[i]);
-	if (!certs[0].parsed) {
-		/* Nothing of an unreadable leaf can match a protected asset. */
-		snprintf(err, sizeof(err), "certificate 1: %s", certs[0].error);
-		say(c, path, err);
-		goto out;
-	}
-	rc = judge_chain(c, path, der, n, certs);
+	rc = certfile_judge_der(c, &org, der, n);
 out:
-	for (size_t i = 0; certs && i < n; i++)
-		x509_info_free(&certs[i]);
-	free(certs);
 	certfile_free_certs(der, n);
 	free(der);
 	free(buf);
@@ -320,7 +342,7 @@ static int judge_dir(struct certfile_ctx *c, const char *path)
 	int all = scandir(path, &names, NULL, alphasort), n = all, rc = 0;
 
 	if (all < 0) {
-		say(c, path, strerror(errno));
+		certfile_say(c, path, strerror(errno));
 		return 0;
 	}
 	if ((unsigned)all > CERTFILE_MAX_DIR_FILES) {
@@ -328,7 +350,7 @@ static int judge_dir(struct certfile_ctx *c, const char *path)
 
 		snprintf(why, sizeof(why), "more than %u files: the first judged",
 		         CERTFILE_MAX_DIR_FILES);
-		say(c, path, why);
+		certfile_say(c, path, why);
 		n = (int)CERTFILE_MAX_DIR_FILES;
 	}
 	for (int i = 0; i < n; i++) {
@@ -351,7 +373,7 @@ int certfile_judge_path(struct certfile_ctx *c, const char *path)
 	struct stat sb;
 
 	if (stat(path, &sb) < 0) {
-		say(c, path, strerror(errno));
+		certfile_say(c, path, strerror(errno));
 		return 0;
 	}
 	return S_ISDIR(sb.st_mode) ? judge_dir(c, path) : judge_file(c, path);

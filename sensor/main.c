@@ -29,6 +29,7 @@
 #include "evidence.h"
 #include "metrics.h"
 #include "certfile.h"
+#include "ctlog.h"
 #include "output.h"
 #include "policy.h"
 #include "stats.h"
@@ -67,7 +68,8 @@ struct options {
 	size_t n_trust;
 	struct output_feed_opts feed;
 	unsigned alert_window_s;
-	int certs_mode;                /* --certs: the arguments are certificate files */
+	int certs_mode;                /* --certs (1), --ct-json (2): the arguments are files */
+	uint64_t ct_start;             /* --ct-start */
 	char **cert_paths;             /* view into argv */
 	size_t n_cert_paths;
 };
@@ -86,7 +88,8 @@ enum {
 	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
-	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
+	OPT_CT_START, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +108,8 @@ static const struct option long_opts[] = {
 	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
 	{ "metrics",         required_argument, NULL, OPT_METRICS },
 	{ "certs",           no_argument,       NULL, OPT_CERTS },
+	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
+	{ "ct-start",        required_argument, NULL, OPT_CT_START },
 	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
 	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
 	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
@@ -156,11 +161,15 @@ static void usage(FILE *f)
 "usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
+"       certsentry --ct-json [--ct-start N] [-R RULES] [-o OUT] FILE...\n"
 "       certsentry --check-rules RULES\n"
 "\n"
 "  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
 "      --certs PATH...    judge certificate files (PEM or DER, a chain a file,\n"
 "                         leaf first; or directories of them) without packets\n"
+"      --ct-json FILE...  judge CT log entries: get-entries JSON, or one entry\n"
+"                         object a line ('-': standard input)\n"
+"      --ct-start N       the index of the first entry, as the log numbers it (0)\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
@@ -382,6 +391,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_METRICS: metrics_set_path(optarg); break;
 		case OPT_CERTS: o->certs_mode = 1; break;
+		case OPT_CT_JSON: o->certs_mode = 2; break;
+		case OPT_CT_START: rc = parse_u64("ct-start", optarg, 0, UINT64_MAX / 2, &o->ct_start); break;
 		case OPT_ALERT_WINDOW: {
 			uint64_t v = 0;   /* 0 allowed: every alert written */
 
@@ -500,8 +511,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->certs_mode) {
 		if (optind == argc || o->n_inputs || o->live.n_ifaces) {
-			fprintf(stderr, "certsentry: --certs takes certificate files or directories, "
-			        "and no -r or -i\n");
+			fprintf(stderr, "certsentry: --certs and --ct-json take files (or "
+			        "directories), and no -r or -i\n");
 			return -1;
 		}
 		o->cert_paths = argv + optind;
@@ -880,10 +891,12 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	c.max_certs = o->lim.max_certs;
 	c.max_cert_size = o->lim.max_cert_size;
 	for (size_t i = 0; i < o->n_cert_paths && !trouble; i++)
-		trouble = certfile_judge_path(&c, o->cert_paths[i]) < 0;
+		trouble = (o->certs_mode == 2 ? ct_judge_file(&c, o->cert_paths[i], o->ct_start)
+		                              : certfile_judge_path(&c, o->cert_paths[i])) < 0;
 	if (!o->quiet)
-		fprintf(stderr, "certsentry: %" PRIu64 " files, %" PRIu64 " chains judged, %" PRIu64
-		        " alerts, %" PRIu64 " errors\n", c.files, c.chains, c.alerts, c.errors);
+		fprintf(stderr, "certsentry: %" PRIu64 " %s, %" PRIu64 " chains judged, %" PRIu64
+		        " alerts, %" PRIu64 " errors\n", c.files, o->certs_mode == 2 ? "entries" : "files",
+		        c.chains, c.alerts, c.errors);
 	if (trouble || c.errors || g_stats.output_err)
 		return EXIT_TROUBLE;
 	return c.alerts ? EXIT_ALERT : EXIT_CLEAN;

@@ -218,6 +218,16 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 	jw_obj(w, "certsentry");
 	if (ev->source) {
 		jw_str(w, "source", ev->source);
+		if (ev->ct) {
+			char ts[OUTPUT_TS_LEN];
+
+			jw_obj(w, "ct");
+			jw_int(w, "index", (int64_t)ev->ct_index);
+			output_format_ts(ev->ct_timestamp_ms * 1000u, ts);
+			jw_str(w, "timestamp", ts);
+			jw_str(w, "entry_type", ev->ct_precert ? "precert_entry" : "x509_entry");
+			jw_end(w);
+		}
 		chain_members(w, ev, brief);
 		return;
 	}

@@ -100,7 +100,7 @@ for bin in "$build"/fuzz_*; do
 	reasm) args+=(-max_len=8192) ;;
 	tls|chain|tls13) args+=(-max_len=16384) ;;
 	keylog|baseline|dedup) args+=(-max_len=8192) ;;
-	certfile) args+=(-max_len=16384) ;;
+	certfile|ct) args+=(-max_len=16384) ;;
 	engine) args+=(-max_len=32768) ;;
 	esac
 	start=$(date +%s)

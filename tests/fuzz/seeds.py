@@ -400,7 +400,23 @@ def main():
         put(out, "certfile", bytes([i]) + b"".join(pem_certs(p)))   # DER
     chain = b"".join(open(p, "rb").read() for p in pems[:3])
     put(out, "certfile", b"\x0f" + b"text before\n" + chain)
-    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile"):
+    # ct: [flags][split hi][split lo] leaf_input extra_data, from the PKI
+    def u24(n):
+        return struct.pack("!I", n)[1:]
+    for leafp, chainp in (("rogue-leaf", ["rogue-root"]),
+                          ("approved-leaf", ["approved-issuing", "approved-root"])):
+        lp, cps = "pcaps/pki/%s.pem" % leafp, ["pcaps/pki/%s.pem" % c for c in chainp]
+        if not (os.path.exists(lp) and all(os.path.exists(c) for c in cps)):
+            continue
+        leaf_der = pem_certs(lp)[0]
+        chain = b"".join(u24(len(d)) + d for c in cps for d in pem_certs(c))
+        x509 = struct.pack("!BBQH", 0, 0, 1706781600000, 0) + u24(len(leaf_der)) + leaf_der + b"\0\0"
+        pre = (struct.pack("!BBQH", 0, 0, 1706781600000, 1) + b"\x11" * 32 + u24(len(leaf_der))
+               + leaf_der + b"\0\0")
+        for flags, li, ed in ((0x03, x509, u24(len(chain)) + chain),
+                              (0x13, pre, u24(len(leaf_der)) + leaf_der + u24(len(chain)) + chain)):
+            put(out, "ct", bytes([flags]) + struct.pack("!H", len(li)) + li + ed)
+    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile", "ct"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))
