@@ -10,8 +10,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev"
-test_pkgs="libcmocka-dev libjansson-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
+build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev libjansson-dev"
+test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
   python3-prometheus-client"
 bench_pkgs="tshark libndpi-bin time python3"
