@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages certsentry needs.
-#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI)
-#   tests/deps.sh test   also what the tests use (cmocka, jansson, tshark, scapy,
+#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, hiredis, jansson)
+#   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
-#                        clang and its libFuzzer runtime)
+#                        clang and its libFuzzer runtime, redis-server,
+#                        prometheus_client)
 #   tests/deps.sh bench  what make bench compares with (tshark, ndpiReader)
 # Needs root (or sudo).
 set -euo pipefail
