@@ -45,6 +45,11 @@ int certfile_parse(const uint8_t *buf, size_t len, size_t max_certs, size_t max_
                    struct tls_cert *out, size_t *n, char *err, size_t errlen);
 void certfile_free_certs(struct tls_cert *c, size_t n);
 
+/* A copy of der[0..len) as out[*n], (*n)++; -1 with err past max_certs or
+ * max_cert_size (or out of memory). */
+int certfile_add_cert(struct tls_cert *out, size_t *n, size_t max_certs, size_t max_cert_size,
+                      const uint8_t *der, size_t len, char *err, size_t errlen);
+
 /* Where a chain came from, for its alert. */
 struct certfile_origin {
 	const char *source;                /* the file (certsentry.source) */

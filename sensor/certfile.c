@@ -52,14 +52,14 @@ static size_t der_seq_len(const uint8_t *p, size_t left)
 	return 2 + n + v;
 }
 
-static int add_cert(struct tls_cert *out, size_t *n, size_t max_certs, size_t max_cert_size,
-                    const uint8_t *der, size_t len, char *err, size_t errlen)
+int certfile_add_cert(struct tls_cert *out, size_t *n, size_t max_certs, size_t max_cert_size,
+                      const uint8_t *der, size_t len, char *err, size_t errlen)
 {
 	if (*n >= max_certs) {
 		snprintf(err, errlen, "more than %zu certificates (--max-certs)", max_certs);
 		return -1;
 	}
-	if (len > max_cert_size) {
+	if (len == 0 || len > max_cert_size) {
 		snprintf(err, errlen, "certificate %zu: %zu bytes, over --max-cert-size %zu",
 		         *n + 1, len, max_cert_size);
 		return -1;
@@ -91,7 +91,7 @@ static int parse_pem(const uint8_t *buf, size_t len, size_t max_certs, size_t ma
 	while (rc == 0 && PEM_read_bio(bio, &name, &header, &data, &dlen) == 1) {
 		/* A key or a CSR beside the chain is not ours to judge. */
 		if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0)
-			rc = add_cert(out, n, max_certs, max_cert_size, data, (size_t)dlen, err, errlen);
+			rc = certfile_add_cert(out, n, max_certs, max_cert_size, data, (size_t)dlen, err, errlen);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(data);
@@ -153,7 +153,7 @@ int certfile_parse(const uint8_t *buf, size_t len, size_t max_certs, size_t max_
 				rc = -1;
 				break;
 			}
-			rc = add_cert(out, n, max_certs, max_cert_size, buf + off, l, err, errlen);
+			rc = certfile_add_cert(out, n, max_certs, max_cert_size, buf + off, l, err, errlen);
 			off += l;
 		}
 	}

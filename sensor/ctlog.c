@@ -75,27 +75,16 @@ int ct_leaf_decode(const uint8_t *p, size_t len, struct ct_leaf *out, char *err,
 	return 0;
 }
 
+/* certfile_add_cert, its error said as extra_data's. */
 static int add_copy(struct tls_cert *out, size_t *n, size_t max, size_t max_size,
                     const uint8_t *p, size_t len, char *err, size_t errlen)
 {
-	if (*n >= max) {
-		snprintf(err, errlen, "extra_data: more than %zu certificates (--max-certs)", max);
-		return -1;
-	}
-	if (len == 0 || len > max_size) {
-		snprintf(err, errlen, "extra_data: certificate %zu of %zu bytes (--max-cert-size %zu)",
-		         *n + 1, len, max_size);
-		return -1;
-	}
-	out[*n].data = malloc(len);   /* freed by certfile_free_certs */
-	if (!out[*n].data) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	memcpy(out[*n].data, p, len);
-	out[*n].len = len;
-	(*n)++;
-	return 0;
+	char why[200];
+
+	if (certfile_add_cert(out, n, max, max_size, p, len, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "extra_data: %s", why);
+	return -1;
 }
 
 /* ASN.1Cert certificate_chain<0..2^24-1>: each <1..2^24-1>. */
