@@ -193,7 +193,8 @@ void certfile_say(struct certfile_ctx *c, const char *path, const char *why)
 static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org,
                        struct tls_cert *der, size_t n, struct x509_info *certs)
 {
-	const char *path = org->source;
+	/* errors name the entry of a CT file, as certfile_judge_der's do */
+	const char *src = org->errsrc ? org->errsrc : org->source;
 	size_t max_res = (c->pol ? policy_owner_count(c->pol) : 0) + 1;
 	struct policy_result *res = calloc(max_res, sizeof(*res));   /* freed here */
 	struct tls_session *t = calloc(1, sizeof(*t));               /* freed here */
@@ -201,12 +202,12 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	struct trust_memo tm;
 	struct hs_event ev;
 	uint8_t key[32];
-	char hex[65], why[160];
+	char hex[65];
 	size_t n_res = 0;
 	int rc = 0, alert = 0;
 
 	if (!res || !t) {
-		certfile_say(c, path, "out of memory");
+		certfile_say(c, src, "out of memory");
 		goto out;
 	}
 	memset(&in, 0, sizeof(in));
@@ -227,7 +228,7 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	t->n_certs = n;
 	memset(&ev, 0, sizeof(ev));
 	ev.ts_us = wall_us();
-	ev.source = path;
+	ev.source = org->source;
 	ev.ct = org->ct;
 	ev.ct_index = org->ct_index;
 	ev.ct_timestamp_ms = org->ct_timestamp_ms;
@@ -251,8 +252,7 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	ev.n_res = n_res;
 	rc = output_handshake(c->out, NULL, &ev);
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "an alert could not be written");
-		certfile_say(c, path, why);
+		certfile_say(c, src, "an alert could not be written");
 	} else {
 		c->alerts += (uint64_t)rc;
 		rc = 0;
