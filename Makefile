@@ -16,7 +16,7 @@ BINDIR   = $(PREFIX)/bin
 DATADIR  = $(PREFIX)/share/certsentry
 
 CC      ?= cc
-PKGS     = libpcap openssl libndpi hiredis jansson
+PKGS     = libpcap openssl libndpi hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
@@ -54,7 +54,7 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctlog live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctjson ctlog live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -76,12 +76,14 @@ DEPS_test_rules   = rules policy fingerprint x509 digest stats
 DEPS_test_policy  = rules policy fingerprint x509 digest stats
 DEPS_test_chaincache = chaincache truststore x509 digest stats
 DEPS_test_jsonw   = jsonw
+DEPS_test_ctjson  = ctjson jsonw
+DEPS_test_certnames = certnames
 DEPS_test_tls13   = tls13
 DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
 DEPS_test_truststore = truststore x509 digest stats
 DEPS_test_metrics = metrics coverage policy rules fingerprint x509 digest stats
-DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
+DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
 DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats truststore
 
 all: $(BIN)
@@ -149,13 +151,16 @@ DEPS_fuzz_tls13  = tls tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
 DEPS_fuzz_dedup  = dedup policy rules fingerprint x509 digest stats
-DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
-DEPS_fuzz_ct     = ctlog certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats
+DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
+DEPS_fuzz_certnames = certnames x509 policy rules fingerprint digest stats
+DEPS_fuzz_ctjson = ctjson jsonw
+DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
 DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c
 SRCS_fuzz_engine = tests/fuzz/pki.c
+SRCS_fuzz_certnames = tests/fuzz/pki.c
 
 $(FUZZ_BUILD)/%.o: sensor/%.c
 	@mkdir -p $(dir $@)

@@ -33,8 +33,12 @@ struct certfile_ctx {
 	struct output *out;
 	size_t max_certs;                  /* certificates a chain (--max-certs) */
 	size_t max_cert_size;              /* bytes a certificate (--max-cert-size) */
+	size_t max_json;                   /* bytes a JSON value of --ct-json
+	                                      (--ct-max-json); 0: CT_MAX_JSON_BYTES */
 	/* counted */
 	uint64_t files, chains, alerts, errors;
+	uint64_t by_names;                 /* of chains: leaf for no owner by its
+	                                      names alone, not parsed (certnames.h) */
 };
 
 /* The certificates of one file's bytes: PEM blocks "CERTIFICATE" (other

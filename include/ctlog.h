@@ -24,9 +24,10 @@
 
 #include "certfile.h"
 
-/* The JSON input read whole, at most this many bytes (get-entries answers
- * are at most a few MB; a file of 100,000 entries is about 500 MB). */
-#define CT_MAX_INPUT_BYTES (2048ull * 1024u * 1024u)
+/* Bytes one JSON value of the input may take (a get-entries answer of
+ * 1,000 entries is 2-8 MB), unless --ct-max-json says otherwise.  The
+ * input is read a value at a time, never whole. */
+#define CT_MAX_JSON_BYTES (64u * 1024u * 1024u)
 
 enum ct_entry_type { CT_X509_ENTRY = 0, CT_PRECERT_ENTRY = 1 };
 

@@ -64,4 +64,9 @@ void jw_b64(struct jsonw *w, const char *key, const uint8_t *p, size_t n);
  * after an error or while an object/array is still open. */
 const char *jw_text(const struct jsonw *w, size_t *len);
 
+/* Valid UTF-8 as jansson's json_string() accepts it: continuation bytes
+ * in 80-BF, the shortest form, no surrogates, nothing above U+10FFFF.
+ * Also what ctjson.c accepts in a JSON string it reads. */
+int jsonw_utf8_valid(const unsigned char *p, size_t n);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "certnames.h"
 #include "fingerprint.h"
 #include "x509.h"
 
@@ -107,6 +108,13 @@ size_t policy_evaluate(const struct policy *p, const struct policy_input *in,
                        struct policy_result *out, size_t max);
 
 size_t policy_owner_count(const struct policy *p);
+
+/* Could a leaf with this name (certnames_walk's kind and bytes) concern
+ * any owner, by the matching policy_evaluate does on a parsed leaf (SAN
+ * iPAddress, SAN dNSName, commonName as address or name)?  1 or 0.  Only
+ * the leaf's names: the endpoint is not asked (no connection offline). */
+int policy_leaf_name_concerns(const struct policy *p, enum certname_kind kind,
+                              const uint8_t *v, size_t len);
 /* Human summary of what was loaded, for --check-rules. */
 void policy_summary(const struct policy *p, FILE *f);
 /* For --check-rules: per owner and protected asset, how its handshakes

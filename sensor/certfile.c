@@ -263,14 +263,37 @@ out:
 	return rc;
 }
 
+static int name_concerns(void *pol, enum certname_kind kind, const uint8_t *v, size_t len)
+{
+	return policy_leaf_name_concerns(pol, kind, v, len);
+}
+
+/* Can the leaf be passed over, its names (read from the DER alone) for no
+ * owner?  Offline there is no endpoint, so only the leaf's names make a
+ * chain anyone's (policy.c match_leaf); a leaf the walker is not sure of
+ * goes the full way, and so does every leaf when the rules protect
+ * nothing it could name. */
+static int for_no_owner(const struct certfile_ctx *c, const struct tls_cert *leaf)
+{
+	if (!c->pol)
+		return 1;
+	return certnames_walk(leaf->data, leaf->len, name_concerns, (void *)c->pol) == 0;
+}
+
 int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
                        struct tls_cert *der, size_t n)
 {
-	struct x509_info *certs = calloc(n ? n : 1, sizeof(*certs));   /* freed here */
 	const char *src = org->errsrc ? org->errsrc : org->source;
+	struct x509_info *certs;
 	char err[256];
 	int rc = 0;
 
+	if (n > 0 && for_no_owner(c, &der[0])) {
+		c->chains++;
+		c->by_names++;
+		return 0;
+	}
+	certs = calloc(n ? n : 1, sizeof(*certs));   /* freed here */
 	if (!certs) {
 		certfile_say(c, src, "out of memory");
 		return 0;

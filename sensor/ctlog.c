@@ -1,7 +1,8 @@
 /*
  * ctlog.c - CT log entries judged by the rules (ctlog.h).
  *
- * Owns: reading get-entries JSON (jansson, only here), base64, and the
+ * Owns: reading get-entries JSON a value at a time (parsed by ctjson.c),
+ * base64, and the
  * TLS encoding of MerkleTreeLeaf and extra_data (RFC 6962 sections 3.4 and
  * 4.6).  Must not touch: the judging itself (certfile_judge_der does it,
  * as for a certificate file).  Every length is read through buf.h, which
@@ -13,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "ctjson.h"
 #include "ctlog.h"
 
 /* ---- the TLS encoding ---------------------------------------------------- */
@@ -148,9 +149,9 @@ int ct_extra_decode(enum ct_entry_type type, const uint8_t *p, size_t len, size_
 
 /* Standard base64 (RFC 4648 section 4) with padding, as logs write it.
  * malloc'd into *out (the caller frees it); its length, or -1. */
-static long b64_decode(const char *s, uint8_t **out)
+static long b64_decode(const char *s, size_t len, uint8_t **out)
 {
-	size_t len = strlen(s), pad = 0;
+	size_t pad = 0;
 	int n;
 
 	*out = NULL;
@@ -170,9 +171,9 @@ static long b64_decode(const char *s, uint8_t **out)
 }
 
 /* One entry object: decoded, its chain judged. */
-static int judge_entry(struct certfile_ctx *c, const char *path, uint64_t index, json_t *e)
+static int judge_entry(struct certfile_ctx *c, const char *path, uint64_t index,
+                       const struct ctj_entry *e)
 {
-	json_t *li = json_object_get(e, "leaf_input"), *ed = json_object_get(e, "extra_data");
 	struct tls_cert *der = calloc(c->max_certs + 1, sizeof(*der));   /* freed here */
 	struct certfile_origin org;
 	uint8_t *leaf = NULL, *extra = NULL;
@@ -188,12 +189,16 @@ static int judge_entry(struct certfile_ctx *c, const char *path, uint64_t index,
 		certfile_say(c, src, "out of memory");
 		return 0;
 	}
-	if (!json_is_object(e) || !json_is_string(li) || !json_is_string(ed)) {
+	if (!e->is_object || !e->leaf || !e->extra) {
 		certfile_say(c, src, "not an object with leaf_input and extra_data strings");
 		goto out;
 	}
-	leaf_len = b64_decode(json_string_value(li), &leaf);
-	extra_len = b64_decode(json_string_value(ed), &extra);
+	if (e->duplicate) {
+		certfile_say(c, src, "leaf_input or extra_data given twice");
+		goto out;
+	}
+	leaf_len = b64_decode(e->leaf, e->leaf_len, &leaf);
+	extra_len = b64_decode(e->extra, e->extra_len, &extra);
 	if (leaf_len < 0 || extra_len < 0) {
 		certfile_say(c, src, leaf_len < 0 ? "leaf_input is not base64" :
 		             "extra_data is not base64");
@@ -244,91 +249,267 @@ out:
 	return rc;
 }
 
-/* The whole input, at most CT_MAX_INPUT_BYTES; malloc'd, NUL-ended. */
-static char *slurp(FILE *f, size_t *len, int *too_big)
+/* ---- reading: one JSON value at a time ------------------------------------ */
+
+/* The input is read in a window, never whole: a value (a get-entries
+ * answer, or one entry) is framed by counting brackets outside strings,
+ * then parsed (ctjson.c).  Two forms:
+ *   line form: every line holds whole values (one entry a line, or
+ *     get-entries answers as curl writes them, one after another, with or
+ *     without newlines between); a line that leaves a value open is one
+ *     bad entry, and the next line starts afresh;
+ *   page form: values span lines (a pretty-printed answer); a bad one is
+ *     one error, and reading goes on after it.
+ * The form is the first value's: page form when it spans lines and
+ * parses, else line form. */
+#define CT_WINDOW_START (1u << 20)
+
+struct ct_in {
+	FILE *f;
+	char *buf;                 /* the window (malloc'd, ct_judge_file frees) */
+	size_t cap, off, end;      /* unread bytes: buf[off..end) */
+	int eof, rd_err;
+	size_t max;                /* --ct-max-json: bytes one value may take */
+};
+
+/* Keep buf[off..end), read more after it: at least as many bytes as are
+ * kept, so that rescanning from off costs linear time.  0, or -1 at end
+ * of input (or on a read error, in->rd_err) with nothing read. */
+static int ct_fill(struct ct_in *in)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap), *nb;
+	size_t keep = in->end - in->off, got;
 
-	*too_big = 0;
-	while (b) {
-		size_t got = fread(b + n, 1, cap - n - 1, f);
+	if (in->eof)
+		return -1;
+	memmove(in->buf, in->buf + in->off, keep);
+	in->off = 0;
+	in->end = keep;
+	if (in->cap - keep < keep || in->cap - keep < CT_WINDOW_START / 2) {
+		size_t ncap = in->cap * 2;
+		char *nb = ncap > in->cap ? realloc(in->buf, ncap) : NULL;
 
-		n += got;
-		if (got == 0)
-			break;
-		if (n + 1 == cap) {
-			if (cap > CT_MAX_INPUT_BYTES) {
-				*too_big = 1;
-				free(b);
-				return NULL;
-			}
-			nb = realloc(b, cap * 2);
-			if (!nb)
-				free(b);
-			b = nb;
-			cap *= 2;
+		if (!nb) {
+			in->eof = in->rd_err = 1;
+			return -1;
 		}
+		in->buf = nb;
+		in->cap = ncap;
 	}
-	if (b)
-		b[n] = '\0';
-	*len = n;
-	return b;
+	got = fread(in->buf + in->end, 1, in->cap - in->end, in->f);
+	in->end += got;
+	if (got == 0) {
+		in->eof = 1;
+		in->rd_err = ferror(in->f) != 0;
+		return -1;
+	}
+	return 0;
 }
 
-/* An entry for each element of {"entries": [...]}, or of each line. */
+/* The byte at off + i, reading on as needed; -1 at the end. */
+static int ct_at(struct ct_in *in, size_t i)
+{
+	while (in->off + i >= in->end)
+		if (ct_fill(in) < 0)
+			return -1;
+	return (unsigned char)in->buf[in->off + i];
+}
+
+/* Drop the bytes up to and with the next newline (or all, at the end). */
+static void ct_skip_line(struct ct_in *in)
+{
+	for (;;) {
+		char *nl = memchr(in->buf + in->off, '\n', in->end - in->off);
+
+		if (nl) {
+			in->off = (size_t)(nl - in->buf) + 1;
+			return;
+		}
+		in->off = in->end;
+		if (ct_fill(in) < 0)
+			return;
+	}
+}
+
+enum ct_frame { CT_VALUE, CT_OPEN_LINE, CT_CUT, CT_TOO_BIG, CT_BAD_START };
+
+/* Frame the value at off: its length in *len.  With lines set, a newline
+ * outside the value's end is CT_OPEN_LINE (*len: up to that newline); a
+ * newline inside a string always is (JSON strings hold none). *spans says
+ * whether the value crossed a line. */
+static enum ct_frame ct_frame(struct ct_in *in, int lines, size_t *len, int *spans)
+{
+	size_t depth = 0, i = 0;
+	int in_str = 0, esc = 0, c;
+
+	*spans = 0;
+	c = ct_at(in, 0);
+	if (c != '{' && c != '[')
+		return CT_BAD_START;
+	for (;; i++) {
+		if (i >= in->max)
+			return CT_TOO_BIG;
+		if ((c = ct_at(in, i)) < 0) {
+			*len = i;
+			return CT_CUT;
+		}
+		if (in_str) {
+			/* the run of a string's plain bytes, in the window */
+			const char *b = in->buf + in->off;
+			size_t stop = in->end - in->off < in->max ? in->end - in->off : in->max;
+
+			while (!esc && i < stop && b[i] != '"' && b[i] != '\\' && b[i] != '\n')
+				i++;
+			if (i >= stop) {
+				i--;   /* the loop's i++: read on from here */
+				continue;
+			}
+			c = (unsigned char)b[i];
+			if (c == '\n')
+				break;   /* never inside a JSON string, escaped or not */
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0) {
+				*len = i + 1;
+				return CT_VALUE;
+			}
+		} else if (c == '\n') {
+			*spans = 1;
+			if (lines)
+				break;
+		}
+	}
+	*len = i;
+	return CT_OPEN_LINE;
+}
+
+/* Skip whitespace; 0, or -1 at the end of the input. */
+static int ct_skip_space(struct ct_in *in)
+{
+	int c;
+
+	while ((c = ct_at(in, 0)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+		in->off++;
+	return c < 0 ? -1 : 0;
+}
+
+static void say_entry(struct certfile_ctx *c, const char *path, uint64_t index, const char *why)
+{
+	char msg[400];
+
+	snprintf(msg, sizeof(msg), "entry %" PRIu64 ": %s", index, why);
+	certfile_say(c, path, msg);
+	c->files++;   /* an entry read, though not judged */
+}
+
+struct value_ctx {
+	struct certfile_ctx *c;
+	const char *path;
+	uint64_t *index;
+};
+
+/* ctj_parse's callback: 1 (stop) when an alert could not be written. */
+static int on_entry(void *arg, const struct ctj_entry *e)
+{
+	struct value_ctx *v = arg;
+
+	return judge_entry(v->c, v->path, (*v->index)++, e) < 0;
+}
+
+/* Every value of the input, judged.  0, or -1 when an alert could not be
+ * written. */
+static int ct_judge_input(struct certfile_ctx *c, struct ct_in *in, const char *path,
+                          uint64_t start)
+{
+	uint64_t index = start;
+	int form = -1;   /* -1 not known yet, 0 line form, 1 page form */
+	char why[300];
+	int rc = 0;
+
+	while (rc == 0 && ct_skip_space(in) == 0) {
+		size_t len = 0;
+		int spans;
+		enum ct_frame fr = ct_frame(in, form == 0, &len, &spans);
+		struct value_ctx vc = { c, path, &index };
+		char jerr[200];
+		int pr;
+
+		if (fr == CT_BAD_START || fr == CT_OPEN_LINE) {
+			say_entry(c, path, index++, fr == CT_BAD_START ?
+			          "not JSON: a line that starts with neither '{' nor '['" :
+			          "not JSON: a value that does not end on its line");
+			ct_skip_line(in);
+			continue;
+		}
+		if (fr == CT_TOO_BIG) {
+			snprintf(why, sizeof(why), "a JSON value over --ct-max-json (%zu bytes); "
+			         "the rest of its line passed over", in->max);
+			say_entry(c, path, index++, why);
+			ct_skip_line(in);
+			continue;
+		}
+		/* a get-entries answer's entries are judged as they are read */
+		pr = ctj_parse(in->buf + in->off, len, on_entry, &vc, jerr, sizeof(jerr));
+		if (pr < 0 && form == -1 && spans && index == start) {
+			/* a first value that spans lines and is not JSON: read as
+			 * the line form, its first line the bad entry */
+			form = 0;
+			continue;
+		}
+		if (form == -1)
+			form = spans;
+		if (pr < 0) {
+			snprintf(why, sizeof(why), "not JSON: %s%s", jerr,
+			         fr == CT_CUT ? " (the input ends inside it)" : "");
+			say_entry(c, path, index++, why);
+			if (fr == CT_CUT && form == 1)
+				in->off = in->end;   /* the whole rest was the value */
+			else if (form == 0 || fr == CT_CUT)
+				ct_skip_line(in);
+			else
+				in->off += len;
+			continue;
+		}
+		in->off += len;
+		rc = pr ? -1 : 0;
+	}
+	if (in->rd_err)
+		certfile_say(c, path, "read error or out of memory; the rest not judged");
+	return rc;
+}
+
 int ct_judge_file(struct certfile_ctx *c, const char *path, uint64_t start)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	json_error_t je;
-	json_t *root, *entries;
-	uint64_t index = start;
-	size_t len = 0;
-	char *text, *line, *next;
-	int rc = 0, too_big;
+	struct ct_in in;
+	int rc;
 
-	if (!f) {
+	memset(&in, 0, sizeof(in));
+	in.f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!in.f) {
 		certfile_say(c, path, strerror(errno));
 		return 0;
 	}
-	text = slurp(f, &len, &too_big);   /* freed here */
-	if (f != stdin)
-		fclose(f);
-	if (!text) {
-		certfile_say(c, path, too_big ? "over the input limit (CT_MAX_INPUT_BYTES)" :
-		             "out of memory");
-		return 0;
+	in.max = c->max_json ? c->max_json : CT_MAX_JSON_BYTES;
+	in.cap = CT_WINDOW_START;
+	in.buf = malloc(in.cap);   /* freed here */
+	if (!in.buf) {
+		certfile_say(c, path, "out of memory");
+		rc = 0;
+	} else {
+		rc = ct_judge_input(c, &in, path, start);
 	}
-	/* One get-entries answer (an object, perhaps over many lines)... */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (root && json_is_object(root) && json_is_array(entries = json_object_get(root, "entries"))) {
-		for (size_t i = 0; i < json_array_size(entries) && rc == 0; i++)
-			rc = judge_entry(c, path, index++, json_array_get(entries, i));
-		json_decref(root);
-		free(text);
-		return rc;
-	}
-	json_decref(root);
-	/* ... or one entry object a line (blank lines passed over). */
-	for (line = text; line && *line && rc == 0; line = next) {
-		json_t *e;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (strspn(line, " \t\r") == strlen(line))
-			continue;
-		e = json_loads(line, JSON_REJECT_DUPLICATES, &je);
-		if (!e) {
-			char why[300];
-
-			snprintf(why, sizeof(why), "entry %" PRIu64 ": not JSON: %s", index++, je.text);
-			certfile_say(c, path, why);
-			continue;
-		}
-		rc = judge_entry(c, path, index++, e);
-		json_decref(e);
-	}
-	free(text);
+	free(in.buf);
+	if (in.f != stdin)
+		fclose(in.f);
 	return rc;
 }

@@ -92,9 +92,7 @@ static size_t utf8_lead(unsigned char c)
 	return 0;
 }
 
-/* Valid UTF-8 as jansson's json_string() accepts it: continuation bytes
- * in 80-BF, the shortest form, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *p, size_t n)
+int jsonw_utf8_valid(const unsigned char *p, size_t n)
 {
 	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
 	size_t i = 0;
@@ -167,7 +165,7 @@ static void put_string(struct jsonw *w, const char *s)
 	while (j < n && p[j] < 0x80)
 		j++;
 	if (j < n)
-		valid = utf8_valid(p + j, n - j);
+		valid = jsonw_utf8_valid(p + j, n - j);
 	high = valid ? 0 : HIGHS;
 	/* Worst case: every byte a 6-byte \u00XX escape, plus the quotes. */
 	if (n > (SIZE_MAX / 4 - 2) / 6 || reserve(w, 6 * n + 2) < 0) {

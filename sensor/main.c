@@ -70,6 +70,7 @@ struct options {
 	unsigned alert_window_s;
 	int certs_mode;                /* --certs (1), --ct-json (2): the arguments are files */
 	uint64_t ct_start;             /* --ct-start */
+	size_t ct_max_json;            /* --ct-max-json */
 	char **cert_paths;             /* view into argv */
 	size_t n_cert_paths;
 };
@@ -89,7 +90,7 @@ enum {
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
-	OPT_CT_START, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_CT_START, OPT_CT_MAX_JSON, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +111,7 @@ static const struct option long_opts[] = {
 	{ "certs",           no_argument,       NULL, OPT_CERTS },
 	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
 	{ "ct-start",        required_argument, NULL, OPT_CT_START },
+	{ "ct-max-json",     required_argument, NULL, OPT_CT_MAX_JSON },
 	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
 	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
 	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
@@ -170,6 +172,8 @@ static void usage(FILE *f)
 "      --ct-json FILE...  judge CT log entries: get-entries JSON, or one entry\n"
 "                         object a line ('-': standard input)\n"
 "      --ct-start N       the index of the first entry, as the log numbers it (0)\n"
+"      --ct-max-json BYTES  bytes one JSON value (an answer, an entry) may take\n"
+"                         (67108864); the input is read a value at a time\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
@@ -393,6 +397,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_CERTS: o->certs_mode = 1; break;
 		case OPT_CT_JSON: o->certs_mode = 2; break;
 		case OPT_CT_START: rc = parse_u64("ct-start", optarg, 0, UINT64_MAX / 2, &o->ct_start); break;
+		case OPT_CT_MAX_JSON: rc = set_limit("ct-max-json", optarg, 1ull << 32, &o->ct_max_json, sizeof(size_t)); break;
 		case OPT_ALERT_WINDOW: {
 			uint64_t v = 0;   /* 0 allowed: every alert written */
 
@@ -890,13 +895,15 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	c.out = eo->out;
 	c.max_certs = o->lim.max_certs;
 	c.max_cert_size = o->lim.max_cert_size;
+	c.max_json = o->ct_max_json;
 	for (size_t i = 0; i < o->n_cert_paths && !trouble; i++)
 		trouble = (o->certs_mode == 2 ? ct_judge_file(&c, o->cert_paths[i], o->ct_start)
 		                              : certfile_judge_path(&c, o->cert_paths[i])) < 0;
 	if (!o->quiet)
-		fprintf(stderr, "certsentry: %" PRIu64 " %s, %" PRIu64 " chains judged, %" PRIu64
-		        " alerts, %" PRIu64 " errors\n", c.files, o->certs_mode == 2 ? "entries" : "files",
-		        c.chains, c.alerts, c.errors);
+		fprintf(stderr, "certsentry: %" PRIu64 " %s, %" PRIu64 " chains judged (%" PRIu64
+		        " by names only), %" PRIu64 " alerts, %" PRIu64 " errors\n", c.files,
+		        o->certs_mode == 2 ? "entries" : "files", c.chains, c.by_names, c.alerts,
+		        c.errors);
 	if (trouble || c.errors || g_stats.output_err)
 		return EXIT_TROUBLE;
 	return c.alerts ? EXIT_ALERT : EXIT_CLEAN;

@@ -241,14 +241,19 @@ static int match_endpoint(const struct rules_owner *o, const struct policy_input
 	return hit;
 }
 
-static int match_cn(const struct rules_owner *o, const char *cn, struct policy_result *r)
+/* An IP literal in the CN is an address, never a name. */
+static int owner_has_cn(const struct rules_owner *o, const char *cn)
 {
 	uint8_t addr[16];
 	int family = inet_pton(AF_INET, cn, addr) == 1 ? AF_INET :
 	             inet_pton(AF_INET6, cn, addr) == 1 ? AF_INET6 : 0;
 
-	/* An IP literal in the CN is an address, never a name. */
-	if (family != 0 ? !owner_has_ip(o, family, addr) : !owner_has_name(o, cn))
+	return family != 0 ? owner_has_ip(o, family, addr) : owner_has_name(o, cn);
+}
+
+static int match_cn(const struct rules_owner *o, const char *cn, struct policy_result *r)
+{
+	if (!owner_has_cn(o, cn))
 		return 0;
 	add_match(r, "cn", cn);
 	return 1;
@@ -689,6 +694,37 @@ void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_ba
 			plan_line(f, "name", o->names[k], keylog, baseline_for(b, NULL, o->names[k]),
 			          b != NULL);
 	}
+}
+
+/* ---- could a leaf concern anyone (a prefilter, certnames.h) ------------ */
+
+int policy_leaf_name_concerns(const struct policy *p, enum certname_kind kind,
+                              const uint8_t *v, size_t len)
+{
+	char name[RULES_MAX_DNS_NAME + 3];
+	size_t n;
+
+	if (kind == CERTNAME_IP) {
+		/* x509.c keeps only 4- and 16-byte addresses */
+		if (len != 4 && len != 16)
+			return 0;
+		for (size_t i = 0; i < p->n_owners; i++)
+			if (owner_has_ip(&p->owners[i], len == 4 ? AF_INET : AF_INET6, v))
+				return 1;
+		return 0;
+	}
+	/* Up to the first NUL, as x509.c keeps names.  A name longer than a
+	 * DNS name with its dot is no name and no address of any owner. */
+	n = strnlen((const char *)v, len);
+	if (n > RULES_MAX_DNS_NAME + 1)
+		return 0;
+	memcpy(name, v, n);
+	name[n] = '\0';
+	for (size_t i = 0; i < p->n_owners; i++)
+		if (kind == CERTNAME_CN ? owner_has_cn(&p->owners[i], name) :
+		    owner_has_name(&p->owners[i], name))
+			return 1;
+	return 0;
 }
 
 size_t policy_evaluate(const struct policy *p, const struct policy_input *in,

@@ -74,7 +74,7 @@ got=$(summary "$tmp/ct.json" | paste -sd, -)
 want="5001 x509_entry unapproved-issuer,5002 x509_entry unapproved-issuer,5003 x509_entry unapproved-issuer,5004 x509_entry unapproved-issuer,5006 precert_entry unapproved-issuer,5007 precert_entry unapproved-issuer"
 check "entries: rogue IP, Fina-like, name, CN-only IP and both precertificates alert; approved and unprotected do not ($got)" \
 	$([ "$rc" -eq 1 ] && [ "$got" = "$want" ]; echo $?) "rc=$rc want $want $(cat "$tmp/ct.err")"
-grep -q '^certsentry: 8 entries, 8 chains judged, 6 alerts, 0 errors$' "$tmp/ct.err"
+grep -q "^certsentry: 8 entries, 8 chains judged (1 by names only), 6 alerts, 0 errors$" "$tmp/ct.err"
 check "summary: 8 entries, 8 chains judged, 6 alerts" $? "$(tail -1 "$tmp/ct.err")"
 
 # the same chains as files
@@ -99,6 +99,47 @@ $bin -q -R "$rules" --ct-json --ct-start 5000 - -o "$tmp/stdin.json" < "$tmp/ent
 check "the line form and standard input give the same alerts" \
 	$([ "$(summary "$tmp/lines.json")" = "$(summary "$tmp/ct.json")" ] &&
 	  [ "$(summary "$tmp/stdin.json")" = "$(summary "$tmp/ct.json")" ]; echo $?)
+
+# ---- get-entries answers one after another, as a curl loop writes them ------------
+# pages of 3 entries: concatenated on one line (no newline between), pretty-
+# printed one after another, and with every '/' of the base64 escaped ("\/",
+# as some JSON writers do); each read a value at a time, numbered on.
+$py - "$tmp/entries.json" "$tmp" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"]
+pages = [{"entries": e[i:i + 3]} for i in range(0, len(e), 3)]
+d = sys.argv[2]
+open(d + "/concat.json", "w").write("".join(json.dumps(p) for p in pages))
+open(d + "/pretty.json", "w").write("\n".join(json.dumps(p, indent=2) for p in pages) + "\n")
+open(d + "/escaped.json", "w").write("\n".join(json.dumps(p).replace("/", "\\/") for p in pages))
+PY
+for form in concat pretty escaped; do
+	$bin -R "$rules" --ct-json --ct-start 5000 "$tmp/$form.json" -o "$tmp/$form.out" 2> "$tmp/$form.err"
+	rc=$?
+	check "pages $form: the same alerts as one answer (rc $rc, $(tail -1 "$tmp/$form.err"))" \
+		$([ "$rc" -eq 1 ] && [ "$(summary "$tmp/$form.out")" = "$(summary "$tmp/ct.json")" ] &&
+		  grep -q '^certsentry: 8 entries, 8 chains judged' "$tmp/$form.err"; echo $?)
+done
+# a broken answer between two good ones (page form): one error, the rest judged
+$py - "$tmp/entries.json" "$tmp/brokenpage.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"]
+good = json.dumps({"entries": e[:4]}, indent=2)
+bad = json.dumps({"entries": e[4:6]}, indent=2).replace('"extra_data"', '"extra_data" "x"', 1)
+open(sys.argv[2], "w").write(good + "\n" + bad + "\n" + json.dumps({"entries": e[6:]}, indent=2) + "\n")
+PY
+$bin -R "$rules" --ct-json "$tmp/brokenpage.json" -o "$tmp/brokenpage.out" 2> "$tmp/brokenpage.err"; rc=$?
+got=$(summary "$tmp/brokenpage.out" | cut -d' ' -f1 | paste -sd, -)
+check "a broken answer between good ones: entries before it and the answer after judged ($got), exit 2" \
+	$([ "$rc" -eq 2 ] && [ "$got" = "1,2,3,5,6" ] &&
+	  grep -q "^$tmp/brokenpage.json: entry 4: not JSON: expected ':' at byte " "$tmp/brokenpage.err"; echo $?) \
+	"rc=$rc $(cat "$tmp/brokenpage.err")"
+# --ct-max-json: a value over it is one error, counted; the next line is read
+$bin -R "$rules" --ct-json --ct-max-json 1000 "$tmp/entries.lines" -o /dev/null 2> "$tmp/max.err"; rc=$?
+n=$(grep -c 'over --ct-max-json (1000 bytes)' "$tmp/max.err")
+check "--ct-max-json 1000: the lines over it refused, counted ($n), exit 2" \
+	$([ "$rc" -eq 2 ] && [ "$n" -ge 1 ] && grep -q "errors$" "$tmp/max.err" &&
+	  [ "$(grep -c ' alerts, '"$n"' errors$' "$tmp/max.err")" = 1 ]; echo $?) "rc=$rc $(tail -2 "$tmp/max.err")"
 
 # ---- malformed entries, between good ones -----------------------------------------
 $py - "$tmp/entries.lines" "$tmp/bad.lines" <<'PY'

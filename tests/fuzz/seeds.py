@@ -11,8 +11,10 @@ so running it again adds nothing twice.  The input formats are the ones
 described at the top of each harness.  Run from the top directory with
 Debian's python3 (scapy reads the captures, pcap and pcapng alike).
 """
+import base64
 import glob
 import hashlib
+import json
 import os
 import struct
 import sys
@@ -416,7 +418,29 @@ def main():
         for flags, li, ed in ((0x03, x509, u24(len(chain)) + chain),
                               (0x13, pre, u24(len(leaf_der)) + leaf_der + u24(len(chain)) + chain)):
             put(out, "ct", bytes([flags]) + struct.pack("!H", len(li)) + li + ed)
-    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile", "ct"):
+    # certnames: every certificate of the test PKI and of the realworld
+    # captures' chains, as DER
+    for p in pems:
+        for d in pem_certs(p):
+            put(out, "certnames", d)
+    for c in caps:
+        try:
+            frames = read_capture(c)
+        except Exception:
+            continue
+        for _, server, _ in streams(frames):
+            for d in tls_certs(server)[:4]:
+                put(out, "certnames", d)
+    # ctjson: get-entries answers, one entry alone, pretty and escaped
+    b64 = lambda x: base64.b64encode(x).decode()
+    ents = [{"leaf_input": b64(d[:64]), "extra_data": b64(d[64:128])}
+            for p in pems[:3] for d in pem_certs(p)]
+    page = json.dumps({"entries": ents})
+    for text in (page, json.dumps(ents[0]), json.dumps({"entries": ents}, indent=2),
+                 page.replace("/", "\\/"), '{"entries":[],"x":[1,-2.5e3,true,null,"\\u00e9"]}'):
+        put(out, "ctjson", text.encode())
+    for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile", "ct",
+                 "certnames", "ctjson"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))
