@@ -8,6 +8,7 @@
 #   make SANITIZE=thread build with TSan (build-tsan/certsentry)
 #   make test-tsan  the tests of the threaded paths under TSan
 #   make bench      certsentry against libpcap, tshark and ndpiReader (tests/bench)
+#   make bench-ct   --ct-json over 100,000 generated CT entries (tests/bench)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -201,13 +202,24 @@ clean:
 # Benchmark (issue 6): generates a 1 GB span-like capture and a 1M-flow one
 # in /var/tmp (removed afterwards), times certsentry against a libpcap
 # counter, tshark and ndpiReader; BENCH_ARGS e.g. "--size-mb 256 --keep".
-bench: $(BIN) $(BUILD)/bench/pcapcount
-	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh $(BENCH_ARGS)
+bench: $(BIN) $(BUILD)/bench/pcapcount $(BUILD)/bench/mkct
+	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh $(BENCH_ARGS); \
+	a=$$?; BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh; b=$$?; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+
+# --ct-json alone (issue 16): 100,000 generated CT entries from 1,000 issuers.
+bench-ct: $(BIN) $(BUILD)/bench/mkct
+	BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh $(BENCH_CT_ARGS)
+
+$(BUILD)/bench/mkct: tests/bench/mkct.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags openssl) -o $@ $< $(shell pkg-config --libs openssl)
 
 $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags libpcap) -o $@ $< $(shell pkg-config --libs libpcap)
 
-.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install clean bench
+.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install clean bench bench-ct
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

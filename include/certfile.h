@@ -37,6 +37,9 @@ struct certfile_ctx {
 	                                      (--ct-max-json); 0: CT_MAX_JSON_BYTES */
 	/* counted */
 	uint64_t files, chains, alerts, errors;
+	size_t max_issuers;                /* parsed issuers kept (--chain-cache); 0: none */
+	struct issuer_cache *issuers;      /* owned; certfile_ctx_release frees it */
+	uint64_t issuer_hits, issuer_flushes;
 	uint64_t by_names;                 /* of chains: leaf for no owner by its
 	                                      names alone, not parsed (certnames.h) */
 };
@@ -69,6 +72,9 @@ struct certfile_origin {
  * when an alert could not be written, else 0. */
 int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
                        struct tls_cert *der, size_t n);
+
+/* What the context keeps (the parsed issuers); the counters stay. */
+void certfile_ctx_release(struct certfile_ctx *c);
 
 /* "SOURCE: why" on standard error, counted in c->errors. */
 void certfile_say(struct certfile_ctx *c, const char *source, const char *why);

@@ -896,6 +896,7 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	c.max_certs = o->lim.max_certs;
 	c.max_cert_size = o->lim.max_cert_size;
 	c.max_json = o->ct_max_json;
+	c.max_issuers = o->lim.chain_cache;
 	for (size_t i = 0; i < o->n_cert_paths && !trouble; i++)
 		trouble = (o->certs_mode == 2 ? ct_judge_file(&c, o->cert_paths[i], o->ct_start)
 		                              : certfile_judge_path(&c, o->cert_paths[i])) < 0;
@@ -904,6 +905,10 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 		        " by names only), %" PRIu64 " alerts, %" PRIu64 " errors\n", c.files,
 		        o->certs_mode == 2 ? "entries" : "files", c.chains, c.by_names, c.alerts,
 		        c.errors);
+	if (c.issuer_flushes)
+		fprintf(stderr, "certsentry: more distinct issuers than --chain-cache %zu: its parsed "
+		        "issuers were let go %" PRIu64 " times\n", c.max_issuers, c.issuer_flushes);
+	certfile_ctx_release(&c);
 	if (trouble || c.errors || g_stats.output_err)
 		return EXIT_TROUBLE;
 	return c.alerts ? EXIT_ALERT : EXIT_CLEAN;

@@ -100,6 +100,14 @@ check "the line form and standard input give the same alerts" \
 	$([ "$(summary "$tmp/lines.json")" = "$(summary "$tmp/ct.json")" ] &&
 	  [ "$(summary "$tmp/stdin.json")" = "$(summary "$tmp/ct.json")" ]; echo $?)
 
+# the parsed issuers kept (--chain-cache): none, one (let go before every
+# chain of two or more), the default - the same alerts
+for cc in 0 1; do
+	$bin -q -R "$rules" --chain-cache $cc --ct-json --ct-start 5000 "$tmp/entries.json" -o "$tmp/cc$cc.json" 2>/dev/null
+	check "--chain-cache $cc: the same alerts as the default" \
+		$([ "$(summary "$tmp/cc$cc.json")" = "$(summary "$tmp/ct.json")" ]; echo $?)
+done
+
 # ---- get-entries answers one after another, as a curl loop writes them ------------
 # pages of 3 entries: concatenated on one line (no newline between), pretty-
 # printed one after another, and with every '/' of the base64 escaped ("\/",
