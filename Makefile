@@ -21,7 +21,7 @@ PKGS     = libpcap openssl libndpi hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
-# (sensor/jsonw.c) is checked against in tests/test_jsonw.c.
+# (sensor/output/jsonw.c) is checked against in tests/test_jsonw.c.
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka jansson)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson)
 
@@ -55,6 +55,10 @@ Q = @
 endif
 
 # Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
+# Sources by pipeline stage, one folder a stage (sensor/README.md); object
+# files stay flat in $(BUILD), so a module's name is unique across folders.
+SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
+vpath %.c $(SRCDIRS)
 MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctjson ctlog live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
@@ -93,7 +97,7 @@ $(BIN): $(OBJS) $(MAINOBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/%.o: sensor/%.c
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -163,7 +167,7 @@ SRCS_fuzz_chain  = tests/fuzz/pki.c
 SRCS_fuzz_engine = tests/fuzz/pki.c
 SRCS_fuzz_certnames = tests/fuzz/pki.c
 
-$(FUZZ_BUILD)/%.o: sensor/%.c
+$(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<

@@ -1,5 +1,5 @@
 /*
- * test_certnames.c - the DER name walker (sensor/certnames.c): the names
+ * test_certnames.c - the DER name walker (sensor/x509/certnames.c): the names
  * OpenSSL puts in a certificate are the names it walks; what it cannot be
  * sure of (a BMPString commonName, a constructed SAN name, bytes cut or
  * added) is "not sure", never a guess.

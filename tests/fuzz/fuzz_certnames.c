@@ -1,6 +1,6 @@
 /*
  * fuzz_certnames.c - libFuzzer target, differential: the DER name walker
- * (sensor/certnames.c) against OpenSSL (x509_parse) and the policy.
+ * (sensor/x509/certnames.c) against OpenSSL (x509_parse) and the policy.
  *
  * Input: a certificate's DER.  Whenever the walker is sure (returns 0),
  *   - every name x509_parse finds (the first commonName, each SAN dNSName,

@@ -1,5 +1,5 @@
 /*
- * fuzz_decode.c - libFuzzer target for decode_packet() (sensor/decode.c).
+ * fuzz_decode.c - libFuzzer target for decode_packet() (sensor/capture/decode.c).
  *
  * Input: one byte choosing the link type (an index into the list of link
  * types decode_linktype_supported() accepts, modulo its length), then the

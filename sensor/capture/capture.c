@@ -11,7 +11,7 @@
  * bytes) is instead mapped read-only and its records walked in place: a
  * frame is a view into the mapping, valid until capture_close (see
  * capture_frames_stable), so --workers can pass workers a pointer
- * instead of a copy (sensor/dispatch.c).
+ * instead of a copy (sensor/capture/dispatch.c).
  *
  * The file is hostile: every length is checked against what is left of
  * the mapping before it is used, through include/buf.h, and damage is
