@@ -59,7 +59,7 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctjson ctlog live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctjson ctlog live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -74,8 +74,8 @@ DEPS_test_buf     =
 DEPS_test_decode  = decode stats
 DEPS_test_defrag  = defrag digest stats
 DEPS_test_reasm   = reasm stats
-DEPS_test_flow    = flow reasm tls tls13 digest stats
-DEPS_test_tls     = tls tls13 digest stats
+DEPS_test_flow    = flow reasm tls tls_msg tls_ja3 tls13_flight tls13 digest stats
+DEPS_test_tls     = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
 DEPS_test_x509    = x509 digest stats
 DEPS_test_rules   = rules policy fingerprint x509 digest stats
 DEPS_test_policy  = rules policy fingerprint x509 digest stats
@@ -88,8 +88,8 @@ DEPS_test_fingerprint = fingerprint
 DEPS_test_keylog  = keylog tls13 digest
 DEPS_test_truststore = truststore x509 digest stats
 DEPS_test_metrics = metrics coverage policy rules fingerprint x509 digest stats
-DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
-DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls13 classify stats truststore
+DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
+DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules fingerprint digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore
 
 all: $(BIN)
 
@@ -149,18 +149,18 @@ FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
 DEPS_fuzz_decode = decode stats
 DEPS_fuzz_reasm  = reasm stats
-DEPS_fuzz_tls    = tls tls13 digest stats
+DEPS_fuzz_tls    = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
 DEPS_fuzz_rules  = rules policy fingerprint x509 digest stats
 DEPS_fuzz_chain  = x509 policy rules fingerprint digest stats
-DEPS_fuzz_tls13  = tls tls13 digest stats
+DEPS_fuzz_tls13  = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
 DEPS_fuzz_keylog = keylog tls13 digest stats
 DEPS_fuzz_baseline = fingerprint
 DEPS_fuzz_dedup  = dedup policy rules fingerprint x509 digest stats
-DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
+DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
 DEPS_fuzz_certnames = certnames x509 policy rules fingerprint digest stats
 DEPS_fuzz_ctjson = ctjson jsonw
-DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls13 classify stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
+DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
+DEPS_fuzz_engine = engine decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c
