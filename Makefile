@@ -59,7 +59,7 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine certfile ctjson ctlog live dispatch
+MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint x509 certnames rules policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live dispatch
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -160,7 +160,7 @@ DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink o
 DEPS_fuzz_certnames = certnames x509 policy rules fingerprint digest stats
 DEPS_fuzz_ctjson = ctjson jsonw
 DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules fingerprint digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
-DEPS_fuzz_engine = engine decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
+DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint x509 rules policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c
