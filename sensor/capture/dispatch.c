@@ -1,29 +1,11 @@
 /*
  * dispatch.c - capture files through one engine or several workers (see
- * include/dispatch.h).
+ * include/dispatch.h): the reader's side (decoding once, choosing a
+ * worker, sending frames as views or copies) and the workers' threads.
+ * The rings between them are ring.c; the file reader and its pager are
+ * capture.c.  Must not: inspect a flow (the engines do) or write output.
  *
- * Rings.  The reader and each worker share one ring: a single-producer,
- * single-consumer queue of variable-size records in a fixed buffer of
- * CS_DISPATCH_RING_BYTES.  Positions count bytes since the start and
- * never wrap in 2^64, so "full" and "empty" need no extra flag.  The only
- * synchronisation on the packet path is a release store of one side's
- * position and an acquire load of the other's, and each side publishes
- * its position only every DISPATCH_BATCH records (or before it waits): a
- * cache line crosses between cores once per batch, not per packet.  A side
- * with nothing to do polls briefly, then sleeps on the ring's condition
- * variable after raising a flag; the other side takes the mutex to signal
- * only when it sees that flag.  The flag and the position are stored and
- * loaded sequentially consistent, so of "I sleep" and "I published" at
- * least one side sees the other's store: no wake-up is lost.  Neither
- * side is woken for a trickle: a reader sleeping on a full ring once a
- * quarter of it is free, a worker sleeping on an empty ring once a
- * quarter holds records (or at the end of input, or when the reader
- * itself is about to wait), so that when the reader is the bottleneck
- * (bulk traffic of decided flows costs an engine little) the workers
- * sleep through long stretches instead of waking every few packets.  A
- * worker asleep for DISPATCH_IDLE_MS also reads what the reader wrote but
- * did not publish ("written", stored after every record, read only then):
- * a reader blocked on a slow pipe must not hold back a decided alert.
+ * Rings: see include/ring.h.
  *
  * Which worker.  All packets between two IP addresses go to one worker:
  * a hash of the address pair, symmetric so both directions agree.  Not
@@ -125,40 +107,12 @@
 #include "cs_limits.h"
 #include "decode.h"
 #include "dispatch.h"
+#include "ring.h"
 #include "stats.h"
 
-#define DISPATCH_BATCH  64    /* records between two publications of a position */
-#define DISPATCH_SPIN   256   /* polls of the other side before sleeping */
-/* A worker with nothing to read looks this often at what the reader wrote
- * but has not published yet: reading a pipe that trickles (tcpdump -w - |
- * certsentry -r -), the reader may block in read() for minutes with less
- * than a batch written, and this bounds how late its alerts come. */
-#define DISPATCH_IDLE_MS 200
-#define CACHE_LINE      64
-
-#define RING_SIZE       ((uint64_t)CS_DISPATCH_RING_BYTES)
-#define RING_MASK       (RING_SIZE - 1)
-/* Of a ring's capacity (RING_SIZE, or DISPATCH_VIEW_BYTES for views):
- * the free bytes that wake a waiting reader, the unread bytes that wake a
- * waiting worker: a worker is woken for about 1200 frames at a time.  (With
- * a sixteenth of a 256 KB ring, two workers reading the bench capture
- * made 4,500-7,000 context switches a run; with this, about 1,000.) */
-#define RING_WAKE_ROOM(cap)  ((cap) / 4)
-#define RING_WAKE_DATA(cap)  ((cap) / 4)
 /* Capacity of a ring of views: about 5000 records of 208 bytes. */
 #define DISPATCH_VIEW_BYTES  ((uint64_t)1024 * 1024)
 #define DISPATCH_HOLD_EVERY  1024   /* views between two capture_hold */
-enum rec_kind {
-	REC_COPY = 1,    /* a decoded frame and a copy of it: a struct decoded,
-	                    then the frame's bytes, which its views point into */
-	REC_PAD,         /* filler to the end of the buffer */
-	REC_SOURCE,      /* the file the next frames come from: a const char * */
-	REC_CLOCK,       /* the reader's clock (ts_us) */
-	REC_END,         /* end of input; ts_us: the reader's clock */
-	REC_VIEW,        /* a decoded frame left where it lies: a struct decoded
-	                    (see "Views") */
-	REC_SEG,         /* a TCP segment left where it lies: a struct seg */
-};
 
 /* A frame as the reader decoded it: what engine_decoded takes.  For a
  * REC_VIEW the caller guarantees the frame until dispatch_drain; for a
@@ -190,51 +144,12 @@ struct seg {
 _Static_assert(offsetof(struct seg, frame) == 0 && offsetof(struct decoded, frame) == 0,
                "hold_frames finds the frame of either at the same place");
 
-/* One record: this header, then len bytes, padded to a multiple of
- * sizeof(struct rec) so every header stays aligned. */
-struct rec {
-	uint64_t ts_us;
-	uint32_t len;
-	uint32_t kind;          /* enum rec_kind */
-};
-
-_Static_assert(sizeof(struct rec) == 16, "record header: 16 bytes");
-_Static_assert((RING_SIZE & RING_MASK) == 0, "the ring size is a power of two");
 _Static_assert(RING_WAKE_ROOM(RING_SIZE) >= sizeof(struct rec) + sizeof(struct decoded) +
                CS_DISPATCH_MAX_FRAME,
                "the room that wakes a waiting reader must hold the largest frame");
 _Static_assert(RING_WAKE_ROOM(DISPATCH_VIEW_BYTES) >= 2 * (sizeof(struct rec) + sizeof(struct decoded)),
                "the room that wakes a waiting reader must hold a view, padding included");
 _Static_assert(DISPATCH_VIEW_BYTES <= RING_SIZE, "views use part of the ring");
-
-struct ring {
-	uint8_t *buf;                        /* owned: RING_SIZE bytes */
-	pthread_mutex_t lock;                /* only to sleep and to wake */
-	pthread_cond_t data, room;
-	/* The reader's side. */
-	_Alignas(CACHE_LINE) _Atomic uint64_t head;   /* bytes before it are written */
-	uint64_t w_pos;                      /* next write, not yet published */
-	uint64_t w_cap;                      /* capacity in use: RING_SIZE, or
-	                                        DISPATCH_VIEW_BYTES for views */
-	uint64_t w_tail;                     /* tail as last loaded */
-	uint64_t w_clock;                    /* clock the worker's engine has reached */
-	unsigned w_batch;                    /* records since head was published */
-	/* Every record, as written (release): read by an idle worker only, so
-	 * on its own line, which the worker's polling of head does not touch. */
-	_Alignas(CACHE_LINE) _Atomic uint64_t written;
-	/* The worker's side. */
-	_Alignas(CACHE_LINE) _Atomic uint64_t tail;   /* bytes before it are read */
-	uint64_t r_pos;                      /* next read, not yet published */
-	uint64_t r_head;                     /* readable up to here */
-	unsigned r_batch;
-	/* Sleepers. */
-	_Alignas(CACHE_LINE) _Atomic int want_data;   /* the worker sleeps: empty */
-	_Atomic int want_room;                        /* the reader sleeps: full */
-	/* w_cap, for the worker to know when to wake the reader; read only
-	 * then.  A stale value only wakes the reader early or late, never
-	 * not at all: a worker that empties its ring always wakes it. */
-	_Atomic uint64_t cap;
-};
 
 struct worker {
 	struct ring ring;
@@ -271,253 +186,9 @@ struct dispatch {
 	size_t n_rows;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static size_t rec_size(size_t len)
-{
-	return sizeof(struct rec) + ((len + sizeof(struct rec) - 1) & ~(sizeof(struct rec) - 1));
-}
-
 /* ---- the reader's side of a ring --------------------------------------- */
 
-static int ring_has_room(struct ring *r, size_t need)
-{
-	if (r->w_pos + need - r->w_tail <= r->w_cap)
-		return 1;
-	r->w_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	return r->w_pos + need - r->w_tail <= r->w_cap;
-}
-
-/* force: wake a sleeping worker whatever it has to read. */
-static void ring_publish_head(struct ring *r, int force)
-{
-	r->w_batch = 0;
-	atomic_store(&r->head, r->w_pos);   /* seq_cst: see the top of the file */
-	if (atomic_load(&r->want_data) &&
-	    (force || r->w_pos - atomic_load(&r->tail) >= RING_WAKE_DATA(r->w_cap))) {
-		pthread_mutex_lock(&r->lock);
-		pthread_cond_signal(&r->data);
-		pthread_mutex_unlock(&r->lock);
-	}
-}
-
-/* Wait until need bytes are free.  What was written is published first:
- * the worker may be waiting for it. */
-static void ring_wait_room(struct ring *r, size_t need)
-{
-	ring_publish_head(r, 1);
-	for (int i = 0; i < DISPATCH_SPIN; i++) {
-		if (ring_has_room(r, need))
-			return;
-		cpu_relax();
-	}
-	pthread_mutex_lock(&r->lock);
-	atomic_store(&r->want_room, 1);
-	for (;;) {
-		r->w_tail = atomic_load(&r->tail);
-		if (r->w_pos + need - r->w_tail <= r->w_cap)
-			break;
-		pthread_cond_wait(&r->room, &r->lock);
-	}
-	atomic_store(&r->want_room, 0);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Room for a record of len bytes, contiguous: where it would not fit
- * before the end of the buffer, the rest is padded and it goes at the
- * start.  Fill it, then ring_commit. */
-static struct rec *ring_reserve(struct ring *r, size_t len)
-{
-	size_t need = rec_size(len);
-
-	for (;;) {
-		size_t off = (size_t)(r->w_pos & RING_MASK), contig = (size_t)RING_SIZE - off;
-		struct rec *pad;
-
-		if (contig >= need) {
-			if (!ring_has_room(r, need)) {
-				ring_wait_room(r, need);
-				continue;
-			}
-			return (struct rec *)(r->buf + off);
-		}
-		if (!ring_has_room(r, contig)) {
-			ring_wait_room(r, contig);
-			continue;
-		}
-		/* Positions are multiples of the header size, so a header fits. */
-		pad = (struct rec *)(r->buf + off);
-		pad->kind = REC_PAD;
-		pad->len = (uint32_t)(contig - sizeof(struct rec));
-		r->w_pos += contig;
-	}
-}
-
-static void ring_commit(struct ring *r, const struct rec *rec)
-{
-	r->w_pos += rec_size(rec->len);
-	atomic_store_explicit(&r->written, r->w_pos, memory_order_release);
-	if (++r->w_batch >= DISPATCH_BATCH)
-		ring_publish_head(r, 0);
-}
-
-/* A record with no bytes after the header. */
-static void ring_put_mark(struct ring *r, enum rec_kind kind, uint64_t ts_us)
-{
-	struct rec *rec = ring_reserve(r, 0);
-
-	rec->ts_us = ts_us;
-	rec->len = 0;
-	rec->kind = (uint32_t)kind;
-	ring_commit(r, rec);
-}
-
 /* ---- the worker's side -------------------------------------------------- */
-
-static void ring_publish_tail(struct ring *r)
-{
-	uint64_t head, cap;
-
-	r->r_batch = 0;
-	atomic_store(&r->tail, r->r_pos);   /* seq_cst: see the top of the file */
-	if (!atomic_load(&r->want_room))
-		return;
-	/* A reader that waits published everything first; head may lag
-	 * behind r_pos when the worker read up to "written". */
-	head = atomic_load(&r->head);
-	cap = atomic_load_explicit(&r->cap, memory_order_relaxed);
-	if (head <= r->r_pos || head - r->r_pos + RING_WAKE_ROOM(cap) <= cap) {
-		pthread_mutex_lock(&r->lock);
-		pthread_cond_signal(&r->room);
-		pthread_mutex_unlock(&r->lock);
-	}
-}
-
-/* Sleep on r->data for at most DISPATCH_IDLE_MS: ETIMEDOUT or 0. */
-static int ring_sleep(struct ring *r)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)DISPATCH_IDLE_MS * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	return pthread_cond_timedwait(&r->data, &r->lock, &ts);
-}
-
-/* Wait until there is more to read; returns how far the worker may read
- * (beyond r_pos).  What was read is released first: the reader may be
- * waiting for room. */
-static uint64_t ring_wait_data(struct ring *r)
-{
-	uint64_t h;
-
-	ring_publish_tail(r);
-	for (int i = 0; i < DISPATCH_SPIN; i++) {
-		h = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (h > r->r_pos)
-			return h;
-		cpu_relax();
-	}
-	pthread_mutex_lock(&r->lock);
-	atomic_store(&r->want_data, 1);
-	for (;;) {
-		h = atomic_load(&r->head);
-		if (h > r->r_pos)
-			break;
-		if (ring_sleep(r) == ETIMEDOUT) {
-			h = atomic_load_explicit(&r->written, memory_order_acquire);
-			if (h > r->r_pos)
-				break;
-		}
-	}
-	atomic_store(&r->want_data, 0);
-	pthread_mutex_unlock(&r->lock);
-	return h;
-}
-
-/* Done with rec: 1 when this published the read position (every batch). */
-static int ring_release(struct ring *r, const struct rec *rec)
-{
-	r->r_pos += rec_size(rec->len);
-	if (++r->r_batch < DISPATCH_BATCH)
-		return 0;
-	ring_publish_tail(r);
-	return 1;
-}
-
-/* The next record other than padding; waits for one.  A view into the
- * ring, valid until ring_release. */
-static const struct rec *ring_next(struct ring *r)
-{
-	for (;;) {
-		const struct rec *rec;
-
-		if (r->r_pos >= r->r_head) {
-			uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-
-			r->r_head = h > r->r_pos ? h : ring_wait_data(r);
-		}
-		rec = (const struct rec *)(r->buf + (r->r_pos & RING_MASK));
-		if (rec->kind != REC_PAD)
-			return rec;
-		ring_release(r, rec);
-	}
-}
-
-static int ring_init(struct ring *r)
-{
-	pthread_condattr_t ca;
-
-	r->buf = malloc(RING_SIZE);   /* owned by the ring; ring_destroy */
-	if (!r->buf)
-		return -1;
-	atomic_init(&r->head, 0);
-	atomic_init(&r->written, 0);
-	atomic_init(&r->tail, 0);
-	atomic_init(&r->want_data, 0);
-	atomic_init(&r->want_room, 0);
-	r->w_cap = RING_SIZE;
-	atomic_init(&r->cap, RING_SIZE);
-	if (pthread_mutex_init(&r->lock, NULL) != 0)
-		goto err_buf;
-	/* The idle wait (ring_sleep) measures time that cannot jump. */
-	if (pthread_condattr_init(&ca) != 0)
-		goto err_lock;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&r->data, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		goto err_lock;
-	}
-	pthread_condattr_destroy(&ca);
-	if (pthread_cond_init(&r->room, NULL) != 0)
-		goto err_data;
-	return 0;
-err_data:
-	pthread_cond_destroy(&r->data);
-err_lock:
-	pthread_mutex_destroy(&r->lock);
-err_buf:
-	free(r->buf);
-	r->buf = NULL;
-	return -1;
-}
-
-static void ring_destroy(struct ring *r)
-{
-	pthread_cond_destroy(&r->room);
-	pthread_cond_destroy(&r->data);
-	pthread_mutex_destroy(&r->lock);
-	free(r->buf);
-	r->buf = NULL;
-}
 
 /* ---- segments ---------------------------------------------------------- */
 
@@ -963,14 +634,6 @@ void dispatch_set_source(struct dispatch *d, const char *name)
 		memcpy(rec + 1, &name, sizeof(name));
 		ring_commit(r, rec);
 	}
-}
-
-/* The capacity a ring is used with from now on.  Lowered with records in
- * it, the reader just waits longer for room. */
-static void ring_set_cap(struct ring *r, uint64_t cap)
-{
-	r->w_cap = cap;
-	atomic_store_explicit(&r->cap, cap, memory_order_relaxed);
 }
 
 void dispatch_set_capture(struct dispatch *d, struct capture *c)
