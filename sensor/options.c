@@ -1,0 +1,501 @@
+/*
+ * options.c - the command line: the option table, --help, and argv into
+ * a struct options (include/options.h) with the defaults of cs_limits.h
+ * and of each module.  Must not: open files, load rules or start
+ * anything (main.c does, with what this returns).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "dispatch.h"
+#include "coverage.h"
+#include "engine.h"
+#include "fingerprint.h"
+#include "keylog.h"
+#include "cs_limits.h"
+#include "live.h"
+#include "dedup.h"
+#include "evidence.h"
+#include "metrics.h"
+#include "certfile.h"
+#include "ctlog.h"
+#include "output.h"
+#include "policy.h"
+#include "stats.h"
+#include "truststore.h"
+#include "options.h"
+#include "tls.h"
+
+enum {
+	OPT_PORTS = 256, OPT_ANY_PORT, OPT_CHECK_RULES, OPT_MAX_FLOWS, OPT_FLOW_TIMEOUT,
+	OPT_FLOW_MEMCAP, OPT_MEMCAP, OPT_MAX_OOO, OPT_MAX_HS, OPT_MAX_CERTS,
+	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
+	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
+	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
+	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
+	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
+	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
+	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
+	OPT_CT_START, OPT_CT_MAX_JSON, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+};
+
+static const struct option long_opts[] = {
+	{ "read",            required_argument, NULL, 'r' },
+	{ "interface",       required_argument, NULL, 'i' },
+	{ "user",            required_argument, NULL, 'u' },
+	{ "bpf",             required_argument, NULL, OPT_BPF },
+	{ "snaplen",         required_argument, NULL, OPT_SNAPLEN },
+	{ "buffer-size",     required_argument, NULL, OPT_BUFFER },
+	{ "stats-interval",  required_argument, NULL, OPT_STATS },
+	{ "pidfile",         required_argument, NULL, OPT_PIDFILE },
+	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
+	{ "workers",         required_argument, NULL, OPT_WORKERS },
+	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
+	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
+	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
+	{ "metrics",         required_argument, NULL, OPT_METRICS },
+	{ "certs",           no_argument,       NULL, OPT_CERTS },
+	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
+	{ "ct-start",        required_argument, NULL, OPT_CT_START },
+	{ "ct-max-json",     required_argument, NULL, OPT_CT_MAX_JSON },
+	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
+	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
+	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
+	{ "state",           required_argument, NULL, OPT_STATE },
+	{ "tls-log",         required_argument, NULL, OPT_TLS_LOG },
+	{ "cert-log",        required_argument, NULL, OPT_CERT_LOG },
+	{ "evidence",        required_argument, NULL, OPT_EVIDENCE },
+	{ "evidence-bytes",  required_argument, NULL, OPT_EVIDENCE_BYTES },
+	{ "redis-mode",      required_argument, NULL, OPT_REDIS_MODE },
+	{ "redis-key",       required_argument, NULL, OPT_REDIS_KEY },
+	{ "redis-auth",      required_argument, NULL, OPT_REDIS_AUTH },
+	{ "redis-maxlen",    required_argument, NULL, OPT_REDIS_MAXLEN },
+	{ "rules",           required_argument, NULL, 'R' },
+	{ "output",          required_argument, NULL, 'o' },
+	{ "quiet",           no_argument,       NULL, 'q' },
+	{ "help",            no_argument,       NULL, 'h' },
+	{ "ports",           required_argument, NULL, OPT_PORTS },
+	{ "any-port",        no_argument,       NULL, OPT_ANY_PORT },
+	{ "check-rules",     required_argument, NULL, OPT_CHECK_RULES },
+	{ "max-flows",       required_argument, NULL, OPT_MAX_FLOWS },
+	{ "flow-timeout",    required_argument, NULL, OPT_FLOW_TIMEOUT },
+	{ "close-grace",     required_argument, NULL, OPT_CLOSE_GRACE },
+	{ "flow-memcap",     required_argument, NULL, OPT_FLOW_MEMCAP },
+	{ "memcap",          required_argument, NULL, OPT_MEMCAP },
+	{ "max-ooo-segments",required_argument, NULL, OPT_MAX_OOO },
+	{ "max-handshake",   required_argument, NULL, OPT_MAX_HS },
+	{ "max-certs",       required_argument, NULL, OPT_MAX_CERTS },
+	{ "max-cert-size",   required_argument, NULL, OPT_MAX_CERT_SIZE },
+	{ "max-prehandshake",required_argument, NULL, OPT_MAX_PREHS },
+	{ "chain-cache",     required_argument, NULL, OPT_CHAIN_CACHE },
+	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
+	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
+	{ "checksum-checks", required_argument, NULL, OPT_CHECKSUM },
+	{ "max-frag-datagrams", required_argument, NULL, OPT_MAX_FRAG },
+	{ "frag-timeout",    required_argument, NULL, OPT_FRAG_TIMEOUT },
+	{ "frag-memcap",     required_argument, NULL, OPT_FRAG_MEMCAP },
+	{ "keylog",          required_argument, NULL, OPT_KEYLOG },
+	{ "keylog-wait",     required_argument, NULL, OPT_KEYLOG_WAIT },
+	{ "baseline",        required_argument, NULL, OPT_BASELINE },
+	{ "learn",           required_argument, NULL, OPT_LEARN },
+	{ "fp-tolerance",    required_argument, NULL, OPT_FP_TOLERANCE },
+	{ "version",         no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
+"       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
+"       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
+"       certsentry --ct-json [--ct-start N] [-R RULES] [-o OUT] FILE...\n"
+"       certsentry --check-rules RULES\n"
+"\n"
+"  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
+"      --certs PATH...    judge certificate files (PEM or DER, a chain a file,\n"
+"                         leaf first; or directories of them) without packets\n"
+"      --ct-json FILE...  judge CT log entries: get-entries JSON, or one entry\n"
+"                         object a line ('-': standard input)\n"
+"      --ct-start N       the index of the first entry, as the log numbers it (0)\n"
+"      --ct-max-json BYTES  bytes one JSON value (an answer, an entry) may take\n"
+"                         (67108864); the input is read a value at a time\n"
+"  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
+"  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
+"  -o, --output FILE      EVE JSON output (default: standard output), the\n"
+"                         socket path with --output-type unix_dgram|unix_stream,\n"
+"                         or HOST[:PORT] or a socket path with redis\n"
+"      --output-type T    file (default), syslog, unix_dgram, unix_stream, redis\n"
+"      --syslog-facility F, --syslog-level L  for --output-type syslog\n"
+"                         (local5; alerts at warning)\n"
+"      --redis-mode M     list (LPUSH, default), rpush, channel (PUBLISH) or\n"
+"                         stream (XADD key MAXLEN ~ N * event LINE)\n"
+"      --redis-key KEY    list, channel or stream name (certsentry)\n"
+"      --redis-auth FILE  AUTH with the password in FILE (first line)\n"
+"      --redis-maxlen N   stream mode: MAXLEN ~ N (%lu)\n"
+"  -q, --quiet            no summary on standard error\n"
+"      --check-rules PATH validate rules, print a summary, exit\n"
+"      --ports LIST       server ports to inspect (default 443,853)\n"
+"      --any-port         inspect every TCP flow that carries a TLS handshake\n"
+"      --tls-chain        include the chain in tls events too (always in alerts)\n"
+"      --no-ndpi          do not run nDPI\n"
+"      --keylog FILE      TLS key log (NSS format, SSLKEYLOGFILE): read TLS 1.3\n"
+"                         certificates with its secrets (several allowed;\n"
+"                         pcapng inputs' own secrets are read without it)\n"
+"      --keylog-wait MS   live: wait for a secret to be appended (%u; 0: no)\n"
+"      --learn FILE       write the TLS 1.3 server fingerprints of the protected\n"
+"                         endpoints seen into FILE (a baseline)\n"
+"      --baseline FILE    alert (fingerprint-changed) when a TLS 1.3 handshake\n"
+"                         whose certificates are not read departs from FILE\n"
+"      --fp-tolerance N   flight bytes always within a shape's range (%u)\n"
+"alerts and events:\n"
+"      --alert-window S   one alert per owner, verdict, chain and server per S\n"
+"                         seconds of packet time (%u; 0: every alert); later\n"
+"                         sightings are counted in an alert_repeat event\n"
+"      --max-alert-keys N alert windows open at once (%u; the oldest closes)\n"
+"      --state FILE       keep the alert windows across restarts\n"
+"      --tls-log W        tls events for all (default), protected or none\n"
+"                         of the handshakes\n"
+"      --cert-log W       once (default): a chain's certificates in full the\n"
+"                         first time a window sees it, then by SHA-256; every\n"
+"      --evidence DIR     the chain (PEM) and packets (pcap) of each alerting\n"
+"                         chain, named by its SHA-256\n"
+"      --evidence-bytes N at most N bytes of evidence files (%llu)\n"
+"      --trust-store [NAME=]PATH  root store (PEM bundle, or a directory of PEM\n"
+"                         or DER files) that grades unapproved chains: one a\n"
+"                         store reaches is Critical, one a presented CA signs\n"
+"                         Major, else Minor; several allowed, added to the\n"
+"                         default '" TRUST_DEFAULT_NAME "' (" TRUST_DEFAULT_PATH ");\n"
+"                         'none' drops that default\n"
+"live capture:\n"
+"      --bpf EXPR         capture filter (default: the inspected TCP ports,\n"
+"                         VLAN-tagged too; '' captures everything)\n"
+"      --snaplen N        bytes captured per packet (65535)\n"
+"      --buffer-size MB   kernel capture buffer (64)\n"
+"      --workers N        capture threads, sharing each interface by\n"
+"                         PACKET_FANOUT flow hash (1); limits are per worker;\n"
+"                         with -r: threads inspecting the files' flows\n"
+"      --stats-interval S EVE stats event every S seconds (60 live; with -r\n"
+"                         only when given) and at exit\n"
+"      --metrics FILE     the counters in Prometheus text format, rewritten\n"
+"                         atomically with each stats event (with -r: at exit)\n"
+"  -u, --user USER        drop privileges to USER once the capture is open\n"
+"      --pidfile FILE     write the process id there\n"
+"      --syslog           diagnostics to syslog instead of standard error\n"
+"      --checksum-checks auto|yes|no  distrust segments with bad TCP checksums\n"
+"                         (auto: unless most are bad, as with checksum offload)\n"
+"limits (defaults in include/limits.h; hits are counted in the summary):\n"
+"      --max-flows N          flow table size (%u)\n"
+"      --flow-timeout SEC     idle flow expiry (%u)\n"
+"      --close-grace MS       an undecided handshake still read after RST/FIN (%u)\n"
+"      --flow-memcap BYTES    reassembly bytes per flow (%u)\n"
+"      --memcap BYTES         reassembly bytes, all flows (%llu)\n"
+"      --max-ooo-segments N   early segments per direction (%u)\n"
+"      --max-handshake BYTES  largest handshake message (%u)\n"
+"      --max-certs N          certificates kept per chain (%u)\n"
+"      --max-cert-size BYTES  largest certificate (%u)\n"
+"      --max-prehandshake BYTES  bytes searched for a TLS start (%u)\n"
+"      --chain-cache N        distinct chains kept parsed and verified (%u; 0: off)\n"
+"      --max-frag-datagrams N IP datagrams being reassembled (%u)\n"
+"      --frag-timeout SEC     wait for missing fragments (%u)\n"
+"      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
+"exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
+	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE,
+	        DEDUP_DEF_WINDOW_S, DEDUP_DEF_MAX_KEYS, (unsigned long long)EVIDENCE_DEF_BYTES, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
+	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
+	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
+	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
+	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
+	        CS_DEF_FRAG_MEMCAP);
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "certsentry: --%s: '%s' is not a number in %" PRIu64 "..%" PRIu64 "\n",
+		        opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void port_set(uint8_t *map, unsigned port)
+{
+	map[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static int parse_ports(uint8_t *map, const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int n = 0;
+
+	if (!copy)
+		return -1;
+	memset(map, 0, 8192);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (parse_u64("ports", tok, 1, 65535, &v) < 0) {
+			free(copy);
+			return -1;
+		}
+		port_set(map, (unsigned)v);
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		fprintf(stderr, "certsentry: --ports: empty list\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A limit option: value into *dst of the given width. */
+static int set_limit(const char *name, const char *arg, uint64_t max, void *dst, size_t width)
+{
+	uint64_t v;
+
+	if (parse_u64(name, arg, 1, max, &v) < 0)
+		return -1;
+	if (width == sizeof(unsigned))
+		*(unsigned *)dst = (unsigned)v;
+	else if (width == sizeof(uint64_t))
+		*(uint64_t *)dst = v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	cs_limits_default(&o->lim);
+	port_set(o->port_map, 443);
+	port_set(o->port_map, 853);
+	o->live.snaplen = 65535;
+	o->live.buffer_mb = 64;
+	o->live.stats_interval = 60;
+	o->live.workers = 1;
+	o->keylog_wait_ms = DEF_KEYLOG_WAIT_MS;
+	o->fp_tolerance = FP_DEF_TOLERANCE;
+	o->alert_window_s = DEDUP_DEF_WINDOW_S;
+	o->feed.max_alert_keys = DEDUP_DEF_MAX_KEYS;
+	o->feed.evidence_bytes = EVIDENCE_DEF_BYTES;
+	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'r':
+			if (o->n_inputs >= MAX_INPUTS) {
+				fprintf(stderr, "certsentry: at most %d -r inputs\n", MAX_INPUTS);
+				return -1;
+			}
+			o->inputs[o->n_inputs++] = optarg;
+			break;
+		case 'i':
+			if (o->live.n_ifaces >= LIVE_MAX_IFACES) {
+				fprintf(stderr, "certsentry: at most %d -i interfaces\n", LIVE_MAX_IFACES);
+				return -1;
+			}
+			o->live.ifaces[o->live.n_ifaces++] = optarg;
+			break;
+		case 'u': o->live.user = optarg; break;
+		case OPT_BPF: o->live.bpf = optarg; break;
+		case OPT_SNAPLEN: rc = set_limit("snaplen", optarg, 262144, &o->live.snaplen, sizeof(int)); break;
+		case OPT_BUFFER: rc = set_limit("buffer-size", optarg, 4096, &o->live.buffer_mb, sizeof(int)); break;
+		case OPT_STATS:
+			rc = set_limit("stats-interval", optarg, 86400, &o->live.stats_interval, sizeof(unsigned));
+			o->stats_set = 1;
+			break;
+		case OPT_PIDFILE: o->live.pidfile = optarg; break;
+		case OPT_SYSLOG: o->use_syslog = 1; break;
+		case OPT_OUTPUT_TYPE:
+			if (output_type_parse(optarg, &o->out.type) < 0) {
+				fprintf(stderr, "certsentry: --output-type: file, syslog, unix_dgram, unix_stream or redis\n");
+				rc = -1;
+			}
+			break;
+		case OPT_SYSLOG_FACILITY:
+			if (output_syslog_facility_parse(optarg, &o->out.syslog_facility) < 0) {
+				fprintf(stderr, "certsentry: --syslog-facility: user, daemon or local0..local7\n");
+				rc = -1;
+			}
+			break;
+		case OPT_SYSLOG_LEVEL:
+			if (output_syslog_level_parse(optarg, &o->out.syslog_alert_level) < 0) {
+				fprintf(stderr, "certsentry: --syslog-level: a syslog level name\n");
+				rc = -1;
+			}
+			break;
+		case OPT_REDIS_MODE:
+			if (output_redis_mode_parse(optarg, &o->out.redis_mode) < 0) {
+				fprintf(stderr, "certsentry: --redis-mode: list, lpush, rpush, channel, publish or stream\n");
+				rc = -1;
+			}
+			break;
+		case OPT_METRICS: metrics_set_path(optarg); break;
+		case OPT_CERTS: o->certs_mode = 1; break;
+		case OPT_CT_JSON: o->certs_mode = 2; break;
+		case OPT_CT_START: rc = parse_u64("ct-start", optarg, 0, UINT64_MAX / 2, &o->ct_start); break;
+		case OPT_CT_MAX_JSON: rc = set_limit("ct-max-json", optarg, 1ull << 32, &o->ct_max_json, sizeof(size_t)); break;
+		case OPT_ALERT_WINDOW: {
+			uint64_t v = 0;   /* 0 allowed: every alert written */
+
+			rc = parse_u64("alert-window", optarg, 0, 30ull * 86400, &v);
+			o->alert_window_s = (unsigned)v;
+			break;
+		}
+		case OPT_MAX_ALERT_KEYS: rc = set_limit("max-alert-keys", optarg, 1u << 24, &o->feed.max_alert_keys, sizeof(size_t)); break;
+		case OPT_STATE: o->feed.state_path = optarg; break;
+		case OPT_TLS_LOG:
+			if (strcmp(optarg, "all") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_ALL;
+			else if (strcmp(optarg, "protected") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_PROTECTED;
+			else if (strcmp(optarg, "none") == 0)
+				o->feed.tls_log = OUTPUT_TLS_LOG_NONE;
+			else {
+				fprintf(stderr, "certsentry: --tls-log: all, protected or none\n");
+				rc = -1;
+			}
+			break;
+		case OPT_CERT_LOG:
+			if (strcmp(optarg, "once") == 0)
+				o->feed.cert_log = OUTPUT_CERT_LOG_ONCE;
+			else if (strcmp(optarg, "every") == 0)
+				o->feed.cert_log = OUTPUT_CERT_LOG_EVERY;
+			else {
+				fprintf(stderr, "certsentry: --cert-log: once or every\n");
+				rc = -1;
+			}
+			break;
+		case OPT_EVIDENCE: o->feed.evidence_dir = optarg; break;
+		case OPT_EVIDENCE_BYTES: rc = set_limit("evidence-bytes", optarg, 1ull << 40, &o->feed.evidence_bytes, sizeof(uint64_t)); break;
+		case OPT_TRUST_STORE:
+			if (o->n_trust > TRUST_MAX_STORES) {
+				fprintf(stderr, "certsentry: at most %d --trust-store\n", TRUST_MAX_STORES);
+				return -1;
+			}
+			o->trust_specs[o->n_trust++] = optarg;
+			break;
+		case OPT_REDIS_KEY: o->out.redis_key = optarg; break;
+		case OPT_REDIS_AUTH: o->redis_auth_file = optarg; break;
+		case OPT_REDIS_MAXLEN: {
+			uint64_t v = 0;
+
+			rc = parse_u64("redis-maxlen", optarg, 1, 1ull << 40, &v);
+			o->out.redis_maxlen = (unsigned long)v;
+			break;
+		}
+		case OPT_KEYLOG:
+			if (o->n_keylogs >= KEYLOG_MAX_FILES) {
+				fprintf(stderr, "certsentry: at most %u --keylog files\n", KEYLOG_MAX_FILES);
+				return -1;
+			}
+			o->keylogs[o->n_keylogs++] = optarg;
+			break;
+		case OPT_KEYLOG_WAIT: {
+			uint64_t v = 0;   /* 0 allowed: no wait */
+
+			rc = parse_u64("keylog-wait", optarg, 0, 60000, &v);
+			o->keylog_wait_ms = (unsigned)v;
+			break;
+		}
+		case OPT_BASELINE: o->baseline = optarg; break;
+		case OPT_LEARN: o->learn = optarg; break;
+		case OPT_FP_TOLERANCE: rc = set_limit("fp-tolerance", optarg, 1u << 20, &o->fp_tolerance, sizeof(unsigned)); break;
+		case OPT_WORKERS: rc = set_limit("workers", optarg, LIVE_MAX_WORKERS, &o->live.workers, sizeof(unsigned)); break;
+		case 'R': o->rules = optarg; break;
+		case 'o': o->out.path = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(stdout); exit(EXIT_CLEAN);
+		case OPT_VERSION: printf("certsentry %s\n", CS_VERSION); exit(EXIT_CLEAN);
+		case OPT_PORTS: rc = parse_ports(o->port_map, optarg); break;
+		case OPT_ANY_PORT: o->any_port = 1; break;
+		case OPT_CHECK_RULES: o->check_rules = optarg; break;
+		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
+		case OPT_NO_NDPI: o->no_ndpi = 1; break;
+		case OPT_CHECKSUM:
+			if (strcmp(optarg, "auto") == 0)
+				o->checksum = CHECKSUM_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				o->checksum = CHECKSUM_YES;
+			else if (strcmp(optarg, "no") == 0)
+				o->checksum = CHECKSUM_NO;
+			else {
+				fprintf(stderr, "certsentry: --checksum-checks: auto, yes or no\n");
+				rc = -1;
+			}
+			break;
+		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
+		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
+		case OPT_CLOSE_GRACE: rc = set_limit("close-grace", optarg, 600000, &o->lim.close_grace_ms, sizeof(unsigned)); break;
+		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
+		case OPT_MEMCAP: rc = set_limit("memcap", optarg, 1ull << 40, &o->lim.total_memcap, sizeof(uint64_t)); break;
+		case OPT_MAX_OOO: rc = set_limit("max-ooo-segments", optarg, 1u << 20, &o->lim.max_ooo_segs, sizeof(size_t)); break;
+		case OPT_MAX_HS: rc = set_limit("max-handshake", optarg, 1u << 24, &o->lim.max_hs_msg, sizeof(size_t)); break;
+		case OPT_MAX_CERTS: rc = set_limit("max-certs", optarg, 1024, &o->lim.max_certs, sizeof(size_t)); break;
+		case OPT_MAX_CERT_SIZE: rc = set_limit("max-cert-size", optarg, 1u << 24, &o->lim.max_cert_size, sizeof(size_t)); break;
+		case OPT_MAX_FRAG: rc = set_limit("max-frag-datagrams", optarg, 1u << 24, &o->lim.max_frag_dgrams, sizeof(size_t)); break;
+		case OPT_FRAG_TIMEOUT: rc = set_limit("frag-timeout", optarg, 3600, &o->lim.frag_timeout, sizeof(unsigned)); break;
+		case OPT_FRAG_MEMCAP: rc = set_limit("frag-memcap", optarg, 1u << 30, &o->lim.frag_memcap, sizeof(size_t)); break;
+		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
+		case OPT_CHAIN_CACHE: {
+			uint64_t v = 0;   /* 0 allowed: no cache */
+
+			rc = parse_u64("chain-cache", optarg, 0, 1u << 20, &v);
+			o->lim.chain_cache = (size_t)v;
+			break;
+		}
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (o->certs_mode) {
+		if (optind == argc || o->n_inputs || o->live.n_ifaces) {
+			fprintf(stderr, "certsentry: --certs and --ct-json take files (or "
+			        "directories), and no -r or -i\n");
+			return -1;
+		}
+		o->cert_paths = argv + optind;
+		o->n_cert_paths = (size_t)(argc - optind);
+		return 0;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "certsentry: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->check_rules && o->n_inputs == 0 && o->live.n_ifaces == 0) {
+		usage(stderr);
+		return -1;
+	}
+	if (o->n_inputs && o->live.n_ifaces) {
+		fprintf(stderr, "certsentry: -r and -i do not mix\n");
+		return -1;
+	}
+	o->live.rules = o->rules;
+	o->feed.alert_window_us = (uint64_t)o->alert_window_s * 1000000u;
+	if (o->feed.state_path && !o->alert_window_s) {
+		fprintf(stderr, "certsentry: --state needs --alert-window above 0\n");
+		return -1;
+	}
+	return 0;
+}
