@@ -15,6 +15,9 @@
  *
  * No OpenSSL here: PEM is plain base64 and the certificates go through
  * x509_parse; the OpenSSL side of the trust material lives in policy.c.
+ * The values a directive takes (addresses, names, pins, base64) are
+ * rules_values.c; what the two share include/rules_int.h.  Must not:
+ * verify or match anything (policy.c does).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -28,23 +31,14 @@
 
 #include "digest.h"
 #include "rules.h"
+#include "rules_int.h"
 
 #define SEPS " \t\r\v\f"
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END   "-----END CERTIFICATE-----"
 
-struct loader {
-	struct policy *p;
-	const char *file;        /* rules file being read; view */
-	unsigned line;           /* 0: the file as a whole */
-	char *dir;               /* its directory, for relative CA paths; owned */
-	struct rules_owner *cur; /* section being read, or NULL */
-	char *err;
-	size_t errlen;
-};
-
 __attribute__((format(printf, 2, 3)))
-static int ld_err(struct loader *ld, const char *fmt, ...)
+int rules_err(struct loader *ld, const char *fmt, ...)
 {
 	size_t n;
 	va_list ap;
@@ -75,232 +69,6 @@ static int grow(void **arr, size_t n, size_t elem)
 	return 0;
 }
 
-/* ---- values ---------------------------------------------------------- */
-
-static void mapped_to_v4(struct rules_cidr *c)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	/* Shorter mapped prefixes reach beyond ::ffff:0:0/96 and stay IPv6. */
-	if (c->family != AF_INET6 || c->prefix < 96 || memcmp(c->addr, prefix, 12) != 0)
-		return;
-	memmove(c->addr, c->addr + 12, 4);
-	memset(c->addr + 4, 0, 12);
-	c->family = AF_INET;
-	c->prefix -= 96;
-}
-
-/* "dir/name" in a new string (caller owns), or NULL. */
-static char *join_path(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
-static int parse_prefix(const char *s, unsigned max, unsigned *out)
-{
-	unsigned v = 0;
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 3)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int host_bits_set(const struct rules_cidr *c)
-{
-	size_t bytes = c->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < bytes; i++) {
-		unsigned first = (unsigned)i * 8;
-		uint8_t mask;
-
-		if (first + 8 <= c->prefix)
-			continue;
-		mask = (uint8_t)(first >= c->prefix ? 0xffu : 0xffu >> (c->prefix - first));
-		if (c->addr[i] & mask)
-			return 1;
-	}
-	return 0;
-}
-
-static int parse_cidr(struct loader *ld, const char *tok, struct rules_cidr *c)
-{
-	const char *slash = strchr(tok, '/');
-	size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
-	char addr[INET6_ADDRSTRLEN];
-	unsigned max;
-
-	memset(c, 0, sizeof(*c));
-	if (alen == 0 || alen >= sizeof(addr))
-		return ld_err(ld, "bad address '%s'", tok);
-	memcpy(addr, tok, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, c->addr) == 1) {
-		c->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
-		c->family = AF_INET6;
-		max = 128;
-	} else {
-		return ld_err(ld, "bad address '%s'", tok);
-	}
-	c->prefix = max;
-	if (slash != NULL && parse_prefix(slash + 1, max, &c->prefix) < 0)
-		return ld_err(ld, "bad prefix length in '%s' (0..%u)", tok, max);
-	if (host_bits_set(c))
-		return ld_err(ld, "host bits set in '%s'", tok);
-	/* alen < 46 and the prefix has at most 3 digits: it fits. */
-	snprintf(c->text, sizeof(c->text), "%s", tok);
-	mapped_to_v4(c);
-	return 0;
-}
-
-/* Why a (lower-cased, dot-trimmed) name is not acceptable, or NULL. */
-static const char *name_problem(const char *name)
-{
-	const char *label = name;
-
-	if (strcmp(name, "*") == 0)
-		return "a wildcard needs a domain after '*.'";
-	for (;;) {
-		size_t n = strcspn(label, ".");
-
-		if (n == 0)
-			return "empty label";
-		if (n > 63)
-			return "label longer than 63 bytes";
-		/* RFC 6125 §6.4.3: '*' only as the whole left-most label. */
-		if (!(label == name && n == 1 && label[0] == '*'))
-			for (size_t i = 0; i < n; i++)
-				if (!isalnum((unsigned char)label[i]) && label[i] != '-' &&
-				    label[i] != '_')
-					return label[i] == '*' ?
-					       "'*' is allowed only as the whole left-most label" :
-					       "bad character (letters, digits, '-', '_', '.')";
-		if (label[n] == '\0')
-			return NULL;
-		label += n + 1;
-	}
-}
-
-static int parse_name(struct loader *ld, const char *tok, char **out)
-{
-	size_t n = strlen(tok);
-	const char *why;
-	char *name;
-
-	if (n > 0 && tok[n - 1] == '.')
-		n--;
-	if (n == 0)
-		return ld_err(ld, "bad name '%s': empty", tok);
-	if (n > RULES_MAX_DNS_NAME)
-		return ld_err(ld, "bad name '%s': longer than %u bytes", tok, RULES_MAX_DNS_NAME);
-	name = malloc(n + 1); /* owned by the owner's names[] */
-	if (name == NULL)
-		return ld_err(ld, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		name[i] = (char)tolower((unsigned char)tok[i]);
-	name[n] = '\0';
-	why = name_problem(name);
-	if (why != NULL) {
-		free(name);
-		return ld_err(ld, "bad name '%s': %s", tok, why);
-	}
-	*out = name;
-	return 0;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (RFC 4648 §4), white space skipped, '=' padding only at
- * the end.  -1 on a bad character, bad padding or when out is too small. */
-static int b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
-{
-	size_t o = 0, chars = 0, pad = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int v;
-
-		if (isspace((unsigned char)s[i]))
-			continue;
-		if (s[i] == '=') {
-			pad++;
-			continue;
-		}
-		v = b64_value(s[i]);
-		if (v < 0 || pad > 0)
-			return -1;
-		chars++;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == cap)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1u;
-		}
-	}
-	if (pad > 2 || (chars + pad) % 4 != 0)
-		return -1;
-	*outlen = o;
-	return 0;
-}
-
-static int parse_pin(struct loader *ld, const char *tok, char hex[65])
-{
-	uint8_t raw[DIGEST_SHA256_LEN];
-	size_t n;
-
-	if (strncmp(tok, "sha256:", 7) == 0) {
-		const char *h = tok + 7;
-
-		if (strlen(h) != 64 || strspn(h, "0123456789abcdefABCDEF") != 64)
-			return ld_err(ld, "bad pin '%s': expected 64 hex digits after 'sha256:'", tok);
-		for (size_t i = 0; i <= 64; i++)
-			hex[i] = (char)tolower((unsigned char)h[i]);
-		return 0;
-	}
-	if (strncmp(tok, "sha256/", 7) == 0) {
-		/* The HPKP pin form (RFC 7469 §2.4): base64 of the same hash. */
-		if (b64_decode(tok + 7, strlen(tok + 7), raw, sizeof(raw), &n) < 0 ||
-		    n != sizeof(raw))
-			return ld_err(ld, "bad pin '%s': expected base64 of 32 bytes after 'sha256/'",
-			              tok);
-		digest_hex(raw, sizeof(raw), hex, 0, 0);
-		return 0;
-	}
-	return ld_err(ld, "bad pin '%s': expected sha256:HEX or sha256/BASE64", tok);
-}
-
 /* ---- approved CA files ------------------------------------------------ */
 
 /* Read a whole file, NUL-terminated, into *out (caller owns). */
@@ -312,7 +80,7 @@ static int read_pem_file(struct loader *ld, const char *path, char **out)
 	int ret = -1;
 
 	if (f == NULL)
-		return ld_err(ld, "cannot open CA file '%s': %s", path, strerror(errno));
+		return rules_err(ld, "cannot open CA file '%s': %s", path, strerror(errno));
 	/* Sized from the file (a CA file is a few KB), never beyond the limit
 	 * plus the one byte that tells "too large". */
 	if (fseek(f, 0, SEEK_END) == 0) {
@@ -324,21 +92,21 @@ static int read_pem_file(struct loader *ld, const char *path, char **out)
 	}
 	buf = malloc(cap + 1); /* freed here or by the caller */
 	if (buf == NULL) {
-		ld_err(ld, "out of memory");
+		rules_err(ld, "out of memory");
 		goto out;
 	}
 	len = fread(buf, 1, cap, f);
 	if (ferror(f)) {
-		ld_err(ld, "cannot read CA file '%s'", path);
+		rules_err(ld, "cannot read CA file '%s'", path);
 		goto out;
 	}
 	if (len > RULES_MAX_CA_FILE) {
-		ld_err(ld, "CA file '%s' is larger than %u bytes", path, RULES_MAX_CA_FILE);
+		rules_err(ld, "CA file '%s' is larger than %u bytes", path, RULES_MAX_CA_FILE);
 		goto out;
 	}
 	/* A NUL would hide the certificates after it from strstr. */
 	if (memchr(buf, 0, len) != NULL) {
-		ld_err(ld, "CA file '%s' is not PEM (NUL byte)", path);
+		rules_err(ld, "CA file '%s' is not PEM (NUL byte)", path);
 		goto out;
 	}
 	buf[len] = '\0';
@@ -364,27 +132,27 @@ static int add_ca(struct loader *ld, const char *path, size_t idx,
 
 	der = malloc(n); /* base64 shrinks; freed below */
 	if (der == NULL)
-		return ld_err(ld, "out of memory");
-	if (b64_decode(body, n, der, n, &len) < 0) {
+		return rules_err(ld, "out of memory");
+	if (rules_b64_decode(body, n, der, n, &len) < 0) {
 		free(der);
-		return ld_err(ld, "certificate %zu in '%s': bad base64", idx, path);
+		return rules_err(ld, "certificate %zu in '%s': bad base64", idx, path);
 	}
 	if (x509_parse(der, len, &xi) < 0) {
-		ld_err(ld, "certificate %zu in '%s' does not parse: %s", idx, path, xi.error);
+		rules_err(ld, "certificate %zu in '%s' does not parse: %s", idx, path, xi.error);
 		goto out;
 	}
 	if (!policy_cert_is_ca(&xi)) {
-		ld_err(ld, "not a CA certificate: certificate %zu in '%s' (%s)", idx, path,
+		rules_err(ld, "not a CA certificate: certificate %zu in '%s' (%s)", idx, path,
 		       xi.subject);
 		goto out;
 	}
 	if (o->n_cas >= RULES_MAX_ENTRIES) {
-		ld_err(ld, "owner '%s' approves more than %u CA certificates", o->name,
+		rules_err(ld, "owner '%s' approves more than %u CA certificates", o->name,
 		       RULES_MAX_ENTRIES);
 		goto out;
 	}
 	if (grow((void **)&o->cas, o->n_cas, sizeof(*o->cas)) < 0) {
-		ld_err(ld, "out of memory");
+		rules_err(ld, "out of memory");
 		goto out;
 	}
 	o->cas[o->n_cas++] = xi; /* the owner now owns xi's allocations */
@@ -404,9 +172,9 @@ static int load_ca(struct loader *ld, const char *tok)
 	int ret = -1;
 
 	/* Relative to the rules file, so a rules directory can be moved. */
-	path = tok[0] == '/' ? strdup(tok) : join_path(ld->dir, tok);
+	path = tok[0] == '/' ? strdup(tok) : rules_join_path(ld->dir, tok);
 	if (path == NULL)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	if (read_pem_file(ld, path, &pem) < 0)
 		goto out;
 	for (p = strstr(pem, PEM_BEGIN); p != NULL; p = strstr(p, PEM_BEGIN)) {
@@ -414,7 +182,7 @@ static int load_ca(struct loader *ld, const char *tok)
 		const char *end = strstr(body, PEM_END);
 
 		if (end == NULL) {
-			ld_err(ld, "certificate %zu in '%s' has no END line", count + 1, path);
+			rules_err(ld, "certificate %zu in '%s' has no END line", count + 1, path);
 			goto out;
 		}
 		if (add_ca(ld, path, ++count, body, (size_t)(end - body)) < 0)
@@ -422,7 +190,7 @@ static int load_ca(struct loader *ld, const char *tok)
 		p = end + strlen(PEM_END);
 	}
 	if (count == 0) {
-		ld_err(ld, "no certificate in CA file '%s'", path);
+		rules_err(ld, "no certificate in CA file '%s'", path);
 		goto out;
 	}
 	ret = 0;
@@ -439,13 +207,13 @@ static int protect_ip(struct loader *ld, const char *tok)
 	struct rules_owner *o = ld->cur;
 	struct rules_cidr c;
 
-	if (parse_cidr(ld, tok, &c) < 0)
+	if (rules_parse_cidr(ld, tok, &c) < 0)
 		return -1;
 	if (o->n_cidrs >= RULES_MAX_ENTRIES)
-		return ld_err(ld, "owner '%s' protects more than %u addresses", o->name,
+		return rules_err(ld, "owner '%s' protects more than %u addresses", o->name,
 		              RULES_MAX_ENTRIES);
 	if (grow((void **)&o->cidrs, o->n_cidrs, sizeof(*o->cidrs)) < 0)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	o->cidrs[o->n_cidrs++] = c;
 	return 0;
 }
@@ -456,13 +224,13 @@ static int protect_name(struct loader *ld, const char *tok)
 	char *name = NULL;
 
 	if (o->n_names >= RULES_MAX_ENTRIES)
-		return ld_err(ld, "owner '%s' protects more than %u names", o->name,
+		return rules_err(ld, "owner '%s' protects more than %u names", o->name,
 		              RULES_MAX_ENTRIES);
-	if (parse_name(ld, tok, &name) < 0)
+	if (rules_parse_name(ld, tok, &name) < 0)
 		return -1;
 	if (grow((void **)&o->names, o->n_names, sizeof(*o->names)) < 0) {
 		free(name);
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	}
 	o->names[o->n_names++] = name;
 	return 0;
@@ -473,12 +241,12 @@ static int approve_pin(struct loader *ld, const char *tok)
 	struct rules_owner *o = ld->cur;
 	char hex[65];
 
-	if (parse_pin(ld, tok, hex) < 0)
+	if (rules_parse_pin(ld, tok, hex) < 0)
 		return -1;
 	if (o->n_pins >= RULES_MAX_ENTRIES)
-		return ld_err(ld, "owner '%s' has more than %u pins", o->name, RULES_MAX_ENTRIES);
+		return rules_err(ld, "owner '%s' has more than %u pins", o->name, RULES_MAX_ENTRIES);
 	if (grow((void **)&o->pins, o->n_pins, sizeof(*o->pins)) < 0)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	memcpy(o->pins[o->n_pins++], hex, sizeof(hex));
 	return 0;
 }
@@ -491,7 +259,7 @@ static int do_protect(struct loader *ld, char **save)
 	size_t n = 0;
 
 	if (kind == NULL || (strcmp(kind, "ip") != 0 && strcmp(kind, "name") != 0))
-		return ld_err(ld, "protect: expected 'ip' or 'name'%s%s%s",
+		return rules_err(ld, "protect: expected 'ip' or 'name'%s%s%s",
 		              kind ? ", not '" : "", kind ? kind : "", kind ? "'" : "");
 	add = kind[0] == 'i' ? protect_ip : protect_name;
 	while ((tok = strtok_r(NULL, SEPS, save)) != NULL) {
@@ -500,7 +268,7 @@ static int do_protect(struct loader *ld, char **save)
 		n++;
 	}
 	if (n == 0)
-		return ld_err(ld, "protect %s: nothing to protect", kind);
+		return rules_err(ld, "protect %s: nothing to protect", kind);
 	return 0;
 }
 
@@ -510,14 +278,14 @@ static int do_approve(struct loader *ld, char **save)
 	const char *arg, *extra;
 
 	if (kind == NULL || (strcmp(kind, "ca") != 0 && strcmp(kind, "spki") != 0))
-		return ld_err(ld, "approve: expected 'ca' or 'spki'%s%s%s",
+		return rules_err(ld, "approve: expected 'ca' or 'spki'%s%s%s",
 		              kind ? ", not '" : "", kind ? kind : "", kind ? "'" : "");
 	arg = strtok_r(NULL, SEPS, save);
 	extra = arg ? strtok_r(NULL, SEPS, save) : NULL;
 	if (arg == NULL)
-		return ld_err(ld, "approve %s: argument expected", kind);
+		return rules_err(ld, "approve %s: argument expected", kind);
 	if (extra != NULL)
-		return ld_err(ld, "approve %s: one argument per line, unexpected '%s'", kind, extra);
+		return rules_err(ld, "approve %s: one argument per line, unexpected '%s'", kind, extra);
 	return kind[0] == 'c' ? load_ca(ld, arg) : approve_pin(ld, arg);
 }
 
@@ -533,11 +301,11 @@ static int finish_owner(struct loader *ld)
 		return 0;
 	ld->line = o->line;
 	if (o->n_cidrs == 0 && o->n_names == 0)
-		return ld_err(ld, "owner '%s' has no protect directive", o->name);
+		return rules_err(ld, "owner '%s' has no protect directive", o->name);
 	if (o->n_cas == 0 && o->n_pins == 0)
-		return ld_err(ld, "owner '%s' has no approve directive", o->name);
+		return rules_err(ld, "owner '%s' has no approve directive", o->name);
 	if (policy_owner_seal(o) < 0)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	return 0;
 }
 
@@ -559,23 +327,23 @@ static int do_owner(struct loader *ld, char **save)
 	struct rules_owner *o;
 
 	if (name == NULL)
-		return ld_err(ld, "owner: name expected");
+		return rules_err(ld, "owner: name expected");
 	if (extra != NULL)
-		return ld_err(ld, "owner: unexpected '%s' after the name", extra);
+		return rules_err(ld, "owner: unexpected '%s' after the name", extra);
 	if (!owner_name_ok(name))
-		return ld_err(ld, "bad owner name '%s' (at most %u letters, digits, '.', '_', '-')",
+		return rules_err(ld, "bad owner name '%s' (at most %u letters, digits, '.', '_', '-')",
 		              name, RULES_MAX_OWNER_NAME);
 	if (finish_owner(ld) < 0)
 		return -1;
 	ld->line = line;
 	for (size_t i = 0; i < p->n_owners; i++)
 		if (strcmp(p->owners[i].name, name) == 0)
-			return ld_err(ld, "duplicate owner '%s' (first at %s:%u)", name,
+			return rules_err(ld, "duplicate owner '%s' (first at %s:%u)", name,
 			              p->owners[i].file, p->owners[i].line);
 	if (p->n_owners >= RULES_MAX_OWNERS)
-		return ld_err(ld, "more than %u owners", RULES_MAX_OWNERS);
+		return rules_err(ld, "more than %u owners", RULES_MAX_OWNERS);
 	if (grow((void **)&p->owners, p->n_owners, sizeof(*p->owners)) < 0)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	o = &p->owners[p->n_owners];
 	memset(o, 0, sizeof(*o));
 	o->name = strdup(name); /* both freed in policy_free */
@@ -583,7 +351,7 @@ static int do_owner(struct loader *ld, char **save)
 	o->line = line;
 	p->n_owners++;
 	if (o->name == NULL || o->file == NULL)
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	ld->cur = o;
 	return 0;
 }
@@ -601,9 +369,9 @@ static int parse_line(struct loader *ld, char *line)
 	if (strcmp(word, "owner") == 0)
 		return do_owner(ld, &save);
 	if (strcmp(word, "protect") != 0 && strcmp(word, "approve") != 0)
-		return ld_err(ld, "unknown directive '%s'", word);
+		return rules_err(ld, "unknown directive '%s'", word);
 	if (ld->cur == NULL)
-		return ld_err(ld, "'%s' before any owner directive", word);
+		return rules_err(ld, "'%s' before any owner directive", word);
 	return word[0] == 'p' ? do_protect(ld, &save) : do_approve(ld, &save);
 }
 
@@ -634,11 +402,11 @@ static int read_lines(struct loader *ld, FILE *f)
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > RULES_MAX_LINE) {
-			ld_err(ld, "line longer than %u bytes", RULES_MAX_LINE);
+			rules_err(ld, "line longer than %u bytes", RULES_MAX_LINE);
 			goto out;
 		}
 		if (strlen(line) != len) {
-			ld_err(ld, "NUL byte in line");
+			rules_err(ld, "NUL byte in line");
 			goto out;
 		}
 		if (parse_line(ld, line) < 0)
@@ -648,7 +416,7 @@ static int read_lines(struct loader *ld, FILE *f)
 	 * rules, or a policy would load with its tail missing. */
 	if (ferror(f) || !feof(f)) {
 		ld->line = 0;
-		ld_err(ld, "read error: %s", strerror(errno));
+		rules_err(ld, "read error: %s", strerror(errno));
 		goto out;
 	}
 	ret = finish_owner(ld);
@@ -667,12 +435,12 @@ static int load_file(struct loader *ld, const char *path)
 	ld->cur = NULL;
 	f = fopen(path, "r");
 	if (f == NULL)
-		return ld_err(ld, "cannot open: %s", strerror(errno));
+		return rules_err(ld, "cannot open: %s", strerror(errno));
 	free(ld->dir);
 	ld->dir = dir_of(path); /* owned by the loader */
 	if (ld->dir == NULL) {
 		fclose(f);
-		return ld_err(ld, "out of memory");
+		return rules_err(ld, "out of memory");
 	}
 	ret = read_lines(ld, f);
 	fclose(f);
@@ -703,23 +471,23 @@ static int list_dir(struct loader *ld, const char *path, char ***out, size_t *n_
 	int ret = -1;
 
 	if (d == NULL)
-		return ld_err(ld, "cannot open directory: %s", strerror(errno));
+		return rules_err(ld, "cannot open directory: %s", strerror(errno));
 	while ((e = readdir(d)) != NULL) {
 		if (!is_rules_name(e->d_name))
 			continue;
 		if (n >= RULES_MAX_FILES) {
-			ld_err(ld, "more than %u *.rules files", RULES_MAX_FILES);
+			rules_err(ld, "more than %u *.rules files", RULES_MAX_FILES);
 			goto out;
 		}
 		if (grow((void **)&names, n, sizeof(*names)) < 0 ||
 		    (names[n] = strdup(e->d_name)) == NULL) {
-			ld_err(ld, "out of memory");
+			rules_err(ld, "out of memory");
 			goto out;
 		}
 		n++;
 	}
 	if (n == 0) {
-		ld_err(ld, "no *.rules file in directory");
+		rules_err(ld, "no *.rules file in directory");
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
@@ -747,9 +515,9 @@ static int load_dir(struct loader *ld, const char *path)
 		return -1;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		/* Owned here; the loader only borrows it for messages. */
-		file = join_path(path, names[i]);
+		file = rules_join_path(path, names[i]);
 		if (file == NULL) {
-			ret = ld_err(ld, "out of memory");
+			ret = rules_err(ld, "out of memory");
 			break;
 		}
 		ret = load_file(ld, file);
@@ -771,11 +539,11 @@ struct policy *policy_load(const char *path, char *err, size_t errlen)
 
 	ld.p = calloc(1, sizeof(*ld.p)); /* returned to the caller: policy_free */
 	if (ld.p == NULL) {
-		ld_err(&ld, "out of memory");
+		rules_err(&ld, "out of memory");
 		return NULL;
 	}
 	if (stat(path, &st) < 0)
-		ret = ld_err(&ld, "cannot open: %s", strerror(errno));
+		ret = rules_err(&ld, "cannot open: %s", strerror(errno));
 	else if (S_ISDIR(st.st_mode))
 		ret = load_dir(&ld, path);
 	else
@@ -783,7 +551,7 @@ struct policy *policy_load(const char *path, char *err, size_t errlen)
 	if (ret == 0 && ld.p->n_owners == 0) {
 		ld.file = path;
 		ld.line = 0;
-		ret = ld_err(&ld, "no owner defined");
+		ret = rules_err(&ld, "no owner defined");
 	}
 	free(ld.dir);
 	if (ret < 0) {
