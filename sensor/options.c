@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,24 +266,133 @@ static int parse_ports(uint8_t *map, const char *list)
 	return 0;
 }
 
-/* A limit option: value into *dst of the given width. */
-static int set_limit(const char *name, const char *arg, uint64_t max, void *dst, size_t width)
+/* A number into a field of struct options of the given width (4 or 8
+ * bytes: int, unsigned, size_t, uint64_t, unsigned long on LP64). */
+static int set_number(const char *name, const char *arg, uint64_t min, uint64_t max, void *dst,
+                      size_t width)
 {
 	uint64_t v;
 
-	if (parse_u64(name, arg, 1, max, &v) < 0)
+	if (parse_u64(name, arg, min, max, &v) < 0)
 		return -1;
-	if (width == sizeof(unsigned))
-		*(unsigned *)dst = (unsigned)v;
+	if (width == sizeof(uint32_t))
+		*(uint32_t *)dst = (uint32_t)v;
 	else if (width == sizeof(uint64_t))
 		*(uint64_t *)dst = v;
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *o)
-{
-	int c;
+#define NUM(opt, name, min, max, field) \
+	{ opt, name, min, max, offsetof(struct options, field), sizeof(((struct options *)0)->field) }
 
+/* The options that take a number, and its range (0 where it means
+ * "none" or "off"). */
+static const struct num_opt {
+	int opt;
+	const char *name;
+	uint64_t min, max;
+	size_t off, width;
+} num_opts[] = {
+	NUM(OPT_SNAPLEN, "snaplen", 1, 262144, live.snaplen),
+	NUM(OPT_BUFFER, "buffer-size", 1, 4096, live.buffer_mb),
+	NUM(OPT_STATS, "stats-interval", 1, 86400, live.stats_interval),
+	NUM(OPT_WORKERS, "workers", 1, LIVE_MAX_WORKERS, live.workers),
+	NUM(OPT_CT_START, "ct-start", 0, UINT64_MAX / 2, ct_start),
+	NUM(OPT_CT_MAX_JSON, "ct-max-json", 1, 1ull << 32, ct_max_json),
+	NUM(OPT_ALERT_WINDOW, "alert-window", 0, 30ull * 86400, alert_window_s),
+	NUM(OPT_MAX_ALERT_KEYS, "max-alert-keys", 1, 1u << 24, feed.max_alert_keys),
+	NUM(OPT_EVIDENCE_BYTES, "evidence-bytes", 1, 1ull << 40, feed.evidence_bytes),
+	NUM(OPT_REDIS_MAXLEN, "redis-maxlen", 1, 1ull << 40, out.redis_maxlen),
+	NUM(OPT_KEYLOG_WAIT, "keylog-wait", 0, 60000, keylog_wait_ms),
+	NUM(OPT_FP_TOLERANCE, "fp-tolerance", 1, 1u << 20, fp_tolerance),
+	NUM(OPT_MAX_FLOWS, "max-flows", 1, 1u << 28, lim.max_flows),
+	NUM(OPT_FLOW_TIMEOUT, "flow-timeout", 1, 86400, lim.flow_timeout),
+	NUM(OPT_CLOSE_GRACE, "close-grace", 1, 600000, lim.close_grace_ms),
+	NUM(OPT_FLOW_MEMCAP, "flow-memcap", 1, 1u << 30, lim.flow_memcap),
+	NUM(OPT_MEMCAP, "memcap", 1, 1ull << 40, lim.total_memcap),
+	NUM(OPT_MAX_OOO, "max-ooo-segments", 1, 1u << 20, lim.max_ooo_segs),
+	NUM(OPT_MAX_HS, "max-handshake", 1, 1u << 24, lim.max_hs_msg),
+	NUM(OPT_MAX_CERTS, "max-certs", 1, 1024, lim.max_certs),
+	NUM(OPT_MAX_CERT_SIZE, "max-cert-size", 1, 1u << 24, lim.max_cert_size),
+	NUM(OPT_MAX_FRAG, "max-frag-datagrams", 1, 1u << 24, lim.max_frag_dgrams),
+	NUM(OPT_FRAG_TIMEOUT, "frag-timeout", 1, 3600, lim.frag_timeout),
+	NUM(OPT_FRAG_MEMCAP, "frag-memcap", 1, 1u << 30, lim.frag_memcap),
+	NUM(OPT_MAX_PREHS, "max-prehandshake", 1, 1u << 24, lim.max_prehs_bytes),
+	NUM(OPT_CHAIN_CACHE, "chain-cache", 0, 1u << 20, lim.chain_cache),
+};
+
+/* The options that take one word of a few, into an enum field. */
+#define WORDS_MAX 3
+static const struct word_opt {
+	int opt;
+	const char *name, *say;          /* say: the words, for the error */
+	const char *word[WORDS_MAX];
+	int value[WORDS_MAX];
+	size_t off;
+} word_opts[] = {
+	{ OPT_TLS_LOG, "tls-log", "all, protected or none", { "all", "protected", "none" },
+	  { OUTPUT_TLS_LOG_ALL, OUTPUT_TLS_LOG_PROTECTED, OUTPUT_TLS_LOG_NONE },
+	  offsetof(struct options, feed.tls_log) },
+	{ OPT_CERT_LOG, "cert-log", "once or every", { "once", "every", NULL },
+	  { OUTPUT_CERT_LOG_ONCE, OUTPUT_CERT_LOG_EVERY, 0 },
+	  offsetof(struct options, feed.cert_log) },
+	{ OPT_CHECKSUM, "checksum-checks", "auto, yes or no", { "auto", "yes", "no" },
+	  { CHECKSUM_AUTO, CHECKSUM_YES, CHECKSUM_NO }, offsetof(struct options, checksum) },
+};
+
+_Static_assert(sizeof(((struct options *)0)->feed.tls_log) == sizeof(int) &&
+               sizeof(((struct options *)0)->feed.cert_log) == sizeof(int) &&
+               sizeof(((struct options *)0)->checksum) == sizeof(int),
+               "word options are enums stored as int");
+
+/* A table option (number or word): 1 done (*rc its result), 0 not one. */
+static int table_option(struct options *o, int c, const char *arg, int *rc)
+{
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
+		const struct num_opt *n = &num_opts[i];
+
+		if (n->opt == c) {
+			*rc = set_number(n->name, arg, n->min, n->max, (char *)o + n->off, n->width);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(word_opts) / sizeof(word_opts[0]); i++) {
+		const struct word_opt *w = &word_opts[i];
+
+		if (w->opt != c)
+			continue;
+		for (size_t k = 0; k < WORDS_MAX && w->word[k]; k++)
+			if (strcmp(arg, w->word[k]) == 0) {
+				memcpy((char *)o + w->off, &w->value[k], sizeof(int));
+				*rc = 0;
+				return 1;
+			}
+		fprintf(stderr, "certsentry: --%s: %s\n", w->name, w->say);
+		*rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A value into a bounded list of them (-r, -i, --keylog, --trust-store). */
+static int list_add(const char **list, size_t *n, size_t max, const char *what, const char *v)
+{
+	if (*n >= max) {
+		fprintf(stderr, "certsentry: at most %zu %s\n", max, what);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* One of the output module's names (--output-type and the syslog and
+ * Redis ones): parse(arg, dst) < 0 says which words it takes. */
+#define OUTPUT_WORD(parse, arg, dst, name, words)                                          \
+	((parse)((arg), (dst)) < 0 ? (fprintf(stderr, "certsentry: --" name ": " words "\n"), -1) \
+	                           : 0)
+
+static void options_default(struct options *o)
+{
 	memset(o, 0, sizeof(*o));
 	cs_limits_default(&o->lim);
 	port_set(o->port_map, 443);
@@ -296,179 +406,69 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->alert_window_s = DEDUP_DEF_WINDOW_S;
 	o->feed.max_alert_keys = DEDUP_DEF_MAX_KEYS;
 	o->feed.evidence_bytes = EVIDENCE_DEF_BYTES;
-	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
-		int rc = 0;
+}
 
-		switch (c) {
-		case 'r':
-			if (o->n_inputs >= MAX_INPUTS) {
-				fprintf(stderr, "certsentry: at most %d -r inputs\n", MAX_INPUTS);
-				return -1;
-			}
-			o->inputs[o->n_inputs++] = optarg;
-			break;
-		case 'i':
-			if (o->live.n_ifaces >= LIVE_MAX_IFACES) {
-				fprintf(stderr, "certsentry: at most %d -i interfaces\n", LIVE_MAX_IFACES);
-				return -1;
-			}
-			o->live.ifaces[o->live.n_ifaces++] = optarg;
-			break;
-		case 'u': o->live.user = optarg; break;
-		case OPT_BPF: o->live.bpf = optarg; break;
-		case OPT_SNAPLEN: rc = set_limit("snaplen", optarg, 262144, &o->live.snaplen, sizeof(int)); break;
-		case OPT_BUFFER: rc = set_limit("buffer-size", optarg, 4096, &o->live.buffer_mb, sizeof(int)); break;
-		case OPT_STATS:
-			rc = set_limit("stats-interval", optarg, 86400, &o->live.stats_interval, sizeof(unsigned));
-			o->stats_set = 1;
-			break;
-		case OPT_PIDFILE: o->live.pidfile = optarg; break;
-		case OPT_SYSLOG: o->use_syslog = 1; break;
-		case OPT_OUTPUT_TYPE:
-			if (output_type_parse(optarg, &o->out.type) < 0) {
-				fprintf(stderr, "certsentry: --output-type: file, syslog, unix_dgram, unix_stream or redis\n");
-				rc = -1;
-			}
-			break;
-		case OPT_SYSLOG_FACILITY:
-			if (output_syslog_facility_parse(optarg, &o->out.syslog_facility) < 0) {
-				fprintf(stderr, "certsentry: --syslog-facility: user, daemon or local0..local7\n");
-				rc = -1;
-			}
-			break;
-		case OPT_SYSLOG_LEVEL:
-			if (output_syslog_level_parse(optarg, &o->out.syslog_alert_level) < 0) {
-				fprintf(stderr, "certsentry: --syslog-level: a syslog level name\n");
-				rc = -1;
-			}
-			break;
-		case OPT_REDIS_MODE:
-			if (output_redis_mode_parse(optarg, &o->out.redis_mode) < 0) {
-				fprintf(stderr, "certsentry: --redis-mode: list, lpush, rpush, channel, publish or stream\n");
-				rc = -1;
-			}
-			break;
-		case OPT_METRICS: metrics_set_path(optarg); break;
-		case OPT_CERTS: o->certs_mode = 1; break;
-		case OPT_CT_JSON: o->certs_mode = 2; break;
-		case OPT_CT_START: rc = parse_u64("ct-start", optarg, 0, UINT64_MAX / 2, &o->ct_start); break;
-		case OPT_CT_MAX_JSON: rc = set_limit("ct-max-json", optarg, 1ull << 32, &o->ct_max_json, sizeof(size_t)); break;
-		case OPT_ALERT_WINDOW: {
-			uint64_t v = 0;   /* 0 allowed: every alert written */
-
-			rc = parse_u64("alert-window", optarg, 0, 30ull * 86400, &v);
-			o->alert_window_s = (unsigned)v;
-			break;
-		}
-		case OPT_MAX_ALERT_KEYS: rc = set_limit("max-alert-keys", optarg, 1u << 24, &o->feed.max_alert_keys, sizeof(size_t)); break;
-		case OPT_STATE: o->feed.state_path = optarg; break;
-		case OPT_TLS_LOG:
-			if (strcmp(optarg, "all") == 0)
-				o->feed.tls_log = OUTPUT_TLS_LOG_ALL;
-			else if (strcmp(optarg, "protected") == 0)
-				o->feed.tls_log = OUTPUT_TLS_LOG_PROTECTED;
-			else if (strcmp(optarg, "none") == 0)
-				o->feed.tls_log = OUTPUT_TLS_LOG_NONE;
-			else {
-				fprintf(stderr, "certsentry: --tls-log: all, protected or none\n");
-				rc = -1;
-			}
-			break;
-		case OPT_CERT_LOG:
-			if (strcmp(optarg, "once") == 0)
-				o->feed.cert_log = OUTPUT_CERT_LOG_ONCE;
-			else if (strcmp(optarg, "every") == 0)
-				o->feed.cert_log = OUTPUT_CERT_LOG_EVERY;
-			else {
-				fprintf(stderr, "certsentry: --cert-log: once or every\n");
-				rc = -1;
-			}
-			break;
-		case OPT_EVIDENCE: o->feed.evidence_dir = optarg; break;
-		case OPT_EVIDENCE_BYTES: rc = set_limit("evidence-bytes", optarg, 1ull << 40, &o->feed.evidence_bytes, sizeof(uint64_t)); break;
-		case OPT_TRUST_STORE:
-			if (o->n_trust > TRUST_MAX_STORES) {
-				fprintf(stderr, "certsentry: at most %d --trust-store\n", TRUST_MAX_STORES);
-				return -1;
-			}
-			o->trust_specs[o->n_trust++] = optarg;
-			break;
-		case OPT_REDIS_KEY: o->out.redis_key = optarg; break;
-		case OPT_REDIS_AUTH: o->redis_auth_file = optarg; break;
-		case OPT_REDIS_MAXLEN: {
-			uint64_t v = 0;
-
-			rc = parse_u64("redis-maxlen", optarg, 1, 1ull << 40, &v);
-			o->out.redis_maxlen = (unsigned long)v;
-			break;
-		}
-		case OPT_KEYLOG:
-			if (o->n_keylogs >= KEYLOG_MAX_FILES) {
-				fprintf(stderr, "certsentry: at most %u --keylog files\n", KEYLOG_MAX_FILES);
-				return -1;
-			}
-			o->keylogs[o->n_keylogs++] = optarg;
-			break;
-		case OPT_KEYLOG_WAIT: {
-			uint64_t v = 0;   /* 0 allowed: no wait */
-
-			rc = parse_u64("keylog-wait", optarg, 0, 60000, &v);
-			o->keylog_wait_ms = (unsigned)v;
-			break;
-		}
-		case OPT_BASELINE: o->baseline = optarg; break;
-		case OPT_LEARN: o->learn = optarg; break;
-		case OPT_FP_TOLERANCE: rc = set_limit("fp-tolerance", optarg, 1u << 20, &o->fp_tolerance, sizeof(unsigned)); break;
-		case OPT_WORKERS: rc = set_limit("workers", optarg, LIVE_MAX_WORKERS, &o->live.workers, sizeof(unsigned)); break;
-		case 'R': o->rules = optarg; break;
-		case 'o': o->out.path = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage(stdout); exit(EXIT_CLEAN);
-		case OPT_VERSION: printf("certsentry %s\n", CS_VERSION); exit(EXIT_CLEAN);
-		case OPT_PORTS: rc = parse_ports(o->port_map, optarg); break;
-		case OPT_ANY_PORT: o->any_port = 1; break;
-		case OPT_CHECK_RULES: o->check_rules = optarg; break;
-		case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
-		case OPT_NO_NDPI: o->no_ndpi = 1; break;
-		case OPT_CHECKSUM:
-			if (strcmp(optarg, "auto") == 0)
-				o->checksum = CHECKSUM_AUTO;
-			else if (strcmp(optarg, "yes") == 0)
-				o->checksum = CHECKSUM_YES;
-			else if (strcmp(optarg, "no") == 0)
-				o->checksum = CHECKSUM_NO;
-			else {
-				fprintf(stderr, "certsentry: --checksum-checks: auto, yes or no\n");
-				rc = -1;
-			}
-			break;
-		case OPT_MAX_FLOWS: rc = set_limit("max-flows", optarg, 1u << 28, &o->lim.max_flows, sizeof(size_t)); break;
-		case OPT_FLOW_TIMEOUT: rc = set_limit("flow-timeout", optarg, 86400, &o->lim.flow_timeout, sizeof(unsigned)); break;
-		case OPT_CLOSE_GRACE: rc = set_limit("close-grace", optarg, 600000, &o->lim.close_grace_ms, sizeof(unsigned)); break;
-		case OPT_FLOW_MEMCAP: rc = set_limit("flow-memcap", optarg, 1u << 30, &o->lim.flow_memcap, sizeof(size_t)); break;
-		case OPT_MEMCAP: rc = set_limit("memcap", optarg, 1ull << 40, &o->lim.total_memcap, sizeof(uint64_t)); break;
-		case OPT_MAX_OOO: rc = set_limit("max-ooo-segments", optarg, 1u << 20, &o->lim.max_ooo_segs, sizeof(size_t)); break;
-		case OPT_MAX_HS: rc = set_limit("max-handshake", optarg, 1u << 24, &o->lim.max_hs_msg, sizeof(size_t)); break;
-		case OPT_MAX_CERTS: rc = set_limit("max-certs", optarg, 1024, &o->lim.max_certs, sizeof(size_t)); break;
-		case OPT_MAX_CERT_SIZE: rc = set_limit("max-cert-size", optarg, 1u << 24, &o->lim.max_cert_size, sizeof(size_t)); break;
-		case OPT_MAX_FRAG: rc = set_limit("max-frag-datagrams", optarg, 1u << 24, &o->lim.max_frag_dgrams, sizeof(size_t)); break;
-		case OPT_FRAG_TIMEOUT: rc = set_limit("frag-timeout", optarg, 3600, &o->lim.frag_timeout, sizeof(unsigned)); break;
-		case OPT_FRAG_MEMCAP: rc = set_limit("frag-memcap", optarg, 1u << 30, &o->lim.frag_memcap, sizeof(size_t)); break;
-		case OPT_MAX_PREHS: rc = set_limit("max-prehandshake", optarg, 1u << 24, &o->lim.max_prehs_bytes, sizeof(size_t)); break;
-		case OPT_CHAIN_CACHE: {
-			uint64_t v = 0;   /* 0 allowed: no cache */
-
-			rc = parse_u64("chain-cache", optarg, 0, 1u << 20, &v);
-			o->lim.chain_cache = (size_t)v;
-			break;
-		}
-		default:
-			usage(stderr);
+/* One option that is not in a table: 0, or -1 with the reason said. */
+static int other_option(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'r': return list_add(o->inputs, &o->n_inputs, MAX_INPUTS, "-r inputs", arg);
+	case 'i':
+		return list_add(o->live.ifaces, &o->live.n_ifaces, LIVE_MAX_IFACES, "-i interfaces", arg);
+	case OPT_KEYLOG: return list_add(o->keylogs, &o->n_keylogs, KEYLOG_MAX_FILES, "--keylog files", arg);
+	case OPT_TRUST_STORE:
+		/* one more than the stores: "none" takes a place and adds none */
+		if (o->n_trust > TRUST_MAX_STORES) {
+			fprintf(stderr, "certsentry: at most %d --trust-store\n", TRUST_MAX_STORES);
 			return -1;
 		}
-		if (rc < 0)
-			return -1;
+		o->trust_specs[o->n_trust++] = arg;
+		break;
+	case OPT_OUTPUT_TYPE:
+		return OUTPUT_WORD(output_type_parse, arg, &o->out.type, "output-type",
+		                   "file, syslog, unix_dgram, unix_stream or redis");
+	case OPT_SYSLOG_FACILITY:
+		return OUTPUT_WORD(output_syslog_facility_parse, arg, &o->out.syslog_facility,
+		                   "syslog-facility", "user, daemon or local0..local7");
+	case OPT_SYSLOG_LEVEL:
+		return OUTPUT_WORD(output_syslog_level_parse, arg, &o->out.syslog_alert_level,
+		                   "syslog-level", "a syslog level name");
+	case OPT_REDIS_MODE:
+		return OUTPUT_WORD(output_redis_mode_parse, arg, &o->out.redis_mode, "redis-mode",
+		                   "list, lpush, rpush, channel, publish or stream");
+	case OPT_PORTS: return parse_ports(o->port_map, arg);
+	case 'u': o->live.user = arg; break;
+	case OPT_BPF: o->live.bpf = arg; break;
+	case OPT_PIDFILE: o->live.pidfile = arg; break;
+	case OPT_SYSLOG: o->use_syslog = 1; break;
+	case OPT_METRICS: metrics_set_path(arg); break;
+	case OPT_CERTS: o->certs_mode = 1; break;
+	case OPT_CT_JSON: o->certs_mode = 2; break;
+	case OPT_STATE: o->feed.state_path = arg; break;
+	case OPT_EVIDENCE: o->feed.evidence_dir = arg; break;
+	case OPT_REDIS_KEY: o->out.redis_key = arg; break;
+	case OPT_REDIS_AUTH: o->redis_auth_file = arg; break;
+	case OPT_BASELINE: o->baseline = arg; break;
+	case OPT_LEARN: o->learn = arg; break;
+	case 'R': o->rules = arg; break;
+	case 'o': o->out.path = arg; break;
+	case 'q': o->quiet = 1; break;
+	case 'h': usage(stdout); exit(EXIT_CLEAN);
+	case OPT_VERSION: printf("certsentry %s\n", CS_VERSION); exit(EXIT_CLEAN);
+	case OPT_ANY_PORT: o->any_port = 1; break;
+	case OPT_CHECK_RULES: o->check_rules = arg; break;
+	case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
+	case OPT_NO_NDPI: o->no_ndpi = 1; break;
+	default:
+		usage(stderr);
+		return -1;
 	}
+	return 0;
+}
+
+/* What the options say together: the inputs, and what goes with what. */
+static int options_check(int argc, char **argv, struct options *o)
+{
 	if (o->certs_mode) {
 		if (optind == argc || o->n_inputs || o->live.n_ifaces) {
 			fprintf(stderr, "certsentry: --certs and --ct-json take files (or "
@@ -498,4 +498,22 @@ int options_parse(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	options_default(o);
+	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
+		int rc = 0;
+
+		if (c == OPT_STATS)
+			o->stats_set = 1;
+		if (!table_option(o, c, optarg, &rc))
+			rc = other_option(o, c, optarg);
+		if (rc < 0)
+			return -1;
+	}
+	return options_check(argc, argv, o);
 }
