@@ -224,27 +224,109 @@ static int any_alert(const struct policy_result *res, size_t n)
 	return 0;
 }
 
-/* The verdict for one handshake: parse the chain (or find it in the
- * chain cache), ask the policy, write. */
+/* What a report holds while it is made: the chain and its cache entry,
+ * the fingerprint seen and its check. */
+struct report_ctx {
+	struct chain_entry *ce;           /* the chain cache's, or NULL */
+	struct x509_info *certs;          /* ce->certs, or parsed here (freed by report) */
+	char chain_hex[2 * 32 + 1];
+	struct fp_obs obs;
+	struct fp_result fp;
+	int fp_on;
+};
+
+/* The chain of t, from the chain cache or parsed now, into ev: 0, or -1
+ * when it could not be parsed (out of memory). */
+static int report_chain(struct engine *e, const struct tls_session *t, struct report_ctx *rc,
+                        struct hs_event *ev)
+{
+	uint8_t key[32];
+
+	if (t->n_certs) {
+		rc->ce = chain_cache_get(e->cc, t->certs, t->n_certs);
+		rc->certs = rc->ce ? rc->ce->certs : chain_parse(t->certs, t->n_certs);
+		if (!rc->certs)
+			return -1;
+		for (size_t i = 0; i < t->n_certs; i++) {
+			g_stats.certs_seen++;
+			if (!rc->certs[i].parsed)
+				g_stats.certs_unparsable++;
+		}
+		if (rc->ce)
+			memcpy(key, rc->ce->key, sizeof(key));
+		if (rc->ce || chain_cache_key(t->certs, t->n_certs, key) == 0) {
+			digest_hex(key, sizeof(key), rc->chain_hex, 0, 0);
+			ev->chain_sha256 = rc->chain_hex;
+		}
+	}
+	ev->certs = rc->certs;
+	ev->n_certs = t->n_certs;
+	return 0;
+}
+
+/* A TLS 1.3 flight's shape, checked against the baseline (if any). */
+static void report_fingerprint(struct engine *e, const struct flow *f, struct report_ctx *rc,
+                               struct hs_event *ev)
+{
+	rc->fp_on = fingerprinting(e) && fp_applies(ev->tls, ev->hs);
+	if (!rc->fp_on)
+		return;
+	fp_observe(f, ev, &rc->obs);
+	if (!e->o.baseline)
+		return;
+	fp_check(e->o.baseline, &rc->obs, &rc->fp);
+	ev->fp = &rc->fp;
+	if (rc->fp.outcome == FP_MATCH)
+		g_stats.fp_match++;
+	else if (rc->fp.outcome == FP_CHANGED)
+		g_stats.fp_changed++;
+	else
+		g_stats.fp_no_baseline++;
+}
+
+/* The policy's results for the handshake into e->res: how many. */
+static size_t report_policy(struct engine *e, const struct report_ctx *rc,
+                            const struct hs_event *ev)
+{
+	const struct tls_session *t = ev->tls;
+	struct policy_result *res = e->res;
+	struct policy_input in;
+	size_t n_res;
+
+	if (!e->o.pol)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.family = ev->family == 4 ? AF_INET : AF_INET6;
+	memcpy(in.server_ip, ev->server_ip, 16);
+	in.sni = t->sni[0] ? t->sni : NULL;
+	in.hs = ev->hs;
+	in.note = ev->hs_note;
+	in.fp = ev->fp;
+	in.certs = rc->certs;
+	in.n_certs = ev->n_certs;
+	in.memo = rc->ce ? rc->ce->memo : NULL;
+	n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
+	count_coverage(e, t, ev->hs, ev->fp, res, n_res);
+	if (rc->fp_on && e->o.learn)
+		fp_learn_protected(e, &rc->obs, res, n_res);
+	if (ev->stream_mismatch)
+		n_res += add_mismatch(res, n_res, ev->stream_mismatch);
+	return n_res;
+}
+
 void engine_report(struct engine *e, struct flow *f, const char *note)
 {
 	struct flow_hs *hs = f->hs;
 	const struct tls_session *t = &hs->tls;
-	struct chain_entry *ce = NULL;
-	struct x509_info *certs = NULL;
 	struct policy_result *res = e->res;
-	struct policy_input in;
 	struct classify_result ndpi;
-	struct hs_event ev;
-	struct fp_obs obs;
-	struct fp_result fp, *fpp = NULL;
 	struct trust_memo trust_local;
-	char chain_hex[2 * 32 + 1];
-	uint8_t key[32];
-	size_t n_res = 0;
-	int n, fp_on;
+	struct report_ctx rc;
+	struct hs_event ev;
+	int n;
 
 	memset(&ndpi, 0, sizeof(ndpi));   /* valid = 0: no nDPI object */
+	memset(&rc, 0, sizeof(rc));
 	fill_event(e, f, &ev);
 	ev.tls = t;
 	ev.hs = hs_kind(t);
@@ -252,67 +334,18 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	ev.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff;
 	ev.bad_checksum_bytes = hs->rd[0].tent_used + hs->rd[1].tent_used;
 	count_handshake(t, ev.hs);
-	if (t->n_certs) {
-		ce = chain_cache_get(e->cc, t->certs, t->n_certs);
-		certs = ce ? ce->certs : chain_parse(t->certs, t->n_certs);
-		if (!certs)
-			return;
-		for (size_t i = 0; i < t->n_certs; i++) {
-			g_stats.certs_seen++;
-			if (!certs[i].parsed)
-				g_stats.certs_unparsable++;
-		}
-		if (ce)
-			memcpy(key, ce->key, sizeof(key));
-		if (ce || chain_cache_key(t->certs, t->n_certs, key) == 0) {
-			digest_hex(key, sizeof(key), chain_hex, 0, 0);
-			ev.chain_sha256 = chain_hex;
-		}
-	}
-	ev.certs = certs;
-	ev.n_certs = t->n_certs;
-	fp_on = fingerprinting(e) && fp_applies(t, ev.hs);
-	if (fp_on) {
-		fp_observe(f, &ev, &obs);
-		if (e->o.baseline) {
-			fp_check(e->o.baseline, &obs, &fp);
-			fpp = &fp;
-			if (fp.outcome == FP_MATCH)
-				g_stats.fp_match++;
-			else if (fp.outcome == FP_CHANGED)
-				g_stats.fp_changed++;
-			else
-				g_stats.fp_no_baseline++;
-		}
-	}
-	if (e->o.pol) {
-		memset(&in, 0, sizeof(in));
-		in.family = ev.family == 4 ? AF_INET : AF_INET6;
-		memcpy(in.server_ip, ev.server_ip, 16);
-		in.sni = t->sni[0] ? t->sni : NULL;
-		in.hs = ev.hs;
-		in.note = ev.hs_note;
-		in.fp = fpp;
-		in.certs = certs;
-		in.n_certs = ev.n_certs;
-		in.memo = ce ? ce->memo : NULL;
-		n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
-		count_coverage(e, t, ev.hs, fpp, res, n_res);
-		if (fp_on && e->o.learn)
-			fp_learn_protected(e, &obs, res, n_res);
-		if (ev.stream_mismatch)
-			n_res += add_mismatch(res, n_res, ev.stream_mismatch);
-	}
+	if (report_chain(e, t, &rc, &ev) < 0)
+		return;
+	report_fingerprint(e, f, &rc, &ev);
+	ev.n_res = report_policy(e, &rc, &ev);
 	ev.res = res;
-	ev.n_res = n_res;
-	ev.fp = fpp;
-	if (certs && any_alert(res, n_res)) {
+	if (rc.certs && any_alert(res, ev.n_res)) {
 		/* Graded once per distinct chain (kept with it in the cache). */
-		struct trust_memo *tm = ce ? &ce->trust : &trust_local;
+		struct trust_memo *tm = rc.ce ? &rc.ce->trust : &trust_local;
 
-		if (!ce)
+		if (!rc.ce)
 			trust_local.done = 0;
-		trust_classify(e->o.trust, certs, ev.n_certs, tm);
+		trust_classify(e->o.trust, rc.certs, ev.n_certs, tm);
 		ev.trust = tm;
 	}
 	if (hs->cf && e->ndpi) {
@@ -324,9 +357,9 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	ev.pkts = hs->pkts.n ? &hs->pkts : NULL;
 	n = output_handshake(e->o.out, e->o.feed, &ev);
 	if (n > 0)
-		for (size_t i = 0; i < n_res; i++)
+		for (size_t i = 0; i < ev.n_res; i++)
 			if (verdict_is_alert(res[i].verdict))
 				count_alert(e, res[i].owner, res[i].verdict);
-	if (!ce)
-		chain_free(certs, ev.n_certs);
+	if (!rc.ce)
+		chain_free(rc.certs, ev.n_certs);
 }
