@@ -452,6 +452,63 @@ static int run_files(const struct options *o, struct engine_opts *eo, const stru
 	return status;
 }
 
+/* The output (with --redis-auth's secret read and let go) and the alert
+ * feed: 0, or -1 with the reason said. */
+static int open_outputs(struct options *o, struct output **out, struct output_feed **feed)
+{
+	char err[1024], redis_pw[512] = "";
+
+	if (o->redis_auth_file && read_secret(o->redis_auth_file, redis_pw, sizeof(redis_pw)) < 0)
+		return -1;
+	if (o->redis_auth_file)
+		o->out.redis_auth = redis_pw;
+	*out = output_open(&o->out, err, sizeof(err));
+	explicit_bzero(redis_pw, sizeof(redis_pw));   /* the sink keeps its own copy */
+	o->out.redis_auth = NULL;
+	if (!*out) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return -1;
+	}
+	*feed = output_feed_new(&o->feed, err, sizeof(err));
+	if (!*feed) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* What every engine is made with.  eo->coverage is made here (the
+ * caller frees it; NULL: not counted). */
+static void engine_opts_fill(struct engine_opts *eo, const struct options *o)
+{
+	eo->lim = &o->lim;
+	eo->port_map = o->port_map;
+	eo->any_port = o->any_port;
+	eo->no_ndpi = o->no_ndpi;
+	eo->checksum = o->checksum;
+	eo->coverage = coverage_new();
+	/* Files' key logs are complete: only live capture waits. */
+	eo->keylog_wait_us = o->live.n_ifaces ? (uint64_t)o->keylog_wait_ms * 1000 : 0;
+}
+
+/* Certificates, interfaces or files, as the options say: the exit status. */
+static int run(struct options *o, struct engine_opts *eo, const struct keylogs *kl,
+               struct policy **pol)
+{
+	char bpf[4096];
+
+	if (o->certs_mode)
+		return run_certs(o, eo);
+	if (!o->live.n_ifaces)
+		return run_files(o, eo, kl);
+	live_use_syslog(o->use_syslog);
+	default_bpf(o, bpf, sizeof(bpf));
+	o->live.default_bpf = bpf;
+	/* Each worker makes its own engine from eo.  A daemon stopped by
+	 * SIGTERM exits 0 whatever it saw. */
+	return live_run(&o->live, eo, pol) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -462,7 +519,7 @@ int main(int argc, char **argv)
 	struct fp_baseline *base = NULL, *learn = NULL;
 	struct trust_stores *trust = NULL;
 	struct output_feed *feed = NULL;
-	char err[1024], redis_pw[512] = "";
+	char err[1024];
 	int status = EXIT_TROUBLE;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -485,52 +542,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
 	}
 	if (load_keylogs(&o, o.live.n_ifaces > 0, &kl) < 0 ||
-	    load_fingerprints(&o, &base, &learn) < 0 || load_trust(&o, &trust) < 0)
+	    load_fingerprints(&o, &base, &learn) < 0 || load_trust(&o, &trust) < 0 ||
+	    open_outputs(&o, &out, &feed) < 0)
 		goto out;
-	if (o.redis_auth_file && read_secret(o.redis_auth_file, redis_pw, sizeof(redis_pw)) < 0)
-		goto out;
-	if (o.redis_auth_file)
-		o.out.redis_auth = redis_pw;
-	out = output_open(&o.out, err, sizeof(err));
-	explicit_bzero(redis_pw, sizeof(redis_pw));   /* the sink keeps its own copy */
-	if (!out) {
-		fprintf(stderr, "certsentry: %s\n", err);
-		goto out;
-	}
-	feed = output_feed_new(&o.feed, err, sizeof(err));
-	if (!feed) {
-		fprintf(stderr, "certsentry: %s\n", err);
-		goto out;
-	}
-	eo.lim = &o.lim;
+	engine_opts_fill(&eo, &o);
 	eo.pol = pol;
 	eo.out = out;
-	eo.port_map = o.port_map;
-	eo.any_port = o.any_port;
-	eo.no_ndpi = o.no_ndpi;
-	eo.checksum = o.checksum;
 	eo.keylog = kl.kl;
-	eo.coverage = coverage_new();   /* owned here; NULL: not counted */
 	eo.baseline = base;
 	eo.learn = learn;
 	eo.trust = trust;
 	eo.feed = feed;
-	/* Files' key logs are complete: only live capture waits. */
-	eo.keylog_wait_us = o.live.n_ifaces ? (uint64_t)o.keylog_wait_ms * 1000 : 0;
-	if (o.certs_mode) {
-		status = run_certs(&o, &eo);
-	} else if (o.live.n_ifaces) {
-		char bpf[4096];
-
-		live_use_syslog(o.use_syslog);
-		default_bpf(&o, bpf, sizeof(bpf));
-		o.live.default_bpf = bpf;
-		/* Each worker makes its own engine from eo.  A daemon stopped
-		 * by SIGTERM exits 0 whatever it saw. */
-		status = live_run(&o.live, &eo, &pol) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
-	} else {
-		status = run_files(&o, &eo, &kl);
-	}
+	status = run(&o, &eo, &kl, &pol);
 	if (learn && fp_save(learn, o.learn, err, sizeof(err)) < 0) {
 		fprintf(stderr, "certsentry: --learn %s\n", err);
 		status = EXIT_TROUBLE;
@@ -551,4 +574,3 @@ out:
 	policy_free(pol);
 	return status;
 }
-
