@@ -641,27 +641,11 @@ int output_syslog_level_parse(const char *s, int *out)
 	return lookup(lvl, s, out);
 }
 
-struct output *output_open(const struct output_opts *opts, char *err, size_t errlen)
+/* The sink (and link) for o->type, checking what it needs of path:
+ * 0, or -1 with the reason in err. */
+static int choose_sink(struct output *o, const char *path, int no_path, char *err,
+                       size_t errlen)
 {
-	struct output *o = calloc(1, sizeof(*o));   /* owned by the caller */
-	const char *path = opts->path;
-	int rc;
-	int no_path = !path || !*path || strcmp(path, "-") == 0;
-
-	if (!o) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&o->lock, NULL);
-	o->fd = -1;
-	o->type = opts->type;
-	o->tls_chain = opts->tls_chain;
-	o->syslog_facility = opts->syslog_facility ? opts->syslog_facility : LOG_LOCAL5;
-	o->syslog_alert_level = opts->syslog_alert_level ? opts->syslog_alert_level
-	                                                 : LOG_WARNING;
-	o->q_max_lines = opts->queue_max_lines ? opts->queue_max_lines : OUTPUT_QUEUE_MAX_LINES;
-	o->q_max_bytes = opts->queue_max_bytes ? opts->queue_max_bytes : OUTPUT_QUEUE_MAX_BYTES;
-	o->reconnect_ms = opts->reconnect_ms ? opts->reconnect_ms : OUTPUT_RECONNECT_MS;
 	switch (o->type) {
 	case OUTPUT_FILE:
 		if (no_path) {
@@ -683,12 +667,12 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 		o->link = &sock_link;
 		if (no_path) {
 			snprintf(err, errlen, "%s output needs a socket path", o->sink->name);
-			goto err;
+			return -1;
 		}
 		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 			snprintf(err, errlen, "%s: socket path too long (at most %zu bytes)", path,
 			         sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			goto err;
+			return -1;
 		}
 		break;
 	case OUTPUT_REDIS:
@@ -698,13 +682,39 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 		if (no_path) {
 			snprintf(err, errlen, "redis output needs -o HOST[:PORT] or a Unix socket "
 			         "path");
-			goto err;
+			return -1;
 		}
 		break;
 	default:
 		snprintf(err, errlen, "unknown output type %d", (int)o->type);
-		goto err;
+		return -1;
 	}
+	return 0;
+}
+
+struct output *output_open(const struct output_opts *opts, char *err, size_t errlen)
+{
+	struct output *o = calloc(1, sizeof(*o));   /* owned by the caller */
+	const char *path = opts->path;
+	int rc;
+	int no_path = !path || !*path || strcmp(path, "-") == 0;
+
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&o->lock, NULL);
+	o->fd = -1;
+	o->type = opts->type;
+	o->tls_chain = opts->tls_chain;
+	o->syslog_facility = opts->syslog_facility ? opts->syslog_facility : LOG_LOCAL5;
+	o->syslog_alert_level = opts->syslog_alert_level ? opts->syslog_alert_level
+	                                                 : LOG_WARNING;
+	o->q_max_lines = opts->queue_max_lines ? opts->queue_max_lines : OUTPUT_QUEUE_MAX_LINES;
+	o->q_max_bytes = opts->queue_max_bytes ? opts->queue_max_bytes : OUTPUT_QUEUE_MAX_BYTES;
+	o->reconnect_ms = opts->reconnect_ms ? opts->reconnect_ms : OUTPUT_RECONNECT_MS;
+	if (choose_sink(o, path, no_path, err, errlen) < 0)
+		goto err;
 	if (o->sink == &sink_file || o->link) {
 		o->path = strdup(path);
 		if (!o->path) {
