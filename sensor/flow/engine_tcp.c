@@ -470,14 +470,61 @@ static int ack_segment(struct engine *e, struct flow *f, const struct pkt *p, in
 
 /* Reassemble and parse one segment of a flow in its handshake phase.
  * Returns 1 when the handshake got decided. */
+/* A segment of the handshake's data in direction d: reassembled, the
+ * stream fed to TLS.  1 when the flow was decided. */
+static int data_segment(struct engine *e, struct flow *f, const struct pkt *p, enum tls_dir d,
+                        enum ck ck)
+{
+	struct flow_hs *hs = f->hs;
+	struct reasm_dir *rd;
+	int rc;
+
+	rd = &hs->rd[d];
+	if (p->payload_len == 0 || rd->state == REASM_STOPPED) {
+		if (ck != CK_BAD)
+			classify_segment(e, hs, p);
+		return 0;
+	}
+	(void)make_room(e, 2 * p->payload_len + ENGINE_HS_HEADROOM, f, 0);
+	if (ck == CK_BAD) {
+		/* Kept aside; only a valid copy or the receiver's
+		 * acknowledgement brings these bytes in (reasm.h).  A stream
+		 * is never started at an untrusted segment. */
+		reasm_add_tentative(rd, &hs->mem, p->seq, p->payload, p->payload_len);
+		return 0;
+	}
+	if (rd->state == REASM_IDLE) {
+		/* A capture that starts mid-connection: take this segment as
+		 * the start of the stream (DESIGN "Flow life"). */
+		g_stats.midstream_pickups++;
+		reasm_start(rd, p->seq);
+	}
+	if (reasm_add(rd, &hs->mem, p->seq, p->payload, p->payload_len) != REASM_OK) {
+		engine_decide(e, f, "reassembly limit reached: handshake incomplete");
+		return 1;
+	}
+	rc = feed(e, f, d);
+	if (rc < 0) {
+		g_stats.tls_not_tls++;
+		engine_decide(e, f, NULL);
+		return 1;
+	}
+	/* After feed: a flow dropped as carrying no handshake never costs
+	 * nDPI anything (a span port is full of them). */
+	classify_segment(e, hs, p);
+	if (rc > 0) {
+		engine_decide(e, f, NULL);
+		return 1;
+	}
+	return 0;
+}
+
 static int handshake_segment(struct engine *e, struct flow *f, const struct pkt *p, int side,
                              enum ck ck)
 {
 	struct flow_hs *hs = f->hs;
 	int trust = believed(f, side, ck);
 	enum tls_dir d;
-	struct reasm_dir *rd;
-	int rc;
 
 	if (p->flags & TH_SYN) {
 		if (trust)
@@ -522,44 +569,7 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		engine_decide(e, f, NULL);
 		return 1;
 	}
-	rd = &hs->rd[d];
-	if (p->payload_len == 0 || rd->state == REASM_STOPPED) {
-		if (ck != CK_BAD)
-			classify_segment(e, hs, p);
-		return 0;
-	}
-	(void)make_room(e, 2 * p->payload_len + ENGINE_HS_HEADROOM, f, 0);
-	if (ck == CK_BAD) {
-		/* Kept aside; only a valid copy or the receiver's
-		 * acknowledgement brings these bytes in (reasm.h).  A stream
-		 * is never started at an untrusted segment. */
-		reasm_add_tentative(rd, &hs->mem, p->seq, p->payload, p->payload_len);
-		return 0;
-	}
-	if (rd->state == REASM_IDLE) {
-		/* A capture that starts mid-connection: take this segment as
-		 * the start of the stream (DESIGN "Flow life"). */
-		g_stats.midstream_pickups++;
-		reasm_start(rd, p->seq);
-	}
-	if (reasm_add(rd, &hs->mem, p->seq, p->payload, p->payload_len) != REASM_OK) {
-		engine_decide(e, f, "reassembly limit reached: handshake incomplete");
-		return 1;
-	}
-	rc = feed(e, f, d);
-	if (rc < 0) {
-		g_stats.tls_not_tls++;
-		engine_decide(e, f, NULL);
-		return 1;
-	}
-	/* After feed: a flow dropped as carrying no handshake never costs
-	 * nDPI anything (a span port is full of them). */
-	classify_segment(e, hs, p);
-	if (rc > 0) {
-		engine_decide(e, f, NULL);
-		return 1;
-	}
-	return 0;
+	return data_segment(e, f, p, d, ck);
 }
 
 /* ---- connection end and reuse ------------------------------------------ */
