@@ -7,6 +7,8 @@
  * Exit status: 0 no alert, 1 at least one alert, 2 bad usage, unreadable
  * or corrupt input, or invalid rules (alerts found before damage to an
  * input are still written first).
+ *
+ * Must not: parse options (options.c) or packets.
  */
 #include <errno.h>
 #include <getopt.h>

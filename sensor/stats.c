@@ -1,4 +1,8 @@
-/* stats.c - the counters (see include/stats.h). */
+/*
+ * stats.c - the counters (see include/stats.h).
+ * Owns the global counters and the memory gauge.  Must not: decide
+ * anything from them.
+ */
 #include "stats.h"
 
 _Thread_local struct cs_stats g_stats;

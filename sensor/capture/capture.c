@@ -41,6 +41,8 @@
  * Known limit: a mapped file truncated by another process while it is
  * read kills certsentry with SIGBUS, where libpcap would report a
  * truncated file.  A file that grows is read as it was when opened.
+ *
+ * Must not: decode a frame (decode.c) or know about flows.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -8,6 +8,8 @@
  * Geneve and IP-in-IP (inner flow inspected).
  * Transport: TCP.  Checksums are not checked: captures taken on
  * a host with checksum offload carry bad checksums on every sent packet.
+ *
+ * Must not: keep state between frames (defrag.c holds fragments, flow.c flows) or allocate.
  */
 #include <string.h>
 

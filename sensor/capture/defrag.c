@@ -1,5 +1,8 @@
 /*
  * defrag.c - IP fragment reassembly (see include/defrag.h).
+ *
+ * Owns the datagrams being rebuilt, bounded by --max-frag-datagrams,
+ * --frag-timeout and --frag-memcap.  Must not: look past the IP header.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,8 @@
  * worker's mutex, taken once per poll round, never per packet: a copy of
  * the counters and alert tally, the kernel counters, and a policy to swap
  * in.  Output lines from several threads are serialised by output.c.
+ *
+ * Must not: inspect packets itself (each worker's engine does).
  */
 #include <errno.h>
 #include <grp.h>

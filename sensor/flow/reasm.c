@@ -11,6 +11,8 @@
  * buffer on their own: they fill a hole only when the receiver's
  * acknowledgement shows it has the bytes (reasm_ack), and every valid byte
  * delivered over them is compared with them first (tent_settle).
+ *
+ * Must not: interpret the bytes (tls.c does) or exceed --flow-memcap.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /*
  * eve_stats.c - the EVE stats event (see include/eve_stats.h).
+ *
+ * Must not: read counters other than through stats.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

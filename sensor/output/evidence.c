@@ -3,6 +3,8 @@
  * include/evidence.h).  Part of the output stage.  PEM is written with
  * OpenSSL's PEM_write (the DER as sent, parsed or not: an unparsable
  * certificate is evidence too); the pcap by hand, as capture.c reads it.
+ *
+ * Must not: decide which alerts keep evidence (the feed does).
  */
 #include <errno.h>
 #include <fcntl.h>

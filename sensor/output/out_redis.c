@@ -49,6 +49,8 @@
  * calling thread keeps SIGPIPE blocked while hiredis runs and takes away
  * any it raised (as libpq does); write(2) then fails with EPIPE and
  * hiredis reports a connection error.
+ *
+ * Must not: build EVE lines (output.c does).
  */
 #include <errno.h>
 #include <limits.h>

@@ -8,6 +8,8 @@
  * a row by the FNV-1a hash of its owner and asset.  The names come from
  * the policy, not the wire, except an SNI, which is bounded by the
  * policy's match (a protected name); the hash need not be keyed.
+ *
+ * Must not: decide a verdict (policy.c does).
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -8,6 +8,8 @@
  * Dates, purpose, EKU, policies and name constraints are left out of the
  * decision; signatures, issuer look-up and basicConstraints are not (a
  * leaf key signing a certificate is the oldest interception trick).
+ *
+ * Must not: read rules files (rules.c) or write output.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

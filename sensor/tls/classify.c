@@ -11,6 +11,8 @@
  * really gave, and given back when nDPI frees them.  The detection
  * module's own tables, made once per thread, are part of the fixed
  * overhead the README states, not of --memcap.
+ *
+ * Must not: parse TLS itself (tls.c does) or keep certificates.
  */
 #include <malloc.h>
 #include <pthread.h>

@@ -10,6 +10,8 @@
  * The log is the user's file, but a line of it is still input: every
  * field is checked (length, hex digits, secret of 32 or 48 bytes) and a
  * line that fails is counted as malformed, never half-used.
+ *
+ * Must not: decrypt (tls13.c does).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -7,6 +7,9 @@
  * The ciphers are fetched once per process (pthread_once: live capture
  * runs several workers) instead of at every record; each direction's keys
  * own one cipher context, reused for each record.
+ *
+ * Must not: parse handshake messages (tls_msg.c does) or read key
+ * logs (keylog.c).
  */
 #include <pthread.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * entries) plus an LRU list.  The key is a cryptographic digest of what
  * the attacker sends, so it is also the bucket hash: nobody can aim many
  * chains at one bucket without breaking SHA-256.
+ *
+ * Must not: judge a chain (policy.c does).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,7 @@
-/* digest.c - thin wrapper over OpenSSL EVP digests (see include/digest.h). */
+/*
+ * digest.c - thin wrapper over OpenSSL EVP digests (see include/digest.h).
+ * Must not: keep state.
+ */
 #include <pthread.h>
 #include <string.h>
 

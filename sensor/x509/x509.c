@@ -5,6 +5,8 @@
  * wants.  A certificate that OpenSSL rejects is still reported by SHA-256
  * with the reason, because an unparsable leaf at a protected endpoint is
  * itself worth an alert.
+ *
+ * Must not: verify signatures or match names (policy.c does).
  */
 #include <arpa/inet.h>
 #include <limits.h>
