@@ -194,7 +194,7 @@ static void usage(FILE *f)
 "      --syslog           diagnostics to syslog instead of standard error\n"
 "      --checksum-checks auto|yes|no  distrust segments with bad TCP checksums\n"
 "                         (auto: unless most are bad, as with checksum offload)\n"
-"limits (defaults in include/limits.h; hits are counted in the summary):\n"
+"limits (defaults in include/cs_limits.h; hits are counted in the summary):\n"
 "      --max-flows N          flow table size (%u)\n"
 "      --flow-timeout SEC     idle flow expiry (%u)\n"
 "      --close-grace MS       an undecided handshake still read after RST/FIN (%u)\n"
