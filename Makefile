@@ -15,6 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 DATADIR  = $(PREFIX)/share/certsentry
+MANDIR   = $(PREFIX)/share/man
 
 CC      ?= cc
 PKGS     = libpcap openssl libndpi hiredis
@@ -199,6 +200,8 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certsentry
 	cp -r rules/examples/. $(DESTDIR)$(DATADIR)/rules/examples/
 	install -m 0644 sensor/dist/certsentry.service sensor/dist/certsentry.logrotate README.md $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 docs/certsentry.8 $(DESTDIR)$(MANDIR)/man8/certsentry.8
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz build-fuzz2 certsentry

@@ -4,7 +4,8 @@
 #   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
 #                        clang and its libFuzzer runtime, redis-server,
-#                        prometheus_client)
+#                        prometheus_client, groff and man-db for the man
+#                        page, systemd-analyze and strace for the unit)
 #   tests/deps.sh bench  what make bench compares with (tshark, ndpiReader)
 # Needs root (or sudo).
 set -euo pipefail
@@ -14,7 +15,7 @@ sudo=""
 build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev libjansson-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
-  python3-prometheus-client"
+  python3-prometheus-client groff-base man-db systemd strace"
 bench_pkgs="tshark libndpi-bin time python3"
 pkgs=$build_pkgs
 [ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"
