@@ -27,6 +27,8 @@
 /* Files read from one directory (not recursively). */
 #define CERTFILE_MAX_DIR_FILES 1000000u
 
+struct chain_cache;
+
 struct certfile_ctx {
 	const struct policy *pol;          /* may be NULL: nothing is protected */
 	const struct trust_stores *trust;  /* may be NULL */
@@ -37,9 +39,8 @@ struct certfile_ctx {
 	                                      (--ct-max-json); 0: CT_MAX_JSON_BYTES */
 	/* counted */
 	uint64_t files, chains, alerts, errors;
-	size_t max_issuers;                /* parsed issuers kept (--chain-cache); 0: none */
-	struct issuer_cache *issuers;      /* owned; certfile_ctx_release frees it */
-	uint64_t issuer_hits, issuer_flushes;
+	size_t max_issuers;                /* issuer chains kept parsed (--chain-cache); 0: none */
+	struct chain_cache *issuers;       /* owned; certfile_ctx_release frees it */
 	uint64_t by_names;                 /* of chains: leaf for no owner by its
 	                                      names alone, not parsed (certnames.h) */
 };

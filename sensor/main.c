@@ -401,9 +401,10 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 		        " by names only), %" PRIu64 " alerts, %" PRIu64 " errors\n", c.files,
 		        o->certs_mode == 2 ? "entries" : "files", c.chains, c.by_names, c.alerts,
 		        c.errors);
-	if (c.issuer_flushes)
-		fprintf(stderr, "certsentry: more distinct issuers than --chain-cache %zu: its parsed "
-		        "issuers were let go %" PRIu64 " times\n", c.max_issuers, c.issuer_flushes);
+	if (g_stats.chain_cache_evictions)
+		fprintf(stderr, "certsentry: more distinct issuer chains than --chain-cache %zu: "
+		        "%" PRIu64 " parsed ones let go (least recently used)\n", c.max_issuers,
+		        g_stats.chain_cache_evictions);
 	certfile_ctx_release(&c);
 	if (trouble || c.errors || g_stats.output_err)
 		return EXIT_TROUBLE;

@@ -100,13 +100,20 @@ check "the line form and standard input give the same alerts" \
 	$([ "$(summary "$tmp/lines.json")" = "$(summary "$tmp/ct.json")" ] &&
 	  [ "$(summary "$tmp/stdin.json")" = "$(summary "$tmp/ct.json")" ]; echo $?)
 
-# the parsed issuers kept (--chain-cache): none, one (let go before every
-# chain of two or more), the default - the same alerts
-for cc in 0 1; do
-	$bin -q -R "$rules" --chain-cache $cc --ct-json --ct-start 5000 "$tmp/entries.json" -o "$tmp/cc$cc.json" 2>/dev/null
+# the parsed issuer chains kept (--chain-cache): none, one (the entries
+# have several issuers: one is let go at each change, and that is said),
+# the default (all kept, nothing said) - the same alerts
+for cc in 0 1 2048; do
+	$bin -q -R "$rules" --chain-cache $cc --ct-json --ct-start 5000 "$tmp/entries.json" \
+		-o "$tmp/cc$cc.json" 2>"$tmp/cc$cc.err"
 	check "--chain-cache $cc: the same alerts as the default" \
 		$([ "$(summary "$tmp/cc$cc.json")" = "$(summary "$tmp/ct.json")" ]; echo $?)
 done
+check "--chain-cache 1: the issuer chains let go are counted and said" \
+	$(grep -q "more distinct issuer chains than --chain-cache 1: [1-9][0-9]* parsed ones let go" \
+		"$tmp/cc1.err"; echo $?)
+check "--chain-cache 2048 (the default): nothing let go, nothing said" \
+	$(! grep -q "let go" "$tmp/cc2048.err" && ! grep -q "let go" "$tmp/cc0.err"; echo $?)
 
 # ---- get-entries answers one after another, as a curl loop writes them ------------
 # pages of 3 entries: concatenated on one line (no newline between), pretty-

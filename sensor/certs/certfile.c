@@ -283,109 +283,22 @@ static int for_no_owner(const struct certfile_ctx *c, const struct tls_cert *lea
 /* ---- parsed issuers, kept ---------------------------------------------- */
 
 /* A CT log holds millions of leaves from a few thousand issuers, and
- * OpenSSL 3 takes ~0.2 ms to parse one certificate: the chain's
- * certificates after the leaf are parsed once and kept, keyed by the
- * SHA-256 of their DER (bytes decide, never names).  Open addressing in
- * twice as many slots as entries; when a chain's issuers might not fit,
- * the table is emptied before the chain (counted: issuer_flushes), never
- * during it: the chain's certs[] are views of the kept parses. */
-struct issuer_slot {
-	uint8_t key[DIGEST_SHA256_LEN];
-	int used;
-	struct x509_info xi;       /* owned by the cache */
-};
-
-struct issuer_cache {
-	struct issuer_slot *slot;
-	size_t n_slots, n, max;
-};
-
-static void issuers_clear(struct issuer_cache *ic)
+ * OpenSSL 3 takes ~0.2 ms to parse one certificate: what comes after the
+ * leaf is looked up in a chain cache of its own (chaincache.h: keyed by
+ * the SHA-256 of the bytes, bounded by --chain-cache, least recently used
+ * let go, counted in g_stats), so an issuer chain seen before is not
+ * parsed again.  Its memos are not used: they belong to whole chains. */
+static struct chain_cache *issuers_get(struct certfile_ctx *c)
 {
-	for (size_t i = 0; i < ic->n_slots; i++)
-		if (ic->slot[i].used) {
-			x509_info_free(&ic->slot[i].xi);
-			ic->slot[i].used = 0;
-		}
-	ic->n = 0;
+	if (!c->issuers && c->max_issuers > 0)
+		c->issuers = chain_cache_new(c->max_issuers, 0);   /* certfile_ctx_release */
+	return c->issuers;
 }
 
 void certfile_ctx_release(struct certfile_ctx *c)
 {
-	if (c->issuers) {
-		issuers_clear(c->issuers);
-		free(c->issuers->slot);
-		free(c->issuers);
-		c->issuers = NULL;
-	}
-}
-
-static struct issuer_cache *issuers_get(struct certfile_ctx *c)
-{
-	struct issuer_cache *ic = c->issuers;
-	size_t slots = 16;
-
-	if (ic || c->max_issuers == 0)
-		return ic;
-	while (slots < 2 * c->max_issuers)
-		slots *= 2;
-	ic = calloc(1, sizeof(*ic));                 /* freed by certfile_ctx_release */
-	if (ic && !(ic->slot = calloc(slots, sizeof(*ic->slot)))) {
-		free(ic);
-		ic = NULL;
-	}
-	if (ic) {
-		ic->n_slots = slots;
-		ic->max = c->max_issuers;
-	}
-	return c->issuers = ic;
-}
-
-/* The slot for key: its entry, or the empty slot where it would go. */
-static struct issuer_slot *issuers_find(struct issuer_cache *ic, const uint8_t *key)
-{
-	size_t i;
-
-	memcpy(&i, key, sizeof(i));
-	for (i &= ic->n_slots - 1;; i = (i + 1) & (ic->n_slots - 1))
-		if (!ic->slot[i].used || memcmp(ic->slot[i].key, key, DIGEST_SHA256_LEN) == 0)
-			return &ic->slot[i];
-}
-
-/* certs[i] for der: a view of the kept parse (*kept = 1: not to be
- * freed), or parsed now (*kept = 0, the caller frees it). */
-static void parse_issuer(struct certfile_ctx *c, const struct tls_cert *der,
-                         struct x509_info *out, int *kept)
-{
-	struct issuer_cache *ic = issuers_get(c);
-	uint8_t key[DIGEST_SHA256_LEN];
-	struct issuer_slot *s;
-
-	*kept = 0;
-	if (!ic) {
-		x509_parse(der->data, der->len, out);
-		return;
-	}
-	digest_sha256(der->data, der->len, key);
-	s = issuers_find(ic, key);
-	if (s->used) {
-		c->issuer_hits++;
-		*out = s->xi;
-		*kept = 1;
-		return;
-	}
-	if (ic->n == ic->max) {
-		/* full mid-chain (the chain is longer than the cache): the
-		 * views of this chain must stay, so this one is not kept */
-		x509_parse(der->data, der->len, out);
-		return;
-	}
-	x509_parse(der->data, der->len, &s->xi);
-	memcpy(s->key, key, sizeof(key));
-	s->used = 1;
-	ic->n++;
-	*out = s->xi;
-	*kept = 1;
+	chain_cache_free(c->issuers);
+	c->issuers = NULL;
 }
 
 int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
@@ -394,7 +307,8 @@ int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org
 	const char *src = org->errsrc ? org->errsrc : org->source;
 	struct x509_info *certs;
 	char err[256];
-	int rc = 0, *kept;
+	struct chain_entry *issuers = NULL;   /* valid until the next chain_cache_get */
+	int rc = 0;
 
 	if (n > 0 && for_no_owner(c, &der[0])) {
 		c->chains++;
@@ -406,21 +320,13 @@ int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org
 		certfile_say(c, src, "out of memory");
 		return 0;
 	}
-	kept = calloc(n ? n : 1, sizeof(*kept));       /* freed here */
-	if (!kept) {
-		free(certs);
-		certfile_say(c, src, "out of memory");
-		return 0;
-	}
-	if (n > 1 && issuers_get(c) && c->issuers->n + n - 1 > c->issuers->max) {
-		issuers_clear(c->issuers);
-		c->issuer_flushes++;
-	}
+	if (n > 1)
+		issuers = chain_cache_get(issuers_get(c), der + 1, n - 1);
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0)
-			x509_parse(der[i].data, der[i].len, &certs[i]);
+		if (i > 0 && issuers)
+			certs[i] = issuers->certs[i - 1];   /* a view: the cache owns it */
 		else
-			parse_issuer(c, &der[i], &certs[i], &kept[i]);
+			x509_parse(der[i].data, der[i].len, &certs[i]);
 	}
 	if (n == 0 || !certs[0].parsed) {
 		/* Nothing of an unreadable leaf can match a protected asset. */
@@ -429,10 +335,8 @@ int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org
 	} else {
 		rc = judge_chain(c, org, der, n, certs);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!kept[i])
-			x509_info_free(&certs[i]);
-	free(kept);
+	for (size_t i = 0; i < (issuers ? 1 : n); i++)
+		x509_info_free(&certs[i]);
 	free(certs);
 	return rc;
 }
