@@ -60,7 +60,7 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options
+MODULES  = stats fileio digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -72,25 +72,26 @@ TESTBINS = $(TESTS:%=$(BUILD)/tests/%)
 # Each unit test links only the modules it exercises, so one module's test
 # builds while another module is being written.
 DEPS_test_buf     =
-DEPS_test_decode  = decode stats
-DEPS_test_defrag  = defrag digest stats
-DEPS_test_reasm   = reasm stats
-DEPS_test_flow    = flow reasm tls tls_msg tls_ja3 tls13_flight tls13 digest stats
-DEPS_test_tls     = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
-DEPS_test_x509    = x509 digest stats
-DEPS_test_rules   = rules rules_values policy fingerprint fp_file x509 digest stats
-DEPS_test_policy  = rules rules_values policy fingerprint fp_file x509 digest stats
-DEPS_test_chaincache = chaincache truststore x509 digest stats
-DEPS_test_jsonw   = jsonw
-DEPS_test_ctjson  = ctjson jsonw
-DEPS_test_certnames = certnames
-DEPS_test_tls13   = tls13
-DEPS_test_fingerprint = fingerprint fp_file
-DEPS_test_keylog  = keylog tls13 digest
-DEPS_test_truststore = truststore x509 digest stats
-DEPS_test_metrics = metrics coverage policy rules rules_values fingerprint fp_file x509 digest stats
-DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
-DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore
+DEPS_test_fileio  = fileio
+DEPS_test_decode  = decode stats fileio
+DEPS_test_defrag  = defrag digest stats fileio
+DEPS_test_reasm   = reasm stats fileio
+DEPS_test_flow    = flow reasm tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
+DEPS_test_tls     = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
+DEPS_test_x509    = x509 digest stats fileio
+DEPS_test_rules   = rules rules_values policy fingerprint fp_file x509 digest stats fileio
+DEPS_test_policy  = rules rules_values policy fingerprint fp_file x509 digest stats fileio
+DEPS_test_chaincache = chaincache truststore x509 digest stats fileio
+DEPS_test_jsonw   = jsonw fileio
+DEPS_test_ctjson  = ctjson jsonw fileio
+DEPS_test_certnames = certnames fileio
+DEPS_test_tls13   = tls13 fileio
+DEPS_test_fingerprint = fingerprint fp_file fileio
+DEPS_test_keylog  = keylog tls13 digest fileio
+DEPS_test_truststore = truststore x509 digest stats fileio
+DEPS_test_metrics = metrics coverage policy rules rules_values fingerprint fp_file x509 digest stats fileio
+DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore fileio
 
 all: $(BIN)
 
@@ -148,20 +149,20 @@ FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS)
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
-DEPS_fuzz_decode = decode stats
-DEPS_fuzz_reasm  = reasm stats
-DEPS_fuzz_tls    = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
-DEPS_fuzz_rules  = rules rules_values policy fingerprint fp_file x509 digest stats
-DEPS_fuzz_chain  = x509 policy rules rules_values fingerprint fp_file digest stats
-DEPS_fuzz_tls13  = tls tls_msg tls_ja3 tls13_flight tls13 digest stats
-DEPS_fuzz_keylog = keylog tls13 digest stats
-DEPS_fuzz_baseline = fingerprint fp_file
-DEPS_fuzz_dedup  = dedup policy rules rules_values fingerprint fp_file x509 digest stats
-DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
-DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats
-DEPS_fuzz_ctjson = ctjson jsonw
-DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats
-DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore
+DEPS_fuzz_decode = decode stats fileio
+DEPS_fuzz_reasm  = reasm stats fileio
+DEPS_fuzz_tls    = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
+DEPS_fuzz_rules  = rules rules_values policy fingerprint fp_file x509 digest stats fileio
+DEPS_fuzz_chain  = x509 policy rules rules_values fingerprint fp_file digest stats fileio
+DEPS_fuzz_tls13  = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
+DEPS_fuzz_keylog = keylog tls13 digest stats fileio
+DEPS_fuzz_baseline = fingerprint fp_file fileio
+DEPS_fuzz_dedup  = dedup policy rules rules_values fingerprint fp_file x509 digest stats fileio
+DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats fileio
+DEPS_fuzz_ctjson = ctjson jsonw fileio
+DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore fileio
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c
