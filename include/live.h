@@ -34,12 +34,24 @@ struct live_opts {
 	const char *pidfile;        /* NULL: none */
 };
 
+/* What a live run saw, summed over its workers at stop, for the summary
+ * that main prints once the output has drained.  Owner names are copies
+ * (the engines that counted them are gone by then): live_totals_release. */
+struct live_totals {
+	struct cs_stats st;
+	struct eve_alert_count rows[LIVE_MAX_WORKERS * 16];
+	size_t n_rows;
+	uint64_t alerts;
+};
+void live_totals_release(struct live_totals *t);
+
 /* Runs until SIGTERM/SIGINT.  Each worker gets an engine made from eo (its
  * policy is swapped on SIGHUP: *pol is the one in force, which the caller
- * frees at the end).  Returns 0, or -1 when an interface cannot be opened
- * or privileges cannot be dropped (message on stderr/syslog). */
+ * frees at the end).  tot (may be NULL) receives the totals at stop.
+ * Returns 0, or -1 when an interface cannot be opened or privileges
+ * cannot be dropped (message on stderr/syslog). */
 int live_run(const struct live_opts *lo, const struct engine_opts *eo,
-             struct policy **pol);
+             struct policy **pol, struct live_totals *tot);
 
 /* Diagnostics: standard error, or syslog once live_use_syslog(1). */
 void live_use_syslog(int on);

@@ -30,7 +30,8 @@ struct output;
 enum output_type {
 	OUTPUT_FILE = 0,      /* appended to path; NULL or "-": standard output */
 	OUTPUT_STDOUT,
-	OUTPUT_SYSLOG,        /* one syslog(3) message a line */
+	OUTPUT_SYSLOG,        /* one RFC 3164 datagram a line to the log socket
+	                         (path, /dev/log by default) */
 	OUTPUT_UNIX_DGRAM,    /* one datagram a line, to a bound AF_UNIX socket */
 	OUTPUT_UNIX_STREAM,   /* '\n'-terminated lines on a connected AF_UNIX socket */
 	OUTPUT_REDIS,         /* one Redis command a line (out_redis.c) */
@@ -54,7 +55,9 @@ enum output_redis_mode {
 #define OUTPUT_QUEUE_MAX_LINES   1024u               /* lines held while a socket cannot take them */
 #define OUTPUT_QUEUE_MAX_BYTES   (4u * 1024u * 1024u) /* ... and their bytes */
 #define OUTPUT_RECONNECT_MS      1000u               /* at most one connect attempt per interval */
-#define OUTPUT_CLOSE_WAIT_MS     2000u               /* output_close waits this long for a live consumer */
+#define OUTPUT_CLOSE_WAIT_MS     2000u               /* at exit, queued lines wait this long for a consumer */
+#define OUTPUT_FINAL_RETRY_MS    100u                /* ... which is connected to again this often */
+#define OUTPUT_SYSLOG_PATH       "/dev/log"          /* --output-type syslog without -o */
 
 /* What a sink's write did with one line (the line plus its '\n'). */
 #define OUTPUT_SINK_OK     0   /* all of it written */
@@ -154,6 +157,9 @@ struct output_opts {
 	const char *path;                 /* file or socket path; NULL or "-" with
 	                                     OUTPUT_FILE: standard output */
 	int tls_chain;                    /* include tls.chain in tls events too */
+	int stdout_closed;                /* the process started with fd 1 closed (main.c
+	                                     put /dev/null there so no file takes it):
+	                                     every line to stdout is a write error */
 	int syslog_facility;              /* LOG_LOCAL5 etc.; 0: LOG_LOCAL5 (Suricata's
 	                                     default; LOG_KERN is not for programs) */
 	int syslog_alert_level;           /* priority of alerts; 0: LOG_WARNING (other
@@ -180,12 +186,52 @@ int output_syslog_facility_parse(const char *s, int *out);
 /* "emerg".."debug" (syslog(3) level names): 0, or -1 with *out untouched. */
 int output_syslog_level_parse(const char *s, int *out);
 
+/* Delivery: every line offered to an output is delivered or counted as
+ * undelivered with its reason, per sink; the summary and the exit status
+ * read these (output_delivery), after output_finish has drained. */
+enum output_loss {
+	OUTPUT_LOSS_WRITE_ERROR = 0,  /* refused for good: full disk, closed stdout, EPIPE,
+	                                 a Redis error reply, a datagram too large */
+	OUTPUT_LOSS_QUEUE_FULL,       /* the consumer was away or slow and the queue full */
+	OUTPUT_LOSS_NO_MEMORY,        /* the line could not be built or queued */
+	OUTPUT_LOSS_AT_EXIT,          /* still queued when the drain bound ran out */
+	OUTPUT_LOSS_COUNT
+};
+
+struct output_delivery {
+	const char *sink;                      /* "file", "stdout", "redis", ... */
+	char target[128];                      /* path, host or socket ("" for stdout) */
+	uint64_t found[2];                     /* lines offered: [0] events, [1] alerts */
+	uint64_t delivered[2];                 /* taken by the sink (kernel, daemon, server) */
+	uint64_t lost[OUTPUT_LOSS_COUNT][2];   /* undelivered, by reason */
+	uint64_t alerts_stderr;                /* undelivered alerts written to stderr instead */
+	uint64_t pending[2];                   /* queued now (none once finished) */
+	char last_error[128];                  /* the last write error, said in the summary */
+	unsigned drain_ms, drain_limit_ms;     /* what output_finish waited, and its bound */
+	int finished;
+};
+
+/* A copy of o's delivery counts. */
+void output_delivery(struct output *o, struct output_delivery *out);
+/* Lines found but not delivered: every loss reason, and what is still
+ * queued. */
+uint64_t output_undelivered(const struct output_delivery *d);
+/* One or two summary lines ("  output: ..."). */
+void output_delivery_print(const struct output_delivery *d, FILE *f);
+/* Count a line that was found but never reached the sink (it could not
+ * be built). */
+void output_count_lost(struct output *o, int is_alert, enum output_loss why);
+/* The end of a run: write what is queued, waiting at most
+ * OUTPUT_CLOSE_WAIT_MS for a consumer that is away (reconnecting while
+ * the bound runs) or busy; what still cannot be written is counted as
+ * undelivered at exit, alerts going to standard error.  Idempotent;
+ * output_close calls it too. */
+void output_finish(struct output *o);
+
 /* NULL with err set when the output cannot be opened.  A socket whose
  * consumer is not there yet is not an error: lines queue until it is. */
 struct output *output_open(const struct output_opts *opts, char *err, size_t errlen);
-/* Flushes what is queued (waiting at most OUTPUT_CLOSE_WAIT_MS for a live
- * consumer); what still cannot be written is dropped and counted, alerts
- * going to standard error. */
+/* output_finish, then the sink closed and o freed. */
 void output_close(struct output *o);
 /* File: reopen the path (logrotate).  Socket: reconnect now and flush the
  * queue.  Syslog, stdout: nothing.  0, or -1 (the old file stays open). */
@@ -208,10 +254,9 @@ size_t output_pending(const struct output *o);
 
 /* Write the tls event and one alert per alerting owner, as the feed says
  * (feed may be NULL: everything, every time).  Returns the number of
- * alerts decided - written, sent to standard error because the consumer
- * could not take them, or counted as a repeat in an open window - or -1
- * on a write error (counted).  A failed line does not stop the alerts
- * after it. */
+ * alerts found - whether their lines were delivered, counted as
+ * undelivered (output_delivery), or were repeats in an open window.  A
+ * failed line does not stop the lines after it. */
 int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev);
 
 /* EVE's timestamp form, "2024-02-01T10:00:00.123456+0000", UTC. */

@@ -68,6 +68,9 @@ struct output {
 	uint64_t reconnect_ms, last_attempt_ms;
 	int connected_once;
 	void *priv;            /* a sink's own state (out_redis.c), owned by it */
+	int stdout_closed;     /* see output_opts */
+	struct output_delivery dl;   /* under lock */
+	char last_error[128];  /* a sink's write error, for dl.last_error */
 };
 
 /* Monotonic milliseconds, for reconnect intervals. */

@@ -11,6 +11,8 @@
  * Must not: parse options (options.c) or packets.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -39,6 +41,7 @@
 #include "stats.h"
 #include "truststore.h"
 #include "options.h"
+#include "summary.h"
 #include "tls.h"
 
 /* The root stores that grade unapproved chains (truststore.h).  0, or -1
@@ -96,15 +99,6 @@ static int read_secret(const char *path, char *out, size_t cap)
 
 /* ---- summary and progress ------------------------------------------- */
 
-static uint64_t handshakes_total(void)
-{
-	uint64_t hs = 0;
-
-	for (size_t i = 0; i < sizeof(g_stats.hs_by_version) / sizeof(g_stats.hs_by_version[0]); i++)
-		hs += g_stats.hs_by_version[i];
-	return hs;
-}
-
 /* Key logs: the --keylog files and the secrets the pcapng inputs carry. */
 struct keylogs {
 	struct keylog *kl;       /* owned; NULL when there is nothing to read */
@@ -146,90 +140,6 @@ static int load_keylogs(const struct options *o, int live, struct keylogs *k)
 		k->kl = NULL;
 	}
 	return 0;
-}
-
-static void print_keylog(const struct keylogs *k, FILE *f)
-{
-	struct keylog_counts c;
-
-	if (!k->kl)
-		return;
-	keylog_counts(k->kl, &c);
-	fprintf(f, "  tls 1.3: decrypted %" PRIu64 ", no key %" PRIu64 ", records decrypted %"
-	        PRIu64 " (authentication failures %" PRIu64 "); key log: %" PRIu64
-	        " secrets from %zu files and %zu pcapng blocks (%" PRIu64 " lines, %" PRIu64
-	        " malformed), look-ups %" PRIu64 ", found %" PRIu64 "\n",
-	        g_stats.hs_tls13_decrypted, g_stats.tls13_no_key, g_stats.tls13_records,
-	        g_stats.tls13_auth_fail, c.entries, keylog_files(k->kl), k->dsb, c.lines,
-	        c.malformed, c.lookups, c.hits);
-}
-
-static void print_summary(const struct dispatch *d, FILE *f)
-{
-	static const char *const vnames[] = {
-		"SSLv2", "SSLv3", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", "other"
-	};
-
-	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
-	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
-	        g_stats.pkts, g_stats.flows_total, handshakes_total(), g_stats.certs_seen,
-	        dispatch_alert_count(d));
-	fprintf(f, "  handshakes:");
-	for (size_t i = 0; i < 7; i++)
-		if (g_stats.hs_by_version[i])
-			fprintf(f, " %s %" PRIu64 ",", vnames[i], g_stats.hs_by_version[i]);
-	fprintf(f, " resumed %" PRIu64 ", TLS 1.3 decrypted %" PRIu64
-	        ", certificates encrypted (TLS 1.3) %" PRIu64 ", incomplete %" PRIu64 "\n",
-	        g_stats.hs_resumed, g_stats.hs_tls13_decrypted, g_stats.hs_tls13,
-	        g_stats.hs_incomplete);
-	dispatch_print_alerts(d, f);
-	if (g_stats.alerts_repeated || g_stats.alert_followups || g_stats.tls_events_skipped ||
-	    g_stats.certs_brief || g_stats.evidence_written || g_stats.evidence_budget)
-		fprintf(f, "  feed: alert repeats in open windows %" PRIu64 " (follow-ups %" PRIu64
-		        "), tls events not written %" PRIu64 ", chains by SHA-256 only %" PRIu64
-		        ", evidence written %" PRIu64 " (over budget %" PRIu64 ")\n",
-		        g_stats.alerts_repeated, g_stats.alert_followups, g_stats.tls_events_skipped,
-		        g_stats.certs_brief, g_stats.evidence_written, g_stats.evidence_budget);
-	/* Only when a consumer (socket, Redis) was away or slow at some point. */
-	if (g_stats.output_queued || g_stats.output_dropped || g_stats.output_disconnects ||
-	    g_stats.output_alerts_stderr)
-		fprintf(f, "  output: queued %" PRIu64 " (at most %" PRIu64 " at once), dropped %"
-		        PRIu64 ", alerts to stderr %" PRIu64 ", disconnects %" PRIu64
-		        ", reconnects %" PRIu64 "\n",
-		        g_stats.output_queued, g_stats.output_queue_peak, g_stats.output_dropped,
-		        g_stats.output_alerts_stderr, g_stats.output_disconnects,
-		        g_stats.output_reconnects);
-	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
-	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
-	        ", handshake size %" PRIu64 ", certificates dropped %" PRIu64
-	        ", certificate size %" PRIu64 ", no handshake found %" PRIu64 "\n",
-	        g_stats.flows_evicted, g_stats.reasm_flow_memcap, g_stats.reasm_total_memcap,
-	        g_stats.reasm_ooo_limit, g_stats.tls_hs_too_big, g_stats.tls_certs_dropped,
-	        g_stats.tls_cert_too_big, g_stats.prehs_limit);
-	fprintf(f, "  chain cache: hits %" PRIu64 ", misses %" PRIu64 ", evicted %" PRIu64 "\n",
-	        g_stats.chain_cache_hits, g_stats.chain_cache_misses, g_stats.chain_cache_evictions);
-	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
-	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", invalid checksums %" PRIu64
-	        " (not trusted %" PRIu64 "), fragments reassembled %" PRIu64
-	        " (overlapping %" PRIu64 ", timed out %" PRIu64 ", dropped %" PRIu64
-	        "), decode errors %" PRIu64
-	        ", unparsable certificates %" PRIu64 ", peak flow memory %" PRIu64 "\n",
-	        g_stats.reasm_gap, g_stats.reasm_overlap, g_stats.reasm_overlap_diff,
-	        g_stats.midstream_pickups, g_stats.tcp_invalid_checksum,
-	        g_stats.tcp_checksum_ignored, g_stats.frag_reassembled, g_stats.frag_overlap,
-	        g_stats.frag_timeout, g_stats.frag_limit + g_stats.frag_bad,
-	        g_stats.decode_err, g_stats.certs_unparsable, g_stats.mem_peak);
-	fprintf(f, "  tcp: bad-checksum copies %" PRIu64 " (replaced by a valid copy %" PRIu64
-	        ", used when acknowledged %" PRIu64 ", different data %" PRIu64
-	        ", dropped at a limit %" PRIu64 "), RST/FIN not believed %" PRIu64
-	        ", closed in grace %" PRIu64 ", port reuse %" PRIu64
-	        " (new SYN mid-handshake ignored %" PRIu64 "), SYN-ACK ISNs differing %" PRIu64
-	        " (client took another %" PRIu64 ")\n",
-	        g_stats.reasm_tentative, g_stats.reasm_tentative_replaced,
-	        g_stats.reasm_tentative_used, g_stats.reasm_tentative_diff,
-	        g_stats.reasm_tentative_dropped, g_stats.tcp_end_ignored,
-	        g_stats.flows_close_grace, g_stats.tcp_port_reuse, g_stats.tcp_syn_ignored,
-	        g_stats.tcp_synack_isn_differ, g_stats.tcp_synack_isn_switch);
 }
 
 static void progress(const struct dispatch *d, const char *name, uint64_t pkts, time_t *last)
@@ -363,21 +273,53 @@ static int check_rules(const struct options *o)
 	return rc;
 }
 
-static void print_fingerprints(const struct engine_opts *eo, FILE *f)
+/* The end of every run: the output drained (or given up on, within its
+ * bound) before the summary, so that the summary's delivery counts are
+ * final; sum NULL: no summary (--certs says its own line).  Returns the
+ * exit status: 2 when anything found was not delivered. */
+static int end_of_run(const struct options *o, const struct engine_opts *eo,
+                      struct summary_in *sum, int status)
 {
-	if (eo->baseline)
-		fprintf(f, "  fingerprints: baseline %zu endpoints, %zu shapes; TLS 1.3 handshakes "
-		        "matched %" PRIu64 ", changed %" PRIu64 ", endpoint not in the baseline %"
-		        PRIu64 "\n", fp_endpoints(eo->baseline), fp_shapes(eo->baseline),
-		        g_stats.fp_match, g_stats.fp_changed, g_stats.fp_no_baseline);
-	if (eo->learn)
-		fprintf(f, "  fingerprints: learned %" PRIu64 " TLS 1.3 handshakes: %zu endpoints, "
-		        "%zu shapes\n", g_stats.fp_learned, fp_endpoints(eo->learn),
-		        fp_shapes(eo->learn));
+	struct output *out = eo->out;
+	struct output_delivery dl;
+	uint64_t lost, write_err = 0;
+	char err[1024];
+
+	/* The windows' last follow-ups are lines too (a no-op when done). */
+	if (output_feed_finish(out, eo->feed, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --state %s\n", err);
+		status = EXIT_TROUBLE;
+	}
+	output_finish(out);
+	output_delivery(out, &dl);
+	lost = output_undelivered(&dl);
+	if (sum && !o->quiet) {
+		sum->dl = &dl;
+		summary_print(sum, stderr);
+	} else if (lost && !o->quiet) {
+		output_delivery_print(&dl, stderr);
+	}
+	if (lost) {
+		uint64_t lost_alerts = dl.pending[1];
+
+		for (int r = 0; r < OUTPUT_LOSS_COUNT; r++)
+			lost_alerts += dl.lost[r][1];
+		fprintf(stderr, "certsentry: %" PRIu64 " of %" PRIu64 " events found (%" PRIu64
+		        " of %" PRIu64 " alerts) were not delivered to the %s output%s%s\n", lost,
+		        dl.found[0] + dl.found[1], lost_alerts, dl.found[1], dl.sink,
+		        dl.target[0] ? " " : "", dl.target);
+		status = EXIT_TROUBLE;
+	}
+	/* The rest of output_err: evidence files that could not be written. */
+	write_err = dl.lost[OUTPUT_LOSS_WRITE_ERROR][0] + dl.lost[OUTPUT_LOSS_WRITE_ERROR][1];
+	if (g_stats.output_err > write_err) {
+		fprintf(stderr, "certsentry: %" PRIu64 " evidence or event write errors\n",
+		        g_stats.output_err - write_err);
+		status = EXIT_TROUBLE;
+	}
+	return status;
 }
 
-/* Files: one engine on this thread, or --workers threads.  Returns the
- * exit status. */
 /* --certs: each file's chain judged as a handshake's would be.  Exit 1 with
  * alerts, 2 when a file could not be judged (after the rest were). */
 static int run_certs(const struct options *o, const struct engine_opts *eo)
@@ -406,13 +348,28 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 		        "%" PRIu64 " parsed ones let go (least recently used)\n", c.max_issuers,
 		        g_stats.chain_cache_evictions);
 	certfile_ctx_release(&c);
-	if (trouble || c.errors || g_stats.output_err)
-		return EXIT_TROUBLE;
-	return c.alerts ? EXIT_ALERT : EXIT_CLEAN;
+	return end_of_run(o, eo, NULL, trouble || c.errors ? EXIT_TROUBLE :
+	                                    c.alerts ? EXIT_ALERT : EXIT_CLEAN);
 }
 
+/* The summary's inputs that every mode shares. */
+static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
+                         const struct keylogs *kl)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->kl = kl->kl;
+	sum->dsb = kl->dsb;
+	sum->baseline = eo->baseline;
+	sum->learn = eo->learn;
+	sum->cov = eo->coverage;
+}
+
+/* Files: one engine on this thread, or --workers threads.  Returns the
+ * exit status. */
 static int run_files(const struct options *o, struct engine_opts *eo, const struct keylogs *kl)
 {
+	static struct eve_alert_count rows[1024];
+	struct summary_in sum;
 	struct dispatch *d;
 	char err[1024];
 	int trouble = 0, status;
@@ -434,23 +391,16 @@ static int run_files(const struct options *o, struct engine_opts *eo, const stru
 		fprintf(stderr, "certsentry: --state %s\n", err);
 		trouble = 1;
 	}
-	if (o->stats_set || metrics_path()) {
-		struct eve_alert_count rows[1024];
-
-		live_write_stats(eo->out, eo->coverage, &g_stats, rows,
-		                 dispatch_alert_table(d, rows, 1024), NULL, o->stats_set);
-	}
-	if (!o->quiet) {
-		print_summary(d, stderr);
-		print_keylog(kl, stderr);
-		print_fingerprints(eo, stderr);
-		coverage_print(eo->coverage, stderr);
-	}
-	status = trouble ? EXIT_TROUBLE : dispatch_alert_count(d) ? EXIT_ALERT : EXIT_CLEAN;
-	if (g_stats.output_err) {
-		fprintf(stderr, "certsentry: %" PRIu64 " output write errors\n", g_stats.output_err);
-		status = EXIT_TROUBLE;
-	}
+	summary_fill(&sum, eo, kl);
+	sum.st = &g_stats;
+	sum.rows = rows;
+	sum.n_rows = dispatch_alert_table(d, rows, sizeof(rows) / sizeof(rows[0]));
+	sum.alerts = dispatch_alert_count(d);
+	if (o->stats_set || metrics_path())
+		live_write_stats(eo->out, eo->coverage, &g_stats, rows, sum.n_rows, NULL,
+		                 o->stats_set);
+	status = trouble ? EXIT_TROUBLE : sum.alerts ? EXIT_ALERT : EXIT_CLEAN;
+	status = end_of_run(o, eo, &sum, status);
 	dispatch_free(d);
 	return status;
 }
@@ -494,6 +444,31 @@ static void engine_opts_fill(struct engine_opts *eo, const struct options *o)
 	eo->keylog_wait_us = o->live.n_ifaces ? (uint64_t)o->keylog_wait_ms * 1000 : 0;
 }
 
+/* Interfaces, until SIGTERM.  Each worker makes its own engine from eo.
+ * A daemon stopped by SIGTERM exits 0 whatever it saw, unless something
+ * it found was not delivered (2), and prints the same summary as a file
+ * run (unless -q). */
+static int run_live(struct options *o, struct engine_opts *eo, const struct keylogs *kl,
+                    struct policy **pol)
+{
+	static struct live_totals tot;   /* large: the alert rows */
+	struct summary_in sum;
+	int status;
+
+	memset(&tot, 0, sizeof(tot));
+	status = live_run(&o->live, eo, pol, &tot) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+	summary_fill(&sum, eo, kl);
+	sum.st = &tot.st;
+	sum.rows = tot.rows;
+	sum.n_rows = tot.n_rows;
+	sum.alerts = tot.alerts;
+	/* An interface that never opened saw nothing to sum up. */
+	status = end_of_run(o, eo, status == EXIT_TROUBLE && !tot.st.pkts ? NULL : &sum,
+	                    status);
+	live_totals_release(&tot);
+	return status;
+}
+
 /* Certificates, interfaces or files, as the options say: the exit status. */
 static int run(struct options *o, struct engine_opts *eo, const struct keylogs *kl,
                struct policy **pol)
@@ -507,9 +482,30 @@ static int run(struct options *o, struct engine_opts *eo, const struct keylogs *
 	live_use_syslog(o->use_syslog);
 	default_bpf(o, bpf, sizeof(bpf));
 	o->live.default_bpf = bpf;
-	/* Each worker makes its own engine from eo.  A daemon stopped by
-	 * SIGTERM exits 0 whatever it saw. */
-	return live_run(&o->live, eo, pol) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+	return run_live(o, eo, kl, pol);
+}
+
+/* Descriptors 0-2 started closed get /dev/null, so that no file opened
+ * later takes their number (events written into a capture file, or a
+ * rules file read as standard input).  Returns 1 when standard output
+ * was closed: the output must then refuse every line rather than write
+ * into /dev/null (sink.c). */
+static int stdio_reserve(void)
+{
+	int out_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
+
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	return out_closed;
 }
 
 int main(int argc, char **argv)
@@ -523,12 +519,17 @@ int main(int argc, char **argv)
 	struct trust_stores *trust = NULL;
 	struct output_feed *feed = NULL;
 	char err[1024];
-	int status = EXIT_TROUBLE;
+	int status = EXIT_TROUBLE, stdout_closed;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/* A reader that goes away (| head) is a write error like any other,
+	 * counted and said, not a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	stdout_closed = stdio_reserve();
 	memset(&eo, 0, sizeof(eo));
 	if (options_parse(argc, argv, &o) < 0)
 		return EXIT_TROUBLE;
+	o.out.stdout_closed = stdout_closed;
 	if (o.check_rules)
 		return check_rules(&o);
 	if (metrics_check(err, sizeof(err)) < 0) {

@@ -43,3 +43,39 @@ def read_pcap(path, who="pcapgen"):
         i += 16 + incl
     t0 = out[0][0] if out else 0
     return [(t - t0, b) for t, b in out], linktype
+
+
+def copies(src, prefix, n):
+    """prefix.pcap: n copies of src (Ethernet, IPv4, TCP) one second apart,
+    copy k with its client ports + k (the server port is 443 or 853), so
+    every copy is new flows; prefix.K: the file header plus copy K's
+    records, the parts that make prefix.pcap when concatenated."""
+    frames, lt = read_pcap(src)
+    hdr = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, lt)
+    base = 1706781600
+    whole = [hdr]
+    for k in range(n):
+        part = []
+        for t, f in frames:
+            f = bytearray(f)
+            ihl = (f[14] & 15) * 4
+            tcp = 14 + ihl
+            sport, dport = struct.unpack("!HH", f[tcp:tcp + 4])
+            if dport in (443, 853):
+                sport += k
+            else:
+                dport += k
+            struct.pack_into("!HH", f, tcp, sport, dport)
+            tot = struct.unpack("!H", f[16:18])[0]
+            seg = bytes(f[tcp:14 + tot])
+            seg = seg[:16] + b"\0\0" + seg[18:]
+            pseudo = bytes(f[26:34]) + struct.pack("!BBH", 0, 6, len(seg))
+            struct.pack_into("!H", f, tcp + 16, ~fold(wsum(pseudo) + wsum(seg)) & 0xFFFF)
+            us = t + k * 1000000
+            part.append(struct.pack("<IIII", base + us // 1000000, us % 1000000,
+                                    len(f), len(f)) + bytes(f))
+        with open("%s.%d" % (prefix, k + 1), "wb") as o:
+            o.write((hdr if k == 0 else b"") + b"".join(part))
+        whole += part
+    with open(prefix + ".pcap", "wb") as o:
+        o.write(b"".join(whole))

@@ -115,6 +115,13 @@ kp=$($py tests/promcheck.py "$tmp/m.prom" get certsentry_capture_kernel_packets_
 	  cat "$tmp/pc.bad" 2>/dev/null; }
 [ "$rc" -eq 0 ] && echo "ok live: SIGTERM exits 0" || { echo "not ok live: exit status $rc after SIGTERM"; cat "$tmp/err"; }
 [ ! -e "$tmp/pid" ] && echo "ok live: pidfile removed" || echo "not ok live: pidfile left behind"
+# The same summary as a file run, after the output drained: the alerts
+# found, each delivered, and the coverage.
+grep -q "^certsentry: [0-9]* packets, [0-9]* flows, [0-9]* handshakes, [0-9]* certificates, [0-9]* alerts$" "$tmp/err" &&
+	grep -q "^  output: file: [0-9]* events found ([0-9]* alerts), all delivered$" "$tmp/err" &&
+	grep -q "^  coverage: " "$tmp/err" &&
+	echo "ok live: SIGTERM prints the summary (delivery and coverage)" ||
+	{ echo "not ok live: no summary at SIGTERM"; tail -5 "$tmp/err" | sed 's/^/# /'; }
 grep -q "rules reloaded" "$tmp/err" && echo "ok live: SIGHUP reloaded the rules" ||
 	{ echo "not ok live: no reload message"; cat "$tmp/err"; }
 

@@ -56,42 +56,7 @@ check() {   # check NAME CONDITION-STATUS [details]
 cat > "$tmp/rt.py" <<'PY'
 import fcntl, json, os, struct, sys, termios, time
 sys.path.insert(0, "tests")
-from pcapgen import fold, wsum, read_pcap
-
-def copies(src, prefix, n):
-    """prefix.pcap: n copies of src (Ethernet, IPv4, TCP) one second apart,
-    copy k with its client ports + k (the server port is 443 or 853), so
-    every copy is new flows; prefix.K: the file header plus copy K's
-    records, the parts that make prefix.pcap when concatenated."""
-    frames, lt = read_pcap(src)
-    hdr = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, lt)
-    base = 1706781600
-    whole = [hdr]
-    for k in range(n):
-        part = []
-        for t, f in frames:
-            f = bytearray(f)
-            ihl = (f[14] & 15) * 4
-            tcp = 14 + ihl
-            sport, dport = struct.unpack("!HH", f[tcp:tcp + 4])
-            if dport in (443, 853):
-                sport += k
-            else:
-                dport += k
-            struct.pack_into("!HH", f, tcp, sport, dport)
-            tot = struct.unpack("!H", f[16:18])[0]
-            seg = bytes(f[tcp:14 + tot])
-            seg = seg[:16] + b"\0\0" + seg[18:]
-            pseudo = bytes(f[26:34]) + struct.pack("!BBH", 0, 6, len(seg))
-            struct.pack_into("!H", f, tcp + 16, ~fold(wsum(pseudo) + wsum(seg)) & 0xFFFF)
-            us = t + k * 1000000
-            part.append(struct.pack("<IIII", base + us // 1000000, us % 1000000,
-                                    len(f), len(f)) + bytes(f))
-        with open("%s.%d" % (prefix, k + 1), "wb") as o:
-            o.write((hdr if k == 0 else b"") + b"".join(part))
-        whole += part
-    with open(prefix + ".pcap", "wb") as o:
-        o.write(b"".join(whole))
+from pcapgen import fold, wsum, read_pcap, copies
 
 def feed(path, pid):
     """Write the file to fd 3 (a FIFO certsentry reads), then wait until it
@@ -176,7 +141,7 @@ norm() { $py tests/evetool.py normalize "$1"; }
 count() { $py tests/evetool.py count "$1" "$2"; }
 # The summary's output counters, if main.c prints them ("  output: ...").
 summary_counter() {   # summary_counter FILE NAME: the number before/after NAME
-	sed -n 's/^  output:.*[ ,]'"$2"' \([0-9]*\).*/\1/p' "$1" | head -1
+	sed -n 's/^  output queue:.*[ ,]'"$2"' \([0-9]*\).*/\1/p' "$1" | head -1
 }
 
 # The reference: the same capture into a file.
@@ -288,16 +253,19 @@ if rstart auth --requirepass 's3cret pass'; then
 		2> "$tmp/err"; rc=$?
 	n=$(acli LLEN certsentry)
 	said=$(grep -c 'AUTH refused: WRONGPASS' "$tmp/err")
-	lost=$(grep -c '^certsentry: undelivered alert (consumer gone at exit): {' "$tmp/err")
-	check "AUTH with a wrong password: said once, nothing written, $lost alerts on stderr" \
-		$(( rc != 1 || n != 0 || said != 1 || lost != aref )) "rc=$rc n=$n said=$said lost=$lost"
+	lost=$(grep -c '^certsentry: undelivered alert (consumer away at exit): {' "$tmp/err")
+	# Nothing delivered: exit status 2, and the last line says how much.
+	check "AUTH with a wrong password: said once, nothing written, $lost alerts on stderr, exit 2" \
+		$(( rc != 2 || n != 0 || said != 1 || lost != aref )) "rc=$rc n=$n said=$said lost=$lost"
+	grep -q "^certsentry: $nref of $nref events found ($aref of $aref alerts) were not delivered to the redis output" "$tmp/err"
+	check "AUTH with a wrong password: the undelivered events said in one line" $? "$(tail -2 "$tmp/err")"
 
 	$bin -q -R "$rules" -r "$multi" --output-type redis -o "$A" 2> "$tmp/err"; rc=$?
 	n=$(acli LLEN certsentry)
 	said=$(grep -c 'LPUSH refused: NOAUTH' "$tmp/err")
-	lost=$(grep -c '^certsentry: undelivered alert (consumer gone at exit): {' "$tmp/err")
-	check "no password for a server that wants one: NOAUTH said once, alerts on stderr" \
-		$(( rc != 1 || n != 0 || said != 1 || lost != aref )) "rc=$rc n=$n said=$said lost=$lost"
+	lost=$(grep -c '^certsentry: undelivered alert (consumer away at exit): {' "$tmp/err")
+	check "no password for a server that wants one: NOAUTH said once, alerts on stderr, exit 2" \
+		$(( rc != 2 || n != 0 || said != 1 || lost != aref )) "rc=$rc n=$n said=$said lost=$lost"
 	rkill "$rpid"
 fi
 
@@ -353,7 +321,7 @@ check "the queue went out when the server came back, before the input ended ($pa
 check "server killed mid-run: no undelivered alert on stderr" \
 	$(grep -q 'undelivered alert' "$tmp/kill.err"; [ $? -ne 0 ]; echo $?)
 cat "$tmp/kill.json" >> "$tmp/all.eve"
-if grep -q '^  output:' "$tmp/kill.err"; then
+if grep -q '^  output queue:' "$tmp/kill.err"; then
 	q=$(summary_counter "$tmp/kill.err" queued)
 	d=$(summary_counter "$tmp/kill.err" disconnects)
 	r=$(summary_counter "$tmp/kill.err" reconnects)
@@ -395,14 +363,15 @@ got=$(wc -l < "$tmp/ovf.json")
 a=$(count "$tmp/ovf.json" alert); aall=$(count "$tmp/ovf/ref.json" alert)
 tls=$(count "$tmp/ovf.json" tls); tall=$(count "$tmp/ovf/ref.json" tls)
 on_stderr=$(grep -c '^certsentry: undelivered alert' "$tmp/ovf.err")
-check "overflow: all $a alerts of $aall kept, $tls tls events of $tall ($want_drop dropped)" \
-	$(( rc != 1 || a != aall || tls + want_drop != tall || want_drop == 0 )) \
+# Events dropped are events found and not delivered: exit status 2.
+check "overflow: all $a alerts of $aall kept, $tls tls events of $tall ($want_drop dropped), exit 2" \
+	$(( rc != 2 || a != aall || tls + want_drop != tall || want_drop == 0 )) \
 	"rc=$rc alerts=$a tls=$tls"
 check "overflow: the queue kept exactly what its rule says ($got lines, in order)" $same
 check "overflow: alerts on stderr $on_stderr (rule: $want_stderr)" $(( on_stderr != want_stderr ))
 n=$(grep -c 'lines wait until it is up' "$tmp/ovf.err")
 check "overflow: the server away at start is said once" $(( n != 1 )) "$n times"
-if grep -q '^  output:' "$tmp/ovf.err"; then
+if grep -q '^  output queue:' "$tmp/ovf.err"; then
 	dr=$(summary_counter "$tmp/ovf.err" dropped)
 	check "summary: dropped $dr (rule: $want_drop)" $(( dr != want_drop )) \
 		"$(grep '^  output:' "$tmp/ovf.err")"

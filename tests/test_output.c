@@ -13,14 +13,11 @@
  * answers every command with one error reply: a refusal (AUTH) said and
  * counted once with the back-off doubling, LOADING keeping lines queued.
  *
- * syslog(3) cannot be read back here (no /dev/log in a build container,
- * and a test must not write to the host's log), so this file defines
- * openlog, closelog, syslog and glibc's fortified __syslog_chk itself: the
- * linker takes an object's definition before libc's, and output.c's calls
- * land here, where the test can see facility, priority and message.
+ * syslog: the sink sends RFC 3164 datagrams to a log socket itself (so that
+ * a missing one is counted, not silent); here the log socket is a datagram
+ * socket the test binds, and each message's priority, tag and body are
+ * read back.
  */
-#undef _FORTIFY_SOURCE    /* keep <syslog.h> from wrapping syslog() below */
-
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -64,58 +61,6 @@ __attribute__((weak)) const char *classify_risk_severity(unsigned bit)
 	return NULL;
 }
 
-/* ---- syslog, captured ---------------------------------------------------- */
-
-#define SL_MAX 8
-static struct {
-	int opened, closed, option, facility;
-	char ident[32];
-	int n;
-	int prio[SL_MAX];
-	char msg[SL_MAX][8192];
-} g_sl;
-
-void openlog(const char *ident, int option, int facility)
-{
-	g_sl.opened++;
-	snprintf(g_sl.ident, sizeof(g_sl.ident), "%s", ident ? ident : "(null)");
-	g_sl.option = option;
-	g_sl.facility = facility;
-}
-
-void closelog(void)
-{
-	g_sl.closed++;
-}
-
-static void sl_record(int prio, const char *fmt, va_list ap)
-{
-	if (g_sl.n >= SL_MAX)
-		return;
-	g_sl.prio[g_sl.n] = prio;
-	vsnprintf(g_sl.msg[g_sl.n], sizeof(g_sl.msg[0]), fmt, ap);
-	g_sl.n++;
-}
-
-void syslog(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sl_record(prio, fmt, ap);
-	va_end(ap);
-}
-
-void __syslog_chk(int prio, int flag, const char *fmt, ...);
-void __syslog_chk(int prio, int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)flag;
-	va_start(ap, fmt);
-	sl_record(prio, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -161,7 +106,6 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&g_stats, 0, sizeof(g_stats));
-	memset(&g_sl, 0, sizeof(g_sl));
 	return 0;
 }
 
@@ -594,45 +538,85 @@ static void test_file_full(void **state)
 
 /* ---- syslog -------------------------------------------------------------- */
 
+/* One syslog datagram from the test's log socket: its priority and the
+ * message after "certsentry[PID]: " (NUL-terminated in msg). */
+static void sl_recv(int fd, int *prio, char *msg, size_t cap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[16384], tag[64];
+	const char *body;
+	ssize_t n;
+
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_int_equal(sscanf(buf, "<%d>", prio), 1);
+	snprintf(tag, sizeof(tag), " certsentry[%ld]: ", (long)getpid());
+	body = strstr(buf, tag);
+	assert_non_null(body);
+	/* "<PRI>Mmm dd hh:mm:ss ", as syslog(3) writes it */
+	assert_int_equal(body - strchr(buf, '>') - 1, 15);
+	snprintf(msg, cap, "%s", body + strlen(tag));
+}
+
 static void test_syslog(void **state)
 {
 	struct output_opts opts;
 	struct output *o;
+	struct output_delivery dl;
+	char path[128], msg[8192];
+	int fd, prio;
 
 	(void)state;
+	path_in(path, sizeof(path), "log.sock");
+	fd = dgram_listener(path);
 	memset(&opts, 0, sizeof(opts));
 	opts.type = OUTPUT_SYSLOG;
-	opts.path = "/nonexistent-dir/ignored";   /* syslog needs no path */
+	opts.path = path;
 	o = open_or_fail(&opts);
-	assert_int_equal(g_sl.opened, 1);
-	assert_string_equal(g_sl.ident, "certsentry");
-	assert_true(g_sl.option & LOG_NDELAY);
-	assert_int_equal(g_sl.facility, LOG_LOCAL5);   /* the default */
 	assert_int_equal(output_write_line(o, "{\"event_type\":\"tls\"}", 20, 0), 0);
 	assert_int_equal(output_write_line(o, "{\"event_type\":\"alert\"}", 22, 1), 0);
 	output_close(o);
-	assert_int_equal(g_sl.closed, 1);
-	assert_int_equal(g_sl.n, 2);
-	assert_int_equal(g_sl.prio[0], LOG_LOCAL5 | LOG_INFO);
-	assert_string_equal(g_sl.msg[0], "{\"event_type\":\"tls\"}");   /* no '\n' */
-	assert_int_equal(g_sl.prio[1], LOG_LOCAL5 | LOG_WARNING);
-	assert_string_equal(g_sl.msg[1], "{\"event_type\":\"alert\"}");
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_INFO);          /* the default facility */
+	assert_string_equal(msg, "{\"event_type\":\"tls\"}");     /* no '\n' */
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_WARNING);
+	assert_string_equal(msg, "{\"event_type\":\"alert\"}");
 	assert_int_equal(g_stats.events, 2);
 
-	/* configured facility and alert level; a length bounds the message.
-	 * The facility is in every message: another openlog() in the process
-	 * (live.c's diagnostics) must not move EVE to its facility. */
-	memset(&g_sl, 0, sizeof(g_sl));
+	/* configured facility and alert level; a length bounds the message */
 	opts.syslog_facility = LOG_LOCAL3;
 	opts.syslog_alert_level = LOG_ERR;
 	o = open_or_fail(&opts);
-	assert_int_equal(g_sl.facility, LOG_LOCAL3);
 	assert_int_equal(output_write_line(o, "{\"a\":1}trailing", 7, 1), 0);
 	assert_int_equal(output_write_line(o, "{}", 2, 0), 0);
 	output_close(o);
-	assert_int_equal(g_sl.prio[0], LOG_LOCAL3 | LOG_ERR);
-	assert_string_equal(g_sl.msg[0], "{\"a\":1}");
-	assert_int_equal(g_sl.prio[1], LOG_LOCAL3 | LOG_INFO);
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL3 | LOG_ERR);
+	assert_string_equal(msg, "{\"a\":1}");
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL3 | LOG_INFO);
+
+	/* the log socket gone: lines queue, and at the end each one is
+	 * counted as undelivered; the alert reaches stderr */
+	close(fd);
+	unlink(path);
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), 0);
+	assert_int_equal(output_write_line(o, "{\"n\":2}", 7, 1), 0);
+	output_finish(o);
+	output_delivery(o, &dl);
+	output_close(o);
+	assert_int_equal(dl.found[0], 1);
+	assert_int_equal(dl.found[1], 1);
+	assert_int_equal(dl.delivered[0] + dl.delivered[1], 0);
+	assert_int_equal(dl.lost[OUTPUT_LOSS_AT_EXIT][0], 1);
+	assert_int_equal(dl.lost[OUTPUT_LOSS_AT_EXIT][1], 1);
+	assert_int_equal(dl.alerts_stderr, 1);
+	assert_int_equal(output_undelivered(&dl), 2);
+	assert_true(dl.drain_ms >= OUTPUT_CLOSE_WAIT_MS);
 }
 
 /* output_handshake marks its alert lines as alerts (syslog priority). */
@@ -643,6 +627,8 @@ static void test_handshake_alert_priority(void **state)
 	struct policy_result res[2];
 	struct hs_event ev;
 	uint8_t cip[16] = { 192, 0, 2, 1 }, sip[16] = { 1, 1, 1, 1 };
+	char path[128], msg[8192];
+	int fd, prio;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
@@ -664,15 +650,19 @@ static void test_handshake_alert_priority(void **state)
 	ev.hs = POLICY_HS_CHAIN;
 	ev.res = res;
 	ev.n_res = 2;
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_SYSLOG });
+	path_in(path, sizeof(path), "log2.sock");
+	fd = dgram_listener(path);
+	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_SYSLOG, .path = path });
 	assert_int_equal(output_handshake(o, NULL, &ev), 1);
 	output_close(o);
-	assert_int_equal(g_sl.n, 2);
-	assert_int_equal(g_sl.prio[0], LOG_LOCAL5 | LOG_INFO);
-	assert_non_null(strstr(g_sl.msg[0], "\"event_type\":\"tls\""));
-	assert_int_equal(g_sl.prio[1], LOG_LOCAL5 | LOG_WARNING);
-	assert_non_null(strstr(g_sl.msg[1], "\"event_type\":\"alert\""));
-	assert_non_null(strstr(g_sl.msg[1], "\"signature_id\":2900003"));
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_INFO);
+	assert_non_null(strstr(msg, "\"event_type\":\"tls\""));
+	sl_recv(fd, &prio, msg, sizeof(msg));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_WARNING);
+	assert_non_null(strstr(msg, "\"event_type\":\"alert\""));
+	assert_non_null(strstr(msg, "\"signature_id\":2900003"));
+	close(fd);
 }
 
 /* ---- unix_dgram ---------------------------------------------------------- */
@@ -1053,8 +1043,8 @@ static void test_queue_bytes(void **state)
 	output_close(o);
 	err = release_stderr(&c);
 	assert_int_equal(count_str(err, "(queue full): {\"n\":5,"), 1);
-	assert_int_equal(count_str(err, "(consumer gone at exit): {\"n\":3,"), 1);
-	assert_int_equal(count_str(err, "(consumer gone at exit): {\"n\":4,"), 1);
+	assert_int_equal(count_str(err, "(consumer away at exit): {\"n\":3,"), 1);
+	assert_int_equal(count_str(err, "(consumer away at exit): {\"n\":4,"), 1);
 	assert_int_equal(count_str(err, "\n"), 3);
 	assert_int_equal(g_stats.output_alerts_stderr, 3);
 	assert_int_equal(g_stats.output_dropped, 2);
@@ -1521,7 +1511,7 @@ static void test_redis_auth_refused(void **state)
 	if (n < 5 || n > 7)
 		fail_msg("%u connection attempts in 1.6 s (want 6)", n);
 	assert_int_equal(count_str(err, "AUTH refused: WRONGPASS"), 1);
-	assert_int_equal(count_str(err, "undelivered alert (consumer gone at exit): {\"n\":0,"), 1);
+	assert_int_equal(count_str(err, "undelivered alert (consumer away at exit): {\"n\":0,"), 1);
 	assert_int_equal(count_str(err, "\n"), 2);
 	assert_int_equal(g_stats.output_disconnects, 1);
 	assert_int_equal(g_stats.output_reconnects, 0);

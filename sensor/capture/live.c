@@ -365,8 +365,39 @@ static void reload(const struct live_opts *lo, struct worker *ws, struct output 
 	          policy_owner_count(np));
 }
 
-/* Sum of every worker's published counters, then one stats line. */
-static void write_stats(struct worker *ws, unsigned n, struct output *out, struct coverage *cov)
+/* The totals at stop keep their own copies of the owner names. */
+static void totals_keep(struct live_totals *tot, const struct cs_stats *sum,
+                        const struct eve_alert_count *rows, size_t n_rows)
+{
+	tot->st = *sum;
+	tot->n_rows = 0;
+	tot->alerts = 0;
+	for (size_t i = 0; i < n_rows && tot->n_rows < sizeof(tot->rows) / sizeof(tot->rows[0]);
+	     i++) {
+		char *owner = strdup(rows[i].owner);   /* owned by tot: live_totals_release */
+
+		tot->alerts += rows[i].n;
+		if (!owner)
+			continue;
+		tot->rows[tot->n_rows] = rows[i];
+		tot->rows[tot->n_rows++].owner = owner;
+	}
+	/* Rows past the table still count in the total. */
+	if (sum->alerts > tot->alerts)
+		tot->alerts = sum->alerts;
+}
+
+void live_totals_release(struct live_totals *t)
+{
+	for (size_t i = 0; i < t->n_rows; i++)
+		free((char *)t->rows[i].owner);
+	t->n_rows = 0;
+}
+
+/* Sum of every worker's published counters, then one stats line; at stop
+ * (tot not NULL) the totals for the summary too. */
+static void write_stats(struct worker *ws, unsigned n, struct output *out, struct coverage *cov,
+                        struct live_totals *tot)
 {
 	static struct eve_alert_count rows[LIVE_MAX_WORKERS * 16];
 	struct cs_stats sum;
@@ -397,10 +428,12 @@ static void write_stats(struct worker *ws, unsigned n, struct output *out, struc
 		pthread_mutex_unlock(&ws[i].lock);
 	}
 	live_write_stats(out, cov, &sum, rows, n_rows, k, 1);
+	if (tot)
+		totals_keep(tot, &sum, rows, n_rows);
 }
 
 int live_run(const struct live_opts *lo, const struct engine_opts *eo,
-             struct policy **pol)
+             struct policy **pol, struct live_totals *tot)
 {
 	static struct worker ws[LIVE_MAX_WORKERS];
 	unsigned started = 0, n = lo->workers ? lo->workers : 1;
@@ -456,7 +489,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 		output_flush(eo->out);
 		if (lo->stats_interval && wall_us() - last_stats >= lo->stats_interval * 1000000ull) {
 			last_stats = wall_us();
-			write_stats(ws, started, eo->out, eo->coverage);
+			write_stats(ws, started, eo->out, eo->coverage, NULL);
 		}
 		for (unsigned i = 0; i < started; i++)
 			failed |= ws[i].failed;
@@ -468,7 +501,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 	atomic_store(&g_quit, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(ws[i].th, NULL);
-	write_stats(ws, started, eo->out, eo->coverage);
+	write_stats(ws, started, eo->out, eo->coverage, tot);
 	live_diag(LOG_INFO, "stopped");
 out:
 	for (unsigned i = 0; i < n; i++)

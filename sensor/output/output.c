@@ -439,6 +439,7 @@ static int emit(struct output *o, const struct jsonw *w, int is_alert)
 
 	if (!line) {
 		g_stats.output_err++;
+		output_count_lost(o, is_alert, OUTPUT_LOSS_NO_MEMORY);
 		return -1;
 	}
 	return output_write_line(o, line, len, is_alert);
@@ -697,11 +698,13 @@ int output_handshake(struct output *o, struct output_feed *feed, const struct hs
 {
 	/* About 8 KB on the stack: most lines are built without an allocation. */
 	struct jsonw w;
-	int alerts = 0, failed = 0;
+	int alerts = 0;
 
+	/* A line that fails is counted by the output (output_delivery) and
+	 * does not stop the lines after it. */
 	jw_init(&w);
-	if (!ev->source && write_tls_event(o, feed, ev, &w) < 0)
-		failed = 1;
+	if (!ev->source)
+		(void)write_tls_event(o, feed, ev, &w);
 	for (size_t i = 0; i < ev->n_res; i++) {
 		const struct policy_result *r = &ev->res[i];
 		int sev;
@@ -713,12 +716,12 @@ int output_handshake(struct output *o, struct output_feed *feed, const struct hs
 			alerts++;
 			continue;
 		}
+		/* Found is found: an alert whose line could not be delivered is
+		 * still counted here (the output counts it as undelivered). */
 		jw_reset(&w);
-		if (write_alert(o, feed, ev, r, sev, &w) < 0)
-			failed = 1;
-		else
-			alerts++;
+		(void)write_alert(o, feed, ev, r, sev, &w);
+		alerts++;
 	}
 	jw_free(&w);
-	return failed ? -1 : alerts;
+	return alerts;
 }

@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -175,7 +176,12 @@ static int stdout_open(struct output *o, const char *arg)
 {
 	(void)arg;
 	o->fp = stdout;
-	o->fd = STDOUT_FILENO;
+	/* Closed at start: fd 1 now holds /dev/null (main.c), which would
+	 * swallow every line.  -1 makes each write fail, so that each is
+	 * counted as undelivered and alerts reach stderr. */
+	o->fd = o->stdout_closed ? -1 : STDOUT_FILENO;
+	if (o->stdout_closed)
+		snprintf(o->last_error, sizeof(o->last_error), "standard output was closed at start");
 	return 0;
 }
 
@@ -194,33 +200,6 @@ static void stdout_close(struct output *o)
 
 /* ---- syslog --------------------------------------------------------- */
 
-/* As Suricata's filetype syslog: the JSON object is the message.  A
- * syslog daemon may cut long messages (rsyslog at 8 KB by default), and
- * an alert carries its chain: prefer a socket or a file for alerts.
- * openlog() is process-wide (live.c opens it too, for diagnostics), so
- * every message names its facility itself. */
-static int syslog_open(struct output *o, const char *arg)
-{
-	(void)arg;
-	openlog("certsentry", LOG_NDELAY, o->syslog_facility);
-	return 0;
-}
-
-static int syslog_write(struct output *o, const char *line, size_t len, size_t *off,
-                        int is_alert)
-{
-	syslog(o->syslog_facility | (is_alert ? o->syslog_alert_level : LOG_INFO), "%.*s",
-	       len > INT_MAX ? INT_MAX : (int)len, line);
-	*off = len + 1;
-	return OUTPUT_SINK_OK;
-}
-
-static void syslog_close(struct output *o)
-{
-	(void)o;
-	closelog();
-}
-
 /* ---- unix sockets --------------------------------------------------- */
 
 static void sock_down(struct output *o)
@@ -235,7 +214,7 @@ static void sock_down(struct output *o)
 static int sock_connect(struct output *o)
 {
 	struct sockaddr_un sa;
-	int type = o->type == OUTPUT_UNIX_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->type == OUTPUT_UNIX_STREAM ? SOCK_STREAM : SOCK_DGRAM;
 	int fd, e;
 
 	sock_down(o);
@@ -273,17 +252,10 @@ static int sock_open(struct output *o, const char *arg)
 	return errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN ? 0 : -1;
 }
 
-static int sock_write(struct output *o, const char *line, size_t len, size_t *off,
-                      int is_alert)
+/* What a failed send means (errno): busy or gone (keep the line), or a
+ * line that can never go. */
+static int sock_failed(struct output *o, size_t *off)
 {
-	(void)is_alert;
-	if (o->fd < 0) {
-		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
-			return OUTPUT_SINK_AGAIN;
-		*off = 0;
-	}
-	if (fd_send(o->fd, line, len, off, 1) == 0)
-		return OUTPUT_SINK_OK;
 	switch (errno) {
 	case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
@@ -301,6 +273,20 @@ static int sock_write(struct output *o, const char *line, size_t len, size_t *of
 		*off = 0;
 		return OUTPUT_SINK_AGAIN;
 	}
+}
+
+static int sock_write(struct output *o, const char *line, size_t len, size_t *off,
+                      int is_alert)
+{
+	(void)is_alert;
+	if (o->fd < 0) {
+		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
+			return OUTPUT_SINK_AGAIN;
+		*off = 0;
+	}
+	if (fd_send(o->fd, line, len, off, 1) == 0)
+		return OUTPUT_SINK_OK;
+	return sock_failed(o, off);
 }
 
 static int sock_reopen(struct output *o)
@@ -323,6 +309,52 @@ static void sock_wait(struct output *o, unsigned ms)
 	(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
+/* ---- syslog --------------------------------------------------------- */
+
+/* As Suricata's filetype syslog: the JSON object is the message.  Sent by
+ * hand to the log socket (/dev/log, or -o PATH) as an RFC 3164 datagram,
+ * the form syslog(3) itself sends, rather than through syslog(3): that
+ * call returns nothing, so a missing or full log socket would lose every
+ * event without a word.  Here the socket is a consumer like any other:
+ * away, lines queue and it is connected to again; a line it refuses is
+ * counted.  A syslog daemon may cut long messages (rsyslog at 8 KB by
+ * default), and an alert carries its chain: prefer a socket or a file
+ * for alerts. */
+static int syslog_write(struct output *o, const char *line, size_t len, size_t *off,
+                        int is_alert)
+{
+	char hdr[64];
+	struct iovec iov[2];
+	struct msghdr mh;
+	struct tm tm;
+	time_t now = time(NULL);
+	int pri = o->syslog_facility | (is_alert ? o->syslog_alert_level : LOG_INFO);
+	int hl;
+
+	if (o->fd < 0) {
+		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
+			return OUTPUT_SINK_AGAIN;
+	}
+	localtime_r(&now, &tm);
+	hl = snprintf(hdr, sizeof(hdr), "<%d>", pri);
+	hl += (int)strftime(hdr + hl, sizeof(hdr) - (size_t)hl, "%b %e %H:%M:%S ", &tm);
+	hl += snprintf(hdr + hl, sizeof(hdr) - (size_t)hl, "certsentry[%ld]: ", (long)getpid());
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = (size_t)hl;
+	iov[1].iov_base = (char *)line;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	while (sendmsg(o->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno == EINTR)
+			continue;
+		return sock_failed(o, off);
+	}
+	*off = len + 1;
+	return OUTPUT_SINK_OK;
+}
+
 static const struct sink_link sock_link = { sock_up, sock_connect, sock_wait, NULL };
 
 static const struct output_sink sink_file = {
@@ -332,7 +364,7 @@ static const struct output_sink sink_stdout = {
 	"stdout", stdout_open, file_write, nothing_reopen, stdout_close
 };
 static const struct output_sink sink_syslog = {
-	"syslog", syslog_open, syslog_write, nothing_reopen, syslog_close
+	"syslog", sock_open, syslog_write, sock_reopen, sock_down
 };
 static const struct output_sink sink_unix_dgram = {
 	"unix_dgram", sock_open, sock_write, sock_reopen, sock_down
@@ -343,18 +375,39 @@ static const struct output_sink sink_unix_stream = {
 
 /* ---- the queue ------------------------------------------------------ */
 
-/* A line that will not be written: counted, and an alert goes to stderr
- * so that a person or journald still sees it. */
-static void line_lost(const char *line, size_t len, int is_alert, const char *why)
+static const char *const loss_name[OUTPUT_LOSS_COUNT] = {
+	"write error", "queue full", "out of memory", "consumer away at exit"
+};
+
+/* A line that will not be delivered: counted by reason, and an alert
+ * goes to stderr so that a person or journald still sees it.  Under
+ * o->lock (or alone, at the end). */
+static void line_lost(struct output *o, const char *line, size_t len, int is_alert,
+                      enum output_loss why)
 {
-	if (!is_alert) {
+	o->dl.lost[why][is_alert != 0]++;
+	if (why == OUTPUT_LOSS_WRITE_ERROR)
+		g_stats.output_err++;
+	else if (!is_alert)
 		g_stats.output_dropped++;
+	if (!is_alert)
 		return;
-	}
+	o->dl.alerts_stderr++;
 	g_stats.output_alerts_stderr++;
-	fprintf(stderr, "certsentry: undelivered alert (%s): ", why);
+	fprintf(stderr, "certsentry: undelivered alert (%s): ", loss_name[why]);
 	fwrite(line, 1, len, stderr);
 	fputc('\n', stderr);
+}
+
+/* The reason a sink gave for its last write error, for the summary. */
+static void note_error(struct output *o, int err)
+{
+	if (o->last_error[0]) {
+		snprintf(o->dl.last_error, sizeof(o->dl.last_error), "%s", o->last_error);
+		o->last_error[0] = 0;
+	} else if (err) {
+		snprintf(o->dl.last_error, sizeof(o->dl.last_error), "%s", strerror(err));
+	}
 }
 
 static void oq_unlink(struct output *o, struct oq_line *prev, struct oq_line *l)
@@ -403,7 +456,7 @@ static void oq_drop_one(struct output *o)
 		if (l->is_alert || oq_pinned(o, l))
 			continue;
 		oq_unlink(o, prev, l);
-		line_lost(l->data, l->len, 0, "queue full");
+		line_lost(o, l->data, l->len, 0, OUTPUT_LOSS_QUEUE_FULL);
 		free(l);
 		return;
 	}
@@ -418,7 +471,7 @@ static int oq_push(struct output *o, const char *line, size_t len, size_t off, i
 	 * half an object in the stream. */
 	if (off == 0 && oq_full(o, o->q_lines, o->q_bytes, len)) {
 		if (!is_alert || !oq_fits_alert(o, len)) {
-			line_lost(line, len, is_alert, "queue full");
+			line_lost(o, line, len, is_alert, OUTPUT_LOSS_QUEUE_FULL);
 			return 1;
 		}
 		while (oq_full(o, o->q_lines, o->q_bytes, len))
@@ -426,7 +479,7 @@ static int oq_push(struct output *o, const char *line, size_t len, size_t off, i
 	}
 	l = malloc(sizeof(*l) + len);   /* owned by the queue */
 	if (!l) {
-		line_lost(line, len, is_alert, "out of memory");
+		line_lost(o, line, len, is_alert, OUTPUT_LOSS_NO_MEMORY);
 		return 1;
 	}
 	memcpy(l->data, line, len);
@@ -447,15 +500,10 @@ static int oq_push(struct output *o, const char *line, size_t len, size_t off, i
 	return 0;
 }
 
-static int line_failed(const char *line, size_t len, int is_alert)
+static int line_failed(struct output *o, const char *line, size_t len, int is_alert)
 {
-	g_stats.output_err++;
-	if (is_alert) {
-		g_stats.output_alerts_stderr++;
-		fprintf(stderr, "certsentry: undelivered alert (write error): ");
-		fwrite(line, 1, len, stderr);
-		fputc('\n', stderr);
-	}
+	note_error(o, errno);
+	line_lost(o, line, len, is_alert, OUTPUT_LOSS_WRITE_ERROR);
 	return -1;
 }
 
@@ -465,10 +513,12 @@ static void oq_done(struct output *o, int rc)
 	struct oq_line *l = o->q_head;
 
 	oq_unlink(o, NULL, l);
-	if (rc == OUTPUT_SINK_OK)
+	if (rc == OUTPUT_SINK_OK) {
 		g_stats.events++;
-	else
-		line_failed(l->data, l->len, l->is_alert);
+		o->dl.delivered[l->is_alert != 0]++;
+	} else {
+		line_failed(o, l->data, l->len, l->is_alert);
+	}
 	free(l);
 }
 
@@ -511,17 +561,20 @@ static int write_line(struct output *o, const char *line, size_t len, int is_ale
 	size_t off = 0;
 	int rc;
 
+	o->dl.found[is_alert != 0]++;
 	if (o->q_head)
 		oq_drain(o);
 	if (o->q_head)
 		return oq_push(o, line, len, 0, is_alert);
+	errno = 0;
 	rc = o->sink->write(o, line, len, &off, is_alert);
 	if (rc == OUTPUT_SINK_OK) {
 		g_stats.events++;
+		o->dl.delivered[is_alert != 0]++;
 		return 0;
 	}
 	if (rc == OUTPUT_SINK_ERR)
-		return line_failed(line, len, is_alert);
+		return line_failed(o, line, len, is_alert);
 	return oq_push(o, line, len, off, is_alert);
 }
 
@@ -551,32 +604,116 @@ size_t output_pending(const struct output *o)
 	return o->q_lines;
 }
 
-/* At exit: one more connect whatever the interval, then wait a little
- * for a live consumer to take the rest. */
+/* At exit: until the bound runs out, connect again whenever the
+ * consumer is away (a Redis server restarting, a socket reader coming
+ * back) and write while it takes lines; then what remains is counted as
+ * undelivered at exit.  Under o->lock. */
 static void oq_final(struct output *o)
 {
-	uint64_t until = sink_now_ms() + OUTPUT_CLOSE_WAIT_MS;
+	uint64_t start = sink_now_ms(), until = start + OUTPUT_CLOSE_WAIT_MS;
 
+	o->dl.drain_limit_ms = OUTPUT_CLOSE_WAIT_MS;
 	if (!o->q_head || !o->link)
 		return;
-	if (!o->link->up(o))
-		(void)o->link->connect(o);
 	for (;;) {
 		uint64_t now;
 
-		oq_drain(o);
+		if (!o->link->up(o))
+			(void)o->link->connect(o);
+		if (o->link->up(o))
+			oq_drain(o);
 		now = sink_now_ms();
-		if (!o->q_head || !o->link->up(o) || now >= until)
+		if (!o->q_head || now >= until)
 			break;
-		o->link->wait(o, (unsigned)(until - now));
+		if (o->link->up(o))
+			o->link->wait(o, (unsigned)(until - now));
+		else
+			(void)poll(NULL, 0, (int)(until - now < OUTPUT_FINAL_RETRY_MS ? until - now
+			                                                          : OUTPUT_FINAL_RETRY_MS));
 	}
+	o->dl.drain_ms = (unsigned)(sink_now_ms() - start);
 	while (o->q_head) {
 		struct oq_line *l = o->q_head;
 
 		oq_unlink(o, NULL, l);
-		line_lost(l->data, l->len, l->is_alert, "consumer gone at exit");
+		line_lost(o, l->data, l->len, l->is_alert, OUTPUT_LOSS_AT_EXIT);
 		free(l);
 	}
+}
+
+void output_finish(struct output *o)
+{
+	pthread_mutex_lock(&o->lock);
+	if (!o->dl.finished) {
+		oq_final(o);
+		o->dl.finished = 1;
+	}
+	pthread_mutex_unlock(&o->lock);
+}
+
+void output_count_lost(struct output *o, int is_alert, enum output_loss why)
+{
+	pthread_mutex_lock(&o->lock);
+	o->dl.found[is_alert != 0]++;
+	o->dl.lost[why][is_alert != 0]++;
+	if (!is_alert)
+		g_stats.output_dropped++;
+	pthread_mutex_unlock(&o->lock);
+}
+
+void output_delivery(struct output *o, struct output_delivery *out)
+{
+	pthread_mutex_lock(&o->lock);
+	*out = o->dl;
+	out->pending[0] = out->pending[1] = 0;
+	for (const struct oq_line *l = o->q_head; l; l = l->next)
+		out->pending[l->is_alert != 0]++;
+	pthread_mutex_unlock(&o->lock);
+}
+
+uint64_t output_undelivered(const struct output_delivery *d)
+{
+	uint64_t n = d->pending[0] + d->pending[1];
+
+	for (int r = 0; r < OUTPUT_LOSS_COUNT; r++)
+		n += d->lost[r][0] + d->lost[r][1];
+	return n;
+}
+
+void output_delivery_print(const struct output_delivery *d, FILE *f)
+{
+	uint64_t lost = output_undelivered(d);
+
+	/* The target only when something went wrong there: the line stays
+	 * the same for runs that differ only in where they write. */
+	if (!lost) {
+		fprintf(f, "  output: %s: %" PRIu64 " events found (%" PRIu64 " alerts), all "
+		        "delivered\n", d->sink, d->found[0] + d->found[1], d->found[1]);
+		return;
+	}
+	fprintf(f, "  output: %s%s%s: %" PRIu64 " events found (%" PRIu64 " alerts), %" PRIu64
+	        " delivered (%" PRIu64 " alerts), %" PRIu64 " undelivered",
+	        d->sink, d->target[0] ? " " : "", d->target, d->found[0] + d->found[1],
+	        d->found[1], d->delivered[0] + d->delivered[1], d->delivered[1], lost);
+	fprintf(f, " (");
+	for (int r = 0, first = 1; r < OUTPUT_LOSS_COUNT; r++) {
+		if (!(d->lost[r][0] + d->lost[r][1]))
+			continue;
+		fprintf(f, "%s%s %" PRIu64 ", %" PRIu64 " of them alerts", first ? "" : "; ",
+		        loss_name[r], d->lost[r][0] + d->lost[r][1], d->lost[r][1]);
+		first = 0;
+	}
+	if (d->pending[0] + d->pending[1])
+		fprintf(f, "; still queued %" PRIu64, d->pending[0] + d->pending[1]);
+	fprintf(f, ")");
+	if (d->alerts_stderr)
+		fprintf(f, ", alerts written to stderr instead %" PRIu64, d->alerts_stderr);
+	if (d->last_error[0])
+		fprintf(f, "; last error: %s", d->last_error);
+	if (d->lost[OUTPUT_LOSS_AT_EXIT][0] + d->lost[OUTPUT_LOSS_AT_EXIT][1])
+		fprintf(f, "; waited %u ms of at most %u for the consumer at exit", d->drain_ms,
+		        d->drain_limit_ms);
+	fputc('\n', f);
 }
 
 /* ---- opening -------------------------------------------------------- */
@@ -660,6 +797,11 @@ static int choose_sink(struct output *o, const char *path, int no_path, char *er
 		break;
 	case OUTPUT_SYSLOG:
 		o->sink = &sink_syslog;
+		o->link = &sock_link;
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "%s: socket path too long", path);
+			return -1;
+		}
 		break;
 	case OUTPUT_UNIX_DGRAM:
 	case OUTPUT_UNIX_STREAM:
@@ -699,6 +841,11 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	int rc;
 	int no_path = !path || !*path || strcmp(path, "-") == 0;
 
+	if (opts->type == OUTPUT_SYSLOG && no_path) {
+		path = OUTPUT_SYSLOG_PATH;
+		no_path = 0;
+	}
+
 	if (!o) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -707,6 +854,7 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	o->fd = -1;
 	o->type = opts->type;
 	o->tls_chain = opts->tls_chain;
+	o->stdout_closed = opts->stdout_closed;
 	o->syslog_facility = opts->syslog_facility ? opts->syslog_facility : LOG_LOCAL5;
 	o->syslog_alert_level = opts->syslog_alert_level ? opts->syslog_alert_level
 	                                                 : LOG_WARNING;
@@ -736,6 +884,18 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 			         o->sink->name, why);
 		goto err;
 	}
+	o->dl.sink = o->sink->name;
+	snprintf(o->dl.target, sizeof(o->dl.target), "%s", o->path ? o->path : "");
+	o->dl.drain_limit_ms = OUTPUT_CLOSE_WAIT_MS;
+	/* Redis says so itself (out_redis.c). */
+	if (o->link && !o->link->up(o) && o->type != OUTPUT_REDIS)
+		fprintf(stderr, "certsentry: %s output %s: no consumer there yet (%s): events "
+		        "queue (at most %zu lines, %zu bytes) and are counted as undelivered if "
+		        "none comes\n", o->sink->name, o->path, strerror(errno), o->q_max_lines,
+		        o->q_max_bytes);
+	if (o->stdout_closed)
+		fprintf(stderr, "certsentry: standard output is closed: no event can be delivered "
+		        "(alerts go to stderr; exit status 2)\n");
 	return o;
 err:
 	pthread_mutex_destroy(&o->lock);
@@ -748,7 +908,7 @@ void output_close(struct output *o)
 {
 	if (!o)
 		return;
-	oq_final(o);       /* nothing to do for a sink without a sink_link */
+	output_finish(o);  /* nothing to do for a sink without a sink_link */
 	o->sink->close(o);
 	pthread_mutex_destroy(&o->lock);
 	free(o->path);
