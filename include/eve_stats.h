@@ -21,6 +21,8 @@ struct eve_alert_count {
 	uint64_t n;
 };
 
+struct output_delivery;
+
 struct eve_stats_input {
 	uint64_t ts_us;                   /* wall clock of the event */
 	uint64_t uptime_s;
@@ -30,6 +32,7 @@ struct eve_stats_input {
 	const struct eve_alert_count *alerts;
 	size_t n_alerts;
 	struct coverage *cov;             /* may be NULL */
+	const struct output_delivery *dl; /* the output's delivery so far; may be NULL */
 };
 
 /* One EVE line (no newline), malloc'd: the caller frees it.  NULL when out

@@ -53,6 +53,18 @@ aref=$(count "$tmp/ref.json" alert)
 grep -q "^  output: file: $nref events found ($aref alerts), all delivered$" "$tmp/ref.err"
 check "a run with room: $nref events ($aref alerts), all delivered, exit 1" $(( rc != 1 || $? ))
 
+# The stats event carries the delivery so far (the events before it).
+$bin -q -R "$rules" -r "$multi" --stats-interval 60 -o "$tmp/st.json"
+$py - "$tmp/st.json" "$nref" "$aref" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+d = [e for e in ev if e["event_type"] == "stats"][-1]["certsentry"]["delivery"]
+n, a = int(sys.argv[2]), int(sys.argv[3])
+ok = (d["found"] == n and d["alerts_found"] == a and d["delivered"] == n and d["undelivered"] == 0
+      and set(d["undelivered_by_reason"]) == {"write_error", "queue_full", "out_of_memory", "at_exit"})
+print(("ok" if ok else "not ok") + " delivery stats event: certsentry.delivery %s" % d)
+PY
+
 # 40 copies of the capture, each one new flows with alerts of their own:
 # more lines than a pipe holds.
 $py -c 'import sys; sys.path.insert(0, "tests"); from pcapgen import copies; copies(*sys.argv[1:3], int(sys.argv[3]))' \

@@ -112,6 +112,7 @@ void live_write_stats(struct output *out, struct coverage *cov, const struct cs_
                       const uint64_t kernel[3], int eve_line)
 {
 	struct eve_stats_input in;
+	struct output_delivery dl;
 	uint64_t now = wall_us();
 	char *line;
 
@@ -128,6 +129,8 @@ void live_write_stats(struct output *out, struct coverage *cov, const struct cs_
 	in.alerts = alerts;
 	in.n_alerts = n_alerts;
 	in.cov = cov;
+	output_delivery(out, &dl);
+	in.dl = &dl;
 	if (eve_line) {
 		line = eve_stats_line(&in);   /* owned here */
 		if (!line || output_write_line(out, line, strlen(line), 0) < 0)

@@ -123,6 +123,30 @@ static void coverage_arr(struct jsonw *o, struct coverage *cov)
 	free(rows);
 }
 
+/* Events found, delivered and undelivered by reason, so far (the line
+ * carrying this is itself not yet counted). */
+static void delivery_obj(struct jsonw *o, const struct output_delivery *d)
+{
+	static const char *const why[OUTPUT_LOSS_COUNT] = {
+		"write_error", "queue_full", "out_of_memory", "at_exit"
+	};
+
+	jw_obj(o, "delivery");
+	jw_str(o, "sink", d->sink ? d->sink : "");
+	put(o, "found", d->found[0] + d->found[1]);
+	put(o, "alerts_found", d->found[1]);
+	put(o, "delivered", d->delivered[0] + d->delivered[1]);
+	put(o, "alerts_delivered", d->delivered[1]);
+	put(o, "queued", d->pending[0] + d->pending[1]);
+	put(o, "undelivered", output_undelivered(d));
+	jw_obj(o, "undelivered_by_reason");
+	for (int r = 0; r < OUTPUT_LOSS_COUNT; r++)
+		put(o, why[r], d->lost[r][0] + d->lost[r][1]);
+	jw_end(o);
+	put(o, "alerts_to_stderr", d->alerts_stderr);
+	jw_end(o);
+}
+
 static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 {
 	static const uint16_t versions[] = { 0x0002, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304 };
@@ -179,6 +203,8 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	put(o, "chains_by_sha256_only", st->certs_brief);
 	put(o, "evidence_written", st->evidence_written);
 	put(o, "output_errors", st->output_err);
+	if (in->dl)
+		delivery_obj(o, in->dl);
 	coverage_arr(o, in->cov);
 	jw_end(o);
 }
