@@ -134,6 +134,7 @@ static void usage(FILE *f)
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
 "                         socket path with --output-type unix_dgram|unix_stream,\n"
+"                         the log socket with syslog (/dev/log),\n"
 "                         or HOST[:PORT] or a socket path with redis\n"
 "      --output-type T    file (default), syslog, unix_dgram, unix_stream, redis\n"
 "      --syslog-facility F, --syslog-level L  for --output-type syslog\n"
@@ -209,7 +210,8 @@ static void usage(FILE *f)
 "      --max-frag-datagrams N IP datagrams being reassembled (%u)\n"
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
-"exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error\n",
+"exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error, or an\n"
+"event found but not delivered\n",
 	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE,
 	        DEDUP_DEF_WINDOW_S, DEDUP_DEF_MAX_KEYS, (unsigned long long)EVIDENCE_DEF_BYTES, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
 	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
