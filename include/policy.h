@@ -10,6 +10,7 @@
 #ifndef CS_POLICY_H
 #define CS_POLICY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,6 +100,11 @@ struct policy;
 /* Load a rules file, or every *.rules file of a directory (sorted by name).
  * On error returns NULL and writes "FILE:LINE: reason" into err. */
 struct policy *policy_load(const char *path, char *err, size_t errlen);
+/* The same, giving up (NULL, "PATH:0: loading cancelled") as soon as
+ * *cancel is non-zero: a reload on a thread of its own (live.c) must not
+ * hold up a stop.  Checked once a line and once a certificate. */
+struct policy *policy_load_cancellable(const char *path, const atomic_int *cancel, char *err,
+                                       size_t errlen);
 void policy_free(struct policy *p);
 
 /* Evaluate one handshake against every owner.  Fills at most max results,

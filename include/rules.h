@@ -17,6 +17,10 @@
  * as "file:line: reason", never a silent truncation.  They bound memory
  * and matching cost for a rules set an operator writes by hand. */
 #define RULES_MAX_LINE        4096u  /* bytes per line, without the newline */
+/* Bytes of one rules file: 1024 owners of a few hundred lines fit many
+ * times over; a larger file is refused before it is read, and so is any
+ * file that is not a regular file (a FIFO, a socket, a device). */
+#define RULES_MAX_FILE        (16u * 1024u * 1024u)
 #define RULES_MAX_FILES       1024u  /* *.rules files in a directory */
 #define RULES_MAX_OWNERS      1024u  /* owners over all files */
 #define RULES_MAX_ENTRIES     4096u  /* per owner and per kind: IPs, names, CAs, pins */

@@ -6,6 +6,7 @@
 #ifndef CS_RULES_INT_H
 #define CS_RULES_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct loader {
 	struct rules_owner *cur; /* section being read, or NULL */
 	char *err;
 	size_t errlen;
+	const atomic_int *cancel; /* non-zero: give up (a reload at stop); NULL: never */
 };
 
 /* "FILE:LINE: reason" into ld->err; returns -1, for "return rules_err(...)". */

@@ -25,6 +25,14 @@
 
 #define TRUST_MAX_STORES   8     /* --trust-store given at most this often */
 #define TRUST_NAME_MAX     32    /* a store's name, NUL included */
+/* Bytes of one store file: Debian's whole bundle is about 200 KB.  A
+ * larger file is refused before it is read, and so is a --trust-store
+ * that is not a regular file or a directory (a FIFO, a socket, a device):
+ * it could block the start or never end. */
+#define TRUST_MAX_FILE_BYTES (16u * 1024u * 1024u)
+/* Certificates in one store, and files read from one directory. */
+#define TRUST_MAX_CERTS      100000u
+#define TRUST_MAX_DIR_FILES  100000u
 /* The default store: Debian's ca-certificates bundle, Mozilla's program. */
 #define TRUST_DEFAULT_PATH "/etc/ssl/certs/ca-certificates.crt"
 #define TRUST_DEFAULT_NAME "system"

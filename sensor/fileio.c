@@ -59,6 +59,12 @@ FILE *fileio_open_regular(const char *path, uint64_t max_bytes, int allow_stdin,
 		close(fd);
 		return NULL;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		/* Not a hang, only the wrong kind of path: no "could block". */
+		snprintf(err, errlen, "%s: a directory, not a regular file", path);
+		close(fd);
+		return NULL;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s, not a regular file (refused: it could block or "
 		         "never end)", path, kind_of(st.st_mode));

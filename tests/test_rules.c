@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -517,6 +518,172 @@ static void test_small_error_buffer(void **state)
 	assert_true(strncmp(err, path, sizeof(err) - 1) == 0);
 }
 
+/* ---- damaged and hostile files ----------------------------------------------- */
+
+/* Write n bytes as t.rules (the text may hold NULs). */
+static void write_bytes(const char *name, const void *data, size_t n, char *path, size_t pn)
+{
+	FILE *f;
+
+	path_of(path, pn, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Binary bytes in the middle of a file: an error on their line, never a
+ * rule read past them.  A comment is no hiding place: a damaged file is
+ * damaged there too. */
+static void test_binary_in_the_middle(void **state)
+{
+	char path[256], err[512], want[768];
+	struct policy *p;
+
+	(void)state;
+	load_fails(OWNER "\x01\x02garbage\napprove ca root.pem\n", 3,
+	           "not text: byte 0x01 at column 1 (a damaged or binary file?)");
+	load_fails(OWNER "approve ca root.pem # \xff\xfe\n", 3,
+	           "not text: byte 0xff at column 23 (a damaged or binary file?)");
+	load_fails(OWNER "protect name a\x7f.example\napprove ca root.pem\n", 3,
+	           "not text: byte 0x7f at column 15 (a damaged or binary file?)");
+	/* An overlong form and a cut sequence are not UTF-8 either. */
+	load_fails(OWNER "# \xc0\xaf\napprove ca root.pem\n", 3,
+	           "not text: byte 0xc0 at column 3 (a damaged or binary file?)");
+	load_fails(OWNER "approve ca root.pem\n# caf\xc3", 4,
+	           "not text: byte 0xc3 at column 6 (a damaged or binary file?)");
+	/* UTF-8 in comments, tabs, CR LF line ends and a last line without a
+	 * newline are text. */
+	p = load_ok("# caf\xc3\xa9 \xe2\x82\xac\r\nowner o\t# x\r\nprotect ip 10.0.0.1\r\n"
+	            "approve ca root.pem");
+	assert_int_equal(policy_owner_count(p), 1);
+	assert_int_equal(p->owners[0].n_cas, 1);
+	policy_free(p);
+	/* A NUL anywhere, the first line included. */
+	write_bytes("t.rules", "\0owner o\n", 9, path, sizeof(path));
+	assert_null(policy_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:1: NUL byte in line", path);
+	assert_string_equal(err, want);
+	/* A file cut in the middle of a line: that line's error. */
+	snprintf(want, sizeof(want), "cannot open CA file '%s/roo': No such file or directory",
+	         g_dir);
+	load_fails(OWNER "approve ca roo", 3, want);
+	load_fails(OWNER "approve ca root.pem\nowner p\nprotect ip 10.0.0.2\napprove sp", 6,
+	           "approve: expected 'ca' or 'spki', not 'sp'");
+}
+
+/* Nothing raw from the file reaches the message: a control byte or a byte
+ * that is not UTF-8 in a path is written \xNN. */
+static void test_message_escaped(void **state)
+{
+	char err[512], want[512];
+
+	(void)state;
+	assert_null(policy_load("/nonexistent/a\x1b[2Jb\xff.rules", err, sizeof(err)));
+	snprintf(want, sizeof(want),
+	         "/nonexistent/a\\x1b[2Jb\\xff.rules:0: cannot open: No such file or directory");
+	assert_string_equal(err, want);
+}
+
+/* A FIFO, a device or a directory is refused, never waited on (alarm()
+ * turns a hang into a failure): as the rules file, as a rules directory's
+ * entry, and as an approve ca file. */
+static void test_not_regular_files(void **state)
+{
+	char fifo[256], path[256], sub[256], err[1024], want[1024];
+	struct policy *p;
+
+	(void)state;
+	path_of(fifo, sizeof(fifo), "fifo.pem");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_null(policy_load(fifo, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:0: cannot open: a FIFO, not a regular file", fifo);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+
+	snprintf(want, sizeof(want), "cannot open CA file '%s': a FIFO, not a regular file "
+	         "(refused: it could block or never end)", fifo);
+	load_fails(OWNER "approve ca fifo.pem\n", 3, want);
+	load_fails(OWNER "approve ca /dev/zero\n", 3,
+	           "cannot open CA file '/dev/zero': a character device, not a regular file "
+	           "(refused: it could block or never end)");
+	snprintf(want, sizeof(want), "cannot open CA file '%s/sub': a directory, not a regular "
+	         "file", g_dir);
+	load_fails(OWNER "approve ca sub\n", 3, want);
+
+	assert_null(policy_load("/dev/zero", err, sizeof(err)));
+	assert_string_equal(err, "/dev/zero:0: cannot open: a character device, not a regular "
+	                    "file (refused: it could block or never end)");
+
+	/* In a rules directory, a *.rules that is not a regular file is an
+	 * error naming it: skipping it would leave its owners out unsaid. */
+	path_of(sub, sizeof(sub), "fifo.d");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_text("fifo.d/10-a.rules", "owner a\nprotect ip 10.0.0.1\napprove ca ../root.pem\n");
+	path_of(path, sizeof(path), "fifo.d/20-b.rules");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(policy_load(sub, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:0: cannot open: a FIFO, not a regular file", path);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+	unlink(path);
+	p = policy_load(sub, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s", err);
+	policy_free(p);
+	alarm(0);
+	unlink(fifo);
+}
+
+/* Files over their bound are refused by size, the bound named, before
+ * anything is read (sparse files: no disk used). */
+static void test_file_bounds(void **state)
+{
+	char path[256], err[512], want[512];
+	FILE *f;
+
+	(void)state;
+	path_of(path, sizeof(path), "huge.rules");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), (off_t)RULES_MAX_FILE + 1), 0);
+	fclose(f);
+	assert_null(policy_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:0: cannot open: %u bytes, more than the %u allowed", path,
+	         RULES_MAX_FILE + 1, RULES_MAX_FILE);
+	assert_string_equal(err, want);
+	unlink(path);
+
+	path_of(path, sizeof(path), "huge.pem");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), (off_t)RULES_MAX_CA_FILE + 1), 0);
+	fclose(f);
+	snprintf(want, sizeof(want), "cannot open CA file '%s': %u bytes, more than the %u allowed",
+	         path, RULES_MAX_CA_FILE + 1, RULES_MAX_CA_FILE);
+	load_fails(OWNER "approve ca huge.pem\n", 3, want);
+	unlink(path);
+}
+
+/* A load asked to give up (a reload at stop) says so and loads nothing. */
+static void test_cancel(void **state)
+{
+	char path[256], err[512], want[512];
+	atomic_int cancel = 1;
+	struct policy *p;
+
+	(void)state;
+	write_text("t.rules", OWNER "approve ca root.pem\n");
+	path_of(path, sizeof(path), "t.rules");
+	assert_null(policy_load_cancellable(path, &cancel, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:0: loading cancelled", path);
+	assert_string_equal(err, want);
+	atomic_store(&cancel, 0);
+	p = policy_load_cancellable(path, &cancel, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("%s", err);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +698,11 @@ int main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_binary_in_the_middle),
+		cmocka_unit_test(test_message_escaped),
+		cmocka_unit_test(test_not_regular_files),
+		cmocka_unit_test(test_file_bounds),
+		cmocka_unit_test(test_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

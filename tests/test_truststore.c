@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -238,6 +239,62 @@ static void test_load_errors(void **state)
 	assert_non_null(strstr(err, "no certificate"));
 }
 
+/* A store that is no regular file is refused at once, never waited on:
+ * a FIFO blocked the start until a writer came, /dev/zero was read as an
+ * empty store.  alarm() turns a hang into a failure. */
+static void test_not_regular_files(void **state)
+{
+	char dir[] = "/tmp/cs-trust-XXXXXX", fifo[64], big[64], ok[64], p[128];
+	char s_fifo[80], s_big[80], s_dir[80];
+	const char *specs[2] = { "none", NULL };
+	const char *devzero[] = { "none", "z=/dev/zero" };
+	struct trust_stores *t;
+	char err[512];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.pem", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	snprintf(s_fifo, sizeof(s_fifo), "f=%s", fifo);
+	specs[1] = s_fifo;
+	assert_null(trust_load(specs, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "fifo.pem: a FIFO, not a regular file"));
+	assert_null(trust_load(devzero, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "/dev/zero: a character device, not a regular file"));
+	/* Over TRUST_MAX_FILE_BYTES: refused by its size, before a read. */
+	snprintf(big, sizeof(big), "%s/big.pem", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), (off_t)TRUST_MAX_FILE_BYTES + 1), 0);
+	fclose(f);
+	snprintf(s_big, sizeof(s_big), "b=%s", big);
+	specs[1] = s_big;
+	assert_null(trust_load(specs, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "more than the 16777216"));
+	/* In a store directory, what is not a regular file is skipped (the
+	 * directory is the system's); the certificates beside it load. */
+	snprintf(ok, sizeof(ok), "%s/root.pem", dir);
+	f = fopen(ok, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, cert[APPROVED_ROOT].x509), 1);
+	fclose(f);
+	unlink(big);
+	snprintf(s_dir, sizeof(s_dir), "d=%s", dir);
+	specs[1] = s_dir;
+	t = trust_load(specs, 2, err, sizeof(err));
+	if (t == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(trust_name(t, 0, &n), "d");
+	assert_int_equal(n, 1);
+	trust_free(t);
+	alarm(0);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_memo_read_not_recomputed),
 		cmocka_unit_test(test_directory_store),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_not_regular_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,8 +8,9 @@
  * takes no lock.  Each worker's handles are non-blocking and polled
  * together, so a quiet interface never delays another.
  *
- * The main thread handles signals (the handlers only set flags), reloads,
- * stats and the pidfile.  What it shares with a worker goes through the
+ * The main thread handles signals (the handlers only set flags), reloads
+ * (the rules load on a thread of their own, see reloader_main), stats and
+ * the pidfile.  What it shares with a worker goes through the
  * worker's mutex, taken once per poll round, never per packet: a copy of
  * the counters and alert tally, the kernel counters, and a policy to swap
  * in.  Output lines from several threads are serialised by output.c.
@@ -338,24 +339,158 @@ static int swap_policy(struct worker *ws, unsigned n, const struct policy *np)
 	return -1;
 }
 
-/* SIGHUP: the new rules replace the old only if they load completely. */
-static void reload(const struct live_opts *lo, struct worker *ws, struct output *out,
-                   struct policy **pol)
-{
-	char err[1024];
-	struct policy *np;
+/* ---- the rules reload ---------------------------------------------------- */
 
+/* policy_load verifies every approved CA file and may take seconds on
+ * big bundles: on the main thread it would stop the stats timer and the
+ * output's flushing for as long.  It runs on a thread of its own; the
+ * main thread only asks for a load (SIGHUP) and swaps in what came out
+ * (reload_collect).  A SIGHUP during a load asks for one more load after
+ * it, however many arrive: the rules read last are the rules on disk. */
+struct reloader {
+	pthread_t th;
+	int running;                 /* th started, to be joined */
+	pthread_mutex_t lock;        /* guards what follows */
+	pthread_cond_t cond;
+	int requested;               /* a load asked for and not yet begun */
+	int busy;                    /* a load is running */
+	int quit;
+	struct policy *done;         /* a load's result not yet swapped in;
+	                                owned here until reload_collect takes it */
+	char err[1024];              /* a load's failure, not yet said; "" none */
+	double secs;                 /* how long that load took */
+};
+
+static struct reloader g_rl = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+static atomic_int g_rl_cancel;   /* stop: a running load gives up */
+
+static double mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *reloader_main(void *arg)
+{
+	const char *rules = arg;
+	struct reloader *rl = &g_rl;
+	char err[sizeof(rl->err)];
+
+	pthread_mutex_lock(&rl->lock);
+	for (;;) {
+		struct policy *np;
+		double t0;
+
+		/* A result waits for the main thread before the next load
+		 * begins, so each load's outcome is said, in order. */
+		while (!rl->quit && (!rl->requested || rl->done || rl->err[0]))
+			pthread_cond_wait(&rl->cond, &rl->lock);
+		if (rl->quit)
+			break;
+		rl->requested = 0;
+		rl->busy = 1;
+		pthread_mutex_unlock(&rl->lock);
+		t0 = mono_secs();
+		err[0] = '\0';
+		np = policy_load_cancellable(rules, &g_rl_cancel, err, sizeof(err));
+		pthread_mutex_lock(&rl->lock);
+		rl->busy = 0;
+		rl->secs = mono_secs() - t0;
+		if (np)
+			rl->done = np;
+		else
+			snprintf(rl->err, sizeof(rl->err), "%s", err[0] ? err : "unknown error");
+	}
+	pthread_mutex_unlock(&rl->lock);
+	return NULL;
+}
+
+/* Start the reload thread (rules given only).  Signals stay with the
+ * main thread. */
+static int reloader_start(const struct live_opts *lo)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (!lo->rules)
+		return 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&g_rl.th, NULL, reloader_main, (void *)lo->rules);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		live_diag(LOG_ERR, "cannot start the rules reload thread: %s", strerror(rc));
+		return -1;
+	}
+	g_rl.running = 1;
+	return 0;
+}
+
+/* Stop it: a load under way gives up (its rules were never in force). */
+static void reloader_stop(void)
+{
+	if (!g_rl.running)
+		return;
+	atomic_store(&g_rl_cancel, 1);
+	pthread_mutex_lock(&g_rl.lock);
+	g_rl.quit = 1;
+	pthread_cond_signal(&g_rl.cond);
+	pthread_mutex_unlock(&g_rl.lock);
+	pthread_join(g_rl.th, NULL);
+	g_rl.running = 0;
+	policy_free(g_rl.done);
+	g_rl.done = NULL;
+}
+
+/* SIGHUP: the output is reopened now, on this thread (logrotate waits for
+ * it); the rules are loaded by the reload thread and replace the old only
+ * if they load completely (reload_collect). */
+static void reload(const struct live_opts *lo, struct output *out)
+{
 	g_reload = 0;
 	if (output_reopen(out) < 0)
 		live_diag(LOG_ERR, "SIGHUP: cannot reopen the output: %s", strerror(errno));
-	if (!lo->rules)
+	if (!lo->rules || !g_rl.running)
 		return;
-	np = policy_load(lo->rules, err, sizeof(err));   /* owned by *pol once in force */
-	if (!np) {
+	pthread_mutex_lock(&g_rl.lock);
+	if (g_rl.busy)
+		live_diag(LOG_INFO, "SIGHUP: a rules reload is under way; %s after it",
+		          g_rl.requested ? "the one already asked for follows" :
+		          "one more follows");
+	g_rl.requested = 1;
+	pthread_cond_signal(&g_rl.cond);
+	pthread_mutex_unlock(&g_rl.lock);
+}
+
+/* A finished load, if any: swap the new policy in, or say why not. */
+static void reload_collect(const struct live_opts *lo, struct worker *ws, unsigned n,
+                           struct policy **pol)
+{
+	char err[sizeof(g_rl.err)];
+	struct policy *np;
+	double secs;
+
+	if (!g_rl.running)
+		return;
+	pthread_mutex_lock(&g_rl.lock);
+	np = g_rl.done;            /* owned by *pol once in force */
+	g_rl.done = NULL;
+	memcpy(err, g_rl.err, sizeof(err));
+	g_rl.err[0] = '\0';
+	secs = g_rl.secs;
+	if (np || err[0])
+		pthread_cond_signal(&g_rl.cond);   /* a next load may begin */
+	pthread_mutex_unlock(&g_rl.lock);
+	if (err[0])
 		live_diag(LOG_ERR, "SIGHUP: rules not reloaded, the old policy stays: %s", err);
+	if (!np)
 		return;
-	}
-	if (swap_policy(ws, lo->workers, np) < 0) {
+	if (swap_policy(ws, n, np) < 0) {
 		/* A stuck worker still holds the old one: leak it rather than
 		 * free what may be in use. */
 		live_diag(LOG_ERR, "SIGHUP: a worker did not take the new rules in time");
@@ -364,8 +499,8 @@ static void reload(const struct live_opts *lo, struct worker *ws, struct output 
 	}
 	policy_free(*pol);
 	*pol = np;
-	live_diag(LOG_INFO, "SIGHUP: rules reloaded from %s (%zu owners)", lo->rules,
-	          policy_owner_count(np));
+	live_diag(LOG_INFO, "SIGHUP: rules reloaded from %s (%zu owners, %.1f s)", lo->rules,
+	          policy_owner_count(np), secs);
 }
 
 /* The totals at stop keep their own copies of the owner names. */
@@ -480,13 +615,18 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 			rc = -1;
 			break;
 		}
+	if (!g_stop && reloader_start(lo) < 0) {
+		g_stop = 1;
+		rc = -1;
+	}
 	live_diag(LOG_INFO, "capturing on %zu interface(s) with %u worker(s)", lo->n_ifaces, n);
 	while (!g_stop) {
 		int failed = 0;
 
 		poll(NULL, 0, LIVE_POLL_MS);
 		if (g_reload)
-			reload(lo, ws, eo->out, pol);
+			reload(lo, eo->out);
+		reload_collect(lo, ws, started, pol);
 		/* Lines queued for a socket consumer that was away move on
 		 * even when no new event comes. */
 		output_flush(eo->out);
@@ -501,6 +641,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 			break;
 		}
 	}
+	reloader_stop();
 	atomic_store(&g_quit, 1);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(ws[i].th, NULL);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "digest.h"
+#include "fileio.h"
 #include "rules.h"
 #include "rules_int.h"
 
@@ -37,21 +38,115 @@
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END   "-----END CERTIFICATE-----"
 
+/* Length of the valid UTF-8 sequence at s[0..n) (1 to 4 bytes), or 0 when
+ * it is not one (RFC 3629 §4: no overlong forms, no surrogates, nothing
+ * above U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (need > n)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need;
+}
+
+/* Copy msg into out (cap bytes, NUL included) with every control byte and
+ * every byte that is not UTF-8 written as \xNN: a damaged or binary rules
+ * file must not put raw bytes on the operator's terminal or into syslog.
+ * An escape that does not fit is left out whole. */
+static void copy_printable(char *out, size_t cap, const char *msg)
+{
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t o = 0, n = strlen(msg);
+
+	if (cap == 0)
+		return;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_len(s + i, n - i);
+
+		if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+			k = 0;
+		if (k == 0) {
+			if (cap - o < 5)
+				break;
+			snprintf(out + o, 5, "\\x%02x", s[i]);
+			o += 4;
+			i++;
+			continue;
+		}
+		if (cap - o <= k)
+			break;
+		memcpy(out + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+}
+
 __attribute__((format(printf, 2, 3)))
 int rules_err(struct loader *ld, const char *fmt, ...)
 {
+	char msg[2048];
 	size_t n;
 	va_list ap;
 	int k;
 
-	k = snprintf(ld->err, ld->errlen, "%s:%u: ", ld->file, ld->line);
+	k = snprintf(msg, sizeof(msg), "%s:%u: ", ld->file, ld->line);
 	n = k < 0 ? 0 : (size_t)k;
-	if (n < ld->errlen) {
+	if (n < sizeof(msg)) {
 		va_start(ap, fmt);
-		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 		va_end(ap);
 	}
+	copy_printable(ld->err, ld->errlen, msg);
 	return -1;
+}
+
+/* fileio's "PATH: reason" without the path, which the caller's message
+ * already names. */
+static const char *fileio_reason(const char *path, const char *msg)
+{
+	size_t n = strlen(path);
+
+	if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
+/* A reload running beside the capture gives up when asked (live.c at
+ * stop): checked once a line and once a certificate. */
+static int cancelled(struct loader *ld)
+{
+	if (ld->cancel == NULL || !atomic_load(ld->cancel))
+		return 0;
+	ld->line = 0;
+	rules_err(ld, "loading cancelled");
+	return 1;
 }
 
 /* Make room for element n of an array grown by doubling (no capacity field
@@ -71,52 +166,24 @@ static int grow(void **arr, size_t n, size_t elem)
 
 /* ---- approved CA files ------------------------------------------------ */
 
-/* Read a whole file, NUL-terminated, into *out (caller owns). */
+/* Read a whole CA file, NUL-terminated, into *out (caller owns).  Only a
+ * regular file of at most RULES_MAX_CA_FILE bytes (fileio.h): a FIFO or a
+ * device named by "approve ca" would block the load or never end. */
 static int read_pem_file(struct loader *ld, const char *path, char **out)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = RULES_MAX_CA_FILE + 1;
-	FILE *f = fopen(path, "rb");
-	int ret = -1;
+	char why[512];
+	uint8_t *buf = NULL;   /* owned by fileio_read_all's caller: here */
+	size_t len = 0;
 
-	if (f == NULL)
-		return rules_err(ld, "cannot open CA file '%s': %s", path, strerror(errno));
-	/* Sized from the file (a CA file is a few KB), never beyond the limit
-	 * plus the one byte that tells "too large". */
-	if (fseek(f, 0, SEEK_END) == 0) {
-		long sz = ftell(f);
-
-		cap = sz < 0 || (unsigned long)sz > RULES_MAX_CA_FILE ? RULES_MAX_CA_FILE + 1
-		                                                      : (size_t)sz + 1;
-		rewind(f);
-	}
-	buf = malloc(cap + 1); /* freed here or by the caller */
-	if (buf == NULL) {
-		rules_err(ld, "out of memory");
-		goto out;
-	}
-	len = fread(buf, 1, cap, f);
-	if (ferror(f)) {
-		rules_err(ld, "cannot read CA file '%s'", path);
-		goto out;
-	}
-	if (len > RULES_MAX_CA_FILE) {
-		rules_err(ld, "CA file '%s' is larger than %u bytes", path, RULES_MAX_CA_FILE);
-		goto out;
-	}
+	if (fileio_read_all(path, RULES_MAX_CA_FILE, &buf, &len, why, sizeof(why)) < 0)
+		return rules_err(ld, "cannot open CA file '%s': %s", path, fileio_reason(path, why));
 	/* A NUL would hide the certificates after it from strstr. */
 	if (memchr(buf, 0, len) != NULL) {
-		rules_err(ld, "CA file '%s' is not PEM (NUL byte)", path);
-		goto out;
+		free(buf);
+		return rules_err(ld, "CA file '%s' is not PEM (NUL byte)", path);
 	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
-	fclose(f);
-	return ret;
+	*out = (char *)buf;   /* fileio_read_all NUL-terminates */
+	return 0;
 }
 
 /* Decode, parse and check one PEM body; on success it is appended to the
@@ -181,6 +248,8 @@ static int load_ca(struct loader *ld, const char *tok)
 		const char *body = p + strlen(PEM_BEGIN);
 		const char *end = strstr(body, PEM_END);
 
+		if (cancelled(ld))
+			goto out;
 		if (end == NULL) {
 			rules_err(ld, "certificate %zu in '%s' has no END line", count + 1, path);
 			goto out;
@@ -388,62 +457,80 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-static int read_lines(struct loader *ld, FILE *f)
+/* Why a line (NUL-free, without its newline) is not text, or -1 when it
+ * is: the column of the first control byte other than the white space
+ * SEPS splits on, or of the first byte that is not UTF-8.  A rules file
+ * is text; binary bytes mean a damaged file, and what follows them must
+ * not be read as rules the owner believes in force. */
+static long not_text(const char *line, size_t n)
 {
-	char *line = NULL; /* owned by getline's buffer; freed below */
-	size_t cap = 0;
-	ssize_t n;
-	int ret = -1;
+	const unsigned char *s = (const unsigned char *)line;
 
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		size_t len = (size_t)n;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_len(s + i, n - i);
 
-		ld->line++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > RULES_MAX_LINE) {
-			rules_err(ld, "line longer than %u bytes", RULES_MAX_LINE);
-			goto out;
-		}
-		if (strlen(line) != len) {
-			rules_err(ld, "NUL byte in line");
-			goto out;
-		}
-		if (parse_line(ld, line) < 0)
-			goto out;
+		if (k == 0 || (k == 1 && ((s[i] < 0x20 && !strchr(SEPS, s[i])) || s[i] == 0x7f)))
+			return (long)i;
+		i += k;
 	}
-	/* getline also stops on ENOMEM: only a real end of file ends the
-	 * rules, or a policy would load with its tail missing. */
-	if (ferror(f) || !feof(f)) {
-		ld->line = 0;
-		rules_err(ld, "read error: %s", strerror(errno));
-		goto out;
-	}
-	ret = finish_owner(ld);
-out:
-	free(line);
-	return ret;
+	return -1;
 }
 
+/* The lines of a whole file in memory (buf[len] is a NUL of fileio's).  A
+ * last line without a newline is a line like any other. */
+static int read_lines(struct loader *ld, const char *buf, size_t len)
+{
+	char line[RULES_MAX_LINE + 1];
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		long col;
+
+		ld->line++;
+		if (cancelled(ld))
+			return -1;
+		if (n > RULES_MAX_LINE)
+			return rules_err(ld, "line longer than %u bytes", RULES_MAX_LINE);
+		if (memchr(buf + pos, 0, n) != NULL)
+			return rules_err(ld, "NUL byte in line");
+		col = not_text(buf + pos, n);
+		if (col >= 0)
+			return rules_err(ld, "not text: byte 0x%02x at column %ld (a damaged or binary "
+			                 "file?)", (unsigned char)buf[pos + (size_t)col], col + 1);
+		memcpy(line, buf + pos, n);
+		line[n] = '\0';
+		if (parse_line(ld, line) < 0)
+			return -1;
+		pos += n + (nl != NULL);
+	}
+	return finish_owner(ld);
+}
+
+/* One rules file: a regular file of at most RULES_MAX_FILE bytes, read
+ * whole (fileio.h), so that a FIFO, a device or a file that never ends is
+ * an error rather than a load that never returns. */
 static int load_file(struct loader *ld, const char *path)
 {
-	FILE *f;
+	char why[512];
+	uint8_t *buf = NULL;   /* owned here; freed below */
+	size_t len = 0;
 	int ret;
 
 	ld->file = path;
 	ld->line = 0;
 	ld->cur = NULL;
-	f = fopen(path, "r");
-	if (f == NULL)
-		return rules_err(ld, "cannot open: %s", strerror(errno));
+	if (fileio_read_all(path, RULES_MAX_FILE, &buf, &len, why, sizeof(why)) < 0)
+		return rules_err(ld, "cannot open: %s", fileio_reason(path, why));
 	free(ld->dir);
 	ld->dir = dir_of(path); /* owned by the loader */
 	if (ld->dir == NULL) {
-		fclose(f);
+		free(buf);
 		return rules_err(ld, "out of memory");
 	}
-	ret = read_lines(ld, f);
-	fclose(f);
+	ret = read_lines(ld, (const char *)buf, len);
+	free(buf);
 	return ret;
 }
 
@@ -531,9 +618,10 @@ static int load_dir(struct loader *ld, const char *path)
 	return ret;
 }
 
-struct policy *policy_load(const char *path, char *err, size_t errlen)
+struct policy *policy_load_cancellable(const char *path, const atomic_int *cancel, char *err,
+                                       size_t errlen)
 {
-	struct loader ld = { .file = path, .err = err, .errlen = errlen };
+	struct loader ld = { .file = path, .err = err, .errlen = errlen, .cancel = cancel };
 	struct stat st;
 	int ret;
 
@@ -559,6 +647,11 @@ struct policy *policy_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return ld.p;
+}
+
+struct policy *policy_load(const char *path, char *err, size_t errlen)
+{
+	return policy_load_cancellable(path, NULL, err, errlen);
 }
 
 static void owner_free(struct rules_owner *o)

@@ -18,14 +18,9 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "fileio.h"
 #include "truststore.h"
 
-/* A store file larger than this is not a certificate bundle (Debian's
- * whole bundle is about 200 KB). */
-#define TRUST_MAX_FILE_BYTES (16u * 1024u * 1024u)
-/* Certificates in one store, and files read from one directory. */
-#define TRUST_MAX_CERTS      100000u
-#define TRUST_MAX_DIR_FILES  100000u
 
 struct store {
 	char name[TRUST_NAME_MAX];
@@ -83,46 +78,42 @@ static int store_add_x509(struct store *st, X509 *x)
 }
 
 /* Every certificate of a file: PEM blocks, or else the whole file as one
- * DER certificate.  Returns certificates added, or -1 with errno. */
-static long store_add_file(struct store *st, const char *path)
+ * DER certificate.  Only a regular file of at most TRUST_MAX_FILE_BYTES
+ * (fileio.h): a FIFO given as --trust-store would block the start, a
+ * device never end.  Returns certificates added, or -1 with err
+ * "PATH: reason". */
+static long store_add_file(struct store *st, const char *path, char *err, size_t errlen)
 {
-	size_t before = st->n_roots;
-	struct stat sb;
-	uint8_t *buf = NULL;
-	FILE *f = fopen(path, "rb");
+	size_t before = st->n_roots, len = 0;
+	uint8_t *buf = NULL;   /* owned here; freed below */
 	long ret = -1;
 	BIO *bio = NULL;
 	X509 *x;
 
-	if (f == NULL)
+	if (fileio_read_all(path, TRUST_MAX_FILE_BYTES, &buf, &len, err, errlen) < 0)
 		return -1;
-	if (fstat(fileno(f), &sb) < 0)
-		goto out;
-	if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)TRUST_MAX_FILE_BYTES) {
-		errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+	bio = BIO_new_mem_buf(buf, (int)len);   /* len <= 16 MiB: fits an int */
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	buf = malloc((size_t)sb.st_size + 1);   /* freed below */
-	if (buf == NULL || fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size)
-		goto out;
-	bio = BIO_new_mem_buf(buf, (int)sb.st_size);
-	if (bio == NULL)
-		goto out;
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
 		if (store_add_x509(st, x) < 0) {
-			errno = ENOMEM;
+			snprintf(err, errlen, "%s: more than %u certificates, or out of memory", path,
+			         TRUST_MAX_CERTS);
 			goto out;
 		}
 	ERR_clear_error();   /* the end of the PEM blocks */
-	if (st->n_roots == before && sb.st_size > 0) {
+	if (st->n_roots == before && len > 0) {
 		const unsigned char *p = buf;
 
-		x = d2i_X509(NULL, &p, (long)sb.st_size);
+		x = d2i_X509(NULL, &p, (long)len);
 		if (x == NULL) {
 			ERR_clear_error();
 			st->skipped++;
 		} else if (store_add_x509(st, x) < 0) {
-			errno = ENOMEM;
+			snprintf(err, errlen, "%s: more than %u certificates, or out of memory", path,
+			         TRUST_MAX_CERTS);
 			goto out;
 		}
 	}
@@ -130,7 +121,6 @@ static long store_add_file(struct store *st, const char *path)
 out:
 	BIO_free(bio);
 	free(buf);
-	fclose(f);
 	return ret;
 }
 
@@ -145,7 +135,7 @@ static int store_add_dir(struct store *st, const char *path, char *err, size_t e
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char p[4096];
+		char p[4096], why[512];
 		struct stat sb;
 
 		if (de->d_name[0] == '.')
@@ -155,12 +145,18 @@ static int store_add_dir(struct store *st, const char *path, char *err, size_t e
 			closedir(d);
 			return -1;
 		}
+		/* What is not a regular file (a FIFO, a socket, a subdirectory)
+		 * is skipped and counted like a file that holds no certificate:
+		 * a store directory is the system's, with more than certificates
+		 * in it; fileio refuses whatever turns into one after the stat. */
 		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, de->d_name) >= sizeof(p) ||
-		    stat(p, &sb) < 0 || !S_ISREG(sb.st_mode))
+		    stat(p, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			st->skipped++;
 			continue;
+		}
 		/* A hashed directory (c_rehash) links every file twice: the
 		 * duplicates are dropped by the store. */
-		if (store_add_file(st, p) <= 0)
+		if (store_add_file(st, p, why, sizeof(why)) <= 0)
 			st->skipped++;
 	}
 	closedir(d);
@@ -218,8 +214,7 @@ static int store_load(struct trust_stores *t, const char *name, const char *path
 	if (S_ISDIR(sb.st_mode)) {
 		if (store_add_dir(st, path, err, errlen) < 0)
 			return -1;
-	} else if (store_add_file(st, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	} else if (store_add_file(st, path, err, errlen) < 0) {
 		return -1;
 	}
 	if (st->n_roots == 0) {

@@ -14,6 +14,8 @@
  *                                    shipped rules (the seeds) use
  *   leaf.pem                         not a CA (refused)
  *   bad.pem noend.pem empty.pem      broken PEM
+ *   fifo.pem                         a FIFO: refused, never waited on
+ *                                    (the loader reads regular files only)
  * An input starting with "#d" is also loaded as d/b.rules of a directory
  * beside d/a.rules (a fixed valid owner), through the directory loader.
  *
@@ -68,7 +70,7 @@ static void cleanup(void)
 		"ca.pem", "two.pem", "v1.pem", "leaf.pem", "bad.pem", "noend.pem", "empty.pem",
 		"pki/approved-root.pem", "pki/approved-issuing.pem",
 		"ca/EXAMPLE-resolver-root.pem", "ca/EXAMPLE-resolver-issuing.pem",
-		"IN.rules", "d/a.rules", "d/b.rules", "pki", "ca", "d",
+		"fifo.pem", "IN.rules", "d/a.rules", "d/b.rules", "pki", "ca", "d",
 	};
 	char path[512];
 
@@ -135,6 +137,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	write_file("bad.pem", "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n");
 	write_file("noend.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n");
 	write_file("empty.pem", "");
+	snprintf(sub, sizeof sub, "%s/fifo.pem", tmpdir);
+	if (mkfifo(sub, 0600) < 0)
+		abort();
 	write_file("d/a.rules", "owner dir-fixed\nprotect ip 192.0.2.0/24\napprove ca ../ca.pem\n");
 
 	der = fz_der(leaf, &len);
