@@ -27,6 +27,7 @@
 #include "dispatch.h"
 #include "coverage.h"
 #include "engine.h"
+#include "fileio.h"
 #include "fingerprint.h"
 #include "keylog.h"
 #include "cs_limits.h"
@@ -74,11 +75,13 @@ static int load_trust(const struct options *o, struct trust_stores **out)
  * command line (where ps shows it).  0, or -1 with the reason said. */
 static int read_secret(const char *path, char *out, size_t cap)
 {
-	FILE *f = fopen(path, "r");
+	char err[512];
+	/* A regular file only: a FIFO would hold the start for its writer. */
+	FILE *f = fileio_open_regular(path, 64 * 1024, 0, err, sizeof(err));
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "certsentry: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "certsentry: --redis-auth %s\n", err);
 		return -1;
 	}
 	if (!fgets(out, (int)cap, f)) {
