@@ -129,7 +129,7 @@ test-asan:
 # coverage table and the fingerprint baseline the workers share -- with a
 # ThreadSanitizer build; a data race or a lock-order inversion fails the
 # run that shows it (exit 66).  The unit tests run one thread: not here.
-TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh t_tls13.sh t_fingerprint.sh
+TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh t_tls13.sh t_fingerprint.sh t_reload.sh
 test-tsan:
 	$(Q)$(MAKE) SANITIZE=thread tsan-scripts
 
