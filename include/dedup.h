@@ -105,7 +105,9 @@ void dedup_final(struct dedup *d, int keep, dedup_report_fn fn, void *ctx);
  * table (the newest are kept), or is not a regular file of bounded size,
  * is moved aside to FILE.corrupt-<UTC time YYYYmmddTHHMMSSZ> (its bytes
  * kept for a post-mortem), the entries that could be read are kept, it is
- * counted (g_stats.state_corrupt, state_lines_bad), and 1 is returned with
+ * counted (g_stats.state_corrupt, state_lines_bad, in the counters of the
+ * thread that next uses the table: the stats event sees it in live mode
+ * too), and 1 is returned with
  * err set to one line: "FILE: line N: reason; moved aside to ...;
  * starting with N windows read".  Entries loaded keep their windows. */
 int dedup_save(const struct dedup *d, const char *path, char *err, size_t errlen);

@@ -55,6 +55,11 @@ struct dedup {
 	size_t n_buckets;                /* a power of two */
 	struct dedup_entry **buckets;    /* owned */
 	struct dedup_list order;         /* the entries, owned through it */
+	/* A damaged --state file, counted in the g_stats of the thread
+	 * that next uses the table (hand_counts): the load runs before the
+	 * workers exist, and live mode's stats event sums the workers'
+	 * counters only. */
+	uint64_t pending_corrupt, pending_lines;
 };
 
 struct dedup *dedup_new(uint64_t window_us, size_t max_keys)
@@ -167,6 +172,16 @@ static void insert_entry(struct dedup *d, struct dedup_entry *e)
 	d->n++;
 }
 
+/* Under the lock: the load's counts into this thread's counters. */
+static void hand_counts(struct dedup *d)
+{
+	if (d->pending_corrupt | d->pending_lines) {
+		g_stats.state_corrupt += d->pending_corrupt;
+		g_stats.state_lines_bad += d->pending_lines;
+		d->pending_corrupt = d->pending_lines = 0;
+	}
+}
+
 /* ---- reporting ------------------------------------------------------- */
 
 static void report(const struct dedup *d, struct dedup_entry *e, const char *why,
@@ -214,6 +229,7 @@ static void expire_locked(struct dedup *d, uint64_t now, dedup_report_fn fn, voi
 void dedup_expire(struct dedup *d, uint64_t now_us, dedup_report_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	expire_locked(d, now_us, fn, ctx);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -264,6 +280,7 @@ int dedup_see(struct dedup *d, const struct dedup_alert *a, dedup_report_fn fn, 
 	make_key(a->owner, a->verdict, a->chain_sha256, a->family, a->server_ip, a->server_port,
 	         a->vlan, a->n_vlan < DEDUP_MAX_VLAN ? a->n_vlan : DEDUP_MAX_VLAN, key);
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	expire_locked(d, a->ts_us, fn, ctx);
 	e = lookup(d, key);
 	if (e) {
@@ -287,6 +304,7 @@ void dedup_final(struct dedup *d, int keep, dedup_report_fn fn, void *ctx)
 	struct dedup_entry *e;
 
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	TAILQ_FOREACH(e, &d->order, order)
 		report(d, e, "exit", fn, ctx);
 	if (!keep)
@@ -616,8 +634,10 @@ int dedup_load(struct dedup *d, const char *path, char *err, size_t errlen)
 		why = why_buf;
 	}
 aside:
-	g_stats.state_corrupt++;
-	g_stats.state_lines_bad += bad + over;
+	pthread_mutex_lock(&d->lock);
+	d->pending_corrupt++;
+	d->pending_lines += bad + over;
+	pthread_mutex_unlock(&d->lock);
 	if (set_aside(path, aside, sizeof(aside)) < 0)
 		snprintf(err, errlen, "%s: %s; could not be moved aside (%s), it will be replaced; "
 		         "starting with %zu windows read", path, why, strerror(errno), d->n);
