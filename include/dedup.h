@@ -29,6 +29,11 @@
 #define DEDUP_DEF_WINDOW_S    3600u      /* --alert-window */
 #define DEDUP_DEF_MAX_KEYS    100000u    /* --max-alert-keys */
 #define DEDUP_STATE_VERSION   1
+#define DEDUP_STATE_VERSION_STR "1"
+/* A state file line longer than this is damaged (a saved line is under
+ * 300 bytes).  The file itself is read up to (2 * max(--max-alert-keys,
+ * DEDUP_DEF_MAX_KEYS) + 1) lines of this length. */
+#define DEDUP_STATE_LINE_MAX  512u
 #define DEDUP_MAX_VLAN        2          /* as decode.h DECODE_MAX_VLAN */
 
 /* One sighting of an alert, as output_handshake has it.  Views. */
@@ -89,9 +94,22 @@ void dedup_expire(struct dedup *d, uint64_t now_us, dedup_report_fn fn, void *ct
  * the entries stay (marked reported), to be saved for the next run. */
 void dedup_final(struct dedup *d, int keep, dedup_report_fn fn, void *ctx);
 
-/* --state FILE.  Save: written to FILE.tmp then renamed.  Load: a missing
- * file is a first run (0); a malformed one is an error "FILE:LINE: reason"
- * (-1), as are limits.  Entries loaded keep their windows. */
+/* --state FILE.  Save: written atomically and durably (fileio_write_atomic:
+ * a temporary beside it, fsync, rename, fsync of the directory), so a
+ * power cut leaves the old windows or the new ones; 0, or -1 with err.
+ *
+ * Load: a missing file is a first run (0).  Saved state that cannot be
+ * read whole is never a reason not to start (DESIGN.md "Nothing lost,
+ * nothing hidden"): a file that is empty, cut short, holds a damaged or
+ * binary line, has another version's header, holds more entries than the
+ * table (the newest are kept), or is not a regular file of bounded size,
+ * is moved aside to FILE.corrupt-<UTC time YYYYmmddTHHMMSSZ> (its bytes
+ * kept for a post-mortem), the entries that could be read are kept, it is
+ * counted (g_stats.state_corrupt, state_lines_bad, in the counters of the
+ * thread that next uses the table: the stats event sees it in live mode
+ * too), and 1 is returned with
+ * err set to one line: "FILE: line N: reason; moved aside to ...;
+ * starting with N windows read".  Entries loaded keep their windows. */
 int dedup_save(const struct dedup *d, const char *path, char *err, size_t errlen);
 int dedup_load(struct dedup *d, const char *path, char *err, size_t errlen);
 

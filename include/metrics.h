@@ -1,9 +1,11 @@
 /*
  * metrics.h - the stats counters in the Prometheus text exposition format
  * (version 0.0.4), for node_exporter's textfile collector: --metrics FILE
- * is rewritten whole (a temporary file in the same directory, then
- * rename(2), so a scrape never reads half a file) each time the EVE stats
- * event is written (--stats-interval; with -r at the end of the run).
+ * is rewritten whole (fileio_write_atomic: a temporary file in the same
+ * directory, fsync, rename(2), fsync of the directory, so a scrape never
+ * reads half a file and a power cut leaves the last whole one) each time
+ * the EVE stats event is written (--stats-interval; with -r at the end of
+ * the run).
  * Part of the output stage; it reads the same input as eve_stats.c.
  *
  * Names follow Prometheus's conventions: certsentry_ first, counters end
@@ -30,7 +32,8 @@ const char *metrics_path(void);
 char *metrics_text(const struct eve_stats_input *in, size_t *len);
 
 /* At start: can the file's directory be written (the temporary file and
- * the rename need it)?  0, or -1 with err set.  0 when no path is set. */
+ * the rename need it)?  Tried with a real create (fileio_check_writable_dir).
+ * 0, or -1 with err set.  0 when no path is set. */
 int metrics_check(char *err, size_t errlen);
 
 /* metrics_text written to the path atomically.  0, or -1 with err set

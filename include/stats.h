@@ -90,8 +90,11 @@ struct cs_stats {
 	uint64_t dedup_evicted;        /* limit: max_alert_keys, oldest window closed early */
 	uint64_t tls_events_skipped;   /* tls events not written (--tls-log) */
 	uint64_t certs_brief;          /* tls events naming a chain by SHA-256 only (--cert-log once) */
-	uint64_t evidence_written;     /* chains written to --evidence (PEM and pcap) */
+	uint64_t evidence_written;     /* chains written to --evidence (PEM and pcapng) */
 	uint64_t evidence_budget;      /* limit: evidence_bytes, files not written */
+	uint64_t state_corrupt;        /* --state files that could not be read whole: set aside */
+	uint64_t state_lines_bad;      /* ... their lines not loaded (damaged, or the oldest
+	                                * past --max-alert-keys) */
 };
 
 extern _Thread_local struct cs_stats g_stats;

@@ -96,7 +96,7 @@ check "no kernel counters from a file" $(( $? == 0 ))
 
 $bin -q -R "$rules" -r pcaps/multi.pcap -o /dev/null --metrics /nonexistent-dir/m.prom \
 	2> "$tmp/err"; rc=$?
-grep -q '^certsentry: --metrics /nonexistent-dir/m.prom: directory /nonexistent-dir: No such file or directory$' "$tmp/err"
+grep -q '^certsentry: --metrics /nonexistent-dir/m.prom: cannot write in /nonexistent-dir: No such file or directory$' "$tmp/err"
 check "an unwritable directory is refused at start (exit 2)" $(( rc != 2 || $? )) \
 	"rc=$rc $(cat "$tmp/err")"
 exit 0

@@ -146,8 +146,12 @@ static int tls13_key(struct engine *e, struct flow *f, int final)
 		tls13_unread(e, f);
 		return 1;
 	}
+	/* --evidence: the secret goes into the evidence file, so that it
+	 * replays without the key log (evidence.h). */
+	if (e->keep_packets)
+		evidence_log_secret(&hs->pkts, t->ch_random, secret, len);
 	rc = tls_tls13_key(t, secret, len);
-	memset(secret, 0, sizeof(secret));
+	explicit_bzero(secret, sizeof(secret));
 	return rc == TLS_DECIDED;
 }
 

@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "dedup.h"
 #include "digest.h"
+#include "fileio.h"
 #include "rules.h"
 #include "stats.h"
 
@@ -52,6 +55,11 @@ struct dedup {
 	size_t n_buckets;                /* a power of two */
 	struct dedup_entry **buckets;    /* owned */
 	struct dedup_list order;         /* the entries, owned through it */
+	/* A damaged --state file, counted in the g_stats of the thread
+	 * that next uses the table (hand_counts): the load runs before the
+	 * workers exist, and live mode's stats event sums the workers'
+	 * counters only. */
+	uint64_t pending_corrupt, pending_lines;
 };
 
 struct dedup *dedup_new(uint64_t window_us, size_t max_keys)
@@ -164,6 +172,16 @@ static void insert_entry(struct dedup *d, struct dedup_entry *e)
 	d->n++;
 }
 
+/* Under the lock: the load's counts into this thread's counters. */
+static void hand_counts(struct dedup *d)
+{
+	if (d->pending_corrupt | d->pending_lines) {
+		g_stats.state_corrupt += d->pending_corrupt;
+		g_stats.state_lines_bad += d->pending_lines;
+		d->pending_corrupt = d->pending_lines = 0;
+	}
+}
+
 /* ---- reporting ------------------------------------------------------- */
 
 static void report(const struct dedup *d, struct dedup_entry *e, const char *why,
@@ -211,6 +229,7 @@ static void expire_locked(struct dedup *d, uint64_t now, dedup_report_fn fn, voi
 void dedup_expire(struct dedup *d, uint64_t now_us, dedup_report_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	expire_locked(d, now_us, fn, ctx);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -261,6 +280,7 @@ int dedup_see(struct dedup *d, const struct dedup_alert *a, dedup_report_fn fn, 
 	make_key(a->owner, a->verdict, a->chain_sha256, a->family, a->server_ip, a->server_port,
 	         a->vlan, a->n_vlan < DEDUP_MAX_VLAN ? a->n_vlan : DEDUP_MAX_VLAN, key);
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	expire_locked(d, a->ts_us, fn, ctx);
 	e = lookup(d, key);
 	if (e) {
@@ -284,6 +304,7 @@ void dedup_final(struct dedup *d, int keep, dedup_report_fn fn, void *ctx)
 	struct dedup_entry *e;
 
 	pthread_mutex_lock(&d->lock);
+	hand_counts(d);
 	TAILQ_FOREACH(e, &d->order, order)
 		report(d, e, "exit", fn, ctx);
 	if (!keep)
@@ -343,39 +364,36 @@ static int parse_vlans(const char *s, struct dedup_entry *e)
 	return -1;
 }
 
-int dedup_save(const struct dedup *d, const char *path, char *err, size_t errlen)
+/* fileio_write_atomic's fill: the header, then the entries, oldest window
+ * first (the loader keeps the newest when the file holds more than its
+ * table takes). */
+static int save_fill(FILE *f, void *ctx, char *err, size_t errlen)
 {
-	char tmp[4096];
+	const struct dedup *d = ctx;
 	const struct dedup_entry *e;
-	FILE *f;
 	int bad = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
+	(void)err;
+	(void)errlen;
+	if (fprintf(f, "certsentry-dedup %d window %" PRIu64 "\n", DEDUP_STATE_VERSION,
+	            d->window) < 0)
 		return -1;
-	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	pthread_mutex_lock((pthread_mutex_t *)&d->lock);
-	fprintf(f, "certsentry-dedup %d window %" PRIu64 "\n", DEDUP_STATE_VERSION, d->window);
 	TAILQ_FOREACH(e, &d->order, order)
 		if (save_entry(f, e) < 0)
 			bad = 1;
+	return bad ? -1 : 0;
+}
+
+int dedup_save(const struct dedup *d, const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	/* Written beside the file, flushed, renamed over it, the directory
+	 * flushed: a power cut leaves the old windows or the new ones. */
+	pthread_mutex_lock((pthread_mutex_t *)&d->lock);
+	rc = fileio_write_atomic(path, 0644, save_fill, (void *)d, err, errlen);
 	pthread_mutex_unlock((pthread_mutex_t *)&d->lock);
-	if (fclose(f) != 0 || bad) {
-		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-		remove(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static int verdict_by_name(const char *s, enum verdict *v)
@@ -397,12 +415,13 @@ static int chain_ok(const char *s)
 	return strspn(s, "0123456789abcdef") == 64;
 }
 
-/* One line into a new entry.  0, or -1 with why. */
-static int parse_entry(struct dedup *d, char *line, const char **why)
+/* One line into a new entry (*over counts the oldest entries dropped to
+ * make room).  0, or -1 with why. */
+static int parse_entry(struct dedup *d, char *line, const char **why, uint64_t *over)
 {
 	char vname[32], chain[80], ip[64], cip[64], vl[24], owner[96];
 	unsigned family, port, cport;
-	struct dedup_entry e, *ne;
+	struct dedup_entry e, *ne, *old;
 	enum verdict v;
 	int n = 0;
 
@@ -428,10 +447,6 @@ static int parse_entry(struct dedup *d, char *line, const char **why)
 		*why = "bad value";
 		return -1;
 	}
-	if (d->n >= d->max_keys) {
-		*why = "more entries than --max-alert-keys";
-		return -1;
-	}
 	e.verdict = (uint8_t)v;
 	e.family = (uint8_t)family;
 	e.port = (uint16_t)port;
@@ -448,57 +463,186 @@ static int parse_entry(struct dedup *d, char *line, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
+	/* More lines than the table takes (--max-alert-keys lowered since
+	 * the file was written, or a file not ours): the file lists the
+	 * oldest windows first, so the oldest loaded goes and the newest
+	 * stay.  Saved entries were reported before they were saved
+	 * (dedup_final), so no count is lost with it. */
+	if (d->n >= d->max_keys && (old = TAILQ_FIRST(&d->order)) != NULL) {
+		unlink_entry(d, old);
+		free(old);
+		(*over)++;
+	}
 	*ne = e;
 	insert_entry(d, ne);
 	return 0;
 }
 
+/* A line of the state file, up to '\n' or the end: at most cap - 1 bytes
+ * kept in line (NUL-terminated), the rest read and dropped.  0 at the end
+ * with nothing read; else 1 with *len (every byte of the line), *nl (a
+ * newline ended it) and *nul (it held a NUL byte). */
+static int read_line(FILE *f, char *line, size_t cap, size_t *len, int *nl, int *nul)
+{
+	size_t n = 0;
+	int c;
+
+	*nl = *nul = 0;
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n') {
+			*nl = 1;
+			break;
+		}
+		if (c == 0)
+			*nul = 1;
+		if (n < cap - 1)
+			line[n] = (char)c;
+		n++;
+	}
+	if (n == 0 && !*nl)
+		return 0;
+	line[n < cap - 1 ? n : cap - 1] = 0;
+	*len = n;
+	return 1;
+}
+
+/* Move a damaged state file out of the way, keeping its bytes for a
+ * post-mortem: PATH.corrupt-<UTC time>, -N added when that name is taken
+ * (two damaged files in one second).  0 with aside set, or -1. */
+static int set_aside(const char *path, char *aside, size_t asidelen)
+{
+	char stamp[32];
+	struct stat sb;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	for (int i = 0; i < 100; i++) {
+		int w = i ? snprintf(aside, asidelen, "%s.corrupt-%s-%d", path, stamp, i)
+		          : snprintf(aside, asidelen, "%s.corrupt-%s", path, stamp);
+
+		if (w < 0 || (size_t)w >= asidelen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (lstat(aside, &sb) < 0 && errno == ENOENT)
+			return rename(path, aside);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* The largest state file read: twice the lines of the largest table
+ * (--max-alert-keys may have been lowered since it was written). */
+static uint64_t state_bound(const struct dedup *d)
+{
+	uint64_t keys = d->max_keys > DEDUP_DEF_MAX_KEYS ? d->max_keys : DEDUP_DEF_MAX_KEYS;
+
+	return (2 * keys + 1) * DEDUP_STATE_LINE_MAX;
+}
+
 int dedup_load(struct dedup *d, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[512];
-	unsigned lineno = 0, version = 0;
-	int ret = 0;
+	char line[DEDUP_STATE_LINE_MAX], why_buf[320] = "", aside[4200];
+	const char *why = NULL;
+	unsigned lineno = 0, first_bad = 0, version = 0;
+	uint64_t bad = 0, over = 0, bytes = 0, bound = state_bound(d);
+	struct stat sb;
+	FILE *f;
+	int nl = 1, nul;
+	size_t len;
 
+	if (stat(path, &sb) < 0 && errno == ENOENT)
+		return 0;   /* the first run */
+	/* A regular file of bounded size only: a FIFO left in its place
+	 * must not hold the start, /dev/zero must not stream forever. */
+	f = fileio_open_regular(path, bound, 0, why_buf, sizeof(why_buf));
 	if (!f) {
-		if (errno == ENOENT)
-			return 0;   /* the first run */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		/* why_buf starts with the path: said once is enough. */
+		size_t pl = strlen(path);
+
+		why = strncmp(why_buf, path, pl) == 0 && why_buf[pl] == ':' ? why_buf + pl + 2
+		                                                              : why_buf;
+		goto aside;
 	}
 	pthread_mutex_lock(&d->lock);
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		const char *why = NULL;
+	while (read_line(f, line, sizeof(line), &len, &nl, &nul)) {
+		const char *lwhy = NULL;
 
 		lineno++;
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
-			ret = -1;
-			break;
-		}
-		line[strcspn(line, "\n")] = 0;
-		if (lineno == 1) {
-			if (sscanf(line, "certsentry-dedup %u", &version) != 1 ||
-			    version != DEDUP_STATE_VERSION) {
-				snprintf(err, errlen, "%s:1: not a certsentry-dedup %d state file", path,
-				         DEDUP_STATE_VERSION);
-				ret = -1;
-				break;
-			}
+		bytes += len + (size_t)nl;
+		if (bytes > bound)
+			lwhy = "the file grew past its bound while read";
+		else if (!nl)
+			lwhy = "cut short (no newline at the end)";
+		else if (nul)
+			lwhy = "binary bytes";
+		else if (len >= sizeof(line))
+			lwhy = "line too long";
+		else if (lineno == 1) {
+			if (sscanf(line, "certsentry-dedup %u", &version) != 1)
+				lwhy = "not a certsentry-dedup state file header";
+			else if (version != DEDUP_STATE_VERSION)
+				lwhy = "another version of the state file (this sensor reads "
+				       "certsentry-dedup " DEDUP_STATE_VERSION_STR ")";
+			else
+				continue;
+		} else if (version && version != DEDUP_STATE_VERSION) {
+			/* Another version's lines are not ours to guess at. */
+			lwhy = "another version's entry";
+		} else if (parse_entry(d, line, &lwhy, &over) == 0) {
 			continue;
 		}
-		if (parse_entry(d, line, &why) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			ret = -1;
-			break;
+		bad++;
+		if (!first_bad) {
+			first_bad = lineno;
+			why = lwhy;
 		}
+		if (bytes > bound)
+			break;
+	}
+	if (ferror(f) && !why) {
+		snprintf(why_buf, sizeof(why_buf), "read error after line %u: %s", lineno,
+		         strerror(errno));
+		why = why_buf;
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (ret == 0 && lineno == 0) {
-		snprintf(err, errlen, "%s: empty state file", path);
-		ret = -1;
-	}
 	fclose(f);
-	return ret;
+	if (lineno == 0)
+		why = "empty";
+	if (!why && !over)
+		return 0;
+	if (!why) {
+		snprintf(why_buf, sizeof(why_buf), "more entries than --max-alert-keys %zu: the %"
+		         PRIu64 " oldest left out", d->max_keys, over);
+		why = why_buf;
+	} else if (first_bad) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "line %u: %s", first_bad, why);
+		if (bad > 1)
+			snprintf(why_buf, sizeof(why_buf), "%s (%" PRIu64 " lines not read)", tmp, bad);
+		else
+			snprintf(why_buf, sizeof(why_buf), "%s", tmp);
+		if (over) {
+			size_t w = strlen(why_buf);
+
+			snprintf(why_buf + w, sizeof(why_buf) - w, "; the %" PRIu64 " oldest past "
+			         "--max-alert-keys %zu left out", over, d->max_keys);
+		}
+		why = why_buf;
+	}
+aside:
+	pthread_mutex_lock(&d->lock);
+	d->pending_corrupt++;
+	d->pending_lines += bad + over;
+	pthread_mutex_unlock(&d->lock);
+	if (set_aside(path, aside, sizeof(aside)) < 0)
+		snprintf(err, errlen, "%s: %s; could not be moved aside (%s), it will be replaced; "
+		         "starting with %zu windows read", path, why, strerror(errno), d->n);
+	else
+		snprintf(err, errlen, "%s: %s; moved aside to %s; starting with %zu windows read",
+		         path, why, aside, d->n);
+	return 1;
 }

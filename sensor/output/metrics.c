@@ -13,14 +13,12 @@
  * slot of struct cs_stats has exactly one entry, so a counter added to
  * stats.h without a metric fails the unit tests.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fileio.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -178,6 +176,10 @@ static const struct metrics_field fields[] = {
 	C(certs_brief, "chains_by_sha256_only_total",
 	  "tls events naming their chain by SHA-256 only (--cert-log once)."),
 	C(evidence_written, "evidence_written_total", "Chains written to --evidence."),
+	C(state_corrupt, "state_files_set_aside_total",
+	  "--state files that could not be read whole, moved aside (FILE.corrupt-TIME)."),
+	C(state_lines_bad, "state_lines_not_read_total",
+	  "Lines of those files not loaded: damaged, or the oldest past --max-alert-keys."),
 };
 
 const struct metrics_field *metrics_fields(size_t *n)
@@ -328,25 +330,9 @@ char *metrics_text(const struct eve_stats_input *in, size_t *len)
 
 /* ---- the file ---------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int metrics_check(char *err, size_t errlen)
 {
-	char dir[METRICS_PATH_MAX + 1];
-	const char *slash;
+	char ferr[METRICS_PATH_MAX + 256];
 
 	if (!g_path)
 		return 0;
@@ -354,15 +340,11 @@ int metrics_check(char *err, size_t errlen)
 		snprintf(err, errlen, "--metrics: a file name of 1 to %u bytes", METRICS_PATH_MAX);
 		return -1;
 	}
-	slash = strrchr(g_path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == g_path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - g_path), g_path);
-	if (access(dir, W_OK | X_OK) < 0) {
-		snprintf(err, errlen, "--metrics %s: directory %s: %s", g_path, dir, strerror(errno));
+	/* A real create in the directory (the temporary and the rename need
+	 * it): access(2) would answer for the real user, not the one the
+	 * sensor runs as. */
+	if (fileio_check_writable_dir(g_path, ferr, sizeof(ferr)) < 0) {
+		snprintf(err, errlen, "--metrics %s", ferr);
 		return -1;
 	}
 	return 0;
@@ -370,10 +352,10 @@ int metrics_check(char *err, size_t errlen)
 
 int metrics_write(const struct eve_stats_input *in, char *err, size_t errlen)
 {
-	char tmp[METRICS_PATH_MAX + 32];
+	char ferr[METRICS_PATH_MAX + 256];
 	size_t len = 0;
 	char *text;
-	int fd, rc = -1;
+	int rc;
 
 	if (!g_path) {
 		snprintf(err, errlen, "metrics: no file set");
@@ -384,33 +366,18 @@ int metrics_write(const struct eve_stats_input *in, char *err, size_t errlen)
 		         METRICS_PATH_MAX);
 		return -1;
 	}
-	/* In the same directory, so that rename(2) replaces the file in one
-	 * step; a name node_exporter does not read (it takes *.prom only). */
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", g_path, (long)getpid());
 	text = metrics_text(in, &len);
 	if (!text) {
 		snprintf(err, errlen, "metrics %s: out of memory", g_path);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "metrics %s: cannot create %s: %s", g_path, tmp, strerror(errno));
-		free(text);
-		return -1;
-	}
-	if (write_all(fd, text, len) < 0) {
-		snprintf(err, errlen, "metrics %s: writing %s: %s", g_path, tmp,
-		         strerror(errno ? errno : EIO));
-		close(fd);
-	} else if (close(fd) < 0) {
-		snprintf(err, errlen, "metrics %s: writing %s: %s", g_path, tmp, strerror(errno));
-	} else if (rename(tmp, g_path) < 0) {
-		snprintf(err, errlen, "metrics %s: %s", g_path, strerror(errno));
-	} else {
-		rc = 0;
-	}
+	/* A temporary in the same directory (FILE.tmp.PID: node_exporter
+	 * reads *.prom only), flushed, renamed over the file, the directory
+	 * flushed: a scrape never reads half a file, a power cut leaves the
+	 * last whole one. */
+	rc = fileio_write_atomic_buf(g_path, 0644, text, len, ferr, sizeof(ferr));
 	if (rc < 0)
-		unlink(tmp);
+		snprintf(err, errlen, "metrics %s", ferr);
 	free(text);
 	return rc;
 }

@@ -471,8 +471,12 @@ struct output_feed *output_feed_new(const struct output_feed_opts *opts, char *e
 	if (opts->cert_log == OUTPUT_CERT_LOG_ONCE && opts->alert_window_us &&
 	    !(f->chains = dedup_new(opts->alert_window_us, keys)))
 		goto oom;
-	if (f->alerts && f->state_path && dedup_load(f->alerts, f->state_path, err, errlen) < 0)
-		goto err;
+	/* Saved windows that cannot be read are set aside and said, never a
+	 * reason not to start (dedup.h): a sensor restarted after a power
+	 * cut must come back. */
+	if (f->alerts && f->state_path &&
+	    dedup_load(f->alerts, f->state_path, err, errlen) > 0)
+		fprintf(stderr, "certsentry: --state %s\n", err);
 	if (opts->evidence_dir &&
 	    !(f->evidence = evidence_open(opts->evidence_dir,
 	                                  opts->evidence_bytes ? opts->evidence_bytes

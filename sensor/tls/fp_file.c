@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fileio.h"
 #include "fingerprint.h"
 #include "fp_int.h"
 
@@ -39,17 +40,14 @@ static void endpoint_str(const struct fp_endpoint *e, char *out, size_t len)
 	snprintf(out, len, e->family == 4 ? "%s:%u" : "[%s]:%u", ip, e->port);
 }
 
-int fp_save(const struct fp_baseline *b, const char *path, char *err, size_t errlen)
+/* fileio_write_atomic's fill: the baseline as text. */
+static int save_fill(FILE *f, void *ctx, char *err, size_t errlen)
 {
-	char tmp[4096], ep[80], ciphers[64], groups[64], sa[64], opts[16];
-	FILE *f;
+	const struct fp_baseline *b = ctx;
+	char ep[80], ciphers[64], groups[64], sa[64], opts[16];
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
+	(void)err;
+	(void)errlen;
 	fprintf(f, "# TLS 1.3 server fingerprints of protected endpoints, learned by certsentry "
 	        "--learn\n# (README \"Fingerprints\"): one shape a line.\n%s %d\n", FP_MAGIC,
 	        FP_VERSION);
@@ -76,17 +74,14 @@ int fp_save(const struct fp_baseline *b, const char *path, char *err, size_t err
 			        (unsigned long long)s->max, s->lmin, s->lmax, sa, ciphers, groups);
 		}
 	}
-	if (fflush(f) != 0 || ferror(f)) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return 0;   /* a write error is caught on the stream by fileio */
+}
+
+int fp_save(const struct fp_baseline *b, const char *path, char *err, size_t errlen)
+{
+	/* Atomic and durable (tmp, fsync, rename, fsync of the directory): a
+	 * baseline learned over days must not be lost to a power cut. */
+	return fileio_write_atomic(path, 0644, save_fill, (void *)b, err, errlen);
 }
 
 /* A decimal number in [0, max], the whole string. */
@@ -395,45 +390,15 @@ int fp_parse_text(struct fp_baseline *b, const char *name, const char *text, siz
 
 int fp_load(struct fp_baseline *b, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	int rc = -1;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int rc;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* A regular file of at most FP_MAX_FILE bytes: a FIFO or a device
+	 * given as the baseline gets an error instead of a hang. */
+	if (fileio_read_all(path, FP_MAX_FILE, &text, &len, err, errlen) < 0)
 		return -1;
-	}
-	for (;;) {
-		size_t got;
-
-		if (cap - len < 65536) {
-			char *t;
-
-			if (cap > FP_MAX_FILE) {
-				snprintf(err, errlen, "%s: larger than %u bytes", path, FP_MAX_FILE);
-				goto out;
-			}
-			t = realloc(text, cap + 65536);   /* freed here */
-			if (!t) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto out;
-			}
-			text = t;
-			cap += 65536;
-		}
-		got = fread(text + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = fp_parse_text(b, path, text, len, err, errlen);
-out:
-	free(text);
-	fclose(f);
+	rc = fp_parse_text(b, path, (const char *)text, len, err, errlen);
+	free(text);   /* owned here, from fileio_read_all */
 	return rc;
 }
