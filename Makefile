@@ -60,7 +60,7 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats fileio digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options
+MODULES  = stats fileio privs digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
