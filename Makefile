@@ -162,6 +162,7 @@ DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink o
 DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats fileio
 DEPS_fuzz_ctjson = ctjson jsonw fileio
 DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_fuzz_pcapng = capture stats fileio
 DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore fileio
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
