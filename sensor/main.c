@@ -14,11 +14,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 #include "decode.h"
@@ -428,9 +430,19 @@ static int check_user_paths(const struct options *o)
 	if (live && o->live.pidfile)   /* removed at exit */
 		p[n++] = (struct privs_path){ o->live.pidfile, "--pidfile", PRIVS_WRITE_DIR };
 	/* Live only: reopened after rotation (SIGHUP), rules reloaded,
-	 * key logs read as they grow. */
-	if (live && o->out.type == OUTPUT_FILE && o->out.path && strcmp(o->out.path, "-") != 0)
+	 * key logs read as they grow.  The output file root has just
+	 * created (or had) is given to USER first, as tcpdump -Z does with
+	 * its file: else a SIGHUP without a rotation could not reopen it. */
+	if (live && o->out.type == OUTPUT_FILE && o->out.path && strcmp(o->out.path, "-") != 0) {
+		struct passwd *pw = getpwnam(o->live.user);
+		struct stat st;
+
+		if (pw && geteuid() == 0 && lstat(o->out.path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == 0 && chown(o->out.path, pw->pw_uid, pw->pw_gid) != 0)
+			fprintf(stderr, "certsentry: -u %s: cannot give %s to %s: %s\n", o->live.user,
+			        o->out.path, o->live.user, strerror(errno));
 		p[n++] = (struct privs_path){ o->out.path, "-o", PRIVS_APPEND };
+	}
 	if (live && o->rules)
 		p[n++] = (struct privs_path){ o->rules, "-R", PRIVS_READ };
 	for (size_t i = 0; live && i < o->n_keylogs; i++)

@@ -93,6 +93,47 @@ rc=$?
 grep -q "no-such-user-helper-a: no such user" "$tmp/nouser.err"
 check "unknown -u user: exit 2, said" "$? rc=$rc" "0 rc=2"
 
+# Live, in a network namespace of our own (its loopback): the same drop
+# once the interface is open; a --pidfile whose directory nobody cannot
+# write (it is removed at exit) refused at start.
+ns=certsentry-helper-a-privs-$$
+if command -v ip >/dev/null && ip netns add "$ns" 2>/dev/null; then
+	ip netns exec "$ns" ip link set lo up
+	ip netns exec "$ns" "$bin" -i lo -u nobody -R "$rules" -o "$tmp/out/live.eve" \
+		--pidfile "$tmp/rootonly/pid" 2>"$tmp/live-pid.err"
+	rc=$?
+	grep -q "cannot write $tmp/rootonly/pid (--pidfile)" "$tmp/live-pid.err"
+	check "live -u nobody, unwritable --pidfile directory: said at start, exit 2" "$? rc=$rc" "0 rc=2"
+	ip netns exec "$ns" "$bin" -i lo -u nobody -R "$rules" -o "$tmp/out/live.eve" \
+		--pidfile "$tmp/out/pid" 2>"$tmp/live.err" &
+	pid=$!
+	status=
+	for _ in $(seq 1 100); do
+		s=$(cat "/proc/$pid/status" 2>/dev/null)
+		if echo "$s" | grep -q "^Uid:[[:space:]]*$nobody_uid"; then status=$s; break; fi
+		sleep 0.05
+	done
+	check "live -u nobody: uid, capabilities, no_new_privs" \
+		"$(field Uid) $(field CapEff) $(field CapPrm) $(field CapBnd) $(field NoNewPrivs)" \
+		"$nobody_uid $nobody_uid $nobody_uid $nobody_uid 0000000000000000 0000000000000000 0000000000000000 1"
+	# logrotate's way: the file moved away, SIGHUP: nobody makes the new one.
+	mv "$tmp/out/live.eve" "$tmp/out/live.eve.1"
+	kill -HUP "$pid"
+	for _ in $(seq 1 50); do [ -e "$tmp/out/live.eve" ] && break; sleep 0.05; done
+	check "live -u nobody: the output reopened after rotation (SIGHUP) by nobody" \
+		"$(stat -c %U "$tmp/out/live.eve" 2>/dev/null) $(grep -c 'cannot reopen' "$tmp/live.err")" \
+		"nobody 0"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=
+	check "live -u nobody: stops cleanly on SIGTERM, pidfile removed" \
+		"rc=$rc $(test -e "$tmp/out/pid" && echo left)" "rc=0 "
+	ip netns del "$ns"
+else
+	echo "ok privs live # skip: no network namespace"
+fi
+
 # Without -u: as before (root, nothing said about it).
 "$bin" -R "$rules" -r "$rogue" -o /dev/null 2>"$tmp/root.err"
 check "without -u: nothing said about privileges" "$(grep -ci 'privilege\|-u ' "$tmp/root.err")" 0
