@@ -122,6 +122,25 @@ check "cut pcapng: standard input says what the file says" \
 	"$(sed 's/^certsentry: [^:]*:/X:/' "$tmp/cutstdin.err" | grep '^X:')" \
 	"$(sed 's/^certsentry: [^:]*:/X:/' "$tmp/cut.err" | grep '^X:' | grep -v "$rogue")"
 
+# A pcapng on a pipe that stays open (tcpdump -w - | certsentry -r -): each
+# block is read as it comes, the alert comes out before the input ends.
+mkfifo "$tmp/ngfifo"
+$py -c 'import sys, time
+sys.stdout.buffer.write(open(sys.argv[1], "rb").read()); sys.stdout.flush(); time.sleep(20)' \
+	"$tmp/good.pcapng" >"$tmp/ngfifo" &
+writer=$!
+"$bin" -q -R "$rules" -r - -o "$tmp/ngpipe.eve" <"$tmp/ngfifo" &
+reader=$!
+seen=0
+for _ in $(seq 75); do
+	grep -q '"event_type":"alert"' "$tmp/ngpipe.eve" 2>/dev/null && { seen=1; break; }
+	sleep 0.2
+done
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+wait "$reader"
+check "pcapng on a pipe that stays open: the alert before the end" "$seen rc=$?" "1 rc=1"
+
 # A bad block length in the middle: read up to that block.
 run badlen -R "$rules" -r "$tmp/badlen.pcapng" -r "$rogue"
 grep -q "badlen.pcapng: packet 11: pcapng block at byte $bad_at: bad block length" "$tmp/badlen.err"

@@ -943,7 +943,7 @@ static int ng_next(struct capture *c, const uint8_t **frame, size_t *caplen, uin
 	if (c->failed)
 		return -1;
 	for (;;) {
-		uint32_t type, len, ifid = 0, hi = 0, lo = 0, cap, wire;
+		uint32_t type, len = 0, ifid = 0, hi = 0, lo = 0, cap, wire;
 		uint16_t id16, drops;
 		uint64_t at;
 		struct buf b;
@@ -1018,31 +1018,36 @@ static int ng_next(struct capture *c, const uint8_t **frame, size_t *caplen, uin
 /* ---- files ------------------------------------------------------------------ */
 
 /* A stream that gives back the magic read to sniff the format, then the
- * rest: libpcap reads a classic pcap from a pipe from its first byte. */
+ * rest: libpcap reads a classic pcap from a pipe from its first byte.
+ * Each read is one read(2), which returns what a pipe holds instead of
+ * waiting to fill the caller's buffer: a pipe that trickles (tcpdump -w
+ * - | certsentry -r -) hands over every packet as it comes. */
 struct prefixed {
 	uint8_t pre[4];
 	size_t n, at;
-	FILE *src;            /* owned */
+	int fd;               /* owned */
 };
 
 static ssize_t prefixed_read(void *cookie, char *out, size_t len)
 {
 	struct prefixed *p = cookie;
 	size_t done = 0;
+	ssize_t r;
 
 	while (done < len && p->at < p->n)
 		out[done++] = (char)p->pre[p->at++];
-	if (done < len)
-		done += fread(out + done, 1, len - done, p->src);
-	if (done == 0 && ferror(p->src))
-		return -1;
-	return (ssize_t)done;
+	if (done > 0)
+		return (ssize_t)done;
+	do
+		r = read(p->fd, out, len);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 static int prefixed_close(void *cookie)
 {
 	struct prefixed *p = cookie;
-	int rc = fclose(p->src);
+	int rc = close(p->fd);
 
 	free(p);
 	return rc;
@@ -1108,17 +1113,36 @@ static int open_stream(struct capture *c, int fd, const char *name, char *err, s
 	cookie_io_functions_t io = { prefixed_read, NULL, NULL, prefixed_close };
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct prefixed *pre = calloc(1, sizeof(*pre));   /* owned by pf; prefixed_close */
-	FILE *f = fdopen(fd, "rb"), *pf = NULL;
+	FILE *pf;
 
-	if (!f || !pre)
-		goto fail;
-	pre->n = fread(pre->pre, 1, sizeof(pre->pre), f);
-	if (pre->n < sizeof(pre->pre) && ferror(f))
-		goto fail;
-	pre->src = f;
+	if (!pre) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		close(fd);
+		return -1;
+	}
+	pre->fd = fd;
+	while (pre->n < sizeof(pre->pre)) {
+		ssize_t r = read(fd, pre->pre + pre->n, sizeof(pre->pre) - pre->n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			close(fd);
+			free(pre);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		pre->n += (size_t)r;
+	}
 	pf = fopencookie(pre, "rb", io);
-	if (!pf)
-		goto fail;
+	if (!pf) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		close(fd);
+		free(pre);
+		return -1;
+	}
 	if (pre->n == 4 && pre->pre[0] == 0x0A && pre->pre[1] == 0x0D && pre->pre[2] == 0x0D &&
 	    pre->pre[3] == 0x0A) {
 		c->ng = calloc(1, sizeof(*c->ng));   /* owned by c; ng_free */
@@ -1140,14 +1164,6 @@ static int open_stream(struct capture *c, int fd, const char *name, char *err, s
 	}
 	c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
 	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", name, strerror(errno ? errno : ENOMEM));
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-	free(pre);
-	return -1;
 }
 
 /* What every input needs once its reader is chosen: a pcapng input read
