@@ -31,8 +31,8 @@
  * other byte order (libpcap swaps fields of their headers), a file
  * shorter than its header, and a file that cannot be mapped.
  *
- * Set CERTSENTRY_NO_MMAP=1 in the environment to read every file through
- * libpcap (tests/t_capture.sh compares both paths).
+ * Set CERTSENTRY_NO_MMAP=1 in the environment to read every classic pcap
+ * file through libpcap (tests/t_capture.sh compares both paths).
  *
  * pcapng.  A pcapng input -- a file, a pipe or standard input alike --
  * is read by this file's own block reader ("pcapng" below), not
@@ -110,6 +110,9 @@
  * this it waits for memory at every record.  Fetching every line ahead
  * makes reading with decoding about 1.5x faster on bulk traffic. */
 #define CAPTURE_PREFETCH    8192u
+/* stdio's buffer for an input read as a stream (pcapng, standard input,
+ * a pipe, a file libpcap reads): one read(2) fills up to this much. */
+#define CAPTURE_STREAM_BUF  (256u * 1024u)
 #define CAPTURE_LINE        64u
 
 /* The pager (capture_start_pager): a thread that moves the window of a
@@ -1143,6 +1146,8 @@ static int open_stream(struct capture *c, int fd, const char *name, char *err, s
 		free(pre);
 		return -1;
 	}
+	/* Fewer, larger reads (a pipe's read still returns what it holds). */
+	(void)setvbuf(pf, NULL, _IOFBF, CAPTURE_STREAM_BUF);
 	if (pre->n == 4 && pre->pre[0] == 0x0A && pre->pre[1] == 0x0D && pre->pre[2] == 0x0D &&
 	    pre->pre[3] == 0x0A) {
 		c->ng = calloc(1, sizeof(*c->ng));   /* owned by c; ng_free */
