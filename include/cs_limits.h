@@ -63,6 +63,17 @@
  * capture file it reads can exceed. */
 #define CS_DISPATCH_MAX_FRAME      262144u
 
+/* A pcapng block (capture.c's reader): a longer one is damage, reported
+ * as such (g_stats.capture_block_limit).  libpcap's own bound
+ * (INITIAL_MAX_BLOCKSIZE) is the same 16 MB; a Decryption Secrets Block
+ * of that size holds the key log of ~80,000 TLS 1.3 sessions. */
+#define CS_PCAPNG_MAX_BLOCK        (16u * 1024u * 1024u)
+/* Interface Description Blocks in one pcapng section. */
+#define CS_PCAPNG_MAX_IFACES       1024u
+/* Bytes of one --keylog file read (a longer file is read up to here,
+ * said on stderr and counted in the key log's counts). */
+#define CS_KEYLOG_MAX_BYTES        (256ull * 1024u * 1024u)
+
 /* TLS record payload: 2^14 plus the 2048 bytes RFC 5246 §6.2.3 allows
  * for ciphertext expansion. */
 #define TLS_MAX_RECORD_LEN         (16384u + 2048u)

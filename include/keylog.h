@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tls13.h"
 
@@ -35,6 +36,7 @@ struct keylog_counts {
 	uint64_t entries;     /* distinct client randoms with a server handshake secret */
 	uint64_t malformed;   /* lines that are not LABEL HEX HEX, or too long */
 	uint64_t replaced;    /* a later line gave a random a new secret */
+	uint64_t over_limit;  /* files longer than CS_KEYLOG_MAX_BYTES (read up to it) */
 	uint64_t lookups, hits;
 };
 
@@ -42,7 +44,9 @@ struct keylog_counts {
 struct keylog *keylog_new(void);
 void keylog_free(struct keylog *kl);
 
-/* Read a file now, and remember it for keylog_refresh.  A last line
+/* Read a file now, and remember it for keylog_refresh.  Only a regular
+ * file (a FIFO, socket or device is refused: it could block or never
+ * end), and at most CS_KEYLOG_MAX_BYTES of it (counted in over_limit).  A last line
  * without its newline is taken only when final (a file that is complete,
  * as with -r; live, it may be half-written and waits for the next
  * refresh).  -1 with err "FILE: reason" when it cannot be read. */
@@ -63,8 +67,14 @@ size_t keylog_refresh(struct keylog *kl);
 int keylog_find(struct keylog *kl, const uint8_t random[TLS13_RANDOM_LEN],
                 uint8_t secret[TLS13_MAX_SECRET], size_t *len);
 
-/* Does the log hold any file or entry at all? */
+/* Does the log hold any file or entry at all?  Safe alongside
+ * keylog_add_text on another thread. */
 int keylog_empty(const struct keylog *kl);
+
+/* One line on out for each file with malformed lines ("--keylog FILE:
+ * N malformed lines, first at line L") or read only up to
+ * CS_KEYLOG_MAX_BYTES; nothing for the others. */
+void keylog_report(struct keylog *kl, FILE *out);
 size_t keylog_files(const struct keylog *kl);
 
 void keylog_counts(struct keylog *kl, struct keylog_counts *out);

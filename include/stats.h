@@ -24,6 +24,9 @@ struct cs_stats {
 	uint64_t frag_timeout;      /* datagrams dropped incomplete */
 	uint64_t frag_limit;        /* limit: max_frag_dgrams, frag_memcap, pieces */
 	uint64_t frag_bad;          /* impossible: beyond 64 KB, inconsistent end */
+	uint64_t capture_damaged;   /* inputs read up to damage (cut, bad block...) */
+	uint64_t capture_block_limit; /* limit: CS_PCAPNG_MAX_BLOCK, CS_PCAPNG_MAX_IFACES */
+	uint64_t capture_filtered;  /* frames of files the --bpf filter rejected */
 	/* flows */
 	uint64_t flows_total, flows_active, flows_closed, flows_timeout;
 	uint64_t flows_evicted;     /* limit: max_flows */

@@ -16,11 +16,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 #include "decode.h"
@@ -43,6 +45,7 @@
 #include "truststore.h"
 #include "options.h"
 #include "summary.h"
+#include "privs.h"
 #include "tls.h"
 
 /* The root stores that grade unapproved chains (truststore.h).  0, or -1
@@ -102,9 +105,15 @@ static int read_secret(const char *path, char *out, size_t cap)
 
 /* ---- summary and progress ------------------------------------------- */
 
-/* Key logs: the --keylog files and the secrets the pcapng inputs carry. */
+/* Key logs: the --keylog files and the secrets the pcapng inputs carry,
+ * which arrive as the inputs are read (a Decryption Secrets Block
+ * precedes the packets it opens), standard input and pipes alike. */
 struct keylogs {
-	struct keylog *kl;       /* owned; NULL when there is nothing to read */
+	struct keylog *kl;       /* the engines' log once it holds anything (for the
+	                            summary); NULL before */
+	struct keylog *all;      /* owned; what the engines look in: reading files,
+	                            always (a pcapng input may bring secrets);
+	                            live, NULL without --keylog */
 	size_t dsb;              /* pcapng Decryption Secrets Blocks read */
 };
 
@@ -112,7 +121,8 @@ static void add_dsb(void *ctx, const uint8_t *secrets, size_t len)
 {
 	struct keylogs *k = ctx;
 
-	keylog_add_text(k->kl, secrets, len);
+	keylog_add_text(k->all, secrets, len);
+	k->kl = k->all;
 	k->dsb++;
 }
 
@@ -122,25 +132,22 @@ static int load_keylogs(const struct options *o, int live, struct keylogs *k)
 	char err[1024];
 
 	memset(k, 0, sizeof(*k));
-	k->kl = keylog_new();
-	if (!k->kl) {
+	k->all = keylog_new();
+	if (!k->all) {
 		fprintf(stderr, "certsentry: out of memory\n");
 		return -1;
 	}
 	/* A file named for a live capture may be half-written at its end. */
 	for (size_t i = 0; i < o->n_keylogs; i++)
-		if (keylog_add_file(k->kl, o->keylogs[i], !live, err, sizeof(err)) < 0) {
+		if (keylog_add_file(k->all, o->keylogs[i], !live, err, sizeof(err)) < 0) {
 			fprintf(stderr, "certsentry: --keylog %s\n", err);
 			return -1;
 		}
-	for (size_t i = 0; i < o->n_inputs; i++)
-		if (capture_file_secrets(o->inputs[i], add_dsb, k, err, sizeof(err)) < 0) {
-			fprintf(stderr, "certsentry: %s\n", err);
-			return -1;
-		}
-	if (keylog_empty(k->kl)) {
-		keylog_free(k->kl);
-		k->kl = NULL;
+	if (!keylog_empty(k->all))
+		k->kl = k->all;
+	else if (live || o->certs_mode) {
+		keylog_free(k->all);
+		k->all = NULL;
 	}
 	return 0;
 }
@@ -160,17 +167,25 @@ static void progress(const struct dispatch *d, const char *name, uint64_t pkts, 
 
 /* ---- running ----------------------------------------------------------- */
 
-/* Read one input through the engine(s).  0 ok, -1 the input was unusable. */
-static int run_input(struct dispatch *d, const char *path, int show_progress)
+/* Read one input through the engine(s): up to its end or its damage.
+ * fd: the input opened before privileges were dropped, or -1 to open it
+ * here.  0 ok, -1 the input was unusable or damaged (said). */
+static int run_input(struct dispatch *d, const struct options *o, const char *path, int fd,
+                     struct keylogs *kl, int show_progress)
 {
+	struct capture_file_opts co = { o->live.bpf, add_dsb, kl };
 	char err[512];
-	struct capture *c = capture_open_file(path, err, sizeof(err));
+	struct capture *c;
 	const uint8_t *frame;
 	size_t caplen;
 	uint64_t ts;
 	time_t last = time(NULL);
 	int dlt, rc;
 
+	if (!kl->all)
+		co.secrets = NULL;
+	c = fd >= 0 ? capture_open_fd(fd, path, &co, err, sizeof(err))
+	            : capture_open_file(path, &co, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		return -1;
@@ -198,9 +213,13 @@ static int run_input(struct dispatch *d, const char *path, int show_progress)
 	}
 	if (show_progress)
 		fprintf(stderr, "\r\033[K");
+	/* Everything before the damage was read; the next input follows. */
 	if (rc < 0)
-		fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": %s\n", path,
+		fprintf(stderr, "certsentry: %s: packet %" PRIu64 ": %s; read up to there\n", path,
 		        capture_count(c) + 1, capture_error(c));
+	if (o->live.bpf && !o->quiet)
+		fprintf(stderr, "certsentry: %s: --bpf kept %" PRIu64 " of %" PRIu64 " packets\n",
+		        path, capture_count(c) - capture_filtered(c), capture_count(c));
 	dispatch_drain(d);
 	capture_close(c);
 	return rc < 0 ? -1 : 0;
@@ -323,6 +342,65 @@ static int end_of_run(const struct options *o, const struct engine_opts *eo,
 	return status;
 }
 
+/* -u USER: become USER for good (privs.h).  Called before any thread
+ * starts and before the first input byte is parsed.  0, or -1 said. */
+static int drop_to_user(const struct options *o)
+{
+	char err[512];
+
+	if (privs_drop(o->live.user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* -u USER: can USER do, later, what certsentry will do with each path
+ * after the drop?  Asked now, so that a path it cannot write stops the
+ * start (exit 2) instead of losing the state or the output at exit or
+ * at the next rotation.  0, or -1 said. */
+static int check_user_paths(const struct options *o)
+{
+	struct privs_path p[8 + KEYLOG_MAX_FILES];
+	size_t n = 0;
+	int live = o->live.n_ifaces > 0;
+	char err[1024];
+
+	if (o->feed.state_path)
+		p[n++] = (struct privs_path){ o->feed.state_path, "--state", PRIVS_WRITE_DIR };
+	if (o->feed.evidence_dir)
+		p[n++] = (struct privs_path){ o->feed.evidence_dir, "--evidence", PRIVS_WRITE_DIR };
+	if (metrics_path())
+		p[n++] = (struct privs_path){ metrics_path(), "--metrics", PRIVS_WRITE_DIR };
+	if (o->learn)
+		p[n++] = (struct privs_path){ o->learn, "--learn", PRIVS_WRITE_DIR };
+	if (live && o->live.pidfile)   /* removed at exit */
+		p[n++] = (struct privs_path){ o->live.pidfile, "--pidfile", PRIVS_WRITE_DIR };
+	/* Live only: reopened after rotation (SIGHUP), rules reloaded,
+	 * key logs read as they grow.  The output file root has just
+	 * created (or had) is given to USER first, as tcpdump -Z does with
+	 * its file: else a SIGHUP without a rotation could not reopen it. */
+	if (live && o->out.type == OUTPUT_FILE && o->out.path && strcmp(o->out.path, "-") != 0) {
+		struct passwd *pw = getpwnam(o->live.user);
+		struct stat st;
+
+		if (pw && geteuid() == 0 && lstat(o->out.path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == 0 && chown(o->out.path, pw->pw_uid, pw->pw_gid) != 0)
+			fprintf(stderr, "certsentry: -u %s: cannot give %s to %s: %s\n", o->live.user,
+			        o->out.path, o->live.user, strerror(errno));
+		p[n++] = (struct privs_path){ o->out.path, "-o", PRIVS_APPEND };
+	}
+	if (live && o->rules)
+		p[n++] = (struct privs_path){ o->rules, "-R", PRIVS_READ };
+	for (size_t i = 0; live && i < o->n_keylogs; i++)
+		p[n++] = (struct privs_path){ o->keylogs[i], "--keylog", PRIVS_READ };
+	if (privs_check(o->live.user, p, n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* --certs: each file's chain judged as a handshake's would be.  Exit 1 with
  * alerts, 2 when a file could not be judged (after the rest were). */
 static int run_certs(const struct options *o, const struct engine_opts *eo)
@@ -369,22 +447,43 @@ static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
 
 /* Files: one engine on this thread, or --workers threads.  Returns the
  * exit status. */
-static int run_files(const struct options *o, struct engine_opts *eo, const struct keylogs *kl)
+static int run_files(const struct options *o, struct engine_opts *eo, struct keylogs *kl)
 {
 	static struct eve_alert_count rows[1024];
 	struct summary_in sum;
 	struct dispatch *d;
 	char err[1024];
 	int trouble = 0, status;
+	int fds[MAX_INPUTS];
 
+	/* With -u every input is opened now, as root, and read (parsed)
+	 * only after the drop: no byte of a capture is parsed with
+	 * privileges.  Without -u each is opened when its turn comes. */
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		fds[i] = -1;
+		if (o->live.user && (fds[i] = capture_input_open(o->inputs[i], err, sizeof(err))) < 0)
+			fprintf(stderr, "certsentry: %s\n", err);
+	}
+	if (o->live.user && drop_to_user(o) < 0) {
+		for (size_t i = 0; i < o->n_inputs; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return EXIT_TROUBLE;
+	}
 	d = dispatch_new(eo, o->live.workers, err, sizeof(err));
 	if (!d) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		return EXIT_TROUBLE;
 	}
-	for (size_t i = 0; i < o->n_inputs; i++)
-		if (run_input(d, o->inputs[i], !o->quiet && isatty(STDERR_FILENO)) < 0)
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		if (o->live.user && fds[i] < 0)
+			trouble = 1;   /* could not be opened: said above */
+		else if (run_input(d, o, o->inputs[i], fds[i], kl,
+		                   !o->quiet && isatty(STDERR_FILENO)) < 0)
 			trouble = 1;
+	}
+	if (kl->all && !o->quiet)
+		keylog_report(kl->all, stderr);
 	if (dispatch_finish(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		trouble = 1;
@@ -459,7 +558,10 @@ static int run_live(struct options *o, struct engine_opts *eo, const struct keyl
 	int status;
 
 	memset(&tot, 0, sizeof(tot));
+	/* live_run drops to -u once the interfaces are open (privs_drop). */
 	status = live_run(&o->live, eo, pol, &tot) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+	if (kl->all && !o->quiet)
+		keylog_report(kl->all, stderr);
 	summary_fill(&sum, eo, kl);
 	sum.st = &tot.st;
 	sum.rows = tot.rows;
@@ -473,13 +575,25 @@ static int run_live(struct options *o, struct engine_opts *eo, const struct keyl
 }
 
 /* Certificates, interfaces or files, as the options say: the exit status. */
-static int run(struct options *o, struct engine_opts *eo, const struct keylogs *kl,
+static int run(struct options *o, struct engine_opts *eo, struct keylogs *kl,
                struct policy **pol)
 {
 	char bpf[4096];
 
-	if (o->certs_mode)
+	/* A filter that does not compile is refused in every mode, in
+	 * libpcap's words, before anything is read. */
+	if (o->live.bpf && capture_bpf_check(o->live.bpf, bpf, sizeof(bpf)) < 0) {
+		fprintf(stderr, "certsentry: --bpf %s: %s\n", o->live.bpf, bpf);
+		return EXIT_TROUBLE;
+	}
+	if (o->live.user && check_user_paths(o) < 0)
+		return EXIT_TROUBLE;
+	if (o->certs_mode) {
+		/* The files are opened by path as they come: readable by -u. */
+		if (o->live.user && drop_to_user(o) < 0)
+			return EXIT_TROUBLE;
 		return run_certs(o, eo);
+	}
 	if (!o->live.n_ifaces)
 		return run_files(o, eo, kl);
 	live_use_syslog(o->use_syslog);
@@ -517,7 +631,7 @@ int main(int argc, char **argv)
 	struct policy *pol = NULL;
 	struct output *out = NULL;
 	struct engine_opts eo;
-	struct keylogs kl = { NULL, 0 };
+	struct keylogs kl = { NULL, NULL, 0 };
 	struct fp_baseline *base = NULL, *learn = NULL;
 	struct trust_stores *trust = NULL;
 	struct output_feed *feed = NULL;
@@ -555,7 +669,7 @@ int main(int argc, char **argv)
 	engine_opts_fill(&eo, &o);
 	eo.pol = pol;
 	eo.out = out;
-	eo.keylog = kl.kl;
+	eo.keylog = kl.all;
 	eo.baseline = base;
 	eo.learn = learn;
 	eo.trust = trust;
@@ -576,7 +690,7 @@ out:
 	coverage_free(eo.coverage);
 	fp_free(base);
 	fp_free(learn);
-	keylog_free(kl.kl);
+	keylog_free(kl.all);
 	trust_free(trust);
 	policy_free(pol);
 	return status;

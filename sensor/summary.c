@@ -106,6 +106,18 @@ static void print_queue(const struct cs_stats *st, FILE *f)
 		        st->output_alerts_stderr, st->output_disconnects, st->output_reconnects);
 }
 
+/* Only when an input was damaged, filtered or set aside. */
+static void print_inputs(const struct cs_stats *st, FILE *f)
+{
+	if (st->capture_damaged || st->capture_filtered || st->capture_block_limit ||
+	    st->state_corrupt)
+		fprintf(f, "  inputs: damaged (read up to the damage) %" PRIu64 ", packets filtered "
+		        "by --bpf %" PRIu64 ", pcapng block limit %" PRIu64 ", state files set aside %"
+		        PRIu64 " (lines not read %" PRIu64 ")\n", st->capture_damaged,
+		        st->capture_filtered, st->capture_block_limit, st->state_corrupt,
+		        st->state_lines_bad);
+}
+
 static void print_limits(const struct cs_stats *st, FILE *f)
 {
 	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
@@ -152,6 +164,7 @@ void summary_print(const struct summary_in *in, FILE *f)
 	if (in->dl)
 		output_delivery_print(in->dl, f);
 	print_queue(in->st, f);
+	print_inputs(in->st, f);
 	print_limits(in->st, f);
 	print_stream(in->st, f);
 	print_keylog(in, f);

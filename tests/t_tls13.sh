@@ -142,7 +142,9 @@ check "tls13 --workers 2: the same alerts" "$(alerts workers)" "$(alerts one)"
 check "tls13 --workers 2: the same certificates read" "$(t13 workers)" "$(t13 one)"
 
 run stdin -r - <"$d/rogue-embedded.pcapng"
-check "tls13 pcapng on standard input: secrets not read (documented)" "$(t13 stdin)" "no-key-log"
+# The Decryption Secrets Blocks are read in stream order: a pipe gets its
+# secrets as a file does.
+check "tls13 pcapng on standard input: its secrets read as from a file" "$(t13 stdin)" "decrypted"
 "$bin" -R "$rules" -r "$d/rogue-tls13.pcap" --keylog "$tmp/nonexistent.keys" >/dev/null 2>"$tmp/bad.err"
 rc=$?
 grep -q 'nonexistent.keys: No such file' "$tmp/bad.err" && [ $rc -eq 2 ] &&

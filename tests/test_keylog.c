@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -195,6 +196,84 @@ static void test_growing_file(void **state)
 	keylog_free(kl);
 }
 
+/* Not a regular file: refused at once, with what it is (a device would
+ * stream forever, a FIFO block). */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/test_keylog.XXXXXX", fifo[64], err[256];
+	struct keylog *kl = keylog_new();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(keylog_add_file(kl, "/dev/zero", 1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/dev/zero: a character device"));
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(keylog_add_file(kl, fifo, 0, err, sizeof err), -1);
+	assert_non_null(strstr(err, "a FIFO"));
+	assert_int_equal(keylog_add_file(kl, dir, 0, err, sizeof err), -1);
+	assert_non_null(strstr(err, "a directory"));
+	assert_int_equal(keylog_files(kl), 0);
+	assert_true(keylog_empty(kl));
+	unlink(fifo);
+	rmdir(dir);
+	keylog_free(kl);
+}
+
+/* Damage in the middle of a file: the lines around it count, and the
+ * report names how many lines were malformed and the first one. */
+static void test_damaged_file_report(void **state)
+{
+	char path[] = "/tmp/test_keylog.XXXXXX", l[256], err[256], *rep = NULL;
+	struct keylog *kl = keylog_new();
+	struct keylog_counts c;
+	int fd = mkstemp(path);
+	size_t replen = 0;
+	FILE *f, *out;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	line(l, sizeof l, 1, 0x11, 32);
+	fputs(l, f);                                   /* line 1 */
+	fputs("# comment\n", f);                       /* line 2 */
+	fwrite("\0\1\2garbage\0\n", 1, 13, f);          /* line 3: malformed */
+	for (int i = 0; i < 3000; i++)                 /* line 4: overlong */
+		fputc('x', f);
+	fputc('\n', f);
+	line(l, sizeof l, 2, 0x22, 48);
+	fputs(l, f);                                   /* line 5 */
+	fputs(SHTS " 00 11\n", f);                     /* line 6: malformed */
+	fclose(f);
+	assert_int_equal(keylog_add_file(kl, path, 1, err, sizeof err), 0);
+	assert_found(kl, 1, 0x11, 32);
+	assert_found(kl, 2, 0x22, 48);
+	keylog_counts(kl, &c);
+	assert_int_equal(c.malformed, 3);
+	assert_int_equal(c.over_limit, 0);
+	out = open_memstream(&rep, &replen);
+	keylog_report(kl, out);
+	fclose(out);
+	assert_non_null(strstr(rep, ": 3 malformed lines, first at line 3\n"));
+	assert_non_null(strstr(rep, path));
+	free(rep);
+	/* A clean log says nothing. */
+	keylog_free(kl);
+	kl = keylog_new();
+	f = fopen(path, "w");
+	fputs(l, f);
+	fclose(f);
+	assert_int_equal(keylog_add_file(kl, path, 1, err, sizeof err), 0);
+	rep = NULL;
+	out = open_memstream(&rep, &replen);
+	keylog_report(kl, out);
+	fclose(out);
+	assert_int_equal(replen, 0);
+	free(rep);
+	unlink(path);
+	keylog_free(kl);
+}
+
 /* 100,000 entries: every one found after the table grew many times. */
 static void test_many_entries(void **state)
 {
@@ -226,6 +305,8 @@ int main(void)
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_growing_file),
 		cmocka_unit_test(test_many_entries),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_damaged_file_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

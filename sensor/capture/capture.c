@@ -31,12 +31,26 @@
  * other byte order (libpcap swaps fields of their headers), a file
  * shorter than its header, and a file that cannot be mapped.
  *
- * Set CERTSENTRY_NO_MMAP=1 in the environment to read every file through
- * libpcap (tests/t_capture.sh compares both paths).
+ * Set CERTSENTRY_NO_MMAP=1 in the environment to read every classic pcap
+ * file through libpcap (tests/t_capture.sh compares both paths).
  *
- * capture_file_secrets reads a pcapng file's Decryption Secrets Blocks
- * (the TLS key logs editcap embeds) before the capture itself is read:
- * libpcap skips those blocks.
+ * pcapng.  A pcapng input -- a file, a pipe or standard input alike --
+ * is read by this file's own block reader ("pcapng" below), not
+ * libpcap's: libpcap skips Decryption Secrets Blocks (the TLS key logs
+ * editcap embeds), and a scan for them ahead of the packets can neither
+ * read a pipe nor keep what it found when the file is damaged further
+ * on.  The reader hands each DSB's secrets over in stream order, as the
+ * pcapng draft means them (a DSB precedes the packets it opens), and
+ * stops at the first damaged block with its byte offset, after returning
+ * every packet before it.  What libpcap does with a pcapng file it does
+ * too: SHB in either byte order, version 1, IDB link type, snaplen,
+ * if_tsresol and if_tsoffset, EPB, SPB and the obsolete Packet Block,
+ * other blocks skipped, a packet block before any IDB or an IDB of
+ * another link type than the first refused.
+ *
+ * --bpf on files: the filter is compiled for the input's link type on a
+ * pcap_open_dead handle and run on every frame (pcap_offline_filter),
+ * whichever reader read it; rejected frames are counted.
  *
  * Known limit: a mapped file truncated by another process while it is
  * read kills certsentry with SIGBUS, where libpcap would report a
@@ -44,9 +58,11 @@
  *
  * Must not: decode a frame (decode.c) or know about flows.
  */
+#define _GNU_SOURCE   /* fopencookie: a stream that gives back the bytes read to sniff it */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +76,8 @@
 
 #include "buf.h"
 #include "capture.h"
+#include "cs_limits.h"
+#include "stats.h"
 
 /* Read timeout of a live capture: how long capture_next may block before
  * the caller gets to look at signals and timers. */
@@ -92,6 +110,9 @@
  * this it waits for memory at every record.  Fetching every line ahead
  * makes reading with decoding about 1.5x faster on bulk traffic. */
 #define CAPTURE_PREFETCH    8192u
+/* stdio's buffer for an input read as a stream (pcapng, standard input,
+ * a pipe, a file libpcap reads): one read(2) fills up to this much. */
+#define CAPTURE_STREAM_BUF  (256u * 1024u)
 #define CAPTURE_LINE        64u
 
 /* The pager (capture_start_pager): a thread that moves the window of a
@@ -112,8 +133,29 @@ struct pager {
 	int stop;
 };
 
+struct pcapng_if {
+	int dlt;              /* the DLT_ value (for the first interface: c->dlt) */
+	uint32_t snaplen;     /* 1..CAPTURE_MAX_SNAPLEN */
+	int pow2;             /* if_tsresol: a power of 2 (else of 10) */
+	uint8_t exp;          /* ... its exponent */
+	int64_t offset;       /* if_tsoffset, seconds */
+};
+
+/* The pcapng reader's state (see the top of the file). */
+struct pcapng {
+	FILE *f;              /* owned */
+	uint64_t off;         /* bytes of the stream consumed: the next block's offset */
+	int be;               /* the section's byte order */
+	uint8_t *blk;         /* owned: the current block (frames point into it) */
+	size_t cap;
+	struct pcapng_if *ifs;   /* owned: this section's interfaces */
+	size_t n_ifs;
+	int have_dlt;         /* an IDB was read: c->dlt is the file's link type */
+};
+
 struct capture {
-	pcap_t *p;            /* owned; NULL for a mapped file */
+	pcap_t *p;            /* owned; NULL for a mapped file or a pcapng input */
+	struct pcapng *ng;    /* owned; a pcapng input */
 	/* A mapped file: m.p is the mapping (owned; munmap in capture_close),
 	 * m.off the next record. */
 	struct buf m;
@@ -129,10 +171,16 @@ struct capture {
 	int dlt;              /* mapped: the DLT_ value pcap_datalink would give */
 	int be;               /* mapped: the file is big-endian */
 	uint32_t snaplen;     /* mapped: 1..CAPTURE_MAX_SNAPLEN */
-	int failed;           /* mapped: damage was reported; stays at it */
+	int failed;           /* mapped, pcapng: damage was reported; stays at it */
 	volatile int broken;  /* mapped: capture_break was called */
 	char err[PCAP_ERRBUF_SIZE + 64];
-	uint64_t count;
+	uint64_t count;       /* frames read, the filtered ones too */
+	struct bpf_program prog;   /* owned (pcap_freecode) when has_prog */
+	int has_prog;
+	uint64_t filtered;
+	int damage_counted;   /* g_stats.capture_damaged counted for this input */
+	void (*secrets)(void *, const uint8_t *, size_t);
+	void *secrets_ctx;
 	int nano;             /* timestamps in nanoseconds */
 	int live;
 };
@@ -376,14 +424,20 @@ static void mapped_window(struct capture *c)
 	c->window_at = c->m.len - off > CAPTURE_STEP ? off + CAPTURE_STEP : SIZE_MAX;
 }
 
+/* A mapped file: neither libpcap nor the pcapng reader reads it. */
+static int is_mapped(const struct capture *c)
+{
+	return !c->p && !c->ng;
+}
+
 int capture_start_pager(struct capture *c)
 {
 	struct pager *pg;
 
 	if (c->pager)
 		return 0;
-	if (c->p)
-		return -1;   /* libpcap reads the file: nothing mapped */
+	if (!is_mapped(c))
+		return -1;   /* libpcap or the pcapng reader reads it: nothing mapped */
 	pg = calloc(1, sizeof(*pg));   /* owned by c; stopped in capture_close */
 	if (!pg)
 		return -1;
@@ -422,13 +476,13 @@ static void stop_pager(struct capture *c)
 	c->pager = NULL;
 }
 
-/* Map path when it is a regular file in a format this file reads as
- * libpcap would (see the top of the file): 1, c set up.  0 otherwise,
- * including every error: libpcap then opens the file and says what is
+/* Map the regular file open on fd when it is in a format this file reads
+ * as libpcap would (see the top of the file): 1, c set up (fd may be
+ * closed: the mapping keeps the file).  0 otherwise, including every
+ * error: the file is then read as a stream, and libpcap says what is
  * wrong with it in its own words. */
-static int mapped_open(struct capture *c, const char *path)
+static int mapped_open_fd(struct capture *c, int fd)
 {
-	const char *no_mmap = getenv("CERTSENTRY_NO_MMAP");
 	const int host_be = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
 	struct stat st;
 	struct buf h;
@@ -436,26 +490,13 @@ static int mapped_open(struct capture *c, const char *path)
 	uint16_t major, minor;
 	size_t size;
 	void *map;
-	int fd, be, dlt;
+	int be, dlt;
 
-	if ((no_mmap && *no_mmap && strcmp(no_mmap, "0") != 0) || strcmp(path, "-") == 0)
-		return 0;
-	/* Not even opened unless regular: opening a FIFO would wait for a
-	 * writer, and closing it again could lose what was written.  Non-
-	 * blocking, in case it became a FIFO since the stat. */
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)PCAP_FILE_HDR ||
-	    (uintmax_t)st.st_size > SIZE_MAX) {
-		close(fd);
+	    (uintmax_t)st.st_size > SIZE_MAX)
 		return 0;
-	}
 	size = (size_t)st.st_size;
 	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);   /* the mapping keeps the file */
 	if (map == MAP_FAILED)
 		return 0;
 	buf_init(&h, map, PCAP_FILE_HDR);
@@ -495,6 +536,34 @@ no:
 	return 0;
 }
 
+static int no_mmap(void)
+{
+	const char *v = getenv("CERTSENTRY_NO_MMAP");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* mapped_open_fd on a path. */
+static int mapped_open(struct capture *c, const char *path)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (no_mmap() || strcmp(path, "-") == 0)
+		return 0;
+	/* Not even opened unless regular: opening a FIFO would wait for a
+	 * writer, and closing it again could lose what was written.  Non-
+	 * blocking, in case it became a FIFO since the stat. */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	rc = mapped_open_fd(c, fd);
+	close(fd);   /* the mapping keeps the file */
+	return rc;
+}
+
 static int mapped_fail(struct capture *c, const char *what, uint32_t want, size_t got)
 {
 	snprintf(c->err, sizeof(c->err), "truncated dump file; tried to read %u %s bytes, only got %zu",
@@ -506,7 +575,7 @@ static int mapped_fail(struct capture *c, const char *what, uint32_t want, size_
 /* capture_next on a mapped file: each record checked as libpcap's
  * pcap_next_packet (sf-pcap.c) checks it, with its messages. */
 static int mapped_next(struct capture *c, const uint8_t **frame, size_t *caplen,
-                       uint64_t *ts_us)
+                       uint32_t *wirelen, uint64_t *ts_us)
 {
 	struct buf *m = &c->m;
 	uint32_t sec, frac, cap, wire, take;
@@ -562,18 +631,19 @@ static int mapped_next(struct capture *c, const uint8_t **frame, size_t *caplen,
 	c->count++;
 	*frame = p;
 	*caplen = take;
+	*wirelen = wire;
 	*ts_us = (uint64_t)(int64_t)(int32_t)sec * 1000000u + (uint64_t)sub;
 	return 1;
 }
 
 int capture_frames_stable(const struct capture *c)
 {
-	return c->p == NULL;
+	return is_mapped(c);
 }
 
 void capture_hold(struct capture *c, const uint8_t *oldest)
 {
-	if (c->p)
+	if (!is_mapped(c))
 		return;
 	if (!oldest)
 		c->hold = SIZE_MAX;
@@ -582,29 +652,610 @@ void capture_hold(struct capture *c, const uint8_t *oldest)
 	/* else: not a frame of c; a bug of the caller's, and only advice */
 }
 
+/* ---- pcapng ---------------------------------------------------------------- */
+
+/* draft-ietf-opsawg-pcapng §4 (blocks), §4.1 (SHB), §4.2 (IDB), §4.3
+ * (EPB), §4.4 (SPB), §4.7 (DSB), Appendix A (the obsolete Packet Block). */
+#define PCAPNG_SHB          0x0A0D0D0Au
+#define PCAPNG_IDB          0x00000001u
+#define PCAPNG_PB           0x00000002u
+#define PCAPNG_SPB          0x00000003u
+#define PCAPNG_EPB          0x00000006u
+#define PCAPNG_DSB          0x0000000Au
+#define PCAPNG_BOM          0x1A2B3C4Du
+#define PCAPNG_TLS_KEYLOG   0x544c534bu   /* "TLSK" */
+#define PCAPNG_BLOCK_MIN    12u           /* type, two lengths */
+#define PCAPNG_SHB_MIN      28u           /* ... BOM, version, section length */
+#define PCAPNG_OPT_TSRESOL  9u
+#define PCAPNG_OPT_TSOFFSET 14u
+/* Bytes read from the stream at a time into a block whose length says
+ * more: a damaged length does not allocate 16 MB for a file of 100 bytes. */
+#define PCAPNG_GROW         (64u * 1024u)
+
+static int ng_fail(struct capture *c, uint64_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Damage: said once, with the block's offset; the reader stays at -1. */
+static int ng_fail(struct capture *c, uint64_t at, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(c->err, sizeof(c->err), "pcapng block at byte %llu: ",
+	                 (unsigned long long)at);
+
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(c->err))
+		vsnprintf(c->err + n, sizeof(c->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	c->failed = 1;
+	return -1;
+}
+
+/* Exactly n bytes of the stream into c->ng->blk at off, growing the
+ * buffer as bytes arrive.  0, or -1 with *got the bytes there were. */
+static int ng_read(struct pcapng *ng, size_t off, size_t n, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t want = n - done, r;
+
+		if (want > PCAPNG_GROW)
+			want = PCAPNG_GROW;
+		if (off + done + want > ng->cap) {
+			size_t cap = ng->cap ? ng->cap : PCAPNG_GROW;
+			uint8_t *b;
+
+			while (cap < off + done + want)
+				cap *= 2;
+			b = realloc(ng->blk, cap);   /* owned by ng; ng_free */
+			if (!b)
+				break;
+			ng->blk = b;
+			ng->cap = cap;
+		}
+		r = fread(ng->blk + off + done, 1, want, ng->f);
+		done += r;
+		if (r < want)
+			break;
+	}
+	*got = done;
+	ng->off += done;
+	return done == n ? 0 : -1;
+}
+
+static void ng_free(struct pcapng *ng)
+{
+	if (!ng)
+		return;
+	if (ng->f)
+		fclose(ng->f);
+	free(ng->blk);
+	free(ng->ifs);
+	free(ng);
+}
+
+/* The DLT_ value of a LINKTYPE_ value (libpcap's linktype_to_dlt for the
+ * link types decode.c reads; the others are equal below 104, or unread). */
+static int ng_dlt(uint16_t linktype)
+{
+	int dlt = mapped_dlt(linktype, 0);
+
+	return dlt >= 0 ? dlt : linktype;
+}
+
+/* The options of an IDB: if_tsresol and if_tsoffset. */
+static int ng_if_options(struct capture *c, struct buf *b, struct pcapng_if *ifc, uint64_t at)
+{
+	const int be = c->ng->be;
+
+	while (buf_left(b) >= 4) {
+		uint16_t code, len;
+		const uint8_t *v;
+		struct buf vb;
+
+		if (rd16(b, be, &code) < 0 || rd16(b, be, &len) < 0)
+			break;
+		if (code == 0)
+			return 0;   /* opt_endofopt */
+		if (buf_bytes(b, len, &v) < 0 || buf_skip(b, (4u - (len & 3u)) & 3u) < 0)
+			return ng_fail(c, at, "Interface Description Block option %u longer than the "
+			               "block", code);
+		buf_init(&vb, v, len);
+		if (code == PCAPNG_OPT_TSRESOL) {
+			uint8_t r;
+
+			if (len != 1 || buf_u8(&vb, &r) < 0)
+				return ng_fail(c, at, "if_tsresol of %u bytes", len);
+			ifc->pow2 = (r & 0x80) != 0;
+			ifc->exp = r & 0x7f;
+			/* libpcap refuses what a 64-bit count cannot hold. */
+			if ((ifc->pow2 && ifc->exp > 63) || (!ifc->pow2 && ifc->exp > 19))
+				return ng_fail(c, at, "if_tsresol %u out of range", r);
+		} else if (code == PCAPNG_OPT_TSOFFSET) {
+			uint32_t hi, lo;
+
+			if (len != 8 || rd32(&vb, be, &hi) < 0 || rd32(&vb, be, &lo) < 0)
+				return ng_fail(c, at, "if_tsoffset of %u bytes", len);
+			ifc->offset = (int64_t)((uint64_t)hi << 32 | lo);
+		}
+	}
+	return 0;
+}
+
+static int ng_idb(struct capture *c, struct buf *b, uint64_t at)
+{
+	struct pcapng *ng = c->ng;
+	struct pcapng_if ifc = { 0, 0, 0, 6, 0 };
+	uint16_t linktype, reserved;
+	uint32_t snaplen;
+
+	if (rd16(b, ng->be, &linktype) < 0 || rd16(b, ng->be, &reserved) < 0 ||
+	    rd32(b, ng->be, &snaplen) < 0)
+		return ng_fail(c, at, "Interface Description Block too short");
+	if (ng_if_options(c, b, &ifc, at) < 0)
+		return -1;
+	ifc.dlt = ng_dlt(linktype);
+	/* libpcap takes a snaplen of 0 or beyond its maximum as the maximum. */
+	ifc.snaplen = snaplen == 0 || snaplen > CAPTURE_MAX_SNAPLEN ? CAPTURE_MAX_SNAPLEN : snaplen;
+	if (ng->have_dlt && ifc.dlt != c->dlt)
+		return ng_fail(c, at, "an interface has link type %u, the first had another "
+		               "(one link type a file)", linktype);
+	if (ng->n_ifs >= CS_PCAPNG_MAX_IFACES) {
+		g_stats.capture_block_limit++;
+		return ng_fail(c, at, "more than %u interfaces in a section", CS_PCAPNG_MAX_IFACES);
+	}
+	if (!ng->ifs) {
+		ng->ifs = calloc(CS_PCAPNG_MAX_IFACES, sizeof(*ng->ifs));   /* owned by ng */
+		if (!ng->ifs)
+			return ng_fail(c, at, "out of memory");
+	}
+	ng->ifs[ng->n_ifs++] = ifc;
+	if (!ng->have_dlt) {
+		c->dlt = ifc.dlt;
+		c->snaplen = ifc.snaplen;
+		ng->have_dlt = 1;
+	}
+	return 0;
+}
+
+/* A packet's time in microseconds: units of the interface's resolution,
+ * cut down as libpcap's nanoseconds are cut by capture_next. */
+static uint64_t ng_time(const struct pcapng_if *ifc, uint64_t t)
+{
+	uint64_t units = 1, sec, frac, us;
+
+	if (ifc->pow2) {
+		sec = ifc->exp >= 64 ? 0 : t >> ifc->exp;
+		frac = t - (sec << ifc->exp);
+		us = (uint64_t)(((unsigned __int128)frac * 1000000u) >> ifc->exp);
+	} else {
+		for (unsigned i = 0; i < ifc->exp; i++)
+			units *= 10;
+		sec = t / units;
+		frac = t % units;
+		us = units >= 1000000u ? frac / (units / 1000000u) : frac * (1000000u / units);
+	}
+	return (sec + (uint64_t)ifc->offset) * 1000000u + us;
+}
+
+/* The SHB starting a section: its byte order, its version. */
+static int ng_shb(struct capture *c, uint64_t at)
+{
+	struct pcapng *ng = c->ng;
+	struct buf b;
+	uint16_t major, minor;
+
+	/* After the type, the length and the byte-order magic. */
+	buf_init(&b, ng->blk + 12, 4);
+	if (rd16(&b, ng->be, &major) < 0 || rd16(&b, ng->be, &minor) < 0)
+		abort();   /* a bug: the block is at least PCAPNG_SHB_MIN bytes */
+	if (major != 1)
+		return ng_fail(c, at, "unsupported pcapng version %u.%u", major, minor);
+	/* A new section: interfaces are numbered anew. */
+	ng->n_ifs = 0;
+	return 0;
+}
+
+/* The next block into ng->blk: 1 (*type, its *len bytes), 0 at the end
+ * of the stream between blocks, -1 on damage. */
+static int ng_block(struct capture *c, uint32_t *type, uint32_t *len, uint64_t *at)
+{
+	struct pcapng *ng = c->ng;
+	uint32_t total, trailer, bom;
+	size_t got;
+	struct buf b;
+
+	*at = ng->off;
+	if (ng_read(ng, 0, 8, &got) < 0) {
+		if (got == 0 && !ferror(ng->f))
+			return 0;
+		if (ferror(ng->f))
+			return ng_fail(c, *at, "read error: %s", strerror(errno));
+		return ng_fail(c, *at, "cut short: 8 header bytes wanted, %zu left", got);
+	}
+	buf_init(&b, ng->blk, 8);
+	(void)rd32(&b, ng->be, type);
+	/* The SHB's type reads the same in either byte order; the section's
+	 * order is in its magic, which follows the length. */
+	if (*type == PCAPNG_SHB) {
+		if (ng_read(ng, 8, 4, &got) < 0)
+			return ng_fail(c, *at, "cut short in a Section Header Block");
+		buf_init(&b, ng->blk + 8, 4);
+		(void)buf_be32(&b, &bom);
+		if (bom == PCAPNG_BOM)
+			ng->be = 1;
+		else if (bom == 0x4D3C2B1Au)
+			ng->be = 0;
+		else
+			return ng_fail(c, *at, "bad byte-order magic 0x%08x", bom);
+	}
+	buf_init(&b, ng->blk + 4, 4);
+	(void)rd32(&b, ng->be, &total);
+	if (total < PCAPNG_BLOCK_MIN || total % 4 != 0 ||
+	    (*type == PCAPNG_SHB && total < PCAPNG_SHB_MIN))
+		return ng_fail(c, *at, "bad block length %u", total);
+	if (total > CS_PCAPNG_MAX_BLOCK) {
+		g_stats.capture_block_limit++;
+		return ng_fail(c, *at, "block length %u over the limit of %u bytes", total,
+		               CS_PCAPNG_MAX_BLOCK);
+	}
+	{
+		size_t have = *type == PCAPNG_SHB ? 12 : 8;
+
+		if (ng_read(ng, have, total - have, &got) < 0) {
+			if (ferror(ng->f))
+				return ng_fail(c, *at, "read error: %s", strerror(errno));
+			return ng_fail(c, *at, "cut short: block of %u bytes, %zu there", total,
+			               have + got);
+		}
+	}
+	buf_init(&b, ng->blk + total - 4, 4);
+	(void)rd32(&b, ng->be, &trailer);
+	if (trailer != total)
+		return ng_fail(c, *at, "block length %u at its start, %u at its end", total,
+		               trailer);
+	*len = total;
+	if (*type == PCAPNG_SHB)
+		return ng_shb(c, *at) < 0 ? -1 : 1;
+	return 1;
+}
+
+/* A DSB: its TLS key log to the caller. */
+static int ng_dsb(struct capture *c, struct buf *b, uint64_t at)
+{
+	uint32_t stype, slen;
+	const uint8_t *sec;
+
+	if (rd32(b, c->ng->be, &stype) < 0 || rd32(b, c->ng->be, &slen) < 0 ||
+	    buf_bytes(b, slen, &sec) < 0)
+		return ng_fail(c, at, "malformed Decryption Secrets Block");
+	/* SSH, WireGuard, ZigBee... secrets: not ours. */
+	if (stype == PCAPNG_TLS_KEYLOG && c->secrets)
+		c->secrets(c->secrets_ctx, sec, slen);
+	return 0;
+}
+
+/* Blocks up to the next packet: 1 and the frame (a view into the block,
+ * valid until the next call), 0 at the end, -1 on damage.  first: the
+ * open, which stops at the first IDB instead. */
+static int ng_next(struct capture *c, const uint8_t **frame, size_t *caplen, uint32_t *wirelen,
+                   uint64_t *ts_us, int first)
+{
+	struct pcapng *ng = c->ng;
+
+	if (c->failed)
+		return -1;
+	for (;;) {
+		uint32_t type, len = 0, ifid = 0, hi = 0, lo = 0, cap, wire;
+		uint16_t id16, drops;
+		uint64_t at;
+		struct buf b;
+		const struct pcapng_if *ifc;
+		const uint8_t *data;
+		int rc;
+
+		if (c->broken)
+			return 0;
+		rc = ng_block(c, &type, &len, &at);
+		if (rc <= 0)
+			return rc;
+		buf_init(&b, ng->blk + 8, len - PCAPNG_BLOCK_MIN);
+		switch (type) {
+		case PCAPNG_SHB:
+			continue;
+		case PCAPNG_IDB:
+			if (ng_idb(c, &b, at) < 0)
+				return -1;
+			if (first)
+				return 1;
+			continue;
+		case PCAPNG_DSB:
+			if (ng_dsb(c, &b, at) < 0)
+				return -1;
+			continue;
+		case PCAPNG_EPB:
+			if (rd32(&b, ng->be, &ifid) < 0 || rd32(&b, ng->be, &hi) < 0 ||
+			    rd32(&b, ng->be, &lo) < 0 || rd32(&b, ng->be, &cap) < 0 ||
+			    rd32(&b, ng->be, &wire) < 0)
+				return ng_fail(c, at, "Enhanced Packet Block too short");
+			break;
+		case PCAPNG_PB:
+			if (rd16(&b, ng->be, &id16) < 0 || rd16(&b, ng->be, &drops) < 0 ||
+			    rd32(&b, ng->be, &hi) < 0 || rd32(&b, ng->be, &lo) < 0 ||
+			    rd32(&b, ng->be, &cap) < 0 || rd32(&b, ng->be, &wire) < 0)
+				return ng_fail(c, at, "Packet Block too short");
+			ifid = id16;
+			break;
+		case PCAPNG_SPB:
+			if (rd32(&b, ng->be, &wire) < 0)
+				return ng_fail(c, at, "Simple Packet Block too short");
+			/* The captured length is what the block holds, up to the
+			 * original length. */
+			cap = buf_left(&b) < wire ? (uint32_t)buf_left(&b) : wire;
+			break;
+		default:
+			continue;   /* statistics, name resolution, custom...: not ours */
+		}
+		if (first)
+			return ng_fail(c, at, "a packet before any Interface Description Block");
+		if (ifid >= ng->n_ifs)
+			return ng_fail(c, at, "packet of interface %u, but %zu described", ifid,
+			               ng->n_ifs);
+		ifc = &ng->ifs[ifid];
+		if (cap > CAPTURE_MAX_SNAPLEN)
+			return ng_fail(c, at, "invalid packet capture length %u, bigger than maximum "
+			               "of %u", cap, CAPTURE_MAX_SNAPLEN);
+		if (buf_bytes(&b, cap, &data) < 0)
+			return ng_fail(c, at, "captured length %u longer than the block", cap);
+		if (type == PCAPNG_SPB && cap > ifc->snaplen)
+			cap = ifc->snaplen;
+		c->count++;
+		*frame = data;
+		*caplen = cap;
+		*wirelen = wire;
+		*ts_us = ng_time(ifc, (uint64_t)hi << 32 | lo);
+		return 1;
+	}
+}
+
 /* ---- files ------------------------------------------------------------------ */
 
-struct capture *capture_open_file(const char *path, char *err, size_t errlen)
-{
-	struct capture *c = calloc(1, sizeof(*c));   /* owned by the caller */
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
+/* A stream that gives back the magic read to sniff the format, then the
+ * rest: libpcap reads a classic pcap from a pipe from its first byte.
+ * Each read is one read(2), which returns what a pipe holds instead of
+ * waiting to fill the caller's buffer: a pipe that trickles (tcpdump -w
+ * - | certsentry -r -) hands over every packet as it comes. */
+struct prefixed {
+	uint8_t pre[4];
+	size_t n, at;
+	int fd;               /* owned */
+};
 
-	if (!c) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
+static ssize_t prefixed_read(void *cookie, char *out, size_t len)
+{
+	struct prefixed *p = cookie;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < len && p->at < p->n)
+		out[done++] = (char)p->pre[p->at++];
+	if (done > 0)
+		return (ssize_t)done;
+	do
+		r = read(p->fd, out, len);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int prefixed_close(void *cookie)
+{
+	struct prefixed *p = cookie;
+	int rc = close(p->fd);
+
+	free(p);
+	return rc;
+}
+
+/* Compile bpf for c's link type. */
+static int compile_filter(struct capture *c, const char *name, const char *bpf, char *err,
+                          size_t errlen)
+{
+	pcap_t *dead = pcap_open_dead(capture_datalink(c), (int)CAPTURE_MAX_SNAPLEN);
+
+	if (!dead) {
+		snprintf(err, errlen, "%s: --bpf: out of memory", name);
+		return -1;
 	}
-	if (mapped_open(c, path))
-		return c;
+	if (pcap_compile(dead, &c->prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s: --bpf: %s", name, pcap_geterr(dead));
+		pcap_close(dead);
+		return -1;
+	}
+	pcap_close(dead);
+	c->has_prog = 1;
+	return 0;
+}
+
+int capture_bpf_check(const char *expr, char *err, size_t errlen)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)CAPTURE_MAX_SNAPLEN);
+	struct bpf_program prog;
+
+	if (!dead) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s", pcap_geterr(dead));
+		pcap_close(dead);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	pcap_close(dead);
+	return 0;
+}
+
+int capture_input_open(const char *path, char *err, size_t errlen)
+{
+	/* Standard input is duplicated, so that closing the capture leaves
+	 * descriptor 0 alone.  Blocking, as fopen would open it: a FIFO
+	 * waits for its writer. */
+	int fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
+	                                : open(path, O_RDONLY);
+
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Read fd as a stream: pcapng by the block reader, classic pcap by
+ * libpcap, each from the first byte (the magic read to tell them apart
+ * is given back).  Takes fd. */
+static int open_stream(struct capture *c, int fd, const char *name, char *err, size_t errlen)
+{
+	cookie_io_functions_t io = { prefixed_read, NULL, NULL, prefixed_close };
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct prefixed *pre = calloc(1, sizeof(*pre));   /* owned by pf; prefixed_close */
+	FILE *pf;
+
+	if (!pre) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		close(fd);
+		return -1;
+	}
+	pre->fd = fd;
+	while (pre->n < sizeof(pre->pre)) {
+		ssize_t r = read(fd, pre->pre + pre->n, sizeof(pre->pre) - pre->n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			close(fd);
+			free(pre);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		pre->n += (size_t)r;
+	}
+	pf = fopencookie(pre, "rb", io);
+	if (!pf) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		close(fd);
+		free(pre);
+		return -1;
+	}
+	/* Fewer, larger reads (a pipe's read still returns what it holds). */
+	(void)setvbuf(pf, NULL, _IOFBF, CAPTURE_STREAM_BUF);
+	if (pre->n == 4 && pre->pre[0] == 0x0A && pre->pre[1] == 0x0D && pre->pre[2] == 0x0D &&
+	    pre->pre[3] == 0x0A) {
+		c->ng = calloc(1, sizeof(*c->ng));   /* owned by c; ng_free */
+		if (!c->ng) {
+			fclose(pf);
+			snprintf(err, errlen, "%s: out of memory", name);
+			return -1;
+		}
+		c->ng->f = pf;
+		return 0;
+	}
 	/* Ask for nanosecond precision where the file has it, then print
 	 * microseconds: no rounding surprises from libpcap's conversion. */
-	c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	c->p = pcap_fopen_offline_with_tstamp_precision(pf, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!c->p) {
-		snprintf(err, errlen, "%s: %s", path, ebuf);
-		free(c);
-		return NULL;
+		fclose(pf);
+		snprintf(err, errlen, "%s: %s", name, ebuf);
+		return -1;
 	}
 	c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
+	return 0;
+}
+
+/* What every input needs once its reader is chosen: a pcapng input read
+ * up to its first IDB (the link type), the filter compiled.  0, or -1
+ * with err set. */
+static int open_finish(struct capture *c, const char *name, const struct capture_file_opts *o,
+                       char *err, size_t errlen)
+{
+	if (c->ng) {
+		const uint8_t *frame;
+		size_t caplen;
+		uint32_t wire;
+		uint64_t ts;
+		int rc = ng_next(c, &frame, &caplen, &wire, &ts, 1);
+
+		if (rc <= 0) {
+			/* Secrets before the damage were handed over. */
+			if (rc < 0)
+				g_stats.capture_damaged++;
+			snprintf(err, errlen, "%s: %s", name,
+			         rc < 0 ? c->err : "pcapng file without an Interface Description Block");
+			return -1;
+		}
+	}
+	if (o && o->bpf && compile_filter(c, name, o->bpf, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static struct capture *capture_new(const char *name, const struct capture_file_opts *o,
+                                   char *err, size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof(*c));   /* owned by the caller */
+
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	if (o) {
+		c->secrets = o->secrets;
+		c->secrets_ctx = o->secrets_ctx;
+	}
 	return c;
+}
+
+struct capture *capture_open_fd(int fd, const char *name, const struct capture_file_opts *o,
+                                char *err, size_t errlen)
+{
+	struct capture *c = capture_new(name, o, err, errlen);
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	if (!no_mmap() && strcmp(name, "-") != 0 && mapped_open_fd(c, fd))
+		close(fd);   /* the mapping keeps the file */
+	else if (open_stream(c, fd, name, err, errlen) < 0)
+		goto err;
+	if (open_finish(c, name, o, err, errlen) < 0)
+		goto err;
+	return c;
+err:
+	capture_close(c);
+	return NULL;
+}
+
+struct capture *capture_open_file(const char *path, const struct capture_file_opts *o,
+                                  char *err, size_t errlen)
+{
+	struct capture *c = capture_new(path, o, err, errlen);
+	int fd;
+
+	if (!c)
+		return NULL;
+	/* A classic pcap file is mapped by path (a FIFO is never opened for
+	 * it); everything else is opened as libpcap would open it. */
+	if (!mapped_open(c, path)) {
+		fd = capture_input_open(path, err, errlen);
+		if (fd < 0 || open_stream(c, fd, path, err, errlen) < 0)
+			goto err;
+	}
+	if (open_finish(c, path, o, err, errlen) < 0)
+		goto err;
+	return c;
+err:
+	capture_close(c);
+	return NULL;
 }
 
 void capture_close(struct capture *c)
@@ -613,10 +1264,14 @@ void capture_close(struct capture *c)
 		return;
 	if (c->p) {
 		pcap_close(c->p);
-	} else {
+	} else if (c->ng) {
+		ng_free(c->ng);
+	} else if (c->m.p) {
 		stop_pager(c);   /* before the mapping goes */
 		munmap((void *)(uintptr_t)c->m.p, c->m.len);
 	}
+	if (c->has_prog)
+		pcap_freecode(&c->prog);
 	free(c);
 }
 
@@ -632,21 +1287,25 @@ const char *capture_datalink_name(const struct capture *c)
 	return n ? n : "unknown";
 }
 
-int capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
-                 uint64_t *ts_us)
+/* The next frame, unfiltered. */
+static int next_frame(struct capture *c, const uint8_t **frame, size_t *caplen,
+                      uint32_t *wirelen, uint64_t *ts_us)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
 
+	if (c->ng)
+		return ng_next(c, frame, caplen, wirelen, ts_us, 0);
 	if (!c->p)
-		return mapped_next(c, frame, caplen, ts_us);
+		return mapped_next(c, frame, caplen, wirelen, ts_us);
 	rc = pcap_next_ex(c->p, &h, &data);
 
 	if (rc == 1) {
 		c->count++;
 		*frame = data;
 		*caplen = h->caplen;
+		*wirelen = h->len;
 		*ts_us = (uint64_t)h->ts.tv_sec * 1000000u +
 		         (uint64_t)(c->nano ? h->ts.tv_usec / 1000 : h->ts.tv_usec);
 		return 1;
@@ -659,6 +1318,30 @@ int capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
 	return -1;
 }
 
+int capture_next(struct capture *c, const uint8_t **frame, size_t *caplen,
+                 uint64_t *ts_us)
+{
+	for (;;) {
+		uint32_t wire = 0;
+		int rc = next_frame(c, frame, caplen, &wire, ts_us);
+		struct pcap_pkthdr h;
+
+		if (rc == -1 && !c->live && !c->damage_counted) {
+			c->damage_counted = 1;
+			g_stats.capture_damaged++;
+		}
+		if (rc != 1 || !c->has_prog)
+			return rc;
+		memset(&h, 0, sizeof(h));
+		h.caplen = (bpf_u_int32)*caplen;
+		h.len = wire;
+		if (pcap_offline_filter(&c->prog, &h, *frame))
+			return 1;
+		c->filtered++;
+		g_stats.capture_filtered++;
+	}
+}
+
 const char *capture_error(const struct capture *c)
 {
 	return c->err;
@@ -669,103 +1352,7 @@ uint64_t capture_count(const struct capture *c)
 	return c->count;
 }
 
-/* ---- pcapng Decryption Secrets Blocks ------------------------------------ */
-
-/* draft-ietf-opsawg-pcapng §4.1 and §4.7. */
-#define PCAPNG_SHB          0x0A0D0D0Au
-#define PCAPNG_BOM          0x1A2B3C4Du
-#define PCAPNG_DSB          0x0000000Au
-#define PCAPNG_TLS_KEYLOG   0x544c534bu   /* "TLSK" */
-#define PCAPNG_BLOCK_MIN    12u           /* type, two lengths */
-
-static int read32(struct buf *b, int big, uint32_t *v)
+uint64_t capture_filtered(const struct capture *c)
 {
-	return big ? buf_be32(b, v) : buf_le32(b, v);
-}
-
-/* Walk the blocks of a mapped pcapng file.  Returns the secrets blocks
- * handed to cb, or -1 with err set on a malformed block structure. */
-static int walk_secrets(const uint8_t *map, size_t len, capture_secrets_cb cb, void *ctx,
-                        const char *path, char *err, size_t errlen)
-{
-	struct buf file, blk;
-	int big = 0, found = 0;
-	size_t off = 0;
-
-	buf_init(&file, map, len);
-	while (buf_left(&file) >= PCAPNG_BLOCK_MIN) {
-		uint32_t type, total, bom, stype, slen;
-		struct buf hdr = file;
-
-		/* The SHB's type reads the same in either byte order. */
-		if (read32(&hdr, big, &type) < 0)
-			break;
-		if (type == PCAPNG_SHB) {
-			/* The byte order of this section is in its magic. */
-			if (buf_skip(&hdr, 4) < 0 || buf_be32(&hdr, &bom) < 0)
-				break;
-			big = bom == PCAPNG_BOM;
-			if (!big && bom != 0x4D3C2B1Au) {
-				snprintf(err, errlen, "%s: block at byte %zu: bad pcapng byte-order "
-				         "magic", path, off);
-				return -1;
-			}
-		}
-		hdr = file;
-		if (buf_skip(&hdr, 4) < 0 || read32(&hdr, big, &total) < 0)
-			break;
-		if (total < PCAPNG_BLOCK_MIN || total % 4 != 0 || total > buf_left(&file)) {
-			snprintf(err, errlen, "%s: block at byte %zu: bad pcapng block length %u",
-			         path, off, total);
-			return -1;
-		}
-		buf_sub(&file, total, &blk);
-		off += total;
-		if (type != PCAPNG_DSB)
-			continue;
-		/* A DSB: secrets type, secrets length, the secrets. */
-		if (buf_skip(&blk, 8) < 0 || read32(&blk, big, &stype) < 0 ||
-		    read32(&blk, big, &slen) < 0 || slen > buf_left(&blk) - 4) {
-			snprintf(err, errlen, "%s: block at byte %zu: malformed Decryption Secrets "
-			         "Block", path, off - total);
-			return -1;
-		}
-		if (stype != PCAPNG_TLS_KEYLOG)
-			continue;   /* SSH, WireGuard, ZigBee... secrets: not ours */
-		cb(ctx, buf_ptr(&blk), slen);
-		found++;
-	}
-	return found;
-}
-
-int capture_file_secrets(const char *path, capture_secrets_cb cb, void *ctx, char *err,
-                         size_t errlen)
-{
-	struct stat st;
-	uint8_t magic[4];
-	void *map;
-	int fd, rc;
-
-	/* Only a regular file can be read twice: opening a FIFO would block
-	 * for its writer and then take its bytes from the capture. */
-	if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return 0;   /* capture_open_file says why */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 28 ||
-	    pread(fd, magic, 4, 0) != 4 ||
-	    !(magic[0] == 0x0A && magic[1] == 0x0D && magic[2] == 0x0D && magic[3] == 0x0A)) {
-		close(fd);
-		return 0;   /* not a regular pcapng file: no secrets blocks to read */
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = walk_secrets(map, (size_t)st.st_size, cb, ctx, path, err, errlen);
-	munmap(map, (size_t)st.st_size);
-	return rc;
+	return c->filtered;
 }

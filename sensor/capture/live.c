@@ -35,6 +35,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "live.h"
+#include "privs.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -275,28 +276,6 @@ static int write_pidfile(const char *path)
 		return -1;
 	fprintf(f, "%ld\n", (long)getpid());
 	return fclose(f);
-}
-
-/* Give up root once the capture is open (it needed root, nothing after
- * does): supplementary groups, group, then user; and check it stuck. */
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (!pw) {
-		live_diag(LOG_ERR, "-u %s: no such user", user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		live_diag(LOG_ERR, "-u %s: cannot drop privileges: %s", user, strerror(errno));
-		return -1;
-	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		live_diag(LOG_ERR, "-u %s: root could be regained; refusing to run", user);
-		return -1;
-	}
-	return 0;
 }
 
 static void install_signals(void)
@@ -604,7 +583,10 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 	}
 	if (lo->pidfile && write_pidfile(lo->pidfile) != 0)
 		live_diag(LOG_WARNING, "--pidfile %s: %s", lo->pidfile, strerror(errno));
-	if (lo->user && drop_privileges(lo->user) < 0) {
+	/* Root is given up once the capture is open (it needed root, nothing
+	 * after does), before a worker parses a packet. */
+	if (lo->user && privs_drop(lo->user, err, sizeof(err)) < 0) {
+		live_diag(LOG_ERR, "%s", err);
 		rc = -1;
 		goto out;
 	}

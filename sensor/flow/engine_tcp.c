@@ -88,6 +88,14 @@ static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
 	return 0;
 }
 
+/* Is there a key log to look in?  Reading files, main gives every
+ * engine one that pcapng inputs fill as they are read (keylog.h): until
+ * it holds something, it is as if there were none. */
+static int have_keylog(const struct engine *e)
+{
+	return e->o.keylog && !keylog_empty(e->o.keylog);
+}
+
 /* No secret for a TLS 1.3 handshake: decided, its certificates unread,
  * and why. */
 static void tls13_unread(struct engine *e, struct flow *f)
@@ -95,7 +103,7 @@ static void tls13_unread(struct engine *e, struct flow *f)
 	struct flow_hs *hs = f->hs;
 	char note[128];
 
-	if (!e->o.keylog) {
+	if (!have_keylog(e)) {
 		tls_tls13_no_key(&hs->tls, T13_NOT_READ, NULL);
 		return;
 	}
@@ -124,9 +132,9 @@ static int tls13_key(struct engine *e, struct flow *f, int final)
 	struct tls_session *t = &hs->tls;
 	uint8_t secret[TLS13_MAX_SECRET];
 	size_t len = 0;
-	int found = e->o.keylog && keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
+	int found = have_keylog(e) && keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
 
-	if (!found && e->o.keylog && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
+	if (!found && have_keylog(e) && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
 		if (hs->key_wait_since == 0)
 			hs->key_wait_since = e->now ? e->now : 1;
 		if (final || e->now - hs->key_wait_since >= e->o.keylog_wait_us ||
@@ -278,7 +286,7 @@ static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
 	tls_session_init(&hs->tls, e->o.lim);
-	hs->tls.t13_follow = e->o.keylog != NULL || fingerprinting(e);
+	hs->tls.t13_follow = have_keylog(e) || fingerprinting(e);
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
 	if ((f->sides & FLOW_ISN_MULTI) && side == f->client && (p->flags & TH_ACK) &&

@@ -202,6 +202,8 @@ static void certsentry_obj(struct jsonw *o, const struct eve_stats_input *in)
 	put(o, "tls_events_not_written", st->tls_events_skipped);
 	put(o, "chains_by_sha256_only", st->certs_brief);
 	put(o, "evidence_written", st->evidence_written);
+	put(o, "inputs_damaged", st->capture_damaged);
+	put(o, "packets_filtered", st->capture_filtered);
 	put(o, "state_files_set_aside", st->state_corrupt);
 	put(o, "state_lines_not_read", st->state_lines_bad);
 	put(o, "output_errors", st->output_err);

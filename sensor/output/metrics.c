@@ -74,6 +74,10 @@ static const struct metrics_field fields[] = {
 	  "Fragmented datagrams dropped incomplete."),
 	C(frag_bad, "ip_datagrams_impossible_total",
 	  "Fragmented datagrams beyond 64 KiB or with an inconsistent end."),
+	C(capture_damaged, "inputs_damaged_total",
+	  "Capture files or streams read up to damage (cut short, a bad block)."),
+	C(capture_filtered, "packets_filtered_total",
+	  "Frames of capture files the --bpf filter rejected."),
 	/* flows */
 	C(flows_total, "flows_total", "TCP flows followed."),
 	G(flows_active, "flows_active", "TCP flows followed now."),
@@ -127,6 +131,7 @@ static const struct metrics_field fields[] = {
 	LIM(dedup_evicted, "max-alert-keys"),
 	LIM(evidence_budget, "evidence-bytes"),
 	LIM(output_dropped, "output-queue"),
+	LIM(capture_block_limit, "pcapng-block"),
 	/* tls */
 	C(tls_not_tls, "not_tls_flows_total", "Flows on inspected ports that did not speak TLS."),
 	C(tls_parse_err, "tls_parse_errors_total", "Malformed TLS records or handshake messages."),

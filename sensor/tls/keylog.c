@@ -9,7 +9,15 @@
  *
  * The log is the user's file, but a line of it is still input: every
  * field is checked (length, hex digits, secret of 32 or 48 bytes) and a
- * line that fails is counted as malformed, never half-used.
+ * line that fails is counted as malformed, never half-used.  Damage in
+ * the middle of a file (binary garbage, a line without end) costs the
+ * lines it spoils, not the ones around it: lines split on '\n' whatever
+ * is between, and an overlong line is skipped to its end.  Each file's
+ * malformed lines are counted with the first one's number, for
+ * keylog_report.
+ *
+ * Only regular files are read (fileio_open_regular: /dev/zero or a FIFO
+ * would stream forever or block), and at most CS_KEYLOG_MAX_BYTES of one.
  *
  * Must not: decrypt (tls13.c does).
  */
@@ -23,7 +31,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cs_limits.h"
 #include "digest.h"
+#include "fileio.h"
 #include "keylog.h"
 
 #define LABEL_SHTS     "SERVER_HANDSHAKE_TRAFFIC_SECRET"
@@ -43,6 +53,10 @@ struct kl_entry {
 struct kl_file {
 	char *path;            /* owned copy */
 	off_t off;
+	uint64_t lineno;       /* complete lines read before off */
+	uint64_t malformed;    /* ... of them malformed */
+	uint64_t first_bad;    /* the first one's number (from 1) */
+	int over_limit;        /* longer than CS_KEYLOG_MAX_BYTES: read up to it */
 };
 
 /* Bytes of a line that spans two reads. */
@@ -169,7 +183,8 @@ static int insert(struct keylog *kl, const uint8_t *random, const uint8_t *secre
 	memcpy(e->random, random, TLS13_RANDOM_LEN);
 	memcpy(e->secret, secret, len);
 	e->len = (uint8_t)len;
-	kl->slot[i] = (uint32_t)++kl->n;
+	kl->slot[i] = (uint32_t)(kl->n + 1);
+	__atomic_store_n(&kl->n, kl->n + 1, __ATOMIC_RELEASE);   /* keylog_empty */
 	kl->c.entries++;
 	return 1;
 }
@@ -218,7 +233,8 @@ static size_t field(const char **p, const char *end, const char **start)
 	return (size_t)(*p - *start);
 }
 
-/* One line without its '\n'.  Returns 1 when an entry was added. */
+/* One line without its '\n'.  Returns 1 when an entry was added, -1
+ * when the line is malformed, 0 otherwise. */
 static int parse_line(struct keylog *kl, const char *s, size_t len)
 {
 	const char *p = s, *end = s + len, *label, *rnd, *sec, *extra;
@@ -234,22 +250,34 @@ static int parse_line(struct keylog *kl, const char *s, size_t len)
 	n_sec = field(&p, end, &sec);
 	if (n_rnd == 0 || n_sec == 0 || field(&p, end, &extra) != 0) {
 		kl->c.malformed++;
-		return 0;
+		return -1;
 	}
 	if (n_label != strlen(LABEL_SHTS) || memcmp(label, LABEL_SHTS, n_label) != 0)
 		return 0;                       /* another secret: not needed */
 	if (unhex(rnd, n_rnd, random, sizeof random) < 0 ||
 	    (n_sec != 64 && n_sec != 96) || unhex(sec, n_sec, secret, n_sec / 2) < 0) {
 		kl->c.malformed++;
-		return 0;
+		return -1;
 	}
 	rc = insert(kl, random, secret, n_sec / 2);
 	memset(secret, 0, sizeof secret);
 	return rc == 1;
 }
 
+/* A complete line of file f (NULL: not a file) was taken: rc is what
+ * parse_line said, or -1 for an overlong line. */
+static void line_done(struct kl_file *f, int rc)
+{
+	if (!f)
+		return;
+	f->lineno++;
+	if (rc < 0 && f->malformed++ == 0)
+		f->first_bad = f->lineno;
+}
+
 /* Feed bytes; complete lines are parsed.  Returns the entries added. */
-static size_t feed(struct keylog *kl, struct kl_line *ln, const char *p, size_t n)
+static size_t feed(struct keylog *kl, struct kl_file *f, struct kl_line *ln, const char *p,
+                   size_t n)
 {
 	size_t added = 0;
 
@@ -268,8 +296,14 @@ static size_t feed(struct keylog *kl, struct kl_line *ln, const char *p, size_t 
 		}
 		if (!nl)
 			return added;
-		if (!ln->overlong)
-			added += (size_t)parse_line(kl, ln->buf, ln->len);
+		if (!ln->overlong) {
+			int rc = parse_line(kl, ln->buf, ln->len);
+
+			added += rc > 0;
+			line_done(f, rc);
+		} else {
+			line_done(f, -1);
+		}
 		ln->len = 0;
 		ln->overlong = 0;
 		p = nl + 1;
@@ -279,12 +313,18 @@ static size_t feed(struct keylog *kl, struct kl_line *ln, const char *p, size_t 
 }
 
 /* The line left without its newline at the end of the input. */
-static size_t feed_end(struct keylog *kl, struct kl_line *ln)
+static size_t feed_end(struct keylog *kl, struct kl_file *f, struct kl_line *ln)
 {
 	size_t added = 0;
 
-	if (ln->len > 0 && !ln->overlong)
-		added = (size_t)parse_line(kl, ln->buf, ln->len);
+	if (ln->len > 0 && !ln->overlong) {
+		int rc = parse_line(kl, ln->buf, ln->len);
+
+		added = rc > 0;
+		line_done(f, rc);
+	} else if (ln->overlong) {
+		line_done(f, -1);
+	}
 	ln->len = 0;
 	ln->overlong = 0;
 	return added;
@@ -298,8 +338,8 @@ size_t keylog_add_text(struct keylog *kl, const uint8_t *text, size_t len)
 	if (!ln)
 		return 0;
 	pthread_rwlock_wrlock(&kl->lock);
-	added = feed(kl, ln, (const char *)text, len);
-	added += feed_end(kl, ln);
+	added = feed(kl, NULL, ln, (const char *)text, len);
+	added += feed_end(kl, NULL, ln);
 	pthread_rwlock_unlock(&kl->lock);
 	free(ln);
 	return added;
@@ -313,10 +353,12 @@ static const char *last_newline(const char *p, size_t n)
 	return NULL;
 }
 
-/* Read f from its offset to the end; the offset moves past the last
- * complete line (past everything when final).  Called with the write
- * lock held.  Returns the entries added, or -1 with errno. */
-static long read_file(struct keylog *kl, struct kl_file *f, int final)
+/* Read f from its offset to the end (or to CS_KEYLOG_MAX_BYTES); the
+ * offset moves past the last complete line (past everything when final).
+ * Called with the write lock held.  Returns the entries added, or -1
+ * with err "PATH: reason". */
+static long read_file(struct keylog *kl, struct kl_file *f, int final, char *err,
+                      size_t errlen)
 {
 	struct kl_line *ln = calloc(1, sizeof *ln);   /* freed here */
 	char *chunk = malloc(READ_CHUNK);             /* freed here */
@@ -324,35 +366,60 @@ static long read_file(struct keylog *kl, struct kl_file *f, int final)
 	off_t pos, line_start;
 	struct stat st;
 	long rc = -1;
-	int fd = -1;
+	FILE *fp = NULL;
+	int fd;
 
-	if (!ln || !chunk)
+	if (!ln || !chunk) {
+		snprintf(err, errlen, "%s: out of memory", f->path);
 		goto out;
-	fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
+	}
+	/* A regular file only: /dev/zero would never end, a FIFO would
+	 * block the thread that refreshes (a worker's, live). */
+	fp = fileio_open_regular(f->path, 0, 0, err, errlen);
+	if (!fp)
 		goto out;
-	if (st.st_size < f->off)
-		f->off = 0;     /* truncated or replaced: read it anew */
+	fd = fileno(fp);
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size < f->off) {
+		/* Truncated or replaced: read it anew. */
+		f->off = 0;
+		f->lineno = 0;
+	}
 	pos = line_start = f->off;
 	for (;;) {
-		ssize_t got = pread(fd, chunk, READ_CHUNK, pos);
+		size_t want = READ_CHUNK;
+		ssize_t got;
 		const char *last;
 
+		if ((uint64_t)pos >= CS_KEYLOG_MAX_BYTES) {
+			if (!f->over_limit) {
+				f->over_limit = 1;
+				kl->c.over_limit++;
+			}
+			break;
+		}
+		if (CS_KEYLOG_MAX_BYTES - (uint64_t)pos < want)
+			want = (size_t)(CS_KEYLOG_MAX_BYTES - (uint64_t)pos);
+		got = pread(fd, chunk, want, pos);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
+			snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 			goto out;
 		}
 		if (got == 0)
 			break;
-		added += feed(kl, ln, chunk, (size_t)got);
+		added += feed(kl, f, ln, chunk, (size_t)got);
 		last = last_newline(chunk, (size_t)got);
 		pos += got;
 		if (last)
 			line_start = pos - (off_t)(chunk + got - last) + 1;
 	}
 	if (final) {
-		added += feed_end(kl, ln);
+		added += feed_end(kl, f, ln);
 		line_start = pos;
 	} else if (ln->len > 0 || ln->overlong) {
 		/* Half a line: read again from its start next time, so its
@@ -363,8 +430,8 @@ static long read_file(struct keylog *kl, struct kl_file *f, int final)
 	f->off = line_start;
 	rc = (long)added;
 out:
-	if (fd >= 0)
-		close(fd);
+	if (fp)
+		fclose(fp);
 	free(chunk);
 	free(ln);
 	return rc;
@@ -389,15 +456,16 @@ int keylog_add_file(struct keylog *kl, const char *path, int final, char *err,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	rc = read_file(kl, f, final);
+	f->lineno = f->malformed = f->first_bad = 0;
+	f->over_limit = 0;
+	rc = read_file(kl, f, final, err, errlen);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOMEM));
 		free(f->path);
 		f->path = NULL;
 		pthread_rwlock_unlock(&kl->lock);
 		return -1;
 	}
-	kl->n_files++;
+	__atomic_store_n(&kl->n_files, kl->n_files + 1, __ATOMIC_RELEASE);   /* keylog_empty */
 	pthread_rwlock_unlock(&kl->lock);
 	return 0;
 }
@@ -408,7 +476,10 @@ size_t keylog_refresh(struct keylog *kl)
 
 	pthread_rwlock_wrlock(&kl->lock);
 	for (size_t i = 0; i < kl->n_files; i++) {
-		long rc = read_file(kl, &kl->files[i], 0);
+		char err[512];
+		/* A file that went away or became a FIFO is left for the
+		 * next refresh: what was read stays. */
+		long rc = read_file(kl, &kl->files[i], 0, err, sizeof(err));
 
 		if (rc > 0)
 			added += (size_t)rc;
@@ -443,7 +514,26 @@ int keylog_find(struct keylog *kl, const uint8_t random[TLS13_RANDOM_LEN],
 
 int keylog_empty(const struct keylog *kl)
 {
-	return kl->n_files == 0 && kl->n == 0;
+	/* Engines ask while a pcapng input's secrets are being added. */
+	return __atomic_load_n(&kl->n_files, __ATOMIC_ACQUIRE) == 0 &&
+	       __atomic_load_n(&kl->n, __ATOMIC_ACQUIRE) == 0;
+}
+
+void keylog_report(struct keylog *kl, FILE *out)
+{
+	pthread_rwlock_rdlock(&kl->lock);
+	for (size_t i = 0; i < kl->n_files; i++) {
+		const struct kl_file *f = &kl->files[i];
+
+		if (f->malformed)
+			fprintf(out, "certsentry: --keylog %s: %llu malformed lines, first at line "
+			        "%llu\n", f->path, (unsigned long long)f->malformed,
+			        (unsigned long long)f->first_bad);
+		if (f->over_limit)
+			fprintf(out, "certsentry: --keylog %s: longer than %llu bytes, read up to "
+			        "there\n", f->path, (unsigned long long)CS_KEYLOG_MAX_BYTES);
+	}
+	pthread_rwlock_unlock(&kl->lock);
 }
 
 size_t keylog_files(const struct keylog *kl)

@@ -4,7 +4,7 @@
 usage: seeds.py OUT_DIR [CAPTURE_DIR ...]
 
 Writes OUT_DIR/corpus-NAME/ for NAME in decode, reasm, tls, rules, chain,
-engine, from the captures under each CAPTURE_DIR (default: pcaps and
+engine, pcapng, from the captures under each CAPTURE_DIR (default: pcaps and
 ../shared/realworld/pcaps), pcaps/pki/*.pem, pcaps/test.rules and
 rules/examples/*.rules.  Each file is named by the SHA-1 of its content,
 so running it again adds nothing twice.  The input formats are the ones
@@ -302,6 +302,11 @@ def main():
     decode_seen = set()
     all_certs = []
     for path in caps:
+        # pcapng: the capture files themselves, as a file and as a stream
+        raw = open(path, "rb").read()
+        if len(raw) <= 64 * 1024:
+            for flags in ((0, 2) if raw[:4] == b"\x0a\x0d\x0d\x0a" else (0,)):
+                put(out, "pcapng", bytes([flags]) + raw)
         frames = read_capture(path)
         if not frames:
             continue
@@ -440,7 +445,7 @@ def main():
                  page.replace("/", "\\/"), '{"entries":[],"x":[1,-2.5e3,true,null,"\\u00e9"]}'):
         put(out, "ctjson", text.encode())
     for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile", "ct",
-                 "certnames", "ctjson"):
+                 "certnames", "ctjson", "pcapng"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))
