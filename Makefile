@@ -9,6 +9,7 @@
 #   make test-tsan  the tests of the threaded paths under TSan
 #   make bench      certsentry against libpcap, tshark and ndpiReader (tests/bench)
 #   make bench-ct   --ct-json over 100,000 generated CT entries (tests/bench)
+#   make bench-inputs BASE_REV=REV   the capture readers, this tree against REV
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -217,6 +218,11 @@ bench: $(BIN) $(BUILD)/bench/pcapcount $(BUILD)/bench/mkct
 	a=$$?; BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh; b=$$?; \
 	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 
+# The capture readers against another revision's (make bench-inputs
+# BASE_REV=REV): pcap and pcapng, files and standard input, ratios new/old.
+bench-inputs: $(BIN)
+	BIN=./$(BIN) bash tests/bench/bench_inputs.sh --base-rev $(or $(BASE_REV),HEAD~1) $(BENCH_ARGS)
+
 # --ct-json alone (issue 16): 100,000 generated CT entries from 1,000 issuers.
 bench-ct: $(BIN) $(BUILD)/bench/mkct
 	BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh $(BENCH_CT_ARGS)
@@ -231,5 +237,5 @@ $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@echo "  CC    $<"
 	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags libpcap) -o $@ $< $(shell pkg-config --libs libpcap)
 
-.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install clean bench bench-ct
+.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install clean bench bench-ct bench-inputs
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)
