@@ -60,8 +60,8 @@ from pcapgen import fold, wsum, read_pcap, copies
 
 def feed(path, pid):
     """Write the file to fd 3 (a FIFO certsentry reads), then wait until it
-    has read all of it and sits in read(0, ...) again: everything fed has
-    been processed."""
+    has read all of it and sits in read(2) on the FIFO again: everything
+    fed has been processed."""
     with open(path, "rb") as f:
         data = f.read()
     while data:
@@ -72,10 +72,13 @@ def feed(path, pid):
         buf = fcntl.ioctl(3, termios.FIONREAD, b"\0\0\0\0")
         left = struct.unpack("i", buf)[0]
         try:
-            sc = open("/proc/%s/syscall" % pid).read()
-        except OSError:
+            sc = open("/proc/%s/syscall" % pid).read().split()
+            # read(2) on the FIFO, whichever descriptor certsentry holds it on
+            reading = (len(sc) > 1 and sc[0] == "0" and
+                       os.stat("/proc/%s/fd/%d" % (pid, int(sc[1], 16))).st_ino == os.fstat(3).st_ino)
+        except (OSError, ValueError):
             return
-        idle = idle + 1 if left == 0 and sc.startswith("0 0x0 ") else 0
+        idle = idle + 1 if left == 0 and reading else 0
 
 def simulate(path, max_lines, max_bytes):
     """What sink.c's queue keeps of these lines when nothing can be written:
