@@ -34,6 +34,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "fileio.h"
 #include "live.h"
 #include "privs.h"
 #include "metrics.h"
@@ -268,14 +269,14 @@ static void close_worker(struct worker *w)
 
 /* ---- the main thread ------------------------------------------------------ */
 
-static int write_pidfile(const char *path)
+/* Atomically (fileio): a reader never sees an empty or half-written
+ * pidfile. */
+static int write_pidfile(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 
-	if (!f)
-		return -1;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f);
+	return fileio_write_atomic_buf(path, 0644, pid, (size_t)n, err, errlen);
 }
 
 static void install_signals(void)
@@ -581,8 +582,8 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 			goto out;
 		}
 	}
-	if (lo->pidfile && write_pidfile(lo->pidfile) != 0)
-		live_diag(LOG_WARNING, "--pidfile %s: %s", lo->pidfile, strerror(errno));
+	if (lo->pidfile && write_pidfile(lo->pidfile, err, sizeof(err)) != 0)
+		live_diag(LOG_WARNING, "--pidfile %s", err);
 	/* Root is given up once the capture is open (it needed root, nothing
 	 * after does), before a worker parses a packet. */
 	if (lo->user && privs_drop(lo->user, err, sizeof(err)) < 0) {
