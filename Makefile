@@ -61,7 +61,7 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats fileio privs digest capture decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options summary
+MODULES  = stats fileio privs digest capture mapped pcapng decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options summary
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -89,7 +89,7 @@ DEPS_test_certnames = certnames fileio
 DEPS_test_tls13   = tls13 fileio
 DEPS_test_fingerprint = fingerprint fp_file fileio
 DEPS_test_keylog  = keylog tls13 digest fileio
-DEPS_test_capture = capture stats fileio
+DEPS_test_capture = capture mapped pcapng stats fileio
 DEPS_test_truststore = truststore x509 digest stats fileio
 DEPS_test_metrics = metrics coverage policy rules rules_values fingerprint fp_file x509 digest stats fileio
 DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
@@ -164,7 +164,7 @@ DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink o
 DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats fileio
 DEPS_fuzz_ctjson = ctjson jsonw fileio
 DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
-DEPS_fuzz_pcapng = capture stats fileio
+DEPS_fuzz_pcapng = capture mapped pcapng stats fileio
 DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore fileio
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
