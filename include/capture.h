@@ -29,7 +29,7 @@ struct capture_file_opts {
  * header is not a capture (secrets found before that were handed over).
  * "-" is standard input.  A regular file in the classic pcap format is
  * mapped (mmap) and read in place; pcapng (a file, a pipe or standard
- * input alike) is read by capture.c's own block reader; other classic
+ * input alike) is read by sensor/capture/pcapng.c, certsentry's own block reader; other classic
  * pcap inputs through libpcap.  CERTSENTRY_NO_MMAP=1 in the environment
  * sends every classic pcap file to libpcap.  o may be NULL. */
 struct capture *capture_open_file(const char *path, const struct capture_file_opts *o,
@@ -98,7 +98,7 @@ int capture_frames_stable(const struct capture *c);
  * page let go is still valid, and read again costs a page fault. */
 void capture_hold(struct capture *c, const uint8_t *oldest);
 /* A mapped file: from now on a thread of c's reads pages ahead of the
- * reader and unmaps those behind, off the reader's time (capture.c "The
+ * reader and unmaps those behind, off the reader's time (mapped.c "The
  * pager").  For a reader with CPUs to spare (--workers); 0, or -1 when
  * c is not a mapped file or the thread cannot start (the reader then
  * keeps doing it itself). */

@@ -63,7 +63,7 @@
  * capture file it reads can exceed. */
 #define CS_DISPATCH_MAX_FRAME      262144u
 
-/* A pcapng block (capture.c's reader): a longer one is damage, reported
+/* A pcapng block (pcapng.c's reader): a longer one is damage, reported
  * as such (g_stats.capture_block_limit).  libpcap's own bound
  * (INITIAL_MAX_BLOCKSIZE) is the same 16 MB; a Decryption Secrets Block
  * of that size holds the key log of ~80,000 TLS 1.3 sessions. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Capture files read through mmap (sensor/capture/capture.c) against the same files
+# Capture files read through mmap (sensor/capture/mapped.c) against the same files
 # read through libpcap (CERTSENTRY_NO_MMAP=1): the same EVE events (every
 # field but flow_id, a per-run random hash), the same summary or error
 # message on stderr, the same exit status, with --workers 1 and 2.

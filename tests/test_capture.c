@@ -1,6 +1,6 @@
 /*
  * test_capture.c - unit tests for the capture file readers
- * (sensor/capture/capture.c), the pcapng block reader above all: a valid
+ * (sensor/capture/capture.c, mapped.c, pcapng.c), the pcapng block reader above all: a valid
  * file in both byte orders with its Decryption Secrets Block handed over
  * in stream order and its timestamps at any resolution; every truncation
  * point (frames up to the damage, then an error naming the byte, never a

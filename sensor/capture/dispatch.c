@@ -74,7 +74,7 @@
  * Views.  Copying every frame into a ring is most of what the reader does
  * besides reading, and on bulk traffic the reader is the bottleneck.  When
  * the input's frames stay valid until it is closed (dispatch_set_capture
- * with a capture file that capture.c maps: capture_frames_stable), a
+ * with a capture file that mapped.c maps: capture_frames_stable), a
  * frame travels as its decoding, whose views point into the mapping
  * (REC_VIEW; a TCP segment as the smaller REC_SEG), and the worker reads
  * it where it lies; the reader's page work goes to the capture's pager
@@ -89,7 +89,7 @@
  *
  * A ring of views is used up to DISPATCH_VIEW_BYTES, not RING_SIZE: 5000
  * to 9000 frames, so that a worker's unread records and frames stay close
- * behind the reader, likely still in the CPU cache.  capture.c lets pages of
+ * behind the reader, likely still in the CPU cache.  mapped.c lets pages of
  * the file behind the reader leave memory, but not those from the oldest
  * frame a worker has yet to release on (capture_hold, told every
  * DISPATCH_HOLD_EVERY views): that is the record at the worker's

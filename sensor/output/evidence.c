@@ -3,7 +3,7 @@
  * include/evidence.h).  Part of the output stage.  PEM is written with
  * OpenSSL's PEM_write (the DER as sent, parsed or not: an unparsable
  * certificate is evidence too); the pcapng by hand (pcapng spec,
- * draft-ietf-opsawg-pcapng: SHB, DSB, IDB, EPBs), as capture.c and
+ * draft-ietf-opsawg-pcapng: SHB, DSB, IDB, EPBs), as pcapng.c and
  * libpcap read it.
  *
  * Must not: decide which alerts keep evidence (the feed does).

@@ -1,6 +1,6 @@
 /*
  * fuzz_pcapng.c - libFuzzer target for the capture file readers
- * (sensor/capture/capture.c): the pcapng block reader above all, and the
+ * (sensor/capture/capture.c, mapped.c, pcapng.c): the pcapng block reader above all, and the
  * mapped classic pcap reader and libpcap behind the same door.
  *
  * Input: [0] bit 0: a --bpf filter ("tcp") on every frame; bit 1: read as
