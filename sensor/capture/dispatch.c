@@ -2,8 +2,8 @@
  * dispatch.c - capture files through one engine or several workers (see
  * include/dispatch.h): the reader's side (decoding once, choosing a
  * worker, sending frames as views or copies) and the workers' threads.
- * The rings between them are ring.c; the file reader and its pager are
- * capture.c.  Must not: inspect a flow (the engines do) or write output.
+ * The rings between them are ring.c; the file readers are capture.c,
+ * mapped.c (with its pager) and pcapng.c.  Must not: inspect a flow (the engines do) or write output.
  *
  * Rings: see include/ring.h.
  *
