@@ -144,7 +144,11 @@ if kill -0 "$pid" 2>/dev/null; then
 else
 	wait "$pid"; rc=$?; pid=
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	[ "$rc" -eq 0 ] && [ "$ms" -lt 1500 ] && ok "SIGTERM during a load: stopped in $ms ms, exit 0" ||
+	# A sanitizer build runs several times slower: the stop has the same
+	# steps, each longer (the old code's stop waited for the whole load).
+	lim=1500
+	[ -n "${SANITIZED:-}" ] && lim=4000
+	[ "$rc" -eq 0 ] && [ "$ms" -lt "$lim" ] && ok "SIGTERM during a load: stopped in $ms ms, exit 0" ||
 		nok "SIGTERM during a load: exit $rc after $ms ms"
 fi
 n=$(grep -c "rules reloaded" "$tmp/err")
