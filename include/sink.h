@@ -137,6 +137,10 @@ int sink_fd_send(int fd, const char *line, size_t len, size_t *off, int sock);
 int sink_parse_number(const char *arg, uint64_t min, uint64_t max, uint64_t *out, char *why,
                       size_t whylen);
 
+/* An option's parse that looked a word up: rc 0 gives 0; else why is
+ * set to the words it takes (say) and -1 returned. */
+int sink_words(int rc, const char *say, char *why, size_t whylen);
+
 /* An AF_UNIX consumer (sink_unix.c), for the sinks that write to one
  * (unix_dgram, unix_stream, syslog): connect now (sock_type SOCK_DGRAM
  * or SOCK_STREAM; 0, or -1 with errno), close, what a failed send means

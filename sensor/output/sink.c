@@ -209,6 +209,14 @@ const char *output_reopen_path(const struct output_opts *opts)
 
 /* ---- for the sinks ----------------------------------------------------- */
 
+int sink_words(int rc, const char *say, char *why, size_t whylen)
+{
+	if (rc == 0)
+		return 0;
+	snprintf(why, whylen, "%s", say);
+	return -1;
+}
+
 uint64_t sink_now_ms(void)
 {
 	struct timespec ts;

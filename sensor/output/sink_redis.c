@@ -150,12 +150,10 @@ int output_redis_mode_parse(const char *s, enum output_redis_mode *out)
 
 static int opt_mode(void *cfg, const char *arg, char *why, size_t whylen)
 {
-	struct redis_cfg *c = cfg;
+	enum output_redis_mode *v = &((struct redis_cfg *)cfg)->mode;
 
-	if (output_redis_mode_parse(arg, &c->mode) == 0)
-		return 0;
-	snprintf(why, whylen, "list, lpush, rpush, channel, publish or stream");
-	return -1;
+	return sink_words(output_redis_mode_parse(arg, v),
+	                  "list, lpush, rpush, channel, publish or stream", why, whylen);
 }
 
 /* Checked at open (an empty key says "empty --redis-key" there). */

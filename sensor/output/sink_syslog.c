@@ -82,22 +82,17 @@ int output_syslog_level_parse(const char *s, int *out)
 
 static int opt_facility(void *cfg, const char *arg, char *why, size_t whylen)
 {
-	struct syslog_cfg *c = cfg;
+	int *v = &((struct syslog_cfg *)cfg)->facility;
 
-	if (output_syslog_facility_parse(arg, &c->facility) == 0)
-		return 0;
-	snprintf(why, whylen, "user, daemon or local0..local7");
-	return -1;
+	return sink_words(output_syslog_facility_parse(arg, v), "user, daemon or local0..local7",
+	                  why, whylen);
 }
 
 static int opt_level(void *cfg, const char *arg, char *why, size_t whylen)
 {
-	struct syslog_cfg *c = cfg;
+	int *v = &((struct syslog_cfg *)cfg)->alert_level;
 
-	if (output_syslog_level_parse(arg, &c->alert_level) == 0)
-		return 0;
-	snprintf(why, whylen, "a syslog level name");
-	return -1;
+	return sink_words(output_syslog_level_parse(arg, v), "a syslog level name", why, whylen);
 }
 
 static const struct sink_option syslog_options[] = {
