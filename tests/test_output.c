@@ -401,6 +401,73 @@ static void test_syslog_names(void **state)
 	assert_int_equal(v, -7);
 }
 
+static void sl_recv(int fd, int *prio, char *msg, size_t cap);
+
+/* The sinks' registry: the names --output-type takes and --help shows,
+ * the options the sinks declare (what options.c gives getopt), each
+ * checked when it is given, and a sink reading only its own. */
+static void test_sink_registry(void **state)
+{
+	static const char *const want[] = {
+		"syslog-facility", "syslog-level", "redis-mode", "redis-key", "redis-auth",
+		"redis-maxlen", NULL
+	};
+	struct output_opts opts;
+	struct output *o;
+	char buf[256], path[128], lpath[128];
+	const char *name;
+	size_t i;
+	int has_arg = -1, fd, prio;
+
+	(void)state;
+	output_type_names(buf, sizeof(buf), 1);
+	assert_string_equal(buf, "file (default), syslog, unix_dgram, unix_stream, redis");
+	output_type_names(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "file, syslog, unix_dgram, unix_stream or redis");
+	for (i = 0; (name = output_option_name(i, &has_arg)); i++) {
+		assert_non_null(want[i]);
+		assert_string_equal(name, want[i]);
+		assert_int_equal(has_arg, 1);
+	}
+	assert_null(want[i]);
+
+	memset(&opts, 0, sizeof(opts));
+	buf[0] = '\0';
+	assert_int_equal(output_opts_set(&opts, "redis-mode", "lifo", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--redis-mode: list, lpush, rpush, channel, publish or stream");
+	assert_int_equal(output_opts_set(&opts, "redis-maxlen", "0", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--redis-maxlen: '0' is not a number in 1..1099511627776");
+	assert_int_equal(output_opts_set(&opts, "syslog-level", "loud", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--syslog-level: a syslog level name");
+	assert_int_equal(output_opts_set(&opts, "tls-chain", NULL, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--tls-chain: no output takes this option");
+	assert_int_equal(opts.n_set, 0);   /* nothing kept of a refused one */
+
+	/* A file output ignores the others' options; a syslog output reads
+	 * its own, the last one given winning, and no Redis one. */
+	with(&opts, "redis-key", "");
+	with(&opts, "syslog-level", "debug");
+	with(&opts, "syslog-level", "crit");
+	opts.type = "file";
+	path_in(path, sizeof(path), "registry.json");
+	opts.path = path;
+	o = open_or_fail(&opts);
+	output_close(o);
+	assert_string_equal(output_reopen_path(&opts), path);
+	path_in(lpath, sizeof(lpath), "registry.sock");
+	fd = dgram_listener(lpath);
+	opts.type = "syslog";
+	opts.path = lpath;
+	assert_null(output_reopen_path(&opts));
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{}", 2, 1), 0);
+	output_close(o);
+	sl_recv(fd, &prio, buf, sizeof(buf));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_CRIT);
+	close(fd);
+	unlink(lpath);
+}
+
 static void test_open_errors(void **state)
 {
 	struct output_opts opts;
@@ -1576,6 +1643,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_type_parse, setup),
 		cmocka_unit_test_setup(test_syslog_names, setup),
+		cmocka_unit_test_setup(test_sink_registry, setup),
 		cmocka_unit_test_setup(test_open_errors, setup),
 		cmocka_unit_test_setup(test_file_lines, setup),
 		cmocka_unit_test_setup(test_file_reopen, setup),
