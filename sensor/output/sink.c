@@ -140,17 +140,16 @@ const char *output_option_name(size_t i, int *has_arg)
 	return NULL;
 }
 
-/* arg into a fresh cfg of the sink's (calloc'd: owned by the caller, who
- * frees it).  0, or -1 with err set. */
-static int option_apply(const struct output_sink *k, const struct sink_option *p, void *cfg,
-                        const char *arg, char *err, size_t errlen)
+/* arg into cfg, the settings of the option's sink.  0, or -1 with err
+ * set ("--NAME: why"). */
+static int option_apply(const struct sink_option *p, void *cfg, const char *arg, char *err,
+                        size_t errlen)
 {
 	char why[160] = "";
 
 	if (p->parse(cfg, arg, why, sizeof(why)) == 0)
 		return 0;
 	snprintf(err, errlen, "--%s: %s", p->name, why[0] ? why : "bad argument");
-	(void)k;
 	return -1;
 }
 
@@ -170,7 +169,7 @@ int output_opts_set(struct output_opts *opts, const char *name, const char *arg,
 			snprintf(err, errlen, "--%s: out of memory", name);
 			return -1;
 		}
-		rc = option_apply(registry[s], p, scratch, arg, err, errlen);
+		rc = option_apply(p, scratch, arg, err, errlen);
 		free(scratch);
 		if (rc < 0)
 			return -1;
@@ -647,7 +646,7 @@ static void *sink_cfg(const struct output_sink *k, const struct output_opts *opt
 	for (size_t i = 0; i < opts->n_set && i < OUTPUT_MAX_SETTINGS; i++) {
 		const struct sink_option *p = option_of(k, opts->set[i].name);
 
-		if (p && option_apply(k, p, cfg, opts->set[i].arg, err, errlen) < 0) {
+		if (p && option_apply(p, cfg, opts->set[i].arg, err, errlen) < 0) {
 			free(cfg);
 			return NULL;
 		}
