@@ -61,7 +61,10 @@ endif
 # files stay flat in $(BUILD), so a module's name is unique across folders.
 SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
 vpath %.c $(SRCDIRS)
-MODULES  = stats fileio privs digest capture mapped pcapng decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink out_redis dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options summary
+# The sinks: every sensor/output/sink_*.c (a new one is built and linked
+# without a line here; its registry line is in sink.c).
+SINK_MODS := $(sort $(patsubst sensor/output/%.c,%,$(wildcard sensor/output/sink_*.c)))
+MODULES  = stats fileio privs digest capture mapped pcapng decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink $(SINK_MODS) dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options summary
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
 
@@ -92,8 +95,8 @@ DEPS_test_keylog  = keylog tls13 digest fileio
 DEPS_test_capture = capture mapped pcapng stats fileio
 DEPS_test_truststore = truststore x509 digest stats fileio
 DEPS_test_metrics = metrics coverage policy rules rules_values fingerprint fp_file x509 digest stats fileio
-DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
-DEPS_test_output  = output dedup evidence sink out_redis jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore fileio
+DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_test_output  = output dedup evidence sink $(SINK_MODS) jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore fileio
 
 all: $(BIN)
 
@@ -160,12 +163,12 @@ DEPS_fuzz_tls13  = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
 DEPS_fuzz_keylog = keylog tls13 digest stats fileio
 DEPS_fuzz_baseline = fingerprint fp_file fileio
 DEPS_fuzz_dedup  = dedup policy rules rules_values fingerprint fp_file x509 digest stats fileio
-DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
 DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats fileio
 DEPS_fuzz_ctjson = ctjson jsonw fileio
-DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink out_redis jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
+DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
 DEPS_fuzz_pcapng = capture mapped pcapng stats fileio
-DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink out_redis dedup evidence output coverage digest stats truststore fileio
+DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink $(SINK_MODS) dedup evidence output coverage digest stats truststore fileio
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c

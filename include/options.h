@@ -53,7 +53,6 @@ struct options {
 	const char *baseline;      /* --baseline FILE */
 	const char *learn;         /* --learn FILE */
 	unsigned fp_tolerance;
-	const char *redis_auth_file;   /* --redis-auth FILE: read at start-up */
 	const char *trust_specs[TRUST_MAX_STORES + 1];   /* --trust-store, in order */
 	size_t n_trust;
 	struct output_feed_opts feed;

@@ -2,7 +2,7 @@
  * output.h - EVE JSON lines, in the form Suricata writes them.
  *
  * Outputs are a table of function pointers (as zmap's output modules):
- * adding a socket or syslog sink adds one table.  Every line is written
+ * adding a sink adds one file and one registry line (sink.h).  Every line is written
  * whole and flushed, so a crash or a kill never loses an alert already
  * decided.  JSON is written by jsonw.c only (escaping in one place, checked
  * byte for byte against jansson by tests/test_jsonw.c).
@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "classify.h"
 #include "evidence.h"
@@ -26,55 +27,18 @@
 
 struct output;
 
-/* Where the lines go, as Suricata's eve-log "filetype". */
-enum output_type {
-	OUTPUT_FILE = 0,      /* appended to path; NULL or "-": standard output */
-	OUTPUT_STDOUT,
-	OUTPUT_SYSLOG,        /* one RFC 3164 datagram a line to the log socket
-	                         (path, /dev/log by default) */
-	OUTPUT_UNIX_DGRAM,    /* one datagram a line, to a bound AF_UNIX socket */
-	OUTPUT_UNIX_STREAM,   /* '\n'-terminated lines on a connected AF_UNIX socket */
-	OUTPUT_REDIS,         /* one Redis command a line (out_redis.c) */
-};
-
-/* How a line goes into Redis, as Suricata's eve-log redis "mode", plus
- * streams. */
-enum output_redis_mode {
-	OUTPUT_REDIS_LPUSH = 0,   /* "list" or "lpush" (Suricata's default) */
-	OUTPUT_REDIS_RPUSH,       /* "rpush" */
-	OUTPUT_REDIS_PUBLISH,     /* "channel" or "publish" */
-	OUTPUT_REDIS_XADD,        /* "stream": XADD key MAXLEN ~ N * event LINE */
-};
-#define OUTPUT_REDIS_DEF_KEY     "certsentry"
-#define OUTPUT_REDIS_DEF_PORT    6379
-#define OUTPUT_REDIS_DEF_MAXLEN  100000u
-#define OUTPUT_REDIS_BACKOFF_MAX_MS 30000u   /* reconnect back-off ceiling */
+/* Where the lines go: a sink, named as Suricata's eve-log "filetype"
+ * ("file" or "regular", "stdout", "syslog", "unix_dgram", "unix_stream",
+ * "redis"): whatever sink.c's registry holds.  Each sink is one file
+ * (sensor/output/sink_*.c, see sink.h) with its own options. */
 
 /* Slow or absent socket consumers (see the comment at the top of
- * output.c).  Each can be changed in output_opts; 0 there means these. */
+ * sink.c).  Each can be changed in output_opts; 0 there means these. */
 #define OUTPUT_QUEUE_MAX_LINES   1024u               /* lines held while a socket cannot take them */
 #define OUTPUT_QUEUE_MAX_BYTES   (4u * 1024u * 1024u) /* ... and their bytes */
 #define OUTPUT_RECONNECT_MS      1000u               /* at most one connect attempt per interval */
 #define OUTPUT_CLOSE_WAIT_MS     2000u               /* at exit, queued lines wait this long for a consumer */
 #define OUTPUT_FINAL_RETRY_MS    100u                /* ... which is connected to again this often */
-#define OUTPUT_SYSLOG_PATH       "/dev/log"          /* --output-type syslog without -o */
-
-/* What a sink's write did with one line (the line plus its '\n'). */
-#define OUTPUT_SINK_OK     0   /* all of it written */
-#define OUTPUT_SINK_AGAIN  1   /* not (all) taken now: consumer gone or busy; keep it */
-#define OUTPUT_SINK_ERR  (-1)  /* this line can never be written (counted) */
-
-/* One table per sink type.  write() continues a line at *off (bytes of
- * line + '\n' already taken; only a stream socket stops part-way) and
- * advances it; reopen() is logrotate for a file and a reconnect for a
- * socket. */
-struct output_sink {
-	const char *name;
-	int (*open)(struct output *o, const char *arg);
-	int (*write)(struct output *o, const char *line, size_t len, size_t *off, int is_alert);
-	int (*reopen)(struct output *o);
-	void (*close)(struct output *o);
-};
 
 /* A finished handshake, as the engine hands it over.  All views. */
 struct hs_event {
@@ -152,39 +116,48 @@ void output_feed_free(struct output_feed *f);
 /* Does the engine keep handshake packets for evidence? */
 int output_feed_wants_packets(const struct output_feed *f);
 
+/* The sinks' own options given (--redis-key KEY, ...), in order: a
+ * sink reads those it declares when it opens. */
+#define OUTPUT_MAX_SETTINGS 32
+struct output_setting {
+	const char *name;                 /* without "--" */
+	const char *arg;                  /* NULL for an option without one */
+};
+
 struct output_opts {
-	enum output_type type;            /* OUTPUT_FILE unless set */
-	const char *path;                 /* file or socket path; NULL or "-" with
-	                                     OUTPUT_FILE: standard output */
+	const char *type;                 /* a sink's name (output_type_parse); NULL: "file" */
+	const char *path;                 /* file, socket or server; NULL or "-": none
+	                                     ("file" then writes to standard output) */
 	int tls_chain;                    /* include tls.chain in tls events too */
 	int stdout_closed;                /* the process started with fd 1 closed (main.c
 	                                     put /dev/null there so no file takes it):
 	                                     every line to stdout is a write error */
-	int syslog_facility;              /* LOG_LOCAL5 etc.; 0: LOG_LOCAL5 (Suricata's
-	                                     default; LOG_KERN is not for programs) */
-	int syslog_alert_level;           /* priority of alerts; 0: LOG_WARNING (other
-	                                     events are LOG_INFO) */
 	size_t queue_max_lines;           /* 0: OUTPUT_QUEUE_MAX_LINES */
 	size_t queue_max_bytes;           /* 0: OUTPUT_QUEUE_MAX_BYTES */
 	unsigned reconnect_ms;            /* 0: OUTPUT_RECONNECT_MS */
-	/* --output-type redis: path is HOST[:PORT] or a Unix socket path
-	 * (starting with '/' or "unix:"). */
-	enum output_redis_mode redis_mode;
-	const char *redis_key;            /* NULL: OUTPUT_REDIS_DEF_KEY */
-	const char *redis_auth;           /* password for AUTH, or NULL */
-	unsigned long redis_maxlen;       /* stream mode; 0: OUTPUT_REDIS_DEF_MAXLEN */
+	struct output_setting set[OUTPUT_MAX_SETTINGS];   /* views (argv) */
+	size_t n_set;
 };
 
-/* "list", "lpush", "rpush", "channel", "publish", "stream": 0, or -1. */
-int output_redis_mode_parse(const char *s, enum output_redis_mode *out);
-
-/* "file" (or Suricata's "regular"), "stdout", "syslog", "unix_dgram",
- * "unix_stream".  0, or -1 with *out untouched. */
-int output_type_parse(const char *s, enum output_type *out);
-/* "user", "daemon", "local0".."local7": 0, or -1 with *out untouched. */
-int output_syslog_facility_parse(const char *s, int *out);
-/* "emerg".."debug" (syslog(3) level names): 0, or -1 with *out untouched. */
-int output_syslog_level_parse(const char *s, int *out);
+/* A sink's name or alias (case does not matter) into its name ("regular"
+ * gives "file").  0, or -1 with *name untouched. */
+int output_type_parse(const char *s, const char **name);
+/* The listed sinks' names: "file (default), syslog, ..." for --help
+ * (help 1), "file, syslog, ... or redis" for an error (help 0). */
+void output_type_names(char *buf, size_t cap, int help);
+/* The i-th option a sink takes (its name; *has_arg: takes an argument),
+ * NULL past the last: what options.c hands to getopt. */
+const char *output_option_name(size_t i, int *has_arg);
+/* --NAME ARG, an option some sink declares: checked now, then kept in
+ * opts for the sink's open.  0, or -1 with err set (the words it takes;
+ * unknown option; too many). */
+int output_opts_set(struct output_opts *opts, const char *name, const char *arg, char *err,
+                    size_t errlen);
+/* The sinks' options in --help, each sink's lines in registry order. */
+void output_options_help(FILE *f);
+/* The file opts would append to and reopen after rotation, or NULL (a
+ * socket, a server, standard output). */
+const char *output_reopen_path(const struct output_opts *opts);
 
 /* Delivery: every line offered to an output is delivered or counted as
  * undelivered with its reason, per sink; the summary and the exit status

@@ -74,35 +74,6 @@ static int load_trust(const struct options *o, struct trust_stores **out)
 	return 0;
 }
 
-/* A password from the first line of a file, so that it is not on the
- * command line (where ps shows it).  0, or -1 with the reason said. */
-static int read_secret(const char *path, char *out, size_t cap)
-{
-	char err[512];
-	/* A regular file only: a FIFO would hold the start for its writer. */
-	FILE *f = fileio_open_regular(path, 64 * 1024, 0, err, sizeof(err));
-	size_t n;
-
-	if (!f) {
-		fprintf(stderr, "certsentry: --redis-auth %s\n", err);
-		return -1;
-	}
-	if (!fgets(out, (int)cap, f)) {
-		fprintf(stderr, "certsentry: %s: empty\n", path);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	n = strcspn(out, "\r\n");
-	if (n == cap - 1) {
-		fprintf(stderr, "certsentry: %s: password longer than %zu bytes\n", path, cap - 2);
-		explicit_bzero(out, cap);
-		return -1;
-	}
-	out[n] = 0;
-	return 0;
-}
-
 /* ---- summary and progress ------------------------------------------- */
 
 /* Key logs: the --keylog files and the secrets the pcapng inputs carry,
@@ -380,7 +351,7 @@ static int check_user_paths(const struct options *o)
 	 * key logs read as they grow.  The output file root has just
 	 * created (or had) is given to USER first, as tcpdump -Z does with
 	 * its file: else a SIGHUP without a rotation could not reopen it. */
-	if (live && o->out.type == OUTPUT_FILE && o->out.path && strcmp(o->out.path, "-") != 0) {
+	if (live && output_reopen_path(&o->out)) {
 		struct passwd *pw = getpwnam(o->live.user);
 		struct stat st;
 
@@ -507,19 +478,14 @@ static int run_files(const struct options *o, struct engine_opts *eo, struct key
 	return status;
 }
 
-/* The output (with --redis-auth's secret read and let go) and the alert
- * feed: 0, or -1 with the reason said. */
+/* The output (its sink reads what it needs, --redis-auth's secret too,
+ * now, before privileges are dropped) and the alert feed: 0, or -1 with
+ * the reason said. */
 static int open_outputs(struct options *o, struct output **out, struct output_feed **feed)
 {
-	char err[1024], redis_pw[512] = "";
+	char err[1024];
 
-	if (o->redis_auth_file && read_secret(o->redis_auth_file, redis_pw, sizeof(redis_pw)) < 0)
-		return -1;
-	if (o->redis_auth_file)
-		o->out.redis_auth = redis_pw;
 	*out = output_open(&o->out, err, sizeof(err));
-	explicit_bzero(redis_pw, sizeof(redis_pw));   /* the sink keeps its own copy */
-	o->out.redis_auth = NULL;
 	if (!*out) {
 		fprintf(stderr, "certsentry: %s\n", err);
 		return -1;

@@ -42,13 +42,19 @@ enum {
 	OPT_MAX_CERT_SIZE, OPT_MAX_PREHS, OPT_CHAIN_CACHE, OPT_TLS_CHAIN, OPT_NO_NDPI, OPT_VERSION,
 	OPT_CHECKSUM, OPT_MAX_FRAG, OPT_FRAG_TIMEOUT, OPT_FRAG_MEMCAP,
 	OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_STATS, OPT_PIDFILE, OPT_SYSLOG, OPT_WORKERS,
-	OPT_OUTPUT_TYPE, OPT_SYSLOG_FACILITY, OPT_SYSLOG_LEVEL, OPT_KEYLOG, OPT_KEYLOG_WAIT,
+	OPT_OUTPUT_TYPE, OPT_SINK, OPT_KEYLOG, OPT_KEYLOG_WAIT,
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
-	OPT_CT_START, OPT_CT_MAX_JSON, OPT_REDIS_MODE, OPT_REDIS_KEY, OPT_REDIS_AUTH, OPT_REDIS_MAXLEN,
+	OPT_CT_START, OPT_CT_MAX_JSON,
 };
 
+/* getopt's table.  The sinks' own options (OPT_SINK: --syslog-*,
+ * --redis-*) are parsed, checked, documented and defaulted by the sink
+ * that declares them (sink.h, through output.h); they are named here only
+ * because getopt_long needs a static table and tests/t_man.sh reads this
+ * one from the source.  options_parse checks at start that this table
+ * and the sinks' options name the same ones. */
 static const struct option long_opts[] = {
 	{ "read",            required_argument, NULL, 'r' },
 	{ "interface",       required_argument, NULL, 'i' },
@@ -61,8 +67,8 @@ static const struct option long_opts[] = {
 	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
 	{ "workers",         required_argument, NULL, OPT_WORKERS },
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
-	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
-	{ "syslog-level",    required_argument, NULL, OPT_SYSLOG_LEVEL },
+	{ "syslog-facility", required_argument, NULL, OPT_SINK },
+	{ "syslog-level",    required_argument, NULL, OPT_SINK },
 	{ "metrics",         required_argument, NULL, OPT_METRICS },
 	{ "certs",           no_argument,       NULL, OPT_CERTS },
 	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
@@ -76,10 +82,10 @@ static const struct option long_opts[] = {
 	{ "cert-log",        required_argument, NULL, OPT_CERT_LOG },
 	{ "evidence",        required_argument, NULL, OPT_EVIDENCE },
 	{ "evidence-bytes",  required_argument, NULL, OPT_EVIDENCE_BYTES },
-	{ "redis-mode",      required_argument, NULL, OPT_REDIS_MODE },
-	{ "redis-key",       required_argument, NULL, OPT_REDIS_KEY },
-	{ "redis-auth",      required_argument, NULL, OPT_REDIS_AUTH },
-	{ "redis-maxlen",    required_argument, NULL, OPT_REDIS_MAXLEN },
+	{ "redis-mode",      required_argument, NULL, OPT_SINK },
+	{ "redis-key",       required_argument, NULL, OPT_SINK },
+	{ "redis-auth",      required_argument, NULL, OPT_SINK },
+	{ "redis-maxlen",    required_argument, NULL, OPT_SINK },
 	{ "rules",           required_argument, NULL, 'R' },
 	{ "output",          required_argument, NULL, 'o' },
 	{ "quiet",           no_argument,       NULL, 'q' },
@@ -115,7 +121,9 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
+	char types[256];
+
+	fputs(
 "usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
@@ -135,15 +143,11 @@ static void usage(FILE *f)
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
 "                         socket path with --output-type unix_dgram|unix_stream,\n"
 "                         the log socket with syslog (/dev/log),\n"
-"                         or HOST[:PORT] or a socket path with redis\n"
-"      --output-type T    file (default), syslog, unix_dgram, unix_stream, redis\n"
-"      --syslog-facility F, --syslog-level L  for --output-type syslog\n"
-"                         (local5; alerts at warning)\n"
-"      --redis-mode M     list (LPUSH, default), rpush, channel (PUBLISH) or\n"
-"                         stream (XADD key MAXLEN ~ N * event LINE)\n"
-"      --redis-key KEY    list, channel or stream name (certsentry)\n"
-"      --redis-auth FILE  AUTH with the password in FILE (first line)\n"
-"      --redis-maxlen N   stream mode: MAXLEN ~ N (%lu)\n"
+"                         or HOST[:PORT] or a socket path with redis\n", f);
+	output_type_names(types, sizeof(types), 1);
+	fprintf(f, "      --output-type T    %s\n", types);
+	output_options_help(f);
+	fprintf(f,
 "  -q, --quiet            no summary on standard error\n"
 "      --check-rules PATH validate rules, print a summary, exit\n"
 "      --ports LIST       server ports to inspect (default 443,853)\n"
@@ -214,7 +218,7 @@ static void usage(FILE *f)
 "      --frag-memcap BYTES    bytes held by incomplete datagrams (%u)\n"
 "exit status: 0 no alert, 1 alert(s), 2 usage, input or rules error, or an\n"
 "event found but not delivered\n",
-	        (unsigned long)OUTPUT_REDIS_DEF_MAXLEN, DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE,
+	        DEF_KEYLOG_WAIT_MS, FP_DEF_TOLERANCE,
 	        DEDUP_DEF_WINDOW_S, DEDUP_DEF_MAX_KEYS, (unsigned long long)EVIDENCE_DEF_BYTES, CS_DEF_MAX_FLOWS, CS_DEF_FLOW_TIMEOUT,
 	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
@@ -306,7 +310,6 @@ static const struct num_opt {
 	NUM(OPT_ALERT_WINDOW, "alert-window", 0, 30ull * 86400, alert_window_s),
 	NUM(OPT_MAX_ALERT_KEYS, "max-alert-keys", 1, 1u << 24, feed.max_alert_keys),
 	NUM(OPT_EVIDENCE_BYTES, "evidence-bytes", 1, 1ull << 40, feed.evidence_bytes),
-	NUM(OPT_REDIS_MAXLEN, "redis-maxlen", 1, 1ull << 40, out.redis_maxlen),
 	NUM(OPT_KEYLOG_WAIT, "keylog-wait", 0, 60000, keylog_wait_ms),
 	NUM(OPT_FP_TOLERANCE, "fp-tolerance", 1, 1u << 20, fp_tolerance),
 	NUM(OPT_MAX_FLOWS, "max-flows", 1, 1u << 28, lim.max_flows),
@@ -389,12 +392,6 @@ static int list_add(const char **list, size_t *n, size_t max, const char *what, 
 	return 0;
 }
 
-/* One of the output module's names (--output-type and the syslog and
- * Redis ones): parse(arg, dst) < 0 says which words it takes. */
-#define OUTPUT_WORD(parse, arg, dst, name, words)                                          \
-	((parse)((arg), (dst)) < 0 ? (fprintf(stderr, "certsentry: --" name ": " words "\n"), -1) \
-	                           : 0)
-
 static void options_default(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -415,6 +412,8 @@ static void options_default(struct options *o)
 /* One option that is not in a table: 0, or -1 with the reason said. */
 static int other_option(struct options *o, int c, const char *arg)
 {
+	char why[256];
+
 	switch (c) {
 	case 'r': return list_add(o->inputs, &o->n_inputs, MAX_INPUTS, "-r inputs", arg);
 	case 'i':
@@ -429,17 +428,11 @@ static int other_option(struct options *o, int c, const char *arg)
 		o->trust_specs[o->n_trust++] = arg;
 		break;
 	case OPT_OUTPUT_TYPE:
-		return OUTPUT_WORD(output_type_parse, arg, &o->out.type, "output-type",
-		                   "file, syslog, unix_dgram, unix_stream or redis");
-	case OPT_SYSLOG_FACILITY:
-		return OUTPUT_WORD(output_syslog_facility_parse, arg, &o->out.syslog_facility,
-		                   "syslog-facility", "user, daemon or local0..local7");
-	case OPT_SYSLOG_LEVEL:
-		return OUTPUT_WORD(output_syslog_level_parse, arg, &o->out.syslog_alert_level,
-		                   "syslog-level", "a syslog level name");
-	case OPT_REDIS_MODE:
-		return OUTPUT_WORD(output_redis_mode_parse, arg, &o->out.redis_mode, "redis-mode",
-		                   "list, lpush, rpush, channel, publish or stream");
+		if (output_type_parse(arg, &o->out.type) == 0)
+			break;
+		output_type_names(why, sizeof(why), 0);
+		fprintf(stderr, "certsentry: --output-type: %s\n", why);
+		return -1;
 	case OPT_PORTS: return parse_ports(o->port_map, arg);
 	case 'u': o->live.user = arg; break;
 	case OPT_BPF: o->live.bpf = arg; break;
@@ -450,8 +443,6 @@ static int other_option(struct options *o, int c, const char *arg)
 	case OPT_CT_JSON: o->certs_mode = 2; break;
 	case OPT_STATE: o->feed.state_path = arg; break;
 	case OPT_EVIDENCE: o->feed.evidence_dir = arg; break;
-	case OPT_REDIS_KEY: o->out.redis_key = arg; break;
-	case OPT_REDIS_AUTH: o->redis_auth_file = arg; break;
 	case OPT_BASELINE: o->baseline = arg; break;
 	case OPT_LEARN: o->learn = arg; break;
 	case 'R': o->rules = arg; break;
@@ -504,17 +495,65 @@ static int options_check(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* A sink's option, by the name getopt matched: the sink checks it now
+ * and reads it when the output opens.  0, or -1 with the reason said. */
+static int sink_option(struct options *o, int idx, const char *arg)
+{
+	char err[512];
+
+	if (output_opts_set(&o->out, long_opts[idx].name, arg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "certsentry: %s\n", err);
+	return -1;
+}
+
+/* The getopt table's OPT_SINK entries and the sinks' options are the
+ * same set: a sink option missing here could not be given, one here that
+ * no sink declares could never be used.  A mismatch is a bug of the
+ * build, not of the command line. */
+static void sink_options_check(void)
+{
+	size_t n_tab = 0, i;
+	const char *name;
+	int has_arg;
+
+	for (i = 0; long_opts[i].name; i++)
+		n_tab += long_opts[i].val == OPT_SINK;
+	for (i = 0; (name = output_option_name(i, &has_arg)); i++) {
+		size_t k;
+
+		for (k = 0; long_opts[k].name; k++)
+			if (long_opts[k].val == OPT_SINK && strcmp(long_opts[k].name, name) == 0)
+				break;
+		if (!long_opts[k].name || (long_opts[k].has_arg == required_argument) != has_arg) {
+			fprintf(stderr, "certsentry: bug: the sink option --%s is not (so) in "
+			        "options.c's long_opts\n", name);
+			abort();
+		}
+	}
+	if (i != n_tab) {
+		fprintf(stderr, "certsentry: bug: options.c's long_opts has %zu sink options, the "
+		        "sinks declare %zu\n", n_tab, i);
+		abort();
+	}
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
 	int c;
 
+	int idx = -1;
+
+	sink_options_check();
 	options_default(o);
-	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, &idx)) != -1) {
 		int rc = 0;
 
 		if (c == OPT_STATS)
 			o->stats_set = 1;
-		if (!table_option(o, c, optarg, &rc))
+		if (c == OPT_SINK)
+			rc = sink_option(o, idx, optarg);
+		else if (!table_option(o, c, optarg, &rc))
 			rc = other_option(o, c, optarg);
 		if (rc < 0)
 			return -1;

@@ -71,6 +71,30 @@ static void path_in(char *out, size_t n, const char *name)
 	snprintf(out, n, "%s/%s", g_dir, name);
 }
 
+/* A sink's option (--NAME ARG) into opts, as options.c gives it. */
+static struct output_opts *with(struct output_opts *opts, const char *name, const char *arg)
+{
+	char err[256];
+
+	if (output_opts_set(opts, name, arg, err, sizeof(err)) < 0)
+		fail_msg("%s %s: %s", name, arg, err);
+	return opts;
+}
+
+/* --redis-auth takes a file: one holding this first line, in the test's
+ * directory; its path goes into path. */
+static const char *auth_file(char *path, size_t n, const char *name, const char *line)
+{
+	FILE *f;
+
+	path_in(path, n, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", line);
+	fclose(f);
+	return path;
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -328,25 +352,26 @@ static size_t count_str(const char *hay, const char *needle)
 
 static void test_type_parse(void **state)
 {
-	static const struct { const char *s; enum output_type t; } ok[] = {
-		{ "file", OUTPUT_FILE }, { "regular", OUTPUT_FILE },
-		{ "stdout", OUTPUT_STDOUT }, { "syslog", OUTPUT_SYSLOG },
-		{ "unix_dgram", OUTPUT_UNIX_DGRAM }, { "unix_stream", OUTPUT_UNIX_STREAM },
-		{ "redis", OUTPUT_REDIS }, { "Redis", OUTPUT_REDIS },
+	static const struct { const char *s; const char *t; } ok[] = {
+		{ "file", "file" }, { "regular", "file" },
+		{ "stdout", "stdout" }, { "syslog", "syslog" },
+		{ "unix_dgram", "unix_dgram" }, { "unix_stream", "unix_stream" },
+		{ "redis", "redis" }, { "Redis", "redis" },
 	};
 	static const char *bad[] = { "", "unix", "unix-dgram", "redis:", "files", " file", NULL };
-	enum output_type t;
+	static const char untouched[] = "99";
+	const char *t;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		t = (enum output_type)99;
+		t = untouched;
 		assert_int_equal(output_type_parse(ok[i].s, &t), 0);
-		assert_int_equal(t, ok[i].t);
+		assert_string_equal(t, ok[i].t);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		t = (enum output_type)99;
+		t = untouched;
 		assert_int_equal(output_type_parse(bad[i], &t), -1);
-		assert_int_equal(t, 99);   /* untouched */
+		assert_ptr_equal(t, untouched);   /* untouched */
 	}
 }
 
@@ -376,6 +401,73 @@ static void test_syslog_names(void **state)
 	assert_int_equal(v, -7);
 }
 
+static void sl_recv(int fd, int *prio, char *msg, size_t cap);
+
+/* The sinks' registry: the names --output-type takes and --help shows,
+ * the options the sinks declare (what options.c gives getopt), each
+ * checked when it is given, and a sink reading only its own. */
+static void test_sink_registry(void **state)
+{
+	static const char *const want[] = {
+		"syslog-facility", "syslog-level", "redis-mode", "redis-key", "redis-auth",
+		"redis-maxlen", NULL
+	};
+	struct output_opts opts;
+	struct output *o;
+	char buf[256], path[128], lpath[128];
+	const char *name;
+	size_t i;
+	int has_arg = -1, fd, prio;
+
+	(void)state;
+	output_type_names(buf, sizeof(buf), 1);
+	assert_string_equal(buf, "file (default), syslog, unix_dgram, unix_stream, redis");
+	output_type_names(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "file, syslog, unix_dgram, unix_stream or redis");
+	for (i = 0; (name = output_option_name(i, &has_arg)); i++) {
+		assert_non_null(want[i]);
+		assert_string_equal(name, want[i]);
+		assert_int_equal(has_arg, 1);
+	}
+	assert_null(want[i]);
+
+	memset(&opts, 0, sizeof(opts));
+	buf[0] = '\0';
+	assert_int_equal(output_opts_set(&opts, "redis-mode", "lifo", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--redis-mode: list, lpush, rpush, channel, publish or stream");
+	assert_int_equal(output_opts_set(&opts, "redis-maxlen", "0", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--redis-maxlen: '0' is not a number in 1..1099511627776");
+	assert_int_equal(output_opts_set(&opts, "syslog-level", "loud", buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--syslog-level: a syslog level name");
+	assert_int_equal(output_opts_set(&opts, "tls-chain", NULL, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "--tls-chain: no output takes this option");
+	assert_int_equal(opts.n_set, 0);   /* nothing kept of a refused one */
+
+	/* A file output ignores the others' options; a syslog output reads
+	 * its own, the last one given winning, and no Redis one. */
+	with(&opts, "redis-key", "");
+	with(&opts, "syslog-level", "debug");
+	with(&opts, "syslog-level", "crit");
+	opts.type = "file";
+	path_in(path, sizeof(path), "registry.json");
+	opts.path = path;
+	o = open_or_fail(&opts);
+	output_close(o);
+	assert_string_equal(output_reopen_path(&opts), path);
+	path_in(lpath, sizeof(lpath), "registry.sock");
+	fd = dgram_listener(lpath);
+	opts.type = "syslog";
+	opts.path = lpath;
+	assert_null(output_reopen_path(&opts));
+	o = open_or_fail(&opts);
+	assert_int_equal(output_write_line(o, "{}", 2, 1), 0);
+	output_close(o);
+	sl_recv(fd, &prio, buf, sizeof(buf));
+	assert_int_equal(prio, LOG_LOCAL5 | LOG_CRIT);
+	close(fd);
+	unlink(lpath);
+}
+
 static void test_open_errors(void **state)
 {
 	struct output_opts opts;
@@ -384,7 +476,7 @@ static void test_open_errors(void **state)
 
 	(void)state;
 	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_UNIX_STREAM;
+	opts.type = "unix_stream";
 	err[0] = '\0';
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "needs a socket path"));
@@ -393,7 +485,7 @@ static void test_open_errors(void **state)
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
 	opts.path = path;
-	opts.type = OUTPUT_UNIX_DGRAM;
+	opts.type = "unix_dgram";
 	err[0] = '\0';
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "too long"));
@@ -409,7 +501,7 @@ static void test_open_errors(void **state)
 	unlink(lpath);
 
 	/* an unwritable file, as before */
-	opts.type = OUTPUT_FILE;
+	opts.type = "file";
 	opts.path = "/nonexistent-dir/eve.json";
 	err[0] = '\0';
 	assert_null(output_open(&opts, err, sizeof(err)));
@@ -459,7 +551,7 @@ static void test_file_reopen(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "rot.json");
 	path_in(old, sizeof(old), "rot.json.1");
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_FILE, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "file", .path = path });
 	assert_int_equal(output_write_line(o, "{\"n\":1}", 7, 0), 0);
 	assert_int_equal(rename(path, old), 0);
 	/* until reopened, lines follow the renamed file */
@@ -572,7 +664,7 @@ static void test_syslog(void **state)
 	path_in(path, sizeof(path), "log.sock");
 	fd = dgram_listener(path);
 	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_SYSLOG;
+	opts.type = "syslog";
 	opts.path = path;
 	o = open_or_fail(&opts);
 	assert_int_equal(output_write_line(o, "{\"event_type\":\"tls\"}", 20, 0), 0);
@@ -587,8 +679,8 @@ static void test_syslog(void **state)
 	assert_int_equal(g_stats.events, 2);
 
 	/* configured facility and alert level; a length bounds the message */
-	opts.syslog_facility = LOG_LOCAL3;
-	opts.syslog_alert_level = LOG_ERR;
+	with(&opts, "syslog-facility", "local3");
+	with(&opts, "syslog-level", "err");
 	o = open_or_fail(&opts);
 	assert_int_equal(output_write_line(o, "{\"a\":1}trailing", 7, 1), 0);
 	assert_int_equal(output_write_line(o, "{}", 2, 0), 0);
@@ -652,7 +744,7 @@ static void test_handshake_alert_priority(void **state)
 	ev.n_res = 2;
 	path_in(path, sizeof(path), "log2.sock");
 	fd = dgram_listener(path);
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_SYSLOG, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "syslog", .path = path });
 	assert_int_equal(output_handshake(o, NULL, &ev), 1);
 	output_close(o);
 	sl_recv(fd, &prio, msg, sizeof(msg));
@@ -676,7 +768,7 @@ static void test_dgram_lines(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "dgram.sock");
 	fd = dgram_listener(path);
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "unix_dgram", .path = path });
 	for (int i = 0; i < 8; i++)
 		put(o, i, 10, i % 3 == 0, 0);
 	dgram_expect(fd, NULL, 0, 8, 10);   /* all there without a flush */
@@ -699,7 +791,7 @@ static void test_dgram_busy(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "busy.sock");
 	fd = dgram_listener(path);
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "unix_dgram", .path = path });
 	for (int i = 0; i < n; i++)
 		put(o, i, 2000, 0, 0);   /* 600 KB: more than any socket buffer */
 	assert_true(g_stats.output_queued > 0);
@@ -725,7 +817,7 @@ static void test_dgram_reconnect(void **state)
 	path_in(path, sizeof(path), "re.sock");
 	fd = dgram_listener(path);
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_DGRAM,
+		.type = "unix_dgram",
 		.path = path,
 		.reconnect_ms = 200,
 	});
@@ -766,7 +858,7 @@ static void test_dgram_too_big(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "big.sock");
 	fd = dgram_listener(path);
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "unix_dgram", .path = path });
 	capture_stderr(&c, "big.err");
 	put(o, 0, 1 << 20, 0, -1);
 	put(o, 1, 1 << 20, 1, -1);
@@ -795,7 +887,7 @@ static void test_stream_reconnect(void **state)
 	path_in(path, sizeof(path), "stream.sock");
 	lfd = stream_listener(path);
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_STREAM,
+		.type = "unix_stream",
 		.path = path,
 		.reconnect_ms = 200,
 	});
@@ -846,7 +938,7 @@ static void test_stream_partial(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "part.sock");
 	lfd = stream_listener(path);
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_STREAM, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "unix_stream", .path = path });
 	cfd = accept_wait(lfd);
 	assert_true(cfd >= 0);
 	put(o, 0, pad, 0, 0);
@@ -882,7 +974,7 @@ static void test_stream_partial_kept(void **state)
 	path_in(path, sizeof(path), "kept.sock");
 	lfd = stream_listener(path);
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_STREAM,
+		.type = "unix_stream",
 		.path = path,
 		.queue_max_lines = 2,
 	});
@@ -917,7 +1009,7 @@ static void test_stream_cut_line(void **state)
 	path_in(path, sizeof(path), "cut.sock");
 	lfd = stream_listener(path);
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_STREAM,
+		.type = "unix_stream",
 		.path = path,
 		.reconnect_ms = 100,
 	});
@@ -959,7 +1051,7 @@ static void test_queue_overflow(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "late.sock");
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_DGRAM,
+		.type = "unix_dgram",
 		.path = path,
 		.queue_max_lines = 4,
 		.reconnect_ms = 20,
@@ -1025,7 +1117,7 @@ static void test_queue_bytes(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "bytes.sock");
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_STREAM,
+		.type = "unix_stream",
 		.path = path,
 		.queue_max_bytes = 200,
 	});
@@ -1062,7 +1154,7 @@ static void test_close_flushes(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "close.sock");
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_UNIX_DGRAM,
+		.type = "unix_dgram",
 		.path = path,
 	});     /* default interval: 1 s */
 	for (int i = 0; i < 3; i++)
@@ -1086,7 +1178,7 @@ static void test_socket_reopen(void **state)
 
 	(void)state;
 	path_in(path, sizeof(path), "hup.sock");
-	o = open_or_fail(&(struct output_opts){ .type = OUTPUT_UNIX_DGRAM, .path = path });
+	o = open_or_fail(&(struct output_opts){ .type = "unix_dgram", .path = path });
 	put(o, 0, 5, 0, 0);
 	put(o, 1, 5, 0, 0);
 	fd = dgram_listener(path);
@@ -1144,7 +1236,7 @@ static void test_redis_open_errors(void **state)
 
 	(void)state;
 	memset(&opts, 0, sizeof(opts));
-	opts.type = OUTPUT_REDIS;
+	opts.type = "redis";
 	err[0] = '\0';
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "redis output needs -o HOST[:PORT]"));
@@ -1162,14 +1254,14 @@ static void test_redis_open_errors(void **state)
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "socket path too long (at most 107 bytes)"));
 	opts.path = "127.0.0.1:1";
-	opts.redis_key = "";
+	with(&opts, "redis-key", "");
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "empty --redis-key"));
-	opts.redis_key = NULL;
-	opts.redis_auth = "";
+	opts.n_set = 0;
+	with(&opts, "redis-auth", auth_file(path, sizeof(path), "empty.pw", ""));
 	assert_null(output_open(&opts, err, sizeof(err)));
 	assert_non_null(strstr(err, "empty password"));
-	opts.redis_auth = NULL;
+	opts.n_set = 0;
 
 	/* well-formed, nobody there: open works, says so once, lines queue */
 	path_in(path, sizeof(path), "nobody.sock");
@@ -1265,10 +1357,8 @@ static void test_redis_lines(void **state)
 	pid = redis_start(sock);
 	if (!pid)
 		skip();
-	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
-		.redis_key = "cs:lines",
-	});
+	o = open_or_fail(with(with(&(struct output_opts){ .type = "redis", .path = sock },
+	                           "redis-mode", "rpush"), "redis-key", "cs:lines"));
 	for (int i = 0; i < 20; i++)
 		put(o, i, (size_t)i * 100, i % 3 == 0, 0);
 	assert_int_equal(output_pending(o), 0);
@@ -1308,10 +1398,9 @@ static void test_redis_restart(void **state)
 	pid = redis_start(sock);
 	if (!pid)
 		skip();
-	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
-		.reconnect_ms = 300,
-	});
+	o = open_or_fail(with(&(struct output_opts){
+		.type = "redis", .path = sock, .reconnect_ms = 300,
+	}, "redis-mode", "rpush"));
 	for (int i = 0; i < 3; i++)
 		put(o, i, 50, 0, 0);
 	redis_expect(sock, OUTPUT_REDIS_DEF_KEY, 0, 3, 50);
@@ -1355,9 +1444,8 @@ static void test_redis_wrongtype(void **state)
 		skip();
 	rc = redisConnectUnix(sock);
 	freeReplyObject(redisCommand(rc, "SET cs:wt not-a-list"));
-	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .redis_key = "cs:wt",
-	});
+	o = open_or_fail(with(&(struct output_opts){ .type = "redis", .path = sock },
+	                      "redis-key", "cs:wt"));
 	capture_stderr(&c, "wt.err");
 	put(o, 0, 5, 0, -1);
 	put(o, 1, 5, 1, -1);
@@ -1390,9 +1478,8 @@ static void test_redis_close_flushes(void **state)
 	if (access(REDIS_SERVER, X_OK) != 0)
 		skip();
 	capture_stderr(&c, "late.err");
-	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .redis_mode = OUTPUT_REDIS_RPUSH,
-	});     /* default back-off: 1 s */
+	o = open_or_fail(with(&(struct output_opts){ .type = "redis", .path = sock },
+	                      "redis-mode", "rpush"));     /* default back-off: 1 s */
 	err = release_stderr(&c);
 	assert_int_equal(count_str(err, "lines wait until it is up"), 1);
 	free(err);
@@ -1487,7 +1574,7 @@ static void test_redis_auth_refused(void **state)
 {
 	struct output *o;
 	struct captured c;
-	char sock[128], *err;
+	char sock[128], pw[128], *err;
 	struct fake f;
 	unsigned n;
 	uint64_t t0;
@@ -1497,9 +1584,9 @@ static void test_redis_auth_refused(void **state)
 	f = fake_start(sock, "-WRONGPASS invalid username-password pair\r\n");
 	capture_stderr(&c, "auth.err");
 	t0 = sink_now_ms();
-	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .redis_auth = "nope", .reconnect_ms = 50,
-	});
+	o = open_or_fail(with(&(struct output_opts){
+		.type = "redis", .path = sock, .reconnect_ms = 50,
+	}, "redis-auth", auth_file(pw, sizeof(pw), "nope.pw", "nope")));
 	put(o, 0, 5, 1, 0);
 	while (sink_now_ms() - t0 < 1600) {
 		assert_int_equal(output_flush(o), 1);
@@ -1533,7 +1620,7 @@ static void test_redis_loading(void **state)
 	f = fake_start(sock, "-LOADING Redis is loading the dataset in memory\r\n");
 	capture_stderr(&c, "load.err");
 	o = open_or_fail(&(struct output_opts){
-		.type = OUTPUT_REDIS, .path = sock, .reconnect_ms = 20,
+		.type = "redis", .path = sock, .reconnect_ms = 20,
 	});
 	put(o, 0, 5, 0, 0);
 	put(o, 1, 5, 1, 0);
@@ -1556,6 +1643,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_type_parse, setup),
 		cmocka_unit_test_setup(test_syslog_names, setup),
+		cmocka_unit_test_setup(test_sink_registry, setup),
 		cmocka_unit_test_setup(test_open_errors, setup),
 		cmocka_unit_test_setup(test_file_lines, setup),
 		cmocka_unit_test_setup(test_file_reopen, setup),

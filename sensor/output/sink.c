@@ -1,34 +1,25 @@
 /*
- * sink.c - where EVE lines go (see include/output.h): the sinks (file,
- * stdout, syslog, Unix sockets; Redis in out_redis.c), the queue that holds
- * lines a consumer cannot take yet, and opening and closing an output.
- * It must not know what a line says: the EVE builders are output.c.
+ * sink.c - where EVE lines go (see include/output.h): the registry of
+ * sinks (SINKS below; each sink is its own file, sensor/output/sink_*.c,
+ * see sink.h), their options, the queue that holds lines a consumer
+ * cannot take yet, delivery accounting, and opening and closing an
+ * output.  It must not know what a line says (the EVE builders are
+ * output.c) nor what any one sink does.
  *
  * Slow or absent consumers.  The sensor never stops reading packets to
  * wait for a socket or Redis consumer, and never loses an alert without
- * saying so:
+ * saying so.  How each sink treats its consumer is said at the top of
+ * its file:
  *
- *  - file, stdout: a write blocks as any write does (the kernel buffers);
- *    a failed write (full disk, I/O error) is tried once more, then counted
- *    in output_err (exit status 2) and any part of the line already written
- *    is cut off again, so the file stays one object a line.
- *  - syslog: one syslog(3) message a line; the syslog daemon owns delivery.
- *  - unix_dgram, unix_stream: sends never block (MSG_DONTWAIT; MSG_NOSIGNAL,
- *    so a consumer that dies cannot kill the sensor with SIGPIPE).  A line
- *    the socket cannot take - the consumer is gone (ECONNREFUSED, ENOENT,
- *    EPIPE, ...) or busy (EAGAIN, ENOBUFS: a full datagram queue or stream
- *    buffer) - waits in the queue below.  A gone consumer is reconnected at
- *    most once per OUTPUT_RECONNECT_MS (1 s), tried when the next line is
- *    written or output_flush is called.  A line a datagram socket can never
- *    carry (EMSGSIZE) is a write error.
- *  - redis (out_redis.c): one command a line (LPUSH, RPUSH, PUBLISH or
- *    XADD) with short connect and command timeouts.  A server that is
- *    away, refuses us (AUTH) or cannot take writes now (LOADING, OOM, ...)
- *    is away: lines wait in the queue and it is tried again with a back-off
- *    from OUTPUT_RECONNECT_MS doubling to OUTPUT_REDIS_BACKOFF_MAX_MS; in
- *    between, a write costs nothing.  The queue goes out pipelined
- *    (sink_link.write_batch).  An error reply about one line (WRONGTYPE)
- *    is a write error.
+ *  - file, stdout (sink_file.c): a write blocks as any write does; a
+ *    failed one is tried once more, then is a write error (output_err).
+ *  - unix_dgram, unix_stream (sink_unix.c), syslog (sink_syslog.c): sends
+ *    never block; a line the socket cannot take (consumer gone or busy)
+ *    waits in the queue below, and the consumer is connected to again at
+ *    most once per OUTPUT_RECONNECT_MS.
+ *  - redis (sink_redis.c): one command a line with short timeouts; away,
+ *    lines wait in the queue, tried again with a back-off; the queue
+ *    goes out pipelined (sink_link.write_batch).
  *
  * The queue, for the sinks with a sink_link: at most OUTPUT_QUEUE_MAX_LINES
  * (1024) lines and OUTPUT_QUEUE_MAX_BYTES (4 MiB); once a line waits, every
@@ -48,28 +39,182 @@
  * output_queue_peak, output_dropped, output_alerts_stderr,
  * output_disconnects, output_reconnects.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-
 
 #include "output.h"
 #include "sink.h"
 #include "stats.h"
+
+/* ---- the registry ----------------------------------------------------- */
+
+/* Every sink, one line each, in the order --help shows them (their
+ * options too): a new sink is its file (sensor/output/sink_NAME.c, built
+ * by the Makefile's wildcard) and its line here. */
+#define SINKS \
+	SINK(sink_file) \
+	SINK(sink_stdout) \
+	SINK(sink_syslog) \
+	SINK(sink_unix_dgram) \
+	SINK(sink_unix_stream) \
+	SINK(sink_redis)
+
+#define SINK(s) extern const struct output_sink s;
+SINKS
+#undef SINK
+#define SINK(s) &s,
+static const struct output_sink *const registry[] = { SINKS };
+#undef SINK
+#define N_SINKS (sizeof(registry) / sizeof(registry[0]))
+
+static const struct output_sink *sink_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < N_SINKS; i++)
+		if (strcasecmp(registry[i]->name, name) == 0 ||
+		    (registry[i]->alias && strcasecmp(registry[i]->alias, name) == 0))
+			return registry[i];
+	return NULL;
+}
+
+int output_type_parse(const char *s, const char **name)
+{
+	const struct output_sink *k = sink_find(s);
+
+	if (!k)
+		return -1;
+	*name = k->name;
+	return 0;
+}
+
+void output_type_names(char *buf, size_t cap, int help)
+{
+	size_t n = 0, listed = 0, k = 0;
+
+	for (size_t i = 0; i < N_SINKS; i++)
+		listed += !registry[i]->unlisted;
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_SINKS && n < cap; i++) {
+		const char *sep = k == 0 ? "" : help || k + 1 < listed ? ", " : " or ";
+		int w;
+
+		if (registry[i]->unlisted)
+			continue;
+		w = snprintf(buf + n, cap - n, "%s%s%s", sep, registry[i]->name,
+		             help && k == 0 ? " (default)" : "");
+		if (w < 0)
+			return;
+		n += (size_t)w;
+		k++;
+	}
+}
+
+/* The sink's option called name, or NULL. */
+static const struct sink_option *option_of(const struct output_sink *k, const char *name)
+{
+	for (const struct sink_option *p = k->options; p && p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+const char *output_option_name(size_t i, int *has_arg)
+{
+	for (size_t s = 0; s < N_SINKS; s++)
+		for (const struct sink_option *p = registry[s]->options; p && p->name; p++)
+			if (i-- == 0) {
+				*has_arg = p->has_arg;
+				return p->name;
+			}
+	return NULL;
+}
+
+/* arg into cfg, the settings of the option's sink.  0, or -1 with err
+ * set ("--NAME: why"). */
+static int option_apply(const struct sink_option *p, void *cfg, const char *arg, char *err,
+                        size_t errlen)
+{
+	char why[160] = "";
+
+	if (p->parse(cfg, arg, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "--%s: %s", p->name, why[0] ? why : "bad argument");
+	return -1;
+}
+
+int output_opts_set(struct output_opts *opts, const char *name, const char *arg, char *err,
+                    size_t errlen)
+{
+	for (size_t s = 0; s < N_SINKS; s++) {
+		const struct sink_option *p = option_of(registry[s], name);
+		void *scratch;
+		int rc;
+
+		if (!p)
+			continue;
+		/* checked now, so that a bad word is said before anything opens */
+		scratch = calloc(1, registry[s]->cfg_size ? registry[s]->cfg_size : 1);  /* freed below */
+		if (!scratch) {
+			snprintf(err, errlen, "--%s: out of memory", name);
+			return -1;
+		}
+		rc = option_apply(p, scratch, arg, err, errlen);
+		free(scratch);
+		if (rc < 0)
+			return -1;
+		if (opts->n_set >= OUTPUT_MAX_SETTINGS) {
+			snprintf(err, errlen, "--%s: at most %u output options", name,
+			         OUTPUT_MAX_SETTINGS);
+			return -1;
+		}
+		opts->set[opts->n_set].name = p->name;
+		opts->set[opts->n_set++].arg = arg;
+		return 0;
+	}
+	snprintf(err, errlen, "--%s: no output takes this option", name);
+	return -1;
+}
+
+void output_options_help(FILE *f)
+{
+	for (size_t i = 0; i < N_SINKS; i++)
+		if (registry[i]->help)
+			registry[i]->help(f);
+}
+
+/* No path: nothing, or "-". */
+static int no_path(const char *path)
+{
+	return !path || !*path || strcmp(path, "-") == 0;
+}
+
+const char *output_reopen_path(const struct output_opts *opts)
+{
+	const struct output_sink *k = sink_find(opts->type ? opts->type : "file");
+
+	return k && k->rotates && !no_path(opts->path) ? opts->path : NULL;
+}
+
+/* ---- for the sinks ----------------------------------------------------- */
+
+int sink_words(int rc, const char *say, char *why, size_t whylen)
+{
+	if (rc == 0)
+		return 0;
+	snprintf(why, whylen, "%s", say);
+	return -1;
+}
 
 uint64_t sink_now_ms(void)
 {
@@ -79,9 +224,25 @@ uint64_t sink_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Send line + '\n' from *off on.  Returns 0 when all of it is written,
- * else -1 with errno (EAGAIN only from a socket: files wait). */
-static int fd_send(int fd, const char *line, size_t len, size_t *off, int sock)
+int sink_parse_number(const char *arg, uint64_t min, uint64_t max, uint64_t *out, char *why,
+                      size_t whylen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = arg ? strtoull(arg, &end, 10) : 0;
+	if (!arg || errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		snprintf(why, whylen, "'%s' is not a number in %" PRIu64 "..%" PRIu64,
+		         arg ? arg : "", min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* EAGAIN only from a socket: files wait. */
+int sink_fd_send(int fd, const char *line, size_t len, size_t *off, int sock)
 {
 	while (*off < len + 1) {
 		struct iovec iov[2];
@@ -122,256 +283,6 @@ static int fd_send(int fd, const char *line, size_t len, size_t *off, int sock)
 	}
 	return 0;
 }
-
-/* ---- file and stdout ------------------------------------------------ */
-
-static int file_open(struct output *o, const char *arg)
-{
-	o->fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	return o->fd >= 0 ? 0 : -1;
-}
-
-static int file_write(struct output *o, const char *line, size_t len, size_t *off,
-                      int is_alert)
-{
-	(void)is_alert;
-	if (o->fp)
-		fflush(o->fp);   /* whatever stdio still holds goes first */
-	if (fd_send(o->fd, line, len, off, 0) == 0)
-		return OUTPUT_SINK_OK;
-	g_stats.output_retries++;
-	if (fd_send(o->fd, line, len, off, 0) == 0)
-		return OUTPUT_SINK_OK;
-	/* Cut the part written, so the next line does not continue it.  Not
-	 * on stdout: it may be a file someone else appends to. */
-	if (*off > 0 && !o->fp) {
-		off_t end = lseek(o->fd, 0, SEEK_CUR);
-
-		if (end >= (off_t)*off && ftruncate(o->fd, end - (off_t)*off) == 0)
-			*off = 0;
-	}
-	return OUTPUT_SINK_ERR;
-}
-
-/* logrotate: the old file was renamed; start a new one at the path. */
-static int file_reopen(struct output *o)
-{
-	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-
-	if (fd < 0)
-		return -1;
-	close(o->fd);
-	o->fd = fd;
-	return 0;
-}
-
-static void file_close(struct output *o)
-{
-	if (o->fd >= 0)
-		close(o->fd);
-	o->fd = -1;
-}
-
-static int stdout_open(struct output *o, const char *arg)
-{
-	(void)arg;
-	o->fp = stdout;
-	/* Closed at start: fd 1 now holds /dev/null (main.c), which would
-	 * swallow every line.  -1 makes each write fail, so that each is
-	 * counted as undelivered and alerts reach stderr. */
-	o->fd = o->stdout_closed ? -1 : STDOUT_FILENO;
-	if (o->stdout_closed)
-		snprintf(o->last_error, sizeof(o->last_error), "standard output was closed at start");
-	return 0;
-}
-
-static int nothing_reopen(struct output *o)
-{
-	(void)o;
-	return 0;
-}
-
-static void stdout_close(struct output *o)
-{
-	fflush(o->fp);
-	o->fp = NULL;
-	o->fd = -1;
-}
-
-/* ---- syslog --------------------------------------------------------- */
-
-/* ---- unix sockets --------------------------------------------------- */
-
-static void sock_down(struct output *o)
-{
-	if (o->fd >= 0)
-		close(o->fd);
-	o->fd = -1;
-}
-
-/* Connect now.  Non-blocking, so a listener with a full backlog is
- * EAGAIN, not a wait.  -1 with errno when the consumer is not there. */
-static int sock_connect(struct output *o)
-{
-	struct sockaddr_un sa;
-	int type = o->type == OUTPUT_UNIX_STREAM ? SOCK_STREAM : SOCK_DGRAM;
-	int fd, e;
-
-	sock_down(o);
-	o->last_attempt_ms = sink_now_ms();
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, o->path, strlen(o->path) + 1);   /* length checked at open */
-	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	o->fd = fd;
-	/* a line the old connection cut off is sent whole on the new one */
-	if (o->q_head)
-		o->q_head->off = 0;
-	if (o->connected_once)
-		g_stats.output_reconnects++;
-	o->connected_once = 1;
-	return 0;
-}
-
-static int sock_open(struct output *o, const char *arg)
-{
-	(void)arg;
-	if (sock_connect(o) == 0)
-		return 0;
-	/* Not listening yet: lines queue until it is.  Anything else (no
-	 * permission, a listener of the other socket type: EPROTOTYPE) is a
-	 * configuration error. */
-	return errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN ? 0 : -1;
-}
-
-/* What a failed send means (errno): busy or gone (keep the line), or a
- * line that can never go. */
-static int sock_failed(struct output *o, size_t *off)
-{
-	switch (errno) {
-	case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-	case EWOULDBLOCK:
-#endif
-	case ENOBUFS:
-	case ENOMEM:
-		return OUTPUT_SINK_AGAIN;       /* busy: keep the connection */
-	case EMSGSIZE:
-		return OUTPUT_SINK_ERR;         /* larger than a datagram can be */
-	default:
-		/* ECONNREFUSED, EPIPE, ECONNRESET, ENOTCONN: gone */
-		sock_down(o);
-		g_stats.output_disconnects++;
-		*off = 0;
-		return OUTPUT_SINK_AGAIN;
-	}
-}
-
-static int sock_write(struct output *o, const char *line, size_t len, size_t *off,
-                      int is_alert)
-{
-	(void)is_alert;
-	if (o->fd < 0) {
-		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
-			return OUTPUT_SINK_AGAIN;
-		*off = 0;
-	}
-	if (fd_send(o->fd, line, len, off, 1) == 0)
-		return OUTPUT_SINK_OK;
-	return sock_failed(o, off);
-}
-
-static int sock_reopen(struct output *o)
-{
-	if (sock_connect(o) == 0)
-		return 0;
-	return errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN ? 0 : -1;
-}
-
-static int sock_up(const struct output *o)
-{
-	return o->fd >= 0;
-}
-
-/* At exit: a connected consumer that was busy may have room again. */
-static void sock_wait(struct output *o, unsigned ms)
-{
-	struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
-
-	(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
-}
-
-/* ---- syslog --------------------------------------------------------- */
-
-/* As Suricata's filetype syslog: the JSON object is the message.  Sent by
- * hand to the log socket (/dev/log, or -o PATH) as an RFC 3164 datagram,
- * the form syslog(3) itself sends, rather than through syslog(3): that
- * call returns nothing, so a missing or full log socket would lose every
- * event without a word.  Here the socket is a consumer like any other:
- * away, lines queue and it is connected to again; a line it refuses is
- * counted.  A syslog daemon may cut long messages (rsyslog at 8 KB by
- * default), and an alert carries its chain: prefer a socket or a file
- * for alerts. */
-static int syslog_write(struct output *o, const char *line, size_t len, size_t *off,
-                        int is_alert)
-{
-	char hdr[64];
-	struct iovec iov[2];
-	struct msghdr mh;
-	struct tm tm;
-	time_t now = time(NULL);
-	int pri = o->syslog_facility | (is_alert ? o->syslog_alert_level : LOG_INFO);
-	int hl;
-
-	if (o->fd < 0) {
-		if (sink_now_ms() - o->last_attempt_ms < o->reconnect_ms || sock_connect(o) < 0)
-			return OUTPUT_SINK_AGAIN;
-	}
-	localtime_r(&now, &tm);
-	hl = snprintf(hdr, sizeof(hdr), "<%d>", pri);
-	hl += (int)strftime(hdr + hl, sizeof(hdr) - (size_t)hl, "%b %e %H:%M:%S ", &tm);
-	hl += snprintf(hdr + hl, sizeof(hdr) - (size_t)hl, "certsentry[%ld]: ", (long)getpid());
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = (size_t)hl;
-	iov[1].iov_base = (char *)line;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	while (sendmsg(o->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		if (errno == EINTR)
-			continue;
-		return sock_failed(o, off);
-	}
-	*off = len + 1;
-	return OUTPUT_SINK_OK;
-}
-
-static const struct sink_link sock_link = { sock_up, sock_connect, sock_wait, NULL };
-
-static const struct output_sink sink_file = {
-	"file", file_open, file_write, file_reopen, file_close
-};
-static const struct output_sink sink_stdout = {
-	"stdout", stdout_open, file_write, nothing_reopen, stdout_close
-};
-static const struct output_sink sink_syslog = {
-	"syslog", sock_open, syslog_write, sock_reopen, sock_down
-};
-static const struct output_sink sink_unix_dgram = {
-	"unix_dgram", sock_open, sock_write, sock_reopen, sock_down
-};
-static const struct output_sink sink_unix_stream = {
-	"unix_stream", sock_open, sock_write, sock_reopen, sock_down
-};
 
 /* ---- the queue ------------------------------------------------------ */
 
@@ -718,133 +629,65 @@ void output_delivery_print(const struct output_delivery *d, FILE *f)
 
 /* ---- opening -------------------------------------------------------- */
 
-struct name_val {
-	const char *name;
-	int val;
-};
-
-static int lookup(const struct name_val *t, const char *s, int *out)
+/* The sink's options from opts->set, into a fresh cfg (calloc'd; owned
+ * by the caller, output_open, which frees it once the sink's open has
+ * copied what it keeps): NULL with err set. */
+static void *sink_cfg(const struct output_sink *k, const struct output_opts *opts, char *err,
+                      size_t errlen)
 {
-	if (!s)
-		return -1;
-	for (; t->name; t++)
-		if (strcasecmp(t->name, s) == 0) {
-			*out = t->val;
-			return 0;
-		}
-	return -1;
-}
+	void *cfg = calloc(1, k->cfg_size ? k->cfg_size : 1);
 
-int output_type_parse(const char *s, enum output_type *out)
-{
-	static const struct name_val types[] = {
-		{ "file", OUTPUT_FILE }, { "regular", OUTPUT_FILE },
-		{ "stdout", OUTPUT_STDOUT }, { "syslog", OUTPUT_SYSLOG },
-		{ "unix_dgram", OUTPUT_UNIX_DGRAM }, { "unix_stream", OUTPUT_UNIX_STREAM },
-		{ "redis", OUTPUT_REDIS },
-		{ NULL, 0 }
-	};
-	int v;
-
-	if (lookup(types, s, &v) < 0)
-		return -1;
-	*out = (enum output_type)v;
-	return 0;
-}
-
-int output_syslog_facility_parse(const char *s, int *out)
-{
-	static const struct name_val fac[] = {
-		{ "user", LOG_USER }, { "daemon", LOG_DAEMON },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }, { NULL, 0 }
-	};
-
-	return lookup(fac, s, out);
-}
-
-/* syslog(3) names, and Suricata's ("Warning", "Info") */
-int output_syslog_level_parse(const char *s, int *out)
-{
-	static const struct name_val lvl[] = {
-		{ "emerg", LOG_EMERG }, { "emergency", LOG_EMERG }, { "alert", LOG_ALERT },
-		{ "crit", LOG_CRIT }, { "critical", LOG_CRIT }, { "err", LOG_ERR },
-		{ "error", LOG_ERR }, { "warning", LOG_WARNING }, { "warn", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-		{ NULL, 0 }
-	};
-
-	return lookup(lvl, s, out);
-}
-
-/* The sink (and link) for o->type, checking what it needs of path:
- * 0, or -1 with the reason in err. */
-static int choose_sink(struct output *o, const char *path, int no_path, char *err,
-                       size_t errlen)
-{
-	switch (o->type) {
-	case OUTPUT_FILE:
-		if (no_path) {
-			o->type = OUTPUT_STDOUT;
-			o->sink = &sink_stdout;
-		} else {
-			o->sink = &sink_file;
-		}
-		break;
-	case OUTPUT_STDOUT:
-		o->sink = &sink_stdout;
-		break;
-	case OUTPUT_SYSLOG:
-		o->sink = &sink_syslog;
-		o->link = &sock_link;
-		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			snprintf(err, errlen, "%s: socket path too long", path);
-			return -1;
-		}
-		break;
-	case OUTPUT_UNIX_DGRAM:
-	case OUTPUT_UNIX_STREAM:
-		o->sink = o->type == OUTPUT_UNIX_DGRAM ? &sink_unix_dgram : &sink_unix_stream;
-		o->link = &sock_link;
-		if (no_path) {
-			snprintf(err, errlen, "%s output needs a socket path", o->sink->name);
-			return -1;
-		}
-		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			snprintf(err, errlen, "%s: socket path too long (at most %zu bytes)", path,
-			         sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			return -1;
-		}
-		break;
-	case OUTPUT_REDIS:
-		/* the target (HOST[:PORT], a socket path) is checked by its open */
-		o->sink = &sink_redis;
-		o->link = &sink_redis_link;
-		if (no_path) {
-			snprintf(err, errlen, "redis output needs -o HOST[:PORT] or a Unix socket "
-			         "path");
-			return -1;
-		}
-		break;
-	default:
-		snprintf(err, errlen, "unknown output type %d", (int)o->type);
-		return -1;
+	if (!cfg) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	return 0;
+	/* Options of other sinks are not this output's: ignored, as a
+	 * --redis-key with a file output always was. */
+	for (size_t i = 0; i < opts->n_set && i < OUTPUT_MAX_SETTINGS; i++) {
+		const struct sink_option *p = option_of(k, opts->set[i].name);
+
+		if (p && option_apply(p, cfg, opts->set[i].arg, err, errlen) < 0) {
+			free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
+/* The sink for opts, and the path it is opened with (*path): what it
+ * needs of a path checked.  NULL with err set. */
+static const struct output_sink *choose_sink(const struct output_opts *opts, const char **path,
+                                             char *err, size_t errlen)
+{
+	const struct output_sink *k = sink_find(opts->type ? opts->type : "file");
+
+	if (!k) {
+		snprintf(err, errlen, "unknown output type %s", opts->type);
+		return NULL;
+	}
+	*path = opts->path;
+	if (!no_path(*path) && !k->no_target)
+		return k;
+	*path = NULL;
+	if (k->default_path)
+		*path = k->default_path;
+	else if (k->no_path_sink)
+		k = sink_find(k->no_path_sink);
+	else if (k->no_path_error) {
+		snprintf(err, errlen, "%s output %s", k->name, k->no_path_error);
+		return NULL;
+	}
+	if (!k)
+		snprintf(err, errlen, "no sink for output type %s", opts->type);
+	return k;
 }
 
 struct output *output_open(const struct output_opts *opts, char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));   /* owned by the caller */
-	const char *path = opts->path;
+	const char *path = NULL;
+	void *cfg = NULL;
 	int rc;
-	int no_path = !path || !*path || strcmp(path, "-") == 0;
-
-	if (opts->type == OUTPUT_SYSLOG && no_path) {
-		path = OUTPUT_SYSLOG_PATH;
-		no_path = 0;
-	}
 
 	if (!o) {
 		snprintf(err, errlen, "out of memory");
@@ -852,32 +695,37 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	}
 	pthread_mutex_init(&o->lock, NULL);
 	o->fd = -1;
-	o->type = opts->type;
 	o->tls_chain = opts->tls_chain;
 	o->stdout_closed = opts->stdout_closed;
-	o->syslog_facility = opts->syslog_facility ? opts->syslog_facility : LOG_LOCAL5;
-	o->syslog_alert_level = opts->syslog_alert_level ? opts->syslog_alert_level
-	                                                 : LOG_WARNING;
 	o->q_max_lines = opts->queue_max_lines ? opts->queue_max_lines : OUTPUT_QUEUE_MAX_LINES;
 	o->q_max_bytes = opts->queue_max_bytes ? opts->queue_max_bytes : OUTPUT_QUEUE_MAX_BYTES;
 	o->reconnect_ms = opts->reconnect_ms ? opts->reconnect_ms : OUTPUT_RECONNECT_MS;
-	if (choose_sink(o, path, no_path, err, errlen) < 0)
+	o->sink = choose_sink(opts, &path, err, errlen);
+	if (!o->sink)
 		goto err;
-	if (o->sink == &sink_file || o->link) {
-		o->path = strdup(path);
+	o->link = o->sink->link;
+	if (path) {
+		o->path = strdup(path);   /* owned by o; freed in output_close */
 		if (!o->path) {
 			snprintf(err, errlen, "out of memory");
 			goto err;
 		}
 	}
+	cfg = sink_cfg(o->sink, opts, err, errlen);
+	if (!cfg)
+		goto err;
 	/* A sink's open() that fails has nothing left to close. */
+	o->cfg = cfg;
 	o->opts = opts;
 	rc = o->sink->open(o, path);
+	o->cfg = NULL;
 	o->opts = NULL;
+	free(cfg);
 	if (rc < 0) {
 		const char *why = o->why[0] ? o->why : strerror(errno);
 
-		if (o->sink == &sink_file || o->sink == &sink_stdout)
+		/* a consumer that can be away says which output it is */
+		if (!o->link)
 			snprintf(err, errlen, "%s: cannot open output: %s", path ? path : "-", why);
 		else
 			snprintf(err, errlen, "%s: cannot open %s output: %s", path ? path : "-",
@@ -887,12 +735,6 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	o->dl.sink = o->sink->name;
 	snprintf(o->dl.target, sizeof(o->dl.target), "%s", o->path ? o->path : "");
 	o->dl.drain_limit_ms = OUTPUT_CLOSE_WAIT_MS;
-	/* Redis says so itself (out_redis.c). */
-	if (o->link && !o->link->up(o) && o->type != OUTPUT_REDIS)
-		fprintf(stderr, "certsentry: %s output %s: no consumer there yet (%s): events "
-		        "queue (at most %zu lines, %zu bytes) and are counted as undelivered if "
-		        "none comes\n", o->sink->name, o->path, strerror(errno), o->q_max_lines,
-		        o->q_max_bytes);
 	if (o->stdout_closed)
 		fprintf(stderr, "certsentry: standard output is closed: no event can be delivered "
 		        "(alerts go to stderr; exit status 2)\n");

@@ -1,6 +1,8 @@
 /*
- * out_redis.c - the Redis sink (--output-type redis): one command a line,
+ * sink_redis.c - the Redis sink (--output-type redis): one command a line,
  * through hiredis's synchronous API.  Only this file includes hiredis.
+ * Its options: --redis-mode, --redis-key, --redis-auth, --redis-maxlen
+ * (redis_options below).
  *
  * Modes, as Suricata's eve-log redis output, plus streams:
  *   list, lpush     LPUSH KEY LINE   (consumers BRPOP: oldest first)
@@ -25,7 +27,7 @@
  * take writes now (LOADING, OOM, READONLY, MISCONF, ...) is away: the
  * connection is dropped, the line waits in sink.c's queue, and the next
  * attempt comes after o->reconnect_ms, doubling after each attempt the
- * server answers nothing on, up to OUTPUT_REDIS_BACKOFF_MAX_MS, and back
+ * server answers nothing on, up to REDIS_BACKOFF_MAX_MS, and back
  * to o->reconnect_ms once it answers.  In between, write returns
  * OUTPUT_SINK_AGAIN at once without touching the network.  An outage is
  * counted once in output_disconnects, when a server that took lines (or
@@ -66,9 +68,18 @@
 
 #include <hiredis/hiredis.h>
 
+#include "fileio.h"
 #include "output.h"
 #include "sink.h"
 #include "stats.h"
+
+#define REDIS_DEF_PORT    6379
+#define REDIS_DEF_MAXLEN  100000u
+#define REDIS_BACKOFF_MAX_MS 30000u   /* reconnect back-off ceiling */
+/* --redis-auth FILE: its first line, at most this long (a password file
+ * is small: anything larger is not one). */
+#define REDIS_AUTH_MAX    510u
+#define REDIS_AUTH_FILE_MAX (64u * 1024u)
 
 /* A connect (TCP handshake, or a Unix socket's backlog) and a command
  * (send and reply) each wait at most this long: a hung server must not
@@ -102,6 +113,15 @@ struct redis_out {
 	char last_err[128];       /* why the last connect failed, for open's warning */
 };
 
+/* The options (o->cfg while redis_open runs; views into argv).  0 or
+ * NULL: the default. */
+struct redis_cfg {
+	enum output_redis_mode mode;   /* --redis-mode: LPUSH */
+	const char *key;               /* --redis-key: OUTPUT_REDIS_DEF_KEY */
+	const char *auth_file;         /* --redis-auth FILE: no AUTH */
+	unsigned long maxlen;          /* --redis-maxlen: REDIS_DEF_MAXLEN */
+};
+
 /* ---- mode names ------------------------------------------------------ */
 
 int output_redis_mode_parse(const char *s, enum output_redis_mode *out)
@@ -124,6 +144,62 @@ int output_redis_mode_parse(const char *s, enum output_redis_mode *out)
 			return 0;
 		}
 	return -1;
+}
+
+/* ---- options --------------------------------------------------------- */
+
+static int opt_mode(void *cfg, const char *arg, char *why, size_t whylen)
+{
+	enum output_redis_mode *v = &((struct redis_cfg *)cfg)->mode;
+
+	return sink_words(output_redis_mode_parse(arg, v),
+	                  "list, lpush, rpush, channel, publish or stream", why, whylen);
+}
+
+/* Checked at open (an empty key says "empty --redis-key" there). */
+static int opt_key(void *cfg, const char *arg, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	((struct redis_cfg *)cfg)->key = arg;
+	return 0;
+}
+
+/* Read at open, as root, before privileges are dropped. */
+static int opt_auth(void *cfg, const char *arg, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	((struct redis_cfg *)cfg)->auth_file = arg;
+	return 0;
+}
+
+static int opt_maxlen(void *cfg, const char *arg, char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (sink_parse_number(arg, 1, 1ull << 40, &v, why, whylen) < 0)
+		return -1;
+	((struct redis_cfg *)cfg)->maxlen = (unsigned long)v;
+	return 0;
+}
+
+static const struct sink_option redis_options[] = {
+	{ "redis-mode", 1, opt_mode },
+	{ "redis-key", 1, opt_key },
+	{ "redis-auth", 1, opt_auth },
+	{ "redis-maxlen", 1, opt_maxlen },
+	{ NULL, 0, NULL }
+};
+
+static void redis_help(FILE *f)
+{
+	fprintf(f,
+"      --redis-mode M     list (LPUSH, default), rpush, channel (PUBLISH) or\n"
+"                         stream (XADD key MAXLEN ~ N * event LINE)\n"
+"      --redis-key KEY    list, channel or stream name (" OUTPUT_REDIS_DEF_KEY ")\n"
+"      --redis-auth FILE  AUTH with the password in FILE (first line)\n"
+"      --redis-maxlen N   stream mode: MAXLEN ~ N (%lu)\n", (unsigned long)REDIS_DEF_MAXLEN);
 }
 
 static const char *mode_command(enum output_redis_mode m)
@@ -187,7 +263,7 @@ static int target_parse(const char *s, struct redis_target *t, char *why, size_t
 		return unix_target(s, t, why, whylen);
 	if (strncmp(s, "unix:", 5) == 0)
 		return unix_target(s + 5, t, why, whylen);
-	t->port = OUTPUT_REDIS_DEF_PORT;
+	t->port = REDIS_DEF_PORT;
 	if (s[0] == '[') {
 		const char *end = strchr(s, ']');
 
@@ -269,8 +345,8 @@ static struct timeval ms_tv(unsigned ms)
 /* The back-off never exceeds the ceiling, unless the base interval does. */
 static uint64_t backoff_cap(const struct output *o)
 {
-	return o->reconnect_ms > OUTPUT_REDIS_BACKOFF_MAX_MS ? o->reconnect_ms
-	                                                     : OUTPUT_REDIS_BACKOFF_MAX_MS;
+	return o->reconnect_ms > REDIS_BACKOFF_MAX_MS ? o->reconnect_ms
+	                                                     : REDIS_BACKOFF_MAX_MS;
 }
 
 /* Away from now on: the connection (if any) is dropped and the next
@@ -531,33 +607,74 @@ static void redis_free(struct redis_out *r)
 	free(r);
 }
 
-/* The options, copied: main wipes the password once output_open returns. */
-static int redis_options(struct output *o, struct redis_out *r)
+/* --redis-auth FILE's first line into out (cap bytes): 0, or -1 with
+ * o->why set.  A regular file only: a FIFO would hold the start for its
+ * writer. */
+static int read_auth(struct output *o, const char *path, char *out, size_t cap)
 {
-	const struct output_opts *opts = o->opts;
-	const char *key = opts->redis_key ? opts->redis_key : OUTPUT_REDIS_DEF_KEY;
+	static const char pre[] = "--redis-auth ";
+	FILE *f;
+	size_t n;
+
+	/* fileio's reason ("PATH: ...") goes after the option's name */
+	memcpy(o->why, pre, sizeof(pre));
+	f = fileio_open_regular(path, REDIS_AUTH_FILE_MAX, 0, o->why + sizeof(pre) - 1,
+	                        sizeof(o->why) - (sizeof(pre) - 1));
+	if (!f)
+		return -1;
+	o->why[0] = '\0';
+	if (!fgets(out, (int)cap, f)) {
+		fclose(f);
+		snprintf(o->why, sizeof(o->why), "--redis-auth %s: empty", path);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(out, "\r\n");
+	if (n == cap - 1) {
+		explicit_bzero(out, cap);
+		snprintf(o->why, sizeof(o->why), "--redis-auth %s: password longer than %zu bytes",
+		         path, cap - 2);
+		return -1;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* The options, copied (they are views), the password read and wiped
+ * from the stack once copied. */
+static int redis_settings(struct output *o, struct redis_out *r)
+{
+	const struct redis_cfg *cfg = o->cfg;
+	const char *key = cfg->key ? cfg->key : OUTPUT_REDIS_DEF_KEY;
+	char pw[REDIS_AUTH_MAX + 2] = "";
+	int rc = -1;
 
 	if (!*key) {
 		snprintf(o->why, sizeof(o->why), "empty --redis-key");
 		return -1;
 	}
-	if (opts->redis_auth && !*opts->redis_auth) {
+	if (cfg->auth_file && read_auth(o, cfg->auth_file, pw, sizeof(pw)) < 0)
+		return -1;
+	if (cfg->auth_file && !*pw) {
 		snprintf(o->why, sizeof(o->why), "empty password for AUTH (--redis-auth)");
-		return -1;
+		goto out;
 	}
-	if ((unsigned)opts->redis_mode > OUTPUT_REDIS_XADD) {
-		snprintf(o->why, sizeof(o->why), "unknown redis mode %d", (int)opts->redis_mode);
-		return -1;
+	if ((unsigned)cfg->mode > OUTPUT_REDIS_XADD) {
+		snprintf(o->why, sizeof(o->why), "unknown redis mode %d", (int)cfg->mode);
+		goto out;
 	}
-	r->mode = opts->redis_mode;
-	r->maxlen = opts->redis_maxlen ? opts->redis_maxlen : OUTPUT_REDIS_DEF_MAXLEN;
+	r->mode = cfg->mode;
+	r->maxlen = cfg->maxlen ? cfg->maxlen : REDIS_DEF_MAXLEN;
 	r->key = strdup(key);
-	r->auth = opts->redis_auth ? strdup(opts->redis_auth) : NULL;
-	if (!r->key || (opts->redis_auth && !r->auth)) {
+	r->auth = cfg->auth_file ? strdup(pw) : NULL;
+	if (!r->key || (cfg->auth_file && !r->auth)) {
 		snprintf(o->why, sizeof(o->why), "out of memory");
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
 }
 
 /* A server not up yet is not an error (lines queue, as for the sockets);
@@ -571,7 +688,7 @@ static int redis_open(struct output *o, const char *arg)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (target_parse(arg, &r->t, o->why, sizeof(o->why)) < 0 || redis_options(o, r) < 0) {
+	if (target_parse(arg, &r->t, o->why, sizeof(o->why)) < 0 || redis_settings(o, r) < 0) {
 		redis_free(r);
 		errno = EINVAL;
 		return -1;
@@ -609,10 +726,6 @@ static void redis_close(struct output *o)
 	o->priv = NULL;
 }
 
-const struct output_sink sink_redis = {
-	"redis", redis_open, redis_write, redis_reopen, redis_close
-};
-
 /* ---- what the queue needs (sink.h) ----------------------------------- */
 
 static int redis_up(const struct output *o)
@@ -644,6 +757,13 @@ static void redis_wait(struct output *o, unsigned ms)
 	(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
-const struct sink_link sink_redis_link = {
+static const struct sink_link redis_link = {
 	redis_up, redis_connect_now, redis_wait, redis_write_batch
+};
+
+const struct output_sink sink_redis = {
+	.name = "redis", .no_path_error = "needs -o HOST[:PORT] or a Unix socket path",
+	.open = redis_open, .write = redis_write, .reopen = redis_reopen, .close = redis_close,
+	.link = &redis_link, .options = redis_options, .cfg_size = sizeof(struct redis_cfg),
+	.help = redis_help,
 };
