@@ -273,10 +273,14 @@ PY
 	# touched, several times its size: there only the exit status counts.
 	lim=$((128 * 1024)) what=""
 	[ "${SANITIZED:-}" = thread ] && lim=$((1 << 40)) what=" (not bounded under TSan)"
+	# AddressSanitizer adds its shadow and quarantine: 133 MB measured
+	# with two workers, for this commit and the ones before it; keeping
+	# every page read would still put it above the whole file.
+	[ "${SANITIZED:-}" = 1 ] && lim=$((192 * 1024)) what=" (ASan: want < 192)"
 	if [ "$rc" -le 1 ] && [ "$kib" -lt "$lim" ]; then
 		echo "ok capture 256 MB mapped, --workers $w: peak RSS $((kib / 1024)) MB$what"
 	else
-		echo "not ok capture 256 MB mapped, --workers $w: exit $rc, peak RSS $((kib / 1024)) MB (want < 128)"
+		echo "not ok capture 256 MB mapped, --workers $w: exit $rc, peak RSS $((kib / 1024)) MB (want < $((lim / 1024)))"
 	fi
 done
 p1=$(sed -n 's/^certsentry: \([0-9]*\) packets.*/\1/p' "$tmp/big.1.err")
