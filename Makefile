@@ -94,7 +94,7 @@ DEPS_test_fingerprint = fingerprint fp_file fileio
 DEPS_test_keylog  = keylog tls13 digest fileio
 DEPS_test_capture = capture mapped pcapng stats fileio
 DEPS_test_truststore = truststore x509 digest stats fileio
-DEPS_test_metrics = metrics coverage policy rules rules_values fingerprint fp_file x509 digest stats fileio
+DEPS_test_metrics = metrics eve_stats output dedup evidence sink $(SINK_MODS) jsonw coverage policy rules rules_values fingerprint fp_file x509 digest tls tls_msg tls_ja3 tls13_flight tls13 classify truststore stats fileio
 DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
 DEPS_test_output  = output dedup evidence sink $(SINK_MODS) jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore fileio
 

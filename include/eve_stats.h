@@ -2,7 +2,8 @@
  * eve_stats.h - the EVE "stats" event, in Suricata's counter names where
  * Suricata has one (stats.capture.kernel_packets, stats.decoder.pkts,
  * stats.flow.active, stats.tcp.reassembly_gap, ...) and certsentry's own
- * in the top-level "certsentry" object.  Part of the output stage: with
+ * in the top-level "certsentry" object.  Which counter goes where is
+ * defined with the counter (stats_def.h).  Part of the output stage: with
  * output.c the only user of the JSON writer (jsonw.h).
  */
 #ifndef CS_EVE_STATS_H
@@ -14,6 +15,10 @@
 #include "coverage.h"
 #include "policy.h"
 #include "stats.h"
+
+/* The longest key of a path of stats_def.h, plus one: an object's key is
+ * copied out of its path to be written. */
+#define EVE_STATS_KEY_MAX 64
 
 struct eve_alert_count {
 	const char *owner;

@@ -8,6 +8,10 @@
  * the run).
  * Part of the output stage; it reads the same input as eve_stats.c.
  *
+ * The counters' families, labels and help are defined with the counters
+ * (stats_def.h, CS_METRIC_FAMILIES); the alerts, coverage, uptime and
+ * kernel counters are written here.
+ *
  * Names follow Prometheus's conventions: certsentry_ first, counters end
  * in _total, units in the name (_bytes, _seconds).  Counters that are
  * kinds of one thing are one family with a label (handshakes_total
@@ -39,20 +43,5 @@ int metrics_check(char *err, size_t errlen);
 /* metrics_text written to the path atomically.  0, or -1 with err set
  * ("metrics FILE: reason"). */
 int metrics_write(const struct eve_stats_input *in, char *err, size_t errlen);
-
-/* One counter of struct cs_stats and where it goes.  Exposed so that a
- * test can check that every counter of stats.h is exported exactly once. */
-enum metrics_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_UNUSED };
-
-struct metrics_field {
-	size_t off;              /* offsetof(struct cs_stats, ...) */
-	const char *family;      /* full metric name, certsentry_... */
-	const char *label;       /* label name, or NULL */
-	const char *value;       /* label value */
-	enum metrics_kind kind;
-	const char *help;        /* HELP text; the family's first entry only */
-};
-
-const struct metrics_field *metrics_fields(size_t *n);
 
 #endif

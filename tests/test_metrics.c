@@ -1,10 +1,13 @@
 /*
- * test_metrics.c - the Prometheus text of the counters (metrics.h): every
- * counter of struct cs_stats exported exactly once (a counter added to
- * stats.h without a metric fails here), names and families as the format
- * and Prometheus's conventions want them, each value on its own sample,
- * label values escaped, alerts and coverage by label, and the file
- * replaced atomically with an error that names it.
+ * test_metrics.c - the counters' one definition (stats_def.h) and what is
+ * made from it: every slot of struct cs_stats a row with a metric (a
+ * counter without one does not compile; an array slot without a row fails
+ * here), families as the format and Prometheus's conventions want them,
+ * EVE paths that make one well-formed event; the Prometheus text of the
+ * counters (metrics.h), each value on its own sample, label values
+ * escaped, alerts and coverage by label, the file replaced atomically with
+ * an error that names it; and the EVE stats event (eve_stats.h) holding
+ * each counter at its path and nothing that is not in the table.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +19,10 @@
 #include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "coverage.h"
+#include "eve_stats.h"
 #include "metrics.h"
 #include "policy.h"
 #include "stats.h"
@@ -45,23 +50,37 @@ static void input(struct eve_stats_input *in, const struct cs_stats *st)
 static void test_every_counter_once(void **state)
 {
 	size_t n, seen[SLOTS];
-	const struct metrics_field *f = metrics_fields(&n);
+	const struct stats_row *r = stats_rows(&n);
 
 	(void)state;
 	/* struct cs_stats is uint64_t counters only: any other member would
-	 * break the slot arithmetic below (and stats_add). */
+	 * break the slot arithmetic below (and stats_value). */
 	assert_int_equal(sizeof(struct cs_stats) % sizeof(uint64_t), 0);
 	memset(seen, 0, sizeof(seen));
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(f[i].off % sizeof(uint64_t), 0);
-		assert_true(f[i].off / sizeof(uint64_t) < SLOTS);
-		seen[f[i].off / sizeof(uint64_t)]++;
+		if (r[i].kind == STATS_ROW_EVE_PART)
+			continue;
+		assert_int_equal(r[i].off % sizeof(uint64_t), 0);
+		assert_true(r[i].off / sizeof(uint64_t) < SLOTS);
+		/* a second EVE place is not a second counter */
+		if (r[i].kind != STATS_ROW_EVE_ALIAS)
+			seen[r[i].off / sizeof(uint64_t)]++;
 	}
 	for (size_t i = 0; i < SLOTS; i++) {
 		if (seen[i] != 1)
-			fprintf(stderr, "cs_stats slot %zu (byte %zu) exported %zu times\n", i,
+			fprintf(stderr, "cs_stats slot %zu (byte %zu) has %zu rows\n", i,
 			        i * sizeof(uint64_t), seen[i]);
 		assert_int_equal(seen[i], 1);
+	}
+	/* an alias shows a counter that has a row of its own */
+	for (size_t i = 0; i < n; i++) {
+		int found = 0;
+
+		if (r[i].kind != STATS_ROW_EVE_ALIAS)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			found |= r[j].kind == STATS_ROW_COUNTER && r[j].off == r[i].off;
+		assert_true(found);
 	}
 }
 
@@ -82,44 +101,130 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Each family named as Prometheus wants, with help, and its counters: one
+ * without a label, or each with a label value of its own. */
 static void test_names_and_families(void **state)
 {
+	size_t n, nfam;
+	const struct stats_row *r = stats_rows(&n);
+	const struct stats_family_def *fam = stats_families(&nfam);
+
+	(void)state;
+	assert_int_equal(nfam, STATS_MF_COUNT);
+	for (size_t f = 0; f < nfam; f++) {
+		size_t rows = 0;
+
+		assert_true(name_ok(fam[f].name));
+		/* counters end in _total, gauges never do */
+		assert_int_equal(ends_with(fam[f].name, "_total"), !fam[f].gauge);
+		assert_non_null(fam[f].help);
+		assert_true(fam[f].help[0] != '\0');
+		for (size_t f2 = 0; f2 < f; f2++)
+			assert_string_not_equal(fam[f2].name, fam[f].name);
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].kind != STATS_ROW_COUNTER || r[i].family != f)
+				continue;
+			rows++;
+			assert_int_equal(fam[f].label != NULL, r[i].value != NULL);
+			for (size_t j = 0; j < i; j++)
+				if (r[j].kind == STATS_ROW_COUNTER && r[j].family == f)
+					assert_string_not_equal(r[j].value, r[i].value);
+		}
+		if (rows == 0 || (!fam[f].label && rows != 1))
+			fprintf(stderr, "family %s has %zu counters\n", fam[f].name, rows);
+		assert_true(rows >= 1);
+		assert_true(fam[f].label || rows == 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (r[i].kind == STATS_ROW_COUNTER)
+			assert_true(r[i].family < STATS_MF_COUNT);
+}
+
+/* The paths make one event: keys not empty and short enough, each path
+ * once, none both a value and an object, and an object's keys together
+ * (the walk closes an object for good when it leaves it). */
+static void test_eve_paths(void **state)
+{
 	size_t n;
-	const struct metrics_field *f = metrics_fields(&n);
+	const struct stats_row *r = stats_rows(&n);
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
-		if (f[i].kind == METRIC_UNUSED)
-			continue;
-		assert_true(name_ok(f[i].family));
-		/* counters end in _total, gauges never do */
-		assert_int_equal(ends_with(f[i].family, "_total"), f[i].kind == METRIC_COUNTER);
-		/* a family's first entry carries its help, the others none, and
-		 * its entries sit together, all of one kind and label name */
-		int first = 1;
+		const char *p = r[i].eve;
 
-		for (size_t j = 0; j < i; j++)
-			if (f[j].family && strcmp(f[j].family, f[i].family) == 0) {
-				first = 0;
-				assert_true(f[i - 1].family && strcmp(f[i - 1].family, f[i].family) == 0);
-				assert_int_equal(f[j].kind, f[i].kind);
-				assert_true(f[i].label && f[j].label && strcmp(f[i].label, f[j].label) == 0);
-				assert_true(strcmp(f[i].value, f[j].value) != 0);
+		if (r[i].kind == STATS_ROW_UNUSED) {
+			assert_null(p);
+			continue;
+		}
+		if (r[i].kind != STATS_ROW_COUNTER)
+			assert_non_null(p);
+		if (!p)
+			continue;
+		/* keys: not empty, shorter than EVE_STATS_KEY_MAX */
+		for (const char *k = p;;) {
+			size_t len = strcspn(k, "/");
+
+			assert_true(len > 0 && len < EVE_STATS_KEY_MAX);
+			if (!k[len])
+				break;
+			k += len + 1;
+		}
+		for (size_t j = 0; j < n; j++) {
+			const char *q = r[j].eve;
+			size_t lq;
+
+			if (j == i || !q)
+				continue;
+			assert_string_not_equal(p, q);
+			lq = strlen(q);
+			/* q is not an object holding p */
+			assert_false(strncmp(p, q, lq) == 0 && p[lq] == '/');
+		}
+	}
+	/* contiguous: for rows i < j < k, if i and k share an object, so
+	 * does j */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = r[i].eve, *slash;
+
+		if (!p)
+			continue;
+		slash = strrchr(p, '/');
+		for (size_t len = slash ? (size_t)(slash - p) : 0; len; ) {
+			int left = 0;
+
+			for (size_t j = i + 1; j < n; j++) {
+				const char *q = r[j].eve;
+				int inside;
+
+				if (!q)
+					continue;
+				inside = strncmp(p, q, len) == 0 && q[len] == '/';
+				if (!inside)
+					left = 1;
+				else if (left)
+					fprintf(stderr, "%s: its object left and opened again\n", q);
+				assert_false(inside && left);
 			}
-		assert_int_equal(first, f[i].help != NULL);
+			/* the enclosing object next */
+			do
+				len--;
+			while (len && p[len] != '/');
+		}
 	}
 }
 
 /* The sample line "NAME{LABEL="VALUE"} N" (or "NAME N") is in text. */
-static int has_sample(const char *text, const struct metrics_field *m, uint64_t v)
+static int has_sample(const char *text, const struct stats_row *r, uint64_t v)
 {
+	size_t nfam;
+	const struct stats_family_def *d = &stats_families(&nfam)[r->family];
 	char want[256];
 
-	if (m->label)
-		snprintf(want, sizeof(want), "\n%s{%s=\"%s\"} %llu\n", m->family, m->label, m->value,
+	if (d->label)
+		snprintf(want, sizeof(want), "\n%s{%s=\"%s\"} %llu\n", d->name, d->label, r->value,
 		         (unsigned long long)v);
 	else
-		snprintf(want, sizeof(want), "\n%s %llu\n", m->family, (unsigned long long)v);
+		snprintf(want, sizeof(want), "\n%s %llu\n", d->name, (unsigned long long)v);
 	return strstr(text, want) != NULL;
 }
 
@@ -128,7 +233,7 @@ static void test_each_value_on_its_sample(void **state)
 	struct cs_stats st;
 	struct eve_stats_input in;
 	size_t n, len;
-	const struct metrics_field *f = metrics_fields(&n);
+	const struct stats_row *r = stats_rows(&n);
 	char *text;
 
 	(void)state;
@@ -139,11 +244,11 @@ static void test_each_value_on_its_sample(void **state)
 	assert_int_equal(strlen(text), len);
 	assert_true(len > 0 && text[len - 1] == '\n');
 	for (size_t i = 0; i < n; i++) {
-		if (f[i].kind == METRIC_UNUSED)
+		if (r[i].kind != STATS_ROW_COUNTER)
 			continue;
-		if (!has_sample(text, &f[i], 1000 + f[i].off / sizeof(uint64_t)))
-			fprintf(stderr, "no sample for %s %s\n", f[i].family, f[i].value ? f[i].value : "");
-		assert_true(has_sample(text, &f[i], 1000 + f[i].off / sizeof(uint64_t)));
+		if (!has_sample(text, &r[i], 1000 + r[i].off / sizeof(uint64_t)))
+			fprintf(stderr, "no sample for row %zu (%s)\n", i, r[i].eve ? r[i].eve : "");
+		assert_true(has_sample(text, &r[i], 1000 + r[i].off / sizeof(uint64_t)));
 	}
 	assert_non_null(strstr(text, "\ncertsentry_uptime_seconds 42\n"));
 	assert_non_null(strstr(text, "\ncertsentry_last_update_timestamp_seconds 1706781600.123456\n"));
@@ -332,11 +437,125 @@ static void test_write_atomic(void **state)
 	assert_int_equal(metrics_write(&in, err, sizeof(err)), -1);
 }
 
+/* ---- the EVE stats event -------------------------------------------- */
+
+static const struct stats_row *row_at(const char *path)
+{
+	size_t n;
+	const struct stats_row *r = stats_rows(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].eve && strcmp(r[i].eve, path) == 0)
+			return &r[i];
+	return NULL;
+}
+
+/* Every key of the event under prefix is a row of the table (a counter,
+ * or a part, whose insides are eve_stats.c's), or an object of them.
+ * Returns the number of counter values seen. */
+static size_t walk_event(json_t *obj, const char *prefix)
+{
+	const char *key;
+	json_t *v;
+	size_t seen = 0;
+
+	json_object_foreach(obj, key, v) {
+		char path[256];
+		const struct stats_row *r;
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "/" : "", key);
+		if (!*prefix && (strcmp(key, "timestamp") == 0 || strcmp(key, "event_type") == 0))
+			continue;
+		r = row_at(path);
+		if (r && r->kind == STATS_ROW_EVE_PART)
+			continue;
+		if (!r && json_is_object(v)) {
+			seen += walk_event(v, path);
+			continue;
+		}
+		if (!r)
+			fprintf(stderr, "EVE key %s is no row of stats_def.h\n", path);
+		assert_non_null(r);
+		assert_true(json_is_integer(v));
+		seen++;
+	}
+	return seen;
+}
+
+static json_t *at_path(json_t *root, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, "/", &save); k && root; k = strtok_r(NULL, "/", &save))
+		root = json_object_get(root, k);
+	return root;
+}
+
+static void test_eve_event(void **state)
+{
+	struct cs_stats st;
+	struct eve_stats_input in;
+	size_t n, values = 0;
+	const struct stats_row *r = stats_rows(&n);
+	json_error_t jerr;
+	json_t *root, *v;
+	char *line;
+
+	(void)state;
+	fill(&st);
+	input(&in, &st);
+	line = eve_stats_line(&in);
+	assert_non_null(line);
+	root = json_loads(line, 0, &jerr);
+	if (!root)
+		fprintf(stderr, "%s: %s\n", jerr.text, line);
+	assert_non_null(root);
+	assert_string_equal(json_string_value(json_object_get(root, "event_type")), "stats");
+	/* each counter with a path at its path, its own value */
+	for (size_t i = 0; i < n; i++) {
+		if (!r[i].eve || r[i].kind == STATS_ROW_EVE_PART)
+			continue;
+		v = at_path(root, r[i].eve);
+		if (!json_is_integer(v))
+			fprintf(stderr, "no %s in the event\n", r[i].eve);
+		assert_true(json_is_integer(v));
+		assert_int_equal(json_integer_value(v), 1000 + r[i].off / sizeof(uint64_t));
+		values++;
+	}
+	/* and nothing else but the parts */
+	assert_int_equal(walk_event(root, ""), values);
+	/* the parts eve_stats.c writes: uptime, the mean packet size, the
+	 * alerts and coverage arrays; no kernel counters from a file */
+	assert_int_equal(json_integer_value(at_path(root, "stats/uptime")), 42);
+	assert_int_equal(json_integer_value(at_path(root, "stats/decoder/avg_pkt_size")),
+	                 st.bytes / st.pkts);
+	assert_true(json_is_array(at_path(root, "certsentry/alerts_by_owner")));
+	assert_true(json_is_array(at_path(root, "certsentry/coverage")));
+	assert_null(at_path(root, "stats/capture"));
+	/* the keys Suricata's tools read, where they read them */
+	assert_int_equal(json_integer_value(at_path(root, "stats/decoder/pkts")),
+	                 1000 + offsetof(struct cs_stats, pkts) / sizeof(uint64_t));
+	assert_int_equal(json_integer_value(at_path(root, "stats/tcp/reassembly_memuse")),
+	                 json_integer_value(at_path(root, "stats/flow/memuse")));
+	json_decref(root);
+	free(line);
+
+	in.have_kernel = 1;
+	in.kernel_packets = 7;
+	line = eve_stats_line(&in);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"stats\":{\"uptime\":42,\"capture\":{\"kernel_packets\":7,"));
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_counter_once),
 		cmocka_unit_test(test_names_and_families),
+		cmocka_unit_test(test_eve_paths),
+		cmocka_unit_test(test_eve_event),
 		cmocka_unit_test(test_each_value_on_its_sample),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_label_escaping),
