@@ -77,6 +77,8 @@ extern _Thread_local struct cs_stats g_stats;
 
 /* sum += one (every counter; the peaks are summed too, as an upper bound). */
 void stats_add(struct cs_stats *sum, const struct cs_stats *one);
+/* Handshakes of every version. */
+uint64_t stats_handshakes(const struct cs_stats *st);
 
 static inline void stats_mem_add(uint64_t n)
 {

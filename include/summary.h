@@ -37,7 +37,4 @@ struct summary_in {
 
 void summary_print(const struct summary_in *in, FILE *f);
 
-/* Handshakes of every version. */
-uint64_t summary_handshakes(const struct cs_stats *st);
-
 #endif

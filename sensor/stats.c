@@ -65,3 +65,12 @@ void stats_add(struct cs_stats *sum, const struct cs_stats *one)
 	CS_STATS_ROWS(ADD_S, ADD_A, CS_STATS_NONE5, CS_STATS_NONE2, CS_STATS_NONE2,
 	              CS_STATS_NONE2)
 }
+
+uint64_t stats_handshakes(const struct cs_stats *st)
+{
+	uint64_t hs = 0;
+
+	for (size_t i = 0; i < sizeof(st->hs_by_version) / sizeof(st->hs_by_version[0]); i++)
+		hs += st->hs_by_version[i];
+	return hs;
+}

@@ -17,15 +17,6 @@
 #include "policy.h"
 #include "summary.h"
 
-uint64_t summary_handshakes(const struct cs_stats *st)
-{
-	uint64_t hs = 0;
-
-	for (size_t i = 0; i < sizeof(st->hs_by_version) / sizeof(st->hs_by_version[0]); i++)
-		hs += st->hs_by_version[i];
-	return hs;
-}
-
 static void print_keylog(const struct summary_in *in, FILE *f)
 {
 	const struct cs_stats *st = in->st;
@@ -67,7 +58,7 @@ static void print_head(const struct summary_in *in, FILE *f)
 
 	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
 	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
-	        st->pkts, st->flows_total, summary_handshakes(st), st->certs_seen, in->alerts);
+	        st->pkts, st->flows_total, stats_handshakes(st), st->certs_seen, in->alerts);
 	fprintf(f, "  handshakes:");
 	for (size_t i = 0; i < 7; i++)
 		if (st->hs_by_version[i])

@@ -272,18 +272,9 @@ static void seg_unpack(const struct seg *s, uint64_t ts_us, struct pkt *p)
 
 /* ---- workers ------------------------------------------------------------ */
 
-static uint64_t handshakes_total(const struct cs_stats *st)
-{
-	uint64_t hs = 0;
-
-	for (size_t i = 0; i < sizeof(st->hs_by_version) / sizeof(st->hs_by_version[0]); i++)
-		hs += st->hs_by_version[i];
-	return hs;
-}
-
 static void publish_progress(struct worker *w)
 {
-	atomic_store_explicit(&w->pub_hs, handshakes_total(&g_stats), memory_order_relaxed);
+	atomic_store_explicit(&w->pub_hs, stats_handshakes(&g_stats), memory_order_relaxed);
 	atomic_store_explicit(&w->pub_alerts, g_stats.alerts, memory_order_relaxed);
 }
 
@@ -750,7 +741,7 @@ int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
 void dispatch_progress(const struct dispatch *d, uint64_t *handshakes, uint64_t *alerts)
 {
 	if (!d->threaded) {
-		*handshakes = handshakes_total(&g_stats);
+		*handshakes = stats_handshakes(&g_stats);
 		*alerts = g_stats.alerts;
 		return;
 	}
