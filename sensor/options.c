@@ -173,7 +173,7 @@ static void usage(FILE *f)
 "                         of the handshakes\n"
 "      --cert-log W       once (default): a chain's certificates in full the\n"
 "                         first time a window sees it, then by SHA-256; every\n"
-"      --evidence DIR     the chain (PEM) and packets (pcap) of each alerting\n"
+"      --evidence DIR     the chain (PEM) and packets (pcapng) of each alerting\n"
 "                         chain, named by its SHA-256\n"
 "      --evidence-bytes N at most N bytes of evidence files (%llu)\n"
 "      --trust-store [NAME=]PATH  root store (PEM bundle, or a directory of PEM\n"
