@@ -189,6 +189,8 @@ void output_delivery(struct output *o, struct output_delivery *out);
 /* Lines found but not delivered: every loss reason, and what is still
  * queued. */
 uint64_t output_undelivered(const struct output_delivery *d);
+/* Of those, the alerts. */
+uint64_t output_undelivered_alerts(const struct output_delivery *d);
 /* One or two summary lines ("  output: ..."). */
 void output_delivery_print(const struct output_delivery *d, FILE *f);
 /* Count a line that was found but never reached the sink (it could not

@@ -293,13 +293,9 @@ static int end_of_run(const struct options *o, const struct engine_opts *eo,
 		output_delivery_print(&dl, stderr);
 	}
 	if (lost) {
-		uint64_t lost_alerts = dl.pending[1];
-
-		for (int r = 0; r < OUTPUT_LOSS_COUNT; r++)
-			lost_alerts += dl.lost[r][1];
 		fprintf(stderr, "certsentry: %" PRIu64 " of %" PRIu64 " events found (%" PRIu64
 		        " of %" PRIu64 " alerts) were not delivered to the %s output%s%s\n", lost,
-		        dl.found[0] + dl.found[1], lost_alerts, dl.found[1], dl.sink,
+		        dl.found[0] + dl.found[1], output_undelivered_alerts(&dl), dl.found[1], dl.sink,
 		        dl.target[0] ? " " : "", dl.target);
 		status = EXIT_TROUBLE;
 	}

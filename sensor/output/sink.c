@@ -290,17 +290,23 @@ static const char *const loss_name[OUTPUT_LOSS_COUNT] = {
 	"write error", "queue full", "out of memory", "consumer away at exit"
 };
 
-/* A line that will not be delivered: counted by reason, and an alert
- * goes to stderr so that a person or journald still sees it.  Under
- * o->lock (or alone, at the end). */
-static void line_lost(struct output *o, const char *line, size_t len, int is_alert,
-                      enum output_loss why)
+/* The counters of a line that will not be delivered, by reason. */
+static void count_loss(struct output *o, int is_alert, enum output_loss why)
 {
 	o->dl.lost[why][is_alert != 0]++;
 	if (why == OUTPUT_LOSS_WRITE_ERROR)
 		g_stats.output_err++;
 	else if (!is_alert)
 		g_stats.output_dropped++;
+}
+
+/* A line that will not be delivered: counted by reason, and an alert
+ * goes to stderr so that a person or journald still sees it.  Under
+ * o->lock (or alone, at the end). */
+static void line_lost(struct output *o, const char *line, size_t len, int is_alert,
+                      enum output_loss why)
+{
+	count_loss(o, is_alert, why);
 	if (!is_alert)
 		return;
 	o->dl.alerts_stderr++;
@@ -566,9 +572,7 @@ void output_count_lost(struct output *o, int is_alert, enum output_loss why)
 {
 	pthread_mutex_lock(&o->lock);
 	o->dl.found[is_alert != 0]++;
-	o->dl.lost[why][is_alert != 0]++;
-	if (!is_alert)
-		g_stats.output_dropped++;
+	count_loss(o, is_alert, why);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -582,13 +586,24 @@ void output_delivery(struct output *o, struct output_delivery *out)
 	pthread_mutex_unlock(&o->lock);
 }
 
-uint64_t output_undelivered(const struct output_delivery *d)
+/* Undelivered lines of one kind: [0] events, [1] alerts. */
+static uint64_t undelivered_of(const struct output_delivery *d, int alerts)
 {
-	uint64_t n = d->pending[0] + d->pending[1];
+	uint64_t n = d->pending[alerts];
 
 	for (int r = 0; r < OUTPUT_LOSS_COUNT; r++)
-		n += d->lost[r][0] + d->lost[r][1];
+		n += d->lost[r][alerts];
 	return n;
+}
+
+uint64_t output_undelivered(const struct output_delivery *d)
+{
+	return undelivered_of(d, 0) + undelivered_of(d, 1);
+}
+
+uint64_t output_undelivered_alerts(const struct output_delivery *d)
+{
+	return undelivered_of(d, 1);
 }
 
 void output_delivery_print(const struct output_delivery *d, FILE *f)
