@@ -56,53 +56,36 @@ ifneq ($(V),1)
 Q = @
 endif
 
-# Pipeline order: capture -> decode -> flow -> reasm -> tls -> x509 -> policy -> output
-# Sources by pipeline stage, one folder a stage (sensor/README.md); object
-# files stay flat in $(BUILD), so a module's name is unique across folders.
-SRCDIRS  = sensor sensor/capture sensor/flow sensor/tls sensor/x509 sensor/policy sensor/output sensor/certs
+# Sources follow the data, one folder a stage (sensor/README.md): every
+# sensor/**/*.c is a module, built without a line here (a new transport,
+# analyser or sink is its file plus its registration line in C).  Object
+# files stay flat in $(BUILD), so a module's name must be unique.
+SRCS     := $(shell find sensor -name '*.c' | LC_ALL=C sort)
+SRCDIRS  := $(sort $(dir $(SRCS)))
 vpath %.c $(SRCDIRS)
-# The sinks: every sensor/output/sink_*.c (a new one is built and linked
-# without a line here; its registry line is in sink.c).
-SINK_MODS := $(sort $(patsubst sensor/output/%.c,%,$(wildcard sensor/output/sink_*.c)))
-MODULES  = stats fileio privs digest capture mapped pcapng decode defrag flow reasm tls13 keylog tls tls_msg tls_ja3 tls13_flight fingerprint fp_file x509 certnames rules rules_values policy truststore chaincache classify jsonw sink $(SINK_MODS) dedup evidence output coverage eve_stats metrics engine engine_tcp engine_report certfile ctjson ctlog live ring dispatch options summary
+DUP_MODS := $(shell printf '%s\n' $(notdir $(SRCS)) | sort | uniq -d)
+$(if $(DUP_MODS),$(error two modules share a name: $(DUP_MODS)))
+MODULES  := $(filter-out main,$(basename $(notdir $(SRCS))))
 OBJS     = $(MODULES:%=$(BUILD)/%.o)
 MAINOBJ  = $(BUILD)/main.o
+# Every module but main in one archive: a unit test or fuzz harness links
+# it and the linker takes only the modules the test reaches.
+LIB      = $(BUILD)/libcertsentry.a
 
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 FUZZERS  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BINS = $(FUZZERS:%=$(BUILD)/replay/%)
 TESTBINS = $(TESTS:%=$(BUILD)/tests/%)
 
-# Each unit test links only the modules it exercises, so one module's test
-# builds while another module is being written.
-DEPS_test_buf     =
-DEPS_test_fileio  = fileio
-DEPS_test_decode  = decode stats fileio
-DEPS_test_defrag  = defrag digest stats fileio
-DEPS_test_reasm   = reasm stats fileio
-DEPS_test_flow    = flow reasm tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
-DEPS_test_tls     = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
-DEPS_test_x509    = x509 digest stats fileio
-DEPS_test_rules   = rules rules_values policy fingerprint fp_file x509 digest stats fileio
-DEPS_test_policy  = rules rules_values policy fingerprint fp_file x509 digest stats fileio
-DEPS_test_chaincache = chaincache truststore x509 digest stats fileio
-DEPS_test_jsonw   = jsonw fileio
-DEPS_test_ctjson  = ctjson jsonw fileio
-DEPS_test_certnames = certnames fileio
-DEPS_test_tls13   = tls13 fileio
-DEPS_test_fingerprint = fingerprint fp_file fileio
-DEPS_test_keylog  = keylog tls13 digest fileio
-DEPS_test_capture = capture mapped pcapng stats fileio
-DEPS_test_truststore = truststore x509 digest stats fileio
-DEPS_test_metrics = metrics eve_stats output dedup evidence sink $(SINK_MODS) jsonw coverage policy rules rules_values fingerprint fp_file x509 digest tls tls_msg tls_ja3 tls13_flight tls13 classify truststore stats fileio
-DEPS_test_certfile = certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
-DEPS_test_output  = output dedup evidence sink $(SINK_MODS) jsonw x509 policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats truststore fileio
-
 all: $(BIN)
 
 $(BIN): $(OBJS) $(MAINOBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(LIB): $(OBJS)
+	@echo "  AR    $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,7 +98,7 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(Q)$(CC) $(CFLAGS) -Wno-conversion -c -o $@ $<
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(DEPS_test_$$*)))
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
@@ -146,29 +129,16 @@ golden: $(BIN)
 
 # ---- fuzzing (libFuzzer, clang) -------------------------------------------
 # make fuzz [FUZZ_SECONDS=60]   build every tests/fuzz/fuzz_*.c and run each
-# A harness links only the modules it exercises (DEPS_fuzz_NAME).
+# A harness links the archive of every module (FUZZ_LIB), built with clang.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD    = build-fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
-                -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS)
+                -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS) -MMD -MP
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
-DEPS_fuzz_decode = decode stats fileio
-DEPS_fuzz_reasm  = reasm stats fileio
-DEPS_fuzz_tls    = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
-DEPS_fuzz_rules  = rules rules_values policy fingerprint fp_file x509 digest stats fileio
-DEPS_fuzz_chain  = x509 policy rules rules_values fingerprint fp_file digest stats fileio
-DEPS_fuzz_tls13  = tls tls_msg tls_ja3 tls13_flight tls13 digest stats fileio
-DEPS_fuzz_keylog = keylog tls13 digest stats fileio
-DEPS_fuzz_baseline = fingerprint fp_file fileio
-DEPS_fuzz_dedup  = dedup policy rules rules_values fingerprint fp_file x509 digest stats fileio
-DEPS_fuzz_certfile = certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
-DEPS_fuzz_certnames = certnames x509 policy rules rules_values fingerprint fp_file digest stats fileio
-DEPS_fuzz_ctjson = ctjson jsonw fileio
-DEPS_fuzz_ct     = ctlog ctjson certfile chaincache truststore output dedup evidence sink $(SINK_MODS) jsonw x509 certnames policy rules rules_values fingerprint fp_file digest tls tls_msg tls_ja3 tls13_flight tls13 classify stats fileio
-DEPS_fuzz_pcapng = capture mapped pcapng stats fileio
-DEPS_fuzz_engine = engine engine_tcp engine_report decode defrag flow reasm tls tls_msg tls_ja3 tls13_flight tls13 keylog fingerprint fp_file x509 rules rules_values policy chaincache classify jsonw sink $(SINK_MODS) dedup evidence output coverage digest stats truststore fileio
+FUZZ_LIB      = $(FUZZ_BUILD)/libcertsentry.a
+FUZZ_OBJS     = $(MODULES:%=$(FUZZ_BUILD)/%.o)
 # Test code a harness is built with: the shared test PKI.
 SRCS_fuzz_rules  = tests/fuzz/pki.c
 SRCS_fuzz_chain  = tests/fuzz/pki.c
@@ -180,14 +150,18 @@ $(FUZZ_BUILD)/%.o: %.c
 	@echo "  FUZZCC $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@echo "  AR    $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $(FUZZ_LIB)
 	@echo "  FUZZLD $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
 # The same harnesses built with the ordinary compiler around a small main
 # (tests/fuzz/replay.c) replay tests/fuzz/regress/NAME/* in make test: every
 # crash a fuzzer ever found stays a regression test without needing clang.
-$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(DEPS_fuzz_$$*)))
+$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(SRCS_fuzz_$$*) tests/fuzz/pki.h $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)

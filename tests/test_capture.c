@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "capture.h"
-#include "stats.h"
+#include "capture/capture.h"
+#include "core/stats.h"
 
 /* ---- building pcapng ------------------------------------------------------ */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "certfile.h"
+#include "run/certfile.h"
 #include "testpki.h"
 
 static unsigned char *leaf, *root;

@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "certnames.h"
+#include "x509/certnames.h"
 
 struct seen {
 	char text[1024];

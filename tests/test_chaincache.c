@@ -16,9 +16,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "chaincache.h"
+#include "verdict/chaincache.h"
 #include "testpki.h"
-#include "stats.h"
+#include "core/stats.h"
 
 
 #define N_PEM 4

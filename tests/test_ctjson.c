@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "ctjson.h"
+#include "run/ctjson.h"
 
 #define MAX_GOT 16
 

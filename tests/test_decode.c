@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
-#include "stats.h"
+#include "capture/decode.h"
+#include "core/stats.h"
 
 /* ---- frame builder ------------------------------------------------------ */
 

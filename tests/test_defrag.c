@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "defrag.h"
-#include "stats.h"
+#include "capture/defrag.h"
+#include "core/stats.h"
 
 static struct cs_limits lim;
 static const uint8_t seed[16] = { 1, 2, 3 };

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "core/fileio.h"
 
 static char g_dir[64];
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fingerprint.h"
+#include "verdict/fingerprint.h"
 
 /* A Linux SYN-ACK as tcpdump showed it on loopback: IPv4 TTL 64, then the
  * TCP header with MSS 65495, SACK permitted, timestamps, NOP, wscale 7. */

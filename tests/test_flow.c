@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "flow.h"
-#include "stats.h"
+#include "flow/flow.h"
+#include "core/stats.h"
 
 static const uint8_t SEED[16] = {
 	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "jsonw.h"
+#include "core/jsonw.h"
 
 /* What output.c did with jansson for an attacker string: json_string(),
  * and when jansson refuses it (not UTF-8) every byte >= 0x80 as '?'. */

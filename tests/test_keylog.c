@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "keylog.h"
+#include "secrets/keylog.h"
 
 #define SHTS "SERVER_HANDSHAKE_TRAFFIC_SECRET"
 

@@ -21,11 +21,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "coverage.h"
-#include "eve_stats.h"
-#include "metrics.h"
-#include "policy.h"
-#include "stats.h"
+#include "verdict/coverage.h"
+#include "event/eve_stats.h"
+#include "event/metrics.h"
+#include "verdict/policy.h"
+#include "core/stats.h"
 
 #define SLOTS (sizeof(struct cs_stats) / sizeof(uint64_t))
 

@@ -40,11 +40,11 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
-#include "output.h"
-#include "policy.h"
-#include "sink.h"      /* sink_now_ms */
-#include "stats.h"
-#include "tls.h"
+#include "event/output.h"
+#include "verdict/policy.h"
+#include "../sensor/sink/sink_int.h"   /* sink_now_ms: the sinks white-box */
+#include "core/stats.h"
+#include "analyser/tls.h"
 
 /* DEPS_test_output does not link classify.o (nDPI); output.c names these
  * for the "ndpi" object, which no test here sets.  Weak, so that adding

@@ -19,9 +19,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
-#include "policy.h"
-#include "x509.h"
+#include "core/digest.h"
+#include "verdict/policy.h"
+#include "x509/x509.h"
 
 /* ---- test PKI --------------------------------------------------------- */
 

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "cs_limits.h"
-#include "reasm.h"
-#include "stats.h"
+#include "core/cs_limits.h"
+#include "transport/reasm.h"
+#include "core/stats.h"
 
 #define STREAM_LEN 3000
 #define S0 0x10000000u          /* stream start of most tests */

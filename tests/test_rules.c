@@ -20,9 +20,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
-#include "policy.h"
-#include "rules.h"
+#include "core/digest.h"
+#include "verdict/policy.h"
+#include "verdict/rules.h"
 
 static char g_dir[64];
 static EVP_PKEY *g_key;

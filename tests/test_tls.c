@@ -20,11 +20,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "digest.h"
-#include "cs_limits.h"
-#include "stats.h"
-#include "tls.h"
-#include "tls13.h"
+#include "core/digest.h"
+#include "core/cs_limits.h"
+#include "core/stats.h"
+#include "analyser/tls.h"
+#include "secrets/tls13.h"
 
 /* ---- real handshakes (OpenSSL 3.0.22, loopback) ------------------------ */
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tls13.h"
+#include "secrets/tls13.h"
 
 static void unhex(const char *h, uint8_t *out, size_t n)
 {

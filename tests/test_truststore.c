@@ -21,8 +21,8 @@
 #include <openssl/x509.h>
 
 #include "testpki.h"
-#include "truststore.h"
-#include "x509.h"
+#include "verdict/truststore.h"
+#include "x509/x509.h"
 
 enum { ROGUE_LEAF, ROGUE_ROOT, APPROVED_LEAF, APPROVED_ISSUING, APPROVED_ROOT, SELFSIGNED,
        FORGED_LEAF, FORGED_ISSUING, N_PEM };

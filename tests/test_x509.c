@@ -18,8 +18,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
-#include "x509.h"
+#include "core/digest.h"
+#include "x509/x509.h"
 
 /* ---- certificate builder ------------------------------------------------ */
 

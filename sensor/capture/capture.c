@@ -38,9 +38,9 @@
 
 #include <pcap/pcap.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "capture_int.h"
-#include "stats.h"
+#include "core/stats.h"
 
 /* Read timeout of a live capture: how long capture_next may block before
  * the caller gets to look at signals and timers. */

@@ -13,9 +13,9 @@
  */
 #include <string.h>
 
-#include "buf.h"
-#include "decode.h"
-#include "stats.h"
+#include "core/buf.h"
+#include "capture/decode.h"
+#include "core/stats.h"
 
 #define ETH_P_IPV4   0x0800
 #define ETH_P_IPV6   0x86dd

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "defrag.h"
-#include "digest.h"
-#include "stats.h"
+#include "capture/defrag.h"
+#include "core/digest.h"
+#include "core/stats.h"
 
 #define DEFRAG_BUCKETS  4096u       /* power of two */
 #define DEFRAG_MAX_DGRAM 65535u     /* IP payload of a datagram */

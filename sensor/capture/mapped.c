@@ -49,7 +49,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "capture_int.h"
 
 #define PCAP_MAGIC_US       0xa1b2c3d4u   /* microsecond timestamps */

@@ -31,10 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "capture_int.h"
-#include "cs_limits.h"
-#include "stats.h"
+#include "core/cs_limits.h"
+#include "core/stats.h"
 
 /* draft-ietf-opsawg-pcapng §4 (blocks), §4.1 (SHB), §4.2 (IDB), §4.3
  * (EPB), §4.4 (SPB), §4.7 (DSB), Appendix A (the obsolete Packet Block). */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest.h"
-#include "flow.h"
-#include "stats.h"
+#include "core/digest.h"
+#include "flow/flow.h"
+#include "core/stats.h"
 
 /* A span port keeps a million flows: at this size they fit in 256 MB
  * with the table (tests/bench, --flows). */

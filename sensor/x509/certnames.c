@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "certnames.h"
+#include "x509/certnames.h"
 
 /* One TLV: tag, and its value's bounds. */
 struct der {

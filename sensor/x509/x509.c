@@ -24,8 +24,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
-#include "x509.h"
+#include "core/digest.h"
+#include "x509/x509.h"
 
 /* Suricata's one-line form: "C=US, O=Example, CN=host".  XN_FLAG_ONELINE
  * without the spaces around '='; its RFC 2253 string flags escape control

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fingerprint.h"
+#include "verdict/fingerprint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certfile.h"
-#include "x509.h"
+#include "run/certfile.h"
+#include "x509/x509.h"
 
 #define FUZZ_MAX_CERT 65536u
 

@@ -22,10 +22,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "certnames.h"
+#include "x509/certnames.h"
 #include "pki.h"
-#include "policy.h"
-#include "x509.h"
+#include "verdict/policy.h"
+#include "x509/x509.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -49,8 +49,8 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
-#include "policy.h"
-#include "x509.h"
+#include "verdict/policy.h"
+#include "x509/x509.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

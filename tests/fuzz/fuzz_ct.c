@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctlog.h"
+#include "run/ctlog.h"
 
 #define FUZZ_MAX_CERT 65536u
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "stats.h"
+#include "capture/decode.h"
+#include "core/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dedup.h"
+#include "event/dedup.h"
 
 /* Small, so that the limit is reached by inputs a fuzzer finds. */
 #define FUZZ_MAX_KEYS 16u

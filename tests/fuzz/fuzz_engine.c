@@ -30,14 +30,14 @@
 
 #include <openssl/x509.h>
 
-#include "cs_limits.h"
-#include "decode.h"
-#include "digest.h"
-#include "engine.h"
+#include "core/cs_limits.h"
+#include "capture/decode.h"
+#include "core/digest.h"
+#include "engine/engine.h"
 #include "pki.h"
-#include "output.h"
-#include "policy.h"
-#include "stats.h"
+#include "event/output.h"
+#include "verdict/policy.h"
+#include "core/stats.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "keylog.h"
+#include "secrets/keylog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -47,9 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_limits.h"
-#include "reasm.h"
-#include "stats.h"
+#include "core/cs_limits.h"
+#include "transport/reasm.h"
+#include "core/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

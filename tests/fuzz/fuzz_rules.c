@@ -38,9 +38,9 @@
 #include <openssl/x509.h>
 
 #include "pki.h"
-#include "policy.h"
-#include "rules.h"
-#include "x509.h"
+#include "verdict/policy.h"
+#include "verdict/rules.h"
+#include "x509/x509.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_limits.h"
-#include "tls.h"
+#include "core/cs_limits.h"
+#include "analyser/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_limits.h"
-#include "tls.h"
-#include "tls13.h"
+#include "core/cs_limits.h"
+#include "analyser/tls.h"
+#include "secrets/tls13.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

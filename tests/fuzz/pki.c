@@ -8,7 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "digest.h"
+#include "core/digest.h"
 #include "pki.h"
 
 EVP_PKEY *fz_key(uint8_t tag)

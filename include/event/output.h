@@ -1,0 +1,122 @@
+/*
+ * output.h - EVE JSON lines, in the form Suricata writes them.
+ *
+ * Outputs are a table of function pointers (as zmap's output modules):
+ * adding a sink adds one file and one registry line (sink.h).  Every line is written
+ * whole and flushed, so a crash or a kill never loses an alert already
+ * decided.  JSON is written by jsonw.c only (escaping in one place, checked
+ * byte for byte against jansson by tests/test_jsonw.c).
+ */
+#ifndef CS_OUTPUT_H
+#define CS_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analyser/classify.h"
+#include "event/evidence.h"
+#include "verdict/fingerprint.h"
+#include "verdict/policy.h"
+#include "analyser/tls.h"
+#include "verdict/truststore.h"
+#include "x509/x509.h"
+#include "sink/sink.h"
+
+/* Alert signature ids, stable per verdict (gid 1). */
+#define OUTPUT_SID_BASE 2900000
+
+/* A finished handshake, as the engine hands it over.  All views. */
+struct hs_event {
+	uint64_t ts_us;
+	uint64_t flow_id;
+	int family;                       /* 4 or 6 */
+	const uint8_t *client_ip, *server_ip;
+	uint16_t client_port, server_port;
+	const uint16_t *vlan;
+	int n_vlan;
+	const char *capture_file;         /* NULL for live capture */
+	const struct tls_session *tls;
+	enum policy_hs hs;
+	const char *hs_note;              /* why a handshake is incomplete, or NULL */
+	unsigned stream_mismatch;         /* REASM_DIFF_*: a copy's bytes differed */
+	uint64_t bad_checksum_bytes;      /* bytes used from bad-checksum segments */
+	const struct x509_info *certs;
+	size_t n_certs;
+	const char *chain_sha256;         /* chaincache.h's key in hex; NULL: no chain */
+	const struct trust_memo *trust;   /* who else trusts the chain; NULL: not asked */
+	const struct policy_result *res;
+	size_t n_res;
+	const struct classify_result *ndpi;
+	const struct fp_result *fp;       /* TLS 1.3 fingerprint check, or NULL */
+	const struct evidence_log *pkts;  /* the handshake's packets (--evidence), or NULL */
+	/* A chain judged without packets (--certs): the file it came from.
+	 * Then only alerts are written, without the network fields (flow,
+	 * addresses, ports, handshake); tls holds only the chain (certs). */
+	const char *source;
+	/* ... from a CT log entry (--ct-json): its index, the log's timestamp
+	 * (ms since the epoch) and whether it is a precertificate entry. */
+	int ct;
+	uint64_t ct_index, ct_timestamp_ms;
+	int ct_precert;
+};
+
+/* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert
+ * windows (dedup.h), which handshakes get a tls event, how often a chain's
+ * certificates are written in full, and evidence files (evidence.h). */
+enum output_tls_log {
+	OUTPUT_TLS_LOG_ALL = 0,       /* every handshake (the default) */
+	OUTPUT_TLS_LOG_PROTECTED,     /* handshakes that concern an owner */
+	OUTPUT_TLS_LOG_NONE,          /* alerts only */
+};
+enum output_cert_log {
+	OUTPUT_CERT_LOG_ONCE = 0,     /* in full the first time a window sees a
+	                                 chain, then by its SHA-256 (the default) */
+	OUTPUT_CERT_LOG_EVERY,        /* in full in every tls event */
+};
+
+struct output_feed_opts {
+	uint64_t alert_window_us;         /* 0: every alert written */
+	size_t max_alert_keys;            /* entries of each window table */
+	const char *state_path;           /* --state FILE, or NULL */
+	enum output_tls_log tls_log;
+	enum output_cert_log cert_log;
+	const char *evidence_dir;         /* --evidence DIR, or NULL */
+	uint64_t evidence_bytes;
+};
+
+struct output_feed;
+
+/* NULL with err set when the state file is malformed or the evidence
+ * directory unusable. */
+struct output_feed *output_feed_new(const struct output_feed_opts *opts, char *err,
+                                    size_t errlen);
+/* Windows closed by now_us (packet time) get their follow-up events.
+ * Cheap when nothing closed; the engine calls it about once a second. */
+void output_feed_tick(struct output *o, struct output_feed *f, uint64_t now_us);
+/* At exit, once the workers are done: follow-ups for every sighting not
+ * yet reported, and the state saved.  Once only (later calls return 0).
+ * 0, or -1 with err set (state not saved). */
+int output_feed_finish(struct output *o, struct output_feed *f, char *err, size_t errlen);
+void output_feed_free(struct output_feed *f);
+/* Does the engine keep handshake packets for evidence? */
+int output_feed_wants_packets(const struct output_feed *f);
+
+/* Write the tls event and one alert per alerting owner, as the feed says
+ * (feed may be NULL: everything, every time).  Returns the number of
+ * alerts found - whether their lines were delivered, counted as
+ * undelivered (output_delivery), or were repeats in an open window.  A
+ * failed line does not stop the lines after it. */
+int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev);
+
+/* EVE's timestamp form, "2024-02-01T10:00:00.123456+0000", UTC. */
+#define OUTPUT_TS_LEN 96
+void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN]);
+
+/* Signature id and text of an alert verdict. */
+int output_sid(enum verdict v);
+/* alert.severity of a verdict given who else trusts its chain (t may be
+ * NULL): 1 Critical, 2 Major, 3 Minor (see output.c). */
+int output_severity(enum verdict v, const struct trust_memo *t);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * engine_int.h - what the engine's files share (sensor/flow/engine.c,
+ * engine_tcp.c, engine_report.c) and nothing else includes: the engine
+ * itself, its memcap charges, and the steps one file hands to another.
+ * The contract with the rest of certsentry is include/engine.h.
+ */
+#ifndef CS_ENGINE_INT_H
+#define CS_ENGINE_INT_H
+
+#include <sys/queue.h>
+
+#include "verdict/chaincache.h"
+#include "analyser/classify.h"
+#include "capture/defrag.h"
+#include "engine/engine.h"
+#include "flow/flow.h"
+#include "analyser/tls.h"
+#include "event/evidence.h"
+#include "transport/reasm.h"
+
+/* Everything only needed until the handshake is decided; allocated at the
+ * flow's first data segment (a SYN flood costs flow records only) and
+ * freed at the decision (a decided flow costs its record only).  Owned by
+ * struct flow (f->hs). */
+struct flow_hs {
+	struct reasm_mem mem;
+	struct reasm_dir rd[2];         /* by tls_dir: client, server */
+	int started[2];                 /* TLS found in this direction */
+	size_t skipped[2];              /* bytes skipped before the TLS start */
+	struct tls_session tls;
+	struct classify_flow *cf;       /* owned; NULL once frozen */
+	unsigned cf_pkts;
+	/* After the Certificate is parsed the report waits until the client
+	 * acknowledges the server's bytes up to confirm_seq: until then a
+	 * retransmission of them is still compared with the copy verified. */
+	int confirming;
+	uint32_t confirm_seq;
+	uint64_t decided_ts;
+	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
+	/* A believed RST or FIN ended the connection before its handshake
+	 * was decided: bytes already in flight are still read until
+	 * closing_since + close_grace (DESIGN "Bad checksums, RST and FIN"),
+	 * the flow sitting meanwhile on the engine's list of closing flows. */
+	uint64_t closing_since;         /* 0: not closing */
+	TAILQ_ENTRY(flow_hs) closing;
+	struct flow *flow;              /* the flow that owns this state */
+	uint16_t win[2];                /* by tls_dir: last window advertised */
+	struct evidence_log pkts;       /* --evidence: the packets so far */
+};
+
+struct alert_count {
+	char *owner;           /* owned copy */
+	enum verdict verdict;
+	uint64_t n;
+};
+
+struct engine {
+	struct engine_opts o;
+	struct flow_table *ft;        /* owned */
+	struct defrag *df;            /* owned */
+	struct classify_ctx *ndpi;    /* owned; NULL with no_ndpi */
+	struct chain_cache *cc;       /* owned */
+	const char *source;           /* not owned */
+	uint64_t now;
+	uint64_t next_feed_tick;      /* packet time of the next output_feed_tick */
+	int keep_packets;             /* --evidence: handshake packets kept */
+	uint64_t alerts;
+	struct alert_count *ac;       /* owned array */
+	size_t n_ac;
+	struct policy_result *res;    /* owned: one slot per owner, reused */
+	size_t max_res;
+	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
+	TAILQ_HEAD(, flow_hs) closing;/* flows in their close grace, oldest first */
+	uint64_t keylog_read_ts;      /* last keylog_refresh, packet time */
+};
+
+/* What a flow record and a handshake state cost against --memcap: their
+ * size plus the allocator's own bookkeeping. */
+#define MALLOC_OVERHEAD 32u
+#define FLOW_CHARGE     (sizeof(struct flow) + MALLOC_OVERHEAD)
+/* Flows evicted at most to make room for one new flow or handshake. */
+#define EVICT_BURST     64
+/* Room made under --memcap, beyond what is allocated at once, before a
+ * handshake starts or a segment of it is reassembled: the next buffer
+ * growth and nDPI's per-flow state (its TLS dissector's message buffer),
+ * so that when the memcap is full the oldest flows are evicted rather
+ * than the new handshake starved of its next buffer. */
+#define ENGINE_HS_HEADROOM 8192u
+
+static inline size_t hs_charge(const struct engine *e)
+{
+	return sizeof(struct flow_hs) + MALLOC_OVERHEAD +
+	       (e->ndpi ? classify_flow_size() + 2 * MALLOC_OVERHEAD : 0);
+}
+
+/* Are TLS 1.3 flights measured (a baseline to compare with, or one to
+ * learn)? */
+static inline int fingerprinting(const struct engine *e)
+{
+	return e->o.baseline != NULL || e->o.learn != NULL;
+}
+
+/* Is the port one of those inspected (--ports)? */
+static inline int port_inspected(const struct engine *e, uint16_t port)
+{
+	return e->o.port_map[port >> 3] & (1u << (port & 7));
+}
+
+/* ---- engine.c: the end of a flow's handshake phase ---- */
+
+/* End the handshake phase of f: report it if it was TLS, then free. */
+void engine_decide(struct engine *e, struct flow *f, const char *note);
+/* The report of a parsed chain, deferred until the client's
+ * acknowledgement (see flow_hs), then the flow decided. */
+void engine_confirm_done(struct engine *e, struct flow *f);
+/* The flow's end (its handshake decided at last), then freed. */
+void engine_flow_release(struct engine *e, struct flow *f, const char *why);
+/* Closing flows past their grace, idle flows, alert windows. */
+void engine_expire(struct engine *e);
+
+/* ---- engine_tcp.c ---- */
+
+/* The last chance for a waiting TLS 1.3 handshake's secret, or the end
+ * of a flight measured for its fingerprint: 1 when it decided f. */
+int engine_tls13_flight_end(struct engine *e, struct flow *f);
+
+/* ---- engine_report.c ---- */
+
+/* The verdict for one handshake: parse the chain (or find it in the
+ * chain cache), ask the policy, write. */
+void engine_report(struct engine *e, struct flow *f, const char *note);
+
+#endif

@@ -1,0 +1,731 @@
+/*
+ * output.c - EVE JSON events (see include/output.h): the tls event and the
+ * alerts of one handshake, built with jsonw.c, the output stage's own JSON
+ * writer (why: include/jsonw.h).  Where the lines go (sinks, queue) is
+ * sink.c; this file must not know.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "event/dedup.h"
+#include "event/evidence.h"
+#include "core/jsonw.h"
+#include "event/output.h"
+#include "sink/sink.h"
+#include "core/stats.h"
+
+/* ---- field formatting ---------------------------------------------- */
+
+void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN])
+{
+	time_t sec = (time_t)(ts_us / 1000000u);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(out, OUTPUT_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000u));
+}
+
+static void fmt_ip(int family, const uint8_t *a, char out[INET6_ADDRSTRLEN])
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, out, INET6_ADDRSTRLEN))
+		snprintf(out, INET6_ADDRSTRLEN, "?");
+}
+
+/* A string member only when there is something to say (as Suricata
+ * leaves out empty fields). */
+static void opt_str(struct jsonw *w, const char *k, const char *v)
+{
+	if (v && *v)
+		jw_str(w, k, v);
+}
+
+static void str_array(struct jsonw *w, const char *k, char *const *v, size_t n)
+{
+	jw_arr(w, k);
+	for (size_t i = 0; i < n; i++)
+		jw_str(w, NULL, v[i]);
+	jw_end(w);
+}
+
+/* ---- objects -------------------------------------------------------- */
+
+static void chain_array(struct jsonw *w, const struct tls_session *t)
+{
+	jw_arr(w, "chain");
+	for (size_t i = 0; i < t->n_certs; i++)
+		jw_b64(w, NULL, t->certs[i].data, t->certs[i].len);
+	jw_end(w);
+}
+
+static void ja_obj(struct jsonw *w, const char *k, const char *hash, const char *str)
+{
+	jw_obj(w, k);
+	jw_str(w, "hash", hash);
+	jw_str(w, "string", str);
+	jw_end(w);
+}
+
+static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
+{
+	const struct tls_session *t = ev->tls;
+	const struct x509_info *leaf = ev->n_certs ? &ev->certs[0] : NULL;
+
+	jw_obj(w, "tls");
+	if (leaf && leaf->parsed) {
+		opt_str(w, "subject", leaf->subject);
+		opt_str(w, "issuerdn", leaf->issuer);
+		opt_str(w, "serial", leaf->serial);
+		opt_str(w, "fingerprint", leaf->sha1);
+		opt_str(w, "notbefore", leaf->notbefore);
+		opt_str(w, "notafter", leaf->notafter);
+		if (leaf->n_san_dns + leaf->n_san_ip) {
+			jw_arr(w, "subjectaltname");
+			for (size_t i = 0; i < leaf->n_san_dns; i++)
+				jw_str(w, NULL, leaf->san_dns[i]);
+			for (size_t i = 0; i < leaf->n_san_ip; i++)
+				jw_str(w, NULL, leaf->san_ip_str[i]);
+			jw_end(w);
+		}
+	}
+	if (ev->source) {
+		/* no handshake: the leaf and the chain only */
+		if (with_chain && t->n_certs)
+			chain_array(w, t);
+		jw_end(w);
+		return;
+	}
+	opt_str(w, "sni", t->sni);
+	jw_str(w, "version", tls_version_name(t->sh_seen ? t->version : 0));
+	jw_bool(w, "session_resumed", t->resumed);
+	if (t->ch_seen && t->ja3)
+		ja_obj(w, "ja3", t->ja3_md5, t->ja3);
+	if (t->sh_seen && t->ja3s)
+		ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
+	if (t->n_alpn) {
+		jw_arr(w, "client_alpns");
+		for (size_t i = 0; i < t->n_alpn; i++)
+			jw_str(w, NULL, t->alpn[i]);
+		jw_end(w);
+	}
+	if (t->server_alpn[0]) {
+		jw_arr(w, "server_alpns");
+		jw_str(w, NULL, t->server_alpn);
+		jw_end(w);
+	}
+	if (t->ch_seen) {
+		jw_obj(w, "client_handshake");
+		jw_str(w, "version", tls_version_name(t->ch_version));
+		jw_end(w);
+	}
+	if (t->sh_seen) {
+		jw_obj(w, "server_handshake");
+		jw_str(w, "version", tls_version_name(t->sh_legacy_version));
+		jw_int(w, "cipher", t->cipher);
+		jw_end(w);
+	}
+	if (with_chain && t->n_certs)
+		chain_array(w, t);
+	jw_end(w);
+}
+
+static void cert_obj(struct jsonw *w, const struct x509_info *x)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "sha256", x->sha256);
+	jw_int(w, "size", (int64_t)x->der_len);
+	if (!x->parsed) {
+		jw_str(w, "parse_error", x->error);
+		jw_end(w);
+		return;
+	}
+	opt_str(w, "subject", x->subject);
+	opt_str(w, "issuer", x->issuer);
+	opt_str(w, "serial", x->serial);
+	jw_str(w, "sha1", x->sha1);
+	jw_str(w, "spki_sha256", x->spki_sha256);
+	opt_str(w, "notbefore", x->notbefore);
+	opt_str(w, "notafter", x->notafter);
+	str_array(w, "san_dns", x->san_dns, x->n_san_dns);
+	str_array(w, "san_ip", x->san_ip_str, x->n_san_ip);
+	opt_str(w, "key_type", x->key_type);
+	jw_int(w, "key_bits", x->key_bits);
+	opt_str(w, "sig_alg", x->sig_alg);
+	jw_bool(w, "is_ca", x->is_ca);
+	jw_bool(w, "self_issued", x->self_issued);
+	jw_bool(w, "weak", x->weak);
+	jw_end(w);
+}
+
+static const char *hs_name(enum policy_hs hs)
+{
+	switch (hs) {
+	case POLICY_HS_CHAIN:      return "certificate";
+	case POLICY_HS_ENCRYPTED:  return "encrypted";
+	case POLICY_HS_RESUMED:    return "resumed";
+	case POLICY_HS_INCOMPLETE: return "incomplete";
+	}
+	return "unknown";
+}
+
+static void matched_array(struct jsonw *w, const struct policy_result *r)
+{
+	jw_arr(w, "matched");
+	for (size_t i = 0; i < r->n_matched; i++)
+		jw_str(w, NULL, r->matched[i]);
+	jw_end(w);
+}
+
+static void result_obj(struct jsonw *w, const struct policy_result *r)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "owner", r->owner);
+	matched_array(w, r);
+	jw_str(w, "verdict", verdict_name(r->verdict));
+	opt_str(w, "anchor", r->anchor);
+	jw_str(w, "reason", r->reason);
+	jw_end(w);
+}
+
+/* The "certsentry" object; left open for the alert's own members. */
+/* The chain and the owners' verdicts, in every certsentry object. */
+static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief)
+{
+	opt_str(w, "chain_sha256", ev->chain_sha256);
+	if (brief) {
+		/* --cert-log once: written in full earlier in this window */
+		jw_int(w, "certificates_logged_before", (int64_t)ev->n_certs);
+	} else {
+		jw_arr(w, "certificates");
+		for (size_t i = 0; i < ev->n_certs; i++)
+			cert_obj(w, &ev->certs[i]);
+		jw_end(w);
+	}
+	jw_arr(w, "owners");
+	for (size_t i = 0; i < ev->n_res; i++)
+		result_obj(w, &ev->res[i]);
+	jw_end(w);
+}
+
+static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief)
+{
+	const struct tls_session *t = ev->tls;
+
+	jw_obj(w, "certsentry");
+	if (ev->source) {
+		jw_str(w, "source", ev->source);
+		if (ev->ct) {
+			char ts[OUTPUT_TS_LEN];
+
+			jw_obj(w, "ct");
+			jw_int(w, "index", (int64_t)ev->ct_index);
+			output_format_ts(ev->ct_timestamp_ms * 1000u, ts);
+			jw_str(w, "timestamp", ts);
+			jw_str(w, "entry_type", ev->ct_precert ? "precert_entry" : "x509_entry");
+			jw_end(w);
+		}
+		chain_members(w, ev, brief);
+		return;
+	}
+	jw_str(w, "handshake", hs_name(ev->hs));
+	if (ev->hs == POLICY_HS_ENCRYPTED)
+		jw_bool(w, "certificates_encrypted", 1);
+	opt_str(w, "note", ev->hs_note);
+	if (t->t13_outcome != T13_NONE) {
+		/* How the TLS 1.3 certificates were, or were not, read. */
+		jw_obj(w, "tls13");
+		jw_str(w, "certificates", tls13_outcome_name(t->t13_outcome));
+		jw_int(w, "records_decrypted", t->t13_records);
+		if (t->hrr)
+			jw_bool(w, "hello_retry_request", 1);
+		if (t->flight_records) {
+			jw_obj(w, "flight");
+			jw_int(w, "records", t->flight_records);
+			jw_int(w, "bytes", (int64_t)t->flight_bytes);
+			jw_end(w);
+		}
+		if (ev->fp)
+			jw_str(w, "fingerprint", ev->fp->outcome == FP_MATCH ? "matched" :
+			       ev->fp->outcome == FP_CHANGED ? "changed" : "no-baseline");
+		jw_end(w);
+	}
+	if (ev->stream_mismatch)
+		jw_bool(w, "stream_mismatch", 1);
+	/* Acknowledged by the receiver, but with a bad TCP checksum here: the
+	 * chain is what the client got, read from damaged copies. */
+	if (ev->bad_checksum_bytes)
+		jw_int(w, "bad_checksum_bytes", (int64_t)ev->bad_checksum_bytes);
+	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client
+	 * offers everything up to its legacy_version. */
+	jw_arr(w, "versions_offered");
+	for (size_t i = 0; i < t->n_ch_versions; i++)
+		jw_str(w, NULL, tls_version_name(t->ch_versions[i]));
+	if (t->n_ch_versions == 0 && t->ch_seen)
+		jw_str(w, NULL, tls_version_name(t->ch_version));
+	jw_end(w);
+	if (t->certs_dropped)
+		jw_int(w, "certificates_dropped", (int64_t)t->certs_dropped);
+	chain_members(w, ev, brief);
+}
+
+static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
+{
+	jw_obj(w, "ndpi");
+	jw_str(w, "proto", n->proto);
+	jw_str(w, "proto_id", n->proto_id);
+	jw_str(w, "category", n->category);
+	jw_obj(w, "flow_risk");
+	for (unsigned bit = 1; bit < 64; bit++) {
+		const char *name = classify_risk_name(bit);
+		char key[8];
+
+		if (!(n->risk & (1ULL << bit)) || !name)
+			continue;
+		snprintf(key, sizeof(key), "%u", bit);
+		jw_obj(w, key);
+		jw_str(w, "risk", name);
+		opt_str(w, "severity", classify_risk_severity(bit));
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+/* Opens the event and writes the common top-level fields of every event. */
+static void base_open(struct jsonw *w, const struct hs_event *ev, const char *type)
+{
+	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
+
+	jw_obj(w, NULL);
+	output_format_ts(ev->ts_us, ts);
+	jw_str(w, "timestamp", ts);
+	if (ev->source) {
+		jw_str(w, "event_type", type);   /* no flow: no network fields */
+		return;
+	}
+	jw_int(w, "flow_id", (int64_t)ev->flow_id);
+	if (ev->capture_file)
+		jw_str(w, "pcap_filename", ev->capture_file);
+	jw_str(w, "event_type", type);
+	if (ev->n_vlan > 0) {
+		jw_arr(w, "vlan");
+		for (int i = 0; i < ev->n_vlan; i++)
+			jw_int(w, NULL, ev->vlan[i]);
+		jw_end(w);
+	}
+	fmt_ip(ev->family, ev->client_ip, ip);
+	jw_str(w, "src_ip", ip);
+	jw_int(w, "src_port", ev->client_port);
+	fmt_ip(ev->family, ev->server_ip, ip);
+	jw_str(w, "dest_ip", ip);
+	jw_int(w, "dest_port", ev->server_port);
+	jw_str(w, "proto", "TCP");
+	jw_str(w, "app_proto", "tls");
+}
+
+static const char *verdict_signature(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_SELF_SIGNED:
+		return "CERTSENTRY self-signed certificate for a protected asset or endpoint";
+	case VERDICT_FORGED_ISSUER:
+		return "CERTSENTRY forged issuer: certificate names an approved CA that did not sign it";
+	case VERDICT_UNAPPROVED_ISSUER:
+		return "CERTSENTRY certificate for a protected asset issued by an unapproved CA";
+	case VERDICT_UNVERIFIABLE_CHAIN:
+		return "CERTSENTRY unverifiable certificate chain for a protected asset";
+	case VERDICT_UNVERIFIED_HANDSHAKE:
+		return "CERTSENTRY handshake at a protected endpoint could not be verified";
+	case VERDICT_STREAM_MISMATCH:
+		return "CERTSENTRY handshake bytes retransmitted with different content";
+	case VERDICT_FINGERPRINT_CHANGED:
+		return "CERTSENTRY TLS 1.3 server fingerprint departs from its baseline";
+	default:
+		return "CERTSENTRY certificate policy violation";
+	}
+}
+
+int output_sid(enum verdict v)
+{
+	return OUTPUT_SID_BASE + (int)v;
+}
+
+/* Suricata's numbers (1 is the most urgent) and ET's signature_severity
+ * words.  A chain verdict is graded by who else would trust the chain
+ * (DESIGN.md "Feeds"): a public root program's CA misissued for the owner
+ * (Critical), a CA no loaded program trusts - an interception proxy, a
+ * private CA - (Major), nothing verifies it - self-signed, issuer not
+ * sent, broken signature - (Minor).  A forged issuer impersonates an
+ * approved CA: active interception, never below Major.  What could not be
+ * verified (unverified handshake, a fingerprint) is Minor: evidence, not
+ * proof. */
+#define SEV_CRITICAL 1
+#define SEV_MAJOR    2
+#define SEV_MINOR    3
+
+static int chain_verdict(enum verdict v)
+{
+	return v == VERDICT_SELF_SIGNED || v == VERDICT_FORGED_ISSUER ||
+	       v == VERDICT_UNAPPROVED_ISSUER || v == VERDICT_UNVERIFIABLE_CHAIN;
+}
+
+int output_severity(enum verdict v, const struct trust_memo *t)
+{
+	int sev;
+
+	if (v == VERDICT_STREAM_MISMATCH)
+		return SEV_MAJOR;
+	if (!chain_verdict(v))
+		return SEV_MINOR;
+	switch (t ? (enum trust_class)t->cls : TRUST_UNKNOWN) {
+	case TRUST_PUBLIC:  sev = SEV_CRITICAL; break;
+	case TRUST_PRIVATE: sev = SEV_MAJOR; break;
+	default:            sev = SEV_MINOR; break;
+	}
+	if (v == VERDICT_FORGED_ISSUER && sev > SEV_MAJOR)
+		sev = SEV_MAJOR;
+	return sev;
+}
+
+static const char *severity_word(int sev)
+{
+	return sev == SEV_CRITICAL ? "Critical" : sev == SEV_MAJOR ? "Major" : "Minor";
+}
+
+static void alert_obj(struct jsonw *w, enum verdict v, int sev)
+{
+	jw_obj(w, "alert");
+	jw_str(w, "action", "allowed");
+	jw_int(w, "gid", 1);
+	jw_int(w, "signature_id", output_sid(v));
+	jw_int(w, "rev", 1);
+	jw_str(w, "signature", verdict_signature(v));
+	jw_str(w, "category", "Misissued or intercepting TLS certificate");
+	jw_int(w, "severity", sev);
+	jw_obj(w, "metadata");
+	jw_arr(w, "signature_severity");
+	jw_str(w, NULL, severity_word(sev));
+	jw_end(w);
+	jw_end(w);
+	jw_end(w);
+}
+
+/* Who else would trust the chain: the grade, and each store reached. */
+static void trust_members(struct jsonw *w, const struct trust_memo *t)
+{
+	if (!t || t->cls == TRUST_UNKNOWN)
+		return;
+	jw_str(w, "trust", trust_class_name((enum trust_class)t->cls));
+	jw_arr(w, "trusted_by");
+	for (size_t i = 0; i < t->n_hits; i++) {
+		jw_obj(w, NULL);
+		jw_str(w, "store", t->hits[i].store);
+		jw_str(w, "root_subject", t->hits[i].root_subject);
+		jw_str(w, "root_sha256", t->hits[i].root_sha256);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
+/* 0 written or queued, 1 dropped or on stderr (counted), -1 error. */
+static int emit(struct output *o, const struct jsonw *w, int is_alert)
+{
+	size_t len;
+	const char *line = jw_text(w, &len);
+
+	if (!line) {
+		g_stats.output_err++;
+		output_count_lost(o, is_alert, OUTPUT_LOSS_NO_MEMORY);
+		return -1;
+	}
+	return output_write_line(o, line, len, is_alert);
+}
+
+/* ---- the feed -------------------------------------------------------- */
+
+struct output_feed {
+	struct dedup *alerts;        /* owned; NULL: every alert written */
+	struct dedup *chains;        /* owned; chains written in full (--cert-log once) */
+	struct evidence *evidence;   /* owned; NULL without --evidence */
+	const char *state_path;      /* view (argv) */
+	enum output_tls_log tls_log;
+	int finished;                /* output_feed_finish done */
+};
+
+struct output_feed *output_feed_new(const struct output_feed_opts *opts, char *err,
+                                    size_t errlen)
+{
+	struct output_feed *f = calloc(1, sizeof(*f));   /* owned by the caller */
+	size_t keys = opts->max_alert_keys ? opts->max_alert_keys : DEDUP_DEF_MAX_KEYS;
+
+	if (!f)
+		goto oom;
+	f->tls_log = opts->tls_log;
+	f->state_path = opts->state_path;
+	if (opts->alert_window_us && !(f->alerts = dedup_new(opts->alert_window_us, keys)))
+		goto oom;
+	if (opts->cert_log == OUTPUT_CERT_LOG_ONCE && opts->alert_window_us &&
+	    !(f->chains = dedup_new(opts->alert_window_us, keys)))
+		goto oom;
+	/* Saved windows that cannot be read are set aside and said, never a
+	 * reason not to start (dedup.h): a sensor restarted after a power
+	 * cut must come back. */
+	if (f->alerts && f->state_path &&
+	    dedup_load(f->alerts, f->state_path, err, errlen) > 0)
+		fprintf(stderr, "certsentry: --state %s\n", err);
+	if (opts->evidence_dir &&
+	    !(f->evidence = evidence_open(opts->evidence_dir,
+	                                  opts->evidence_bytes ? opts->evidence_bytes
+	                                                       : EVIDENCE_DEF_BYTES,
+	                                  err, errlen)))
+		goto err;
+	return f;
+oom:
+	snprintf(err, errlen, "out of memory");
+err:
+	if (f) {
+		dedup_free(f->alerts);
+		dedup_free(f->chains);
+		free(f);
+	}
+	return NULL;
+}
+
+int output_feed_wants_packets(const struct output_feed *f)
+{
+	return f && f->evidence;
+}
+
+/* A window's follow-up: how often an alert already written was seen
+ * again.  An alert line as far as the queue is concerned: counts are
+ * never dropped for room. */
+static void repeat_event(void *ctx, const struct dedup_report *r)
+{
+	struct output *o = ctx;
+	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
+	struct jsonw w;
+
+	jw_init(&w);
+	jw_obj(&w, NULL);
+	output_format_ts(r->last_us, ts);
+	jw_str(&w, "timestamp", ts);
+	jw_int(&w, "flow_id", (int64_t)r->first_flow_id);
+	jw_str(&w, "event_type", "alert_repeat");
+	if (r->n_vlan > 0) {
+		jw_arr(&w, "vlan");
+		for (int i = 0; i < r->n_vlan; i++)
+			jw_int(&w, NULL, r->vlan[i]);
+		jw_end(&w);
+	}
+	/* The first sighting's flow: flow_id and both ends are that flow's. */
+	fmt_ip(r->family, r->first_client_ip, ip);
+	jw_str(&w, "src_ip", ip);
+	jw_int(&w, "src_port", r->first_client_port);
+	fmt_ip(r->family, r->server_ip, ip);
+	jw_str(&w, "dest_ip", ip);
+	jw_int(&w, "dest_port", r->server_port);
+	jw_str(&w, "proto", "TCP");
+	jw_str(&w, "app_proto", "tls");
+	alert_obj(&w, r->verdict, r->severity);
+	jw_obj(&w, "certsentry");
+	jw_str(&w, "owner", r->owner);
+	jw_str(&w, "verdict", verdict_name(r->verdict));
+	opt_str(&w, "chain_sha256", r->chain_sha256);
+	jw_obj(&w, "repeat");
+	jw_int(&w, "count", (int64_t)r->count);
+	jw_int(&w, "new", (int64_t)r->new_since);
+	output_format_ts(r->first_us, ts);
+	jw_str(&w, "first_seen", ts);
+	output_format_ts(r->last_us, ts);
+	jw_str(&w, "last_seen", ts);
+	output_format_ts(r->window_start_us, ts);
+	jw_str(&w, "window_start", ts);
+	output_format_ts(r->window_end_us, ts);
+	jw_str(&w, "window_end", ts);
+	jw_str(&w, "reported_at", r->why);
+	jw_end(&w);
+	jw_end(&w);
+	jw_end(&w);
+	if (emit(o, &w, 1) >= 0)
+		g_stats.alert_followups++;
+	jw_free(&w);
+}
+
+void output_feed_tick(struct output *o, struct output_feed *f, uint64_t now_us)
+{
+	if (f && f->alerts)
+		dedup_expire(f->alerts, now_us, repeat_event, o);
+	if (f && f->chains)
+		dedup_expire(f->chains, now_us, NULL, NULL);
+}
+
+int output_feed_finish(struct output *o, struct output_feed *f, char *err, size_t errlen)
+{
+	if (!f || f->finished || !f->alerts)
+		return 0;
+	f->finished = 1;
+	dedup_final(f->alerts, f->state_path != NULL, repeat_event, o);
+	return f->state_path ? dedup_save(f->alerts, f->state_path, err, errlen) : 0;
+}
+
+void output_feed_free(struct output_feed *f)
+{
+	if (!f)
+		return;
+	dedup_free(f->alerts);
+	dedup_free(f->chains);
+	evidence_close(f->evidence);
+	free(f);
+}
+
+static void sighting(const struct hs_event *ev, const char *owner, enum verdict v, int sev,
+                     struct dedup_alert *a)
+{
+	a->owner = owner;
+	a->verdict = v;
+	a->chain_sha256 = ev->chain_sha256;
+	a->family = ev->family;
+	a->server_ip = ev->server_ip;
+	a->server_port = ev->server_port;
+	a->vlan = ev->vlan;
+	a->n_vlan = ev->n_vlan;
+	a->client_ip = ev->client_ip;
+	a->client_port = ev->client_port;
+	a->severity = sev;
+	a->flow_id = ev->flow_id;
+	a->ts_us = ev->ts_us;
+}
+
+/* Is this the first alert of its key in the window?  Repeats are counted. */
+static int alert_is_new(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                        const struct policy_result *r, int sev)
+{
+	struct dedup_alert a;
+
+	if (!f || !f->alerts)
+		return 1;
+	sighting(ev, r->owner, r->verdict, sev, &a);
+	if (dedup_see(f->alerts, &a, repeat_event, o))
+		return 1;
+	g_stats.alerts_repeated++;
+	return 0;
+}
+
+/* --cert-log once: has this window written the chain in full already? */
+static int chain_logged(struct output_feed *f, const struct hs_event *ev)
+{
+	static const uint8_t none[16];
+	struct dedup_alert a;
+
+	if (!f || !f->chains || !ev->chain_sha256 || ev->n_certs == 0)
+		return 0;
+	sighting(ev, "", VERDICT_APPROVED, 0, &a);
+	a.family = 4;
+	a.server_ip = none;
+	a.server_port = 0;
+	a.n_vlan = 0;
+	if (dedup_see(f->chains, &a, NULL, NULL))
+		return 0;
+	g_stats.certs_brief++;
+	return 1;
+}
+
+static int tls_event_wanted(const struct output_feed *f, const struct hs_event *ev)
+{
+	if (!f || f->tls_log == OUTPUT_TLS_LOG_ALL)
+		return 1;
+	return f->tls_log == OUTPUT_TLS_LOG_PROTECTED && ev->n_res > 0;
+}
+
+static int write_tls_event(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                           struct jsonw *w)
+{
+	int brief;
+
+	if (!tls_event_wanted(f, ev)) {
+		g_stats.tls_events_skipped++;
+		return 0;
+	}
+	brief = chain_logged(f, ev);
+	base_open(w, ev, "tls");
+	tls_obj(w, ev, output_tls_chain(o) && !brief);
+	if (ev->ndpi && ev->ndpi->valid)
+		ndpi_obj(w, ev->ndpi);
+	certsentry_open(w, ev, brief);
+	jw_end(w);                     /* certsentry */
+	jw_end(w);                     /* the event */
+	return emit(o, w, 0) < 0 ? -1 : 0;
+}
+
+/* The evidence files of the alert's chain, written the first time. */
+static void evidence_obj(struct jsonw *w, struct output_feed *f, const struct hs_event *ev)
+{
+	char pem[EVIDENCE_PATH_MAX], pcap[EVIDENCE_PATH_MAX];
+
+	if (!f || !f->evidence || !ev->chain_sha256 || ev->n_certs == 0)
+		return;
+	if (evidence_write(f->evidence, ev->chain_sha256, ev->tls->certs, ev->tls->n_certs,
+	                   ev->pkts, pem, pcap) != 1)
+		return;
+	jw_obj(w, "evidence");
+	jw_str(w, "pem", pem);
+	jw_str(w, "pcap", pcap);
+	jw_end(w);
+}
+
+static int write_alert(struct output *o, struct output_feed *f, const struct hs_event *ev,
+                       const struct policy_result *r, int sev, struct jsonw *w)
+{
+	base_open(w, ev, "alert");
+	alert_obj(w, r->verdict, sev);
+	tls_obj(w, ev, 1);
+	if (ev->ndpi && ev->ndpi->valid)
+		ndpi_obj(w, ev->ndpi);
+	certsentry_open(w, ev, 0);
+	jw_str(w, "owner", r->owner);
+	matched_array(w, r);
+	jw_str(w, "verdict", verdict_name(r->verdict));
+	jw_str(w, "reason", r->reason);
+	if (chain_verdict(r->verdict))
+		trust_members(w, ev->trust);
+	evidence_obj(w, f, ev);
+	jw_end(w);
+	jw_end(w);
+	return emit(o, w, 1) < 0 ? -1 : 0;
+}
+
+int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev)
+{
+	/* About 8 KB on the stack: most lines are built without an allocation. */
+	struct jsonw w;
+	int alerts = 0;
+
+	/* A line that fails is counted by the output (output_delivery) and
+	 * does not stop the lines after it. */
+	jw_init(&w);
+	if (!ev->source)
+		(void)write_tls_event(o, feed, ev, &w);
+	for (size_t i = 0; i < ev->n_res; i++) {
+		const struct policy_result *r = &ev->res[i];
+		int sev;
+
+		if (!verdict_is_alert(r->verdict))
+			continue;
+		sev = output_severity(r->verdict, ev->trust);
+		if (!alert_is_new(o, feed, ev, r, sev)) {
+			alerts++;
+			continue;
+		}
+		/* Found is found: an alert whose line could not be delivered is
+		 * still counted here (the output counts it as undelivered). */
+		jw_reset(&w);
+		(void)write_alert(o, feed, ev, r, sev, &w);
+		alerts++;
+	}
+	jw_free(&w);
+	return alerts;
+}

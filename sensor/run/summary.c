@@ -1,0 +1,165 @@
+/*
+ * summary.c - the lines a run ends with (see include/summary.h): counts
+ * read from a struct cs_stats handed in (a file run's own counters, or
+ * the sum of a live capture's workers), the alert tally, the key log,
+ * fingerprints, delivery and coverage.
+ *
+ * Owns: nothing.  Must not: read g_stats (the caller says whose counters
+ * these are), or decide the exit status (main.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "verdict/coverage.h"
+#include "verdict/fingerprint.h"
+#include "secrets/keylog.h"
+#include "event/output.h"
+#include "verdict/policy.h"
+#include "run/summary.h"
+
+static void print_keylog(const struct summary_in *in, FILE *f)
+{
+	const struct cs_stats *st = in->st;
+	struct keylog_counts c;
+
+	if (!in->kl)
+		return;
+	keylog_counts(in->kl, &c);
+	fprintf(f, "  tls 1.3: decrypted %" PRIu64 ", no key %" PRIu64 ", records decrypted %"
+	        PRIu64 " (authentication failures %" PRIu64 "); key log: %" PRIu64
+	        " secrets from %zu files and %zu pcapng blocks (%" PRIu64 " lines, %" PRIu64
+	        " malformed), look-ups %" PRIu64 ", found %" PRIu64 "\n",
+	        st->hs_tls13_decrypted, st->tls13_no_key, st->tls13_records,
+	        st->tls13_auth_fail, c.entries, keylog_files(in->kl), in->dsb, c.lines,
+	        c.malformed, c.lookups, c.hits);
+}
+
+static void print_fingerprints(const struct summary_in *in, FILE *f)
+{
+	const struct cs_stats *st = in->st;
+
+	if (in->baseline)
+		fprintf(f, "  fingerprints: baseline %zu endpoints, %zu shapes; TLS 1.3 handshakes "
+		        "matched %" PRIu64 ", changed %" PRIu64 ", endpoint not in the baseline %"
+		        PRIu64 "\n", fp_endpoints(in->baseline), fp_shapes(in->baseline),
+		        st->fp_match, st->fp_changed, st->fp_no_baseline);
+	if (in->learn)
+		fprintf(f, "  fingerprints: learned %" PRIu64 " TLS 1.3 handshakes: %zu endpoints, "
+		        "%zu shapes\n", st->fp_learned, fp_endpoints(in->learn),
+		        fp_shapes(in->learn));
+}
+
+static void print_head(const struct summary_in *in, FILE *f)
+{
+	static const char *const vnames[] = {
+		"SSLv2", "SSLv3", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", "other"
+	};
+	const struct cs_stats *st = in->st;
+
+	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
+	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
+	        st->pkts, st->flows_total, stats_handshakes(st), st->certs_seen, in->alerts);
+	fprintf(f, "  handshakes:");
+	for (size_t i = 0; i < 7; i++)
+		if (st->hs_by_version[i])
+			fprintf(f, " %s %" PRIu64 ",", vnames[i], st->hs_by_version[i]);
+	fprintf(f, " resumed %" PRIu64 ", TLS 1.3 decrypted %" PRIu64
+	        ", certificates encrypted (TLS 1.3) %" PRIu64 ", incomplete %" PRIu64 "\n",
+	        st->hs_resumed, st->hs_tls13_decrypted, st->hs_tls13, st->hs_incomplete);
+	for (size_t i = 0; i < in->n_rows; i++)
+		fprintf(f, "  alerts: %s %s %" PRIu64 "\n", in->rows[i].owner,
+		        verdict_name(in->rows[i].verdict), in->rows[i].n);
+}
+
+static void print_feed(const struct summary_in *in, FILE *f)
+{
+	const struct cs_stats *st = in->st;
+
+	if (st->alerts_repeated || st->alert_followups || st->tls_events_skipped ||
+	    st->certs_brief || st->evidence_written || st->evidence_budget)
+		fprintf(f, "  feed: alert repeats in open windows %" PRIu64 " (follow-ups %" PRIu64
+		        "), tls events not written %" PRIu64 ", chains by SHA-256 only %" PRIu64
+		        ", evidence written %" PRIu64 " (over budget %" PRIu64 ")\n",
+		        st->alerts_repeated, st->alert_followups, st->tls_events_skipped,
+		        st->certs_brief, st->evidence_written, st->evidence_budget);
+}
+
+/* Only when a consumer (socket, Redis, syslog) was away or slow at some
+ * point: how the queue in front of it fared. */
+static void print_queue(const struct cs_stats *st, FILE *f)
+{
+	if (st->output_queued || st->output_dropped || st->output_disconnects ||
+	    st->output_alerts_stderr)
+		fprintf(f, "  output queue: queued %" PRIu64 " (at most %" PRIu64 " at once), dropped %"
+		        PRIu64 ", alerts to stderr %" PRIu64 ", disconnects %" PRIu64
+		        ", reconnects %" PRIu64 "\n",
+		        st->output_queued, st->output_queue_peak, st->output_dropped,
+		        st->output_alerts_stderr, st->output_disconnects, st->output_reconnects);
+}
+
+/* Only when an input was damaged, filtered or set aside. */
+static void print_inputs(const struct cs_stats *st, FILE *f)
+{
+	if (st->capture_damaged || st->capture_filtered || st->capture_block_limit ||
+	    st->state_corrupt)
+		fprintf(f, "  inputs: damaged (read up to the damage) %" PRIu64 ", packets filtered "
+		        "by --bpf %" PRIu64 ", pcapng block limit %" PRIu64 ", state files set aside %"
+		        PRIu64 " (lines not read %" PRIu64 ")\n", st->capture_damaged,
+		        st->capture_filtered, st->capture_block_limit, st->state_corrupt,
+		        st->state_lines_bad);
+}
+
+static void print_limits(const struct cs_stats *st, FILE *f)
+{
+	fprintf(f, "  limits: flows evicted %" PRIu64 ", flow memcap %" PRIu64
+	        ", memcap %" PRIu64 ", out-of-order segments %" PRIu64
+	        ", handshake size %" PRIu64 ", certificates dropped %" PRIu64
+	        ", certificate size %" PRIu64 ", no handshake found %" PRIu64 "\n",
+	        st->flows_evicted, st->reasm_flow_memcap, st->reasm_total_memcap,
+	        st->reasm_ooo_limit, st->tls_hs_too_big, st->tls_certs_dropped,
+	        st->tls_cert_too_big, st->prehs_limit);
+	fprintf(f, "  chain cache: hits %" PRIu64 ", misses %" PRIu64 ", evicted %" PRIu64 "\n",
+	        st->chain_cache_hits, st->chain_cache_misses, st->chain_cache_evictions);
+}
+
+static void print_stream(const struct cs_stats *st, FILE *f)
+{
+	fprintf(f, "  stream: gaps %" PRIu64 ", overlaps %" PRIu64 " (different data %"
+	        PRIu64 "), mid-stream pick-ups %" PRIu64 ", invalid checksums %" PRIu64
+	        " (not trusted %" PRIu64 "), fragments reassembled %" PRIu64
+	        " (overlapping %" PRIu64 ", timed out %" PRIu64 ", dropped %" PRIu64
+	        "), decode errors %" PRIu64
+	        ", unparsable certificates %" PRIu64 ", peak flow memory %" PRIu64 "\n",
+	        st->reasm_gap, st->reasm_overlap, st->reasm_overlap_diff,
+	        st->midstream_pickups, st->tcp_invalid_checksum,
+	        st->tcp_checksum_ignored, st->frag_reassembled, st->frag_overlap,
+	        st->frag_timeout, st->frag_limit + st->frag_bad,
+	        st->decode_err, st->certs_unparsable, st->mem_peak);
+	fprintf(f, "  tcp: bad-checksum copies %" PRIu64 " (replaced by a valid copy %" PRIu64
+	        ", used when acknowledged %" PRIu64 ", different data %" PRIu64
+	        ", dropped at a limit %" PRIu64 "), RST/FIN not believed %" PRIu64
+	        ", closed in grace %" PRIu64 ", port reuse %" PRIu64
+	        " (new SYN mid-handshake ignored %" PRIu64 "), SYN-ACK ISNs differing %" PRIu64
+	        " (client took another %" PRIu64 ")\n",
+	        st->reasm_tentative, st->reasm_tentative_replaced,
+	        st->reasm_tentative_used, st->reasm_tentative_diff,
+	        st->reasm_tentative_dropped, st->tcp_end_ignored,
+	        st->flows_close_grace, st->tcp_port_reuse, st->tcp_syn_ignored,
+	        st->tcp_synack_isn_differ, st->tcp_synack_isn_switch);
+}
+
+void summary_print(const struct summary_in *in, FILE *f)
+{
+	print_head(in, f);
+	print_feed(in, f);
+	if (in->dl)
+		output_delivery_print(in->dl, f);
+	print_queue(in->st, f);
+	print_inputs(in->st, f);
+	print_limits(in->st, f);
+	print_stream(in->st, f);
+	print_keylog(in, f);
+	print_fingerprints(in, f);
+	if (in->cov)
+		coverage_print(in->cov, f);
+}
