@@ -289,9 +289,9 @@ print(len(set(re.findall(r"--([a-z0-9][a-z0-9-]*)", open(sys.argv[1]).read().spl
 PY
 )
 check "--help lists options at all ($n)" "$((n < 50))"
-# The numbers in include/options.h are the ones documented.
-st=$(sed -n 's/^#define EXIT_\(CLEAN\|ALERT\|TROUBLE\) *\([0-9]*\).*/\1=\2/p' include/options.h | paste -sd' ' -)
-check "include/options.h exit codes are 0 1 2 ($st)" "$([ "$st" = "CLEAN=0 ALERT=1 TROUBLE=2" ]; echo $?)"
+# The numbers in include/run/options.h are the ones documented.
+st=$(sed -n 's/^#define EXIT_\(CLEAN\|ALERT\|TROUBLE\) *\([0-9]*\).*/\1=\2/p' include/run/options.h | paste -sd' ' -)
+check "include/run/options.h exit codes are 0 1 2 ($st)" "$([ "$st" = "CLEAN=0 ALERT=1 TROUBLE=2" ]; echo $?)"
 
 # Rendering: groff's warnings (-ww) and man's (--warnings) must be none.
 if command -v groff >/dev/null; then
