@@ -8,6 +8,7 @@
 #   make SANITIZE=thread build with TSan (build-tsan/certsentry)
 #   make test-tsan  the tests of the threaded paths under TSan
 #   make bench      certsentry against libpcap, tshark and ndpiReader (tests/bench)
+#   make bench BASE_REV=REV   ... and before/after ratios against REV
 #   make bench-ct   --ct-json over 100,000 generated CT entries (tests/bench)
 #   make bench-inputs BASE_REV=REV   the capture readers, this tree against REV
 #   make install PREFIX=/usr/local DESTDIR=
@@ -191,7 +192,8 @@ clean:
 # in /var/tmp (removed afterwards), times certsentry against a libpcap
 # counter, tshark and ndpiReader; BENCH_ARGS e.g. "--size-mb 256 --keep".
 bench: $(BIN) $(BUILD)/bench/pcapcount $(BUILD)/bench/mkct
-	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh $(BENCH_ARGS); \
+	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh \
+	  $(if $(BASE_REV),--base-rev $(BASE_REV)) $(BENCH_ARGS); \
 	a=$$?; BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh; b=$$?; \
 	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 

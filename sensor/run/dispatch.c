@@ -3,7 +3,9 @@
  * include/dispatch.h): the reader's side (decoding once, choosing a
  * worker, sending frames as views or copies) and the workers' threads.
  * The rings between them are ring.c; the file readers are capture.c,
- * mapped.c (with its pager) and pcapng.c.  Must not: inspect a flow (the engines do) or write output.
+ * mapped.c (with its pager) and pcapng.c.  Must not: inspect a flow (the
+ * engines do) or write output.  What was tried and dropped is in
+ * docs/design.md ("Files with several threads").
  *
  * Rings: see include/ring.h.
  *
@@ -32,18 +34,6 @@
  * too (nDPI's trees), so each worker frees its own at REC_END, keeping
  * what the reader reads after the join (worker_end).
  *
- * Tried on a two-CPU machine and dropped, no faster there: a reader that
- * also ran engine 0 on a share of the flows (two engines on two threads
- * instead of three; median 0.47-0.50 s whatever its share), and no reader
- * at all, each worker walking the whole mapping and inspecting its own
- * flows (0.46 s against 0.41 s here: every worker decodes every frame,
- * and the one ahead takes the page faults; with only the addresses read
- * of the other's frames and each reading ahead for itself, 0.43 s against
- * 0.38 s: both fill the same page tables, under the same locks).  Nor
- * one nDPI module shared by the workers under a mutex, to save the second
- * module's 20-35 ms of start-up: the handshakes at the start of a capture
- * queue on it (0.35 s against 0.34 s).
- *
  * The hash is not seeded, unlike the flow table's: for files the worst an
  * attacker can do by aiming many flows at one worker is to slow the run
  * to one worker's speed (nothing is dropped), and a fixed hash makes every
@@ -67,9 +57,7 @@
  * the bulk of decided flows, whose headers were read on the reader's core.
  * The reader also counts every frame and its decoding (g_stats), as
  * engine_packet would; frames that are neither a TCP segment nor an IP
- * fragment go no further.  (Decoding in the reader and again in the
- * worker cost the workers a cache miss per frame: with two workers on
- * bulk traffic, 0.9 s of CPU time against one engine's 0.5 s.)
+ * fragment go no further (docs/design.md says what decoding twice cost).
  *
  * Views.  Copying every frame into a ring is most of what the reader does
  * besides reading, and on bulk traffic the reader is the bottleneck.  When
@@ -108,6 +96,7 @@
 #include "capture/decode.h"
 #include "run/dispatch.h"
 #include "run/ring.h"
+#include "run/workers.h"
 #include "core/stats.h"
 
 /* Capacity of a ring of views: about 5000 records of 208 bytes. */
@@ -162,10 +151,9 @@ struct worker {
 	pthread_t th;
 	int running;                         /* thread started, not yet joined */
 	int ring_ok;                         /* ring buffer and its locks made */
-	struct cs_stats snap;                /* its g_stats at the end; read after join */
+	struct worker_tally tally;           /* kept at the end; read after join */
 	uint64_t alerts;                     /* its engine's, kept at the end */
-	struct eve_alert_count *rows;        /* owned (engine_alert_copy); after join */
-	size_t n_rows;
+	struct eve_alert_count *rows;        /* owned (engine_alert_copy): tally.rows */
 	int rows_lost;                       /* out of memory for them */
 	_Atomic uint64_t pub_hs, pub_alerts; /* for progress, every batch */
 };
@@ -285,11 +273,12 @@ static void publish_progress(struct worker *w)
  * is printed. */
 static void worker_end(struct worker *w)
 {
-	w->snap = g_stats;
+	w->tally.st = g_stats;
 	if (!w->e)
 		return;
 	w->alerts = engine_alert_count(w->e);
-	w->rows_lost = engine_alert_copy(w->e, &w->rows, &w->n_rows) < 0;
+	w->rows_lost = engine_alert_copy(w->e, &w->rows, &w->tally.n_rows) < 0;
+	w->tally.rows = w->rows;
 	engine_free(w->e);
 	w->e = NULL;
 }
@@ -673,43 +662,30 @@ int dispatch_packet(struct dispatch *d, int dlt, const uint8_t *frame, size_t ca
 	return 0;
 }
 
-/* The alert tallies the workers kept of their engines, rows of the same
+/* The workers' tallies into g_stats (the reader counted frames and their
+ * decoding, the workers the rest) and into d->rows, rows of the same
  * owner and verdict added together. */
-static void sum_alerts(struct dispatch *d)
+static void sum_workers(struct dispatch *d)
 {
-	size_t cap = 0, n = 0, out = 0;
+	struct worker_sum sum;
+	size_t cap = 0;
 	int lost = 0;
 
 	for (unsigned i = 0; i < d->n; i++) {
 		d->alerts += d->w[i].alerts;
-		cap += d->w[i].n_rows;
+		cap += d->w[i].tally.n_rows;
 		lost |= d->w[i].rows_lost;
 	}
-	if (cap == 0 && !lost)
-		return;
-	d->rows = lost ? NULL : calloc(cap, sizeof(*d->rows));   /* owned by d */
-	if (!d->rows) {
+	d->rows = cap && !lost ? calloc(cap, sizeof(*d->rows)) : NULL;   /* owned by d */
+	if (!d->rows && (cap || lost)) {
 		fprintf(stderr, "certsentry: out of memory: alerts by owner not summed\n");
-		return;
+		cap = 0;
 	}
+	workers_sum_init(&sum, d->rows, cap);
 	for (unsigned i = 0; i < d->n; i++)
-		if (d->w[i].n_rows) {
-			memcpy(d->rows + n, d->w[i].rows, d->w[i].n_rows * sizeof(*d->rows));
-			n += d->w[i].n_rows;
-		}
-	for (size_t i = 0; i < n; i++) {
-		size_t t;
-
-		for (t = 0; t < out; t++)
-			if (d->rows[t].verdict == d->rows[i].verdict &&
-			    strcmp(d->rows[t].owner, d->rows[i].owner) == 0)
-				break;
-		if (t < out)
-			d->rows[t].n += d->rows[i].n;
-		else
-			d->rows[out++] = d->rows[i];
-	}
-	d->n_rows = out;
+		workers_add(&sum, &d->w[i].tally);
+	stats_add(&g_stats, &sum.st);
+	d->n_rows = sum.n_rows;
 }
 
 int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
@@ -724,11 +700,7 @@ int dispatch_finish(struct dispatch *d, char *err, size_t errlen)
 		return 0;
 	}
 	stop_workers(d);
-	/* The reader counted frames and their decoding, the workers the
-	 * rest. */
-	for (unsigned i = 0; i < d->n; i++)
-		stats_add(&g_stats, &d->w[i].snap);
-	sum_alerts(d);
+	sum_workers(d);
 	for (unsigned i = 0; i < d->n; i++)
 		if (!d->w[i].made && rc == 0) {
 			snprintf(err, errlen, "worker %u: %s: its flows were not inspected", i,

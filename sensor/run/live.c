@@ -36,6 +36,7 @@
 #include "capture/decode.h"
 #include "core/fileio.h"
 #include "run/live.h"
+#include "run/workers.h"
 #include "run/privs.h"
 #include "event/metrics.h"
 #include "core/stats.h"
@@ -60,10 +61,8 @@ struct worker {
 	struct pollfd pfd[LIVE_MAX_IFACES];
 	size_t n;
 	pthread_mutex_t lock;                    /* guards what follows */
-	struct cs_stats snap;
+	struct worker_tally tally;               /* rows: a view of rows[] below */
 	struct eve_alert_count rows[LIVE_MAX_ALERT_ROWS];
-	size_t n_rows;
-	uint64_t kernel[3];
 	const struct policy *pending;            /* to swap in; NULL: none */
 	int failed;
 };
@@ -164,9 +163,10 @@ static void publish(struct worker *w)
 		}
 	}
 	pthread_mutex_lock(&w->lock);
-	w->snap = g_stats;
-	w->n_rows = engine_alert_table(w->e, w->rows, LIVE_MAX_ALERT_ROWS);
-	memcpy(w->kernel, k, sizeof(k));
+	w->tally.st = g_stats;
+	w->tally.n_rows = engine_alert_table(w->e, w->rows, LIVE_MAX_ALERT_ROWS);
+	w->tally.rows = w->rows;
+	memcpy(w->tally.kernel, k, sizeof(k));
 	if (w->pending) {
 		if (engine_set_policy(w->e, w->pending) < 0)
 			live_diag(LOG_ERR, "worker %u: out of memory: old policy kept", w->idx);
@@ -518,36 +518,17 @@ static void write_stats(struct worker *ws, unsigned n, struct output *out, struc
                         struct live_totals *tot)
 {
 	static struct eve_alert_count rows[LIVE_MAX_WORKERS * 16];
-	struct cs_stats sum;
-	uint64_t k[3] = { 0, 0, 0 };
-	size_t n_rows = 0;
+	struct worker_sum sum;
 
-	memset(&sum, 0, sizeof(sum));
+	workers_sum_init(&sum, rows, sizeof(rows) / sizeof(rows[0]));
 	for (unsigned i = 0; i < n; i++) {
 		pthread_mutex_lock(&ws[i].lock);
-		stats_add(&sum, &ws[i].snap);
-		for (int j = 0; j < 3; j++)
-			k[j] += ws[i].kernel[j];
-		for (size_t r = 0; r < ws[i].n_rows; r++) {
-			size_t t;
-
-			for (t = 0; t < n_rows; t++)
-				if (rows[t].verdict == ws[i].rows[r].verdict &&
-				    strcmp(rows[t].owner, ws[i].rows[r].owner) == 0)
-					break;
-			if (t == n_rows) {
-				if (n_rows == sizeof(rows) / sizeof(rows[0]))
-					continue;
-				rows[n_rows++] = ws[i].rows[r];
-			} else {
-				rows[t].n += ws[i].rows[r].n;
-			}
-		}
+		workers_add(&sum, &ws[i].tally);
 		pthread_mutex_unlock(&ws[i].lock);
 	}
-	live_write_stats(out, cov, &sum, rows, n_rows, k, 1);
+	live_write_stats(out, cov, &sum.st, rows, sum.n_rows, sum.kernel, 1);
 	if (tot)
-		totals_keep(tot, &sum, rows, n_rows);
+		totals_keep(tot, &sum.st, rows, sum.n_rows);
 }
 
 int live_run(const struct live_opts *lo, const struct engine_opts *eo,

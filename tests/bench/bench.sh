@@ -3,6 +3,7 @@
 # generated span-like capture, in one run (issue 6).
 #
 #   tests/bench/bench.sh [--size-mb N] [--flows N] [--runs N] [--dir D] [--keep]
+#                        [--base-rev REV]
 #
 # Generates (tests/bench/mkbench.py, never committed) in --dir (default a
 # new directory under /var/tmp, removed at the end unless --keep):
@@ -33,13 +34,18 @@
 # tshark, the slowest by far, runs once.  Prints one table (seconds,
 # fastest, CPU seconds, Gbit/s, packets/s, ratio to (a), peak RSS) and
 # checks the targets of issue 6; exits 1 when one is missed.
+# With --base-rev REV (make bench BASE_REV=REV), certsentry at REV is built
+# in a temporary worktree and its runs of (b), (c), the short connections
+# and TLS 1.2/1.3 take their turn beside this tree's in every round, so a
+# refactor's before/after ratios come from one run on one machine: a last
+# table gives both medians and new/old (below 1: faster).
 # BIN names certsentry (./certsentry), PCAPCOUNT the counter.
 set -u
 cd "$(dirname "$0")/../.."
 bin=${BIN:-./certsentry}
 pcapcount=${PCAPCOUNT:-build/bench/pcapcount}
 rules=rules/examples/public-dns-resolver.rules
-size_mb=1024 flows=1000000 runs=3 dir="" keep=0
+size_mb=1024 flows=1000000 runs=3 dir="" keep=0 base_rev=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--size-mb) size_mb=$2; shift ;;
@@ -47,7 +53,8 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--dir) dir=$2; shift ;;
 	--keep) keep=1 ;;
-	*) echo "usage: $0 [--size-mb N] [--flows N] [--runs N] [--dir D] [--keep]" >&2; exit 2 ;;
+	--base-rev) base_rev=$2; shift ;;
+	*) echo "usage: $0 [--size-mb N] [--flows N] [--runs N] [--dir D] [--keep] [--base-rev REV]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -57,11 +64,25 @@ done
 for t in tshark ndpiReader /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "bench: $t missing: bash tests/deps.sh bench" >&2; exit 2; }
 done
-if [ -z "$dir" ]; then
-	dir=$(mktemp -d /var/tmp/certsentry-bench.XXXXXX)
-	[ "$keep" = 1 ] || trap 'rm -rf "$dir"' EXIT
-fi
+[ -n "$dir" ] || { dir=$(mktemp -d /var/tmp/certsentry-bench.XXXXXX); fresh=1; }
+wt=""
+cleanup() {
+	if [ -n "$wt" ]; then
+		git worktree remove --force "$wt" > /dev/null 2>&1
+		rm -rf "$wt"
+	fi
+	[ "$keep" = 1 ] || [ -z "${fresh:-}" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
 mkdir -p "$dir"
+old=""
+if [ -n "$base_rev" ]; then
+	wt=$(mktemp -d /var/tmp/certsentry-base.XXXXXX)
+	git worktree add -q --detach "$wt" "$base_rev" || exit 2
+	make -C "$wt" -j"$(nproc)" > "$dir/base-build.log" 2>&1 ||
+		{ echo "bench: $base_rev does not build (see $dir/base-build.log)" >&2; exit 2; }
+	old=$wt/certsentry
+fi
 py=python3
 
 echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
@@ -116,11 +137,20 @@ for ((i = 0; i < runs; i++)); do
 	once t12 "$bin" -q -R "$r13" -r "$dir/t12.pcap" -o /dev/null
 	once t13 "$bin" -q -R "$r13" -r "$dir/t13.pcap" -o /dev/null
 	once t13k "$bin" -q -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null
+	[ -n "$old" ] || continue
+	once old_certsentry "$old" -q -R "$rules" -r "$span" -o /dev/null
+	once old_workers2 "$old" -q --workers 2 -R "$rules" -r "$span" -o /dev/null
+	once old_short1 "$old" -q -R "$rules" -r "$dir/short.pcap" -o /dev/null
+	once old_t12 "$old" -q -R "$r13" -r "$dir/t12.pcap" -o /dev/null
+	once old_t13 "$old" -q -R "$r13" -r "$dir/t13.pcap" -o /dev/null
+	once old_t13k "$old" -q -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null
 done
 once tshark tshark -n -r "$span" -Y tls.handshake.certificate -T fields -e tls.handshake.certificate
 once flows "$bin" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
+[ -z "$old" ] || once old_flows "$old" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
 for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2 t12 t13 t13k; do
 	sum "$name"
+	[ -z "$old" ] || [ ! -f "$dir/old_$name.runs" ] || sum "old_$name"
 done
 read -r pkts bytes < "$dir/pcapcount.out"
 
@@ -185,6 +215,23 @@ done
 echo "TLS 1.3 with --keylog: $t13_dec of 12000 certificates decrypted and judged"
 echo "--workers 2 on short connections: $(awk -v a="$(read -r x _ < "$dir/short1.time"; echo "$x")" \
 	-v b="$(read -r x _ < "$dir/short2.time"; echo "$x")" 'BEGIN { printf "%.2fx", a / b }') one worker (no target)"
+
+if [ -n "$old" ]; then
+	echo "# before/after: certsentry at $base_rev ($(git rev-parse --short "$base_rev")) against this tree, medians of the same rounds"
+	printf '%-44s %10s %10s %9s\n' measure "old s" "new s" "new/old"
+	for run in "certsentry:(b) span capture, 1 worker" "workers2:(c) span capture, --workers 2" \
+	           "short1:short connections, 1 worker" "t12:TLS 1.2 twins" "t13:TLS 1.3, no key log" \
+	           "t13k:TLS 1.3 with --keylog"; do
+		read -r a _ < "$dir/old_${run%%:*}.time"
+		read -r b _ < "$dir/${run%%:*}.time"
+		awk -v l="${run#*:}" -v a="$a" -v b="$b" 'BEGIN { if (a <= 0) a = 0.01
+			printf "%-44s %10.2f %10.2f %9.2f\n", l, a, b, b / a }'
+	done
+	read -r _ _ a _ < "$dir/old_flows.time"
+	read -r _ _ b _ < "$dir/flows.time"
+	awk -v a="$a" -v b="$b" -v n="$flows" 'BEGIN {
+		printf "%-44s %8.0fMB %8.0fMB %9.2f\n", "peak RSS, " n " flows", a / 1024, b / 1024, b / a }'
+fi
 
 # Targets (issue 6), on the medians; the ratio of the fastest runs beside.
 t() { read -r w _ < "$dir/$1.time"; echo "$w"; }
