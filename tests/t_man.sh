@@ -2,7 +2,8 @@
 # The man page, --help and the option table cannot drift apart.
 #   docs/certsentry.8   the .TP entries of OPTIONS (their tag lines)
 #   certsentry --help   the option lines
-#   sensor/options.c    the getopt_long table (struct option) and optstring
+#   sensor/run/options.c  the getopt_long table (struct option) and optstring,
+#                         with the sinks' option tables (sensor/sink/sink_*.c)
 # Checked, both ways: the long options, the short ones and which long one
 # each stands for, each option's argument (the same name in --help and the
 # man page; an argument in --help exactly when the table says
@@ -42,6 +43,11 @@ if [ "$(printf '%s\n' "$src" | grep -c .)" -ne 1 ]; then
 	echo "not ok man: want one struct option table in sensor/, found: ${src:-none}"
 	exit 1
 fi
+# The sinks declare their own options (struct sink_option tables in
+# sensor/sink/sink_*.c), which options.c appends to getopt's table at
+# start: the table compared is options.c's and the sinks' together.
+cat "$src" sensor/sink/sink_*.c > "$tmp/options-and-sinks.c"
+src=$tmp/options-and-sinks.c
 "$bin" --help > "$tmp/help"; rc=$?
 check "--help exits 0" "$rc" "rc=$rc"
 
@@ -180,6 +186,11 @@ def parse_src(text):
                 r'\{\s*"([a-z0-9-]+)",\s*(no_argument|required_argument|optional_argument),'
                 r"\s*NULL,\s*('.'|\w+)\s*\}", m.group(1)):
             table[name] = (val[1] if val.startswith("'") else None, has)
+    # The sinks' options: { "name", has_arg (0/1), parse } rows of each
+    # struct sink_option table (they take no short option).
+    for body in re.findall(r"struct sink_option [a-z_]+\[\] *= *\{(.*?)\n\};", text, re.S):
+        for name, has in re.findall(r'\{\s*"([a-z0-9-]+)",\s*([01]),\s*\w+\s*\}', body):
+            table[name] = (None, "required_argument" if has == "1" else "no_argument")
     m = re.search(r'getopt_long\([^,]+,[^,]+,\s*"([^"]*)"', text)
     optstring = {}
     for short, colon in re.findall(r"([A-Za-z])(:?)", m.group(1) if m else ""):
@@ -340,6 +351,10 @@ sed 's/^\(\t{ "version", .*\)$/\1\n\t{ "frobnicate",      no_argument,       NUL
 	"$src" > "$tmp/src.c"
 must_differ "an option only in the table" long "frobnicate: in the option table, not in --help" \
 	"$tmp/help" "$man" "$tmp/src.c"
+# A sink option its sink's table no longer declares.
+sed '/{ "redis-maxlen", 1, /d' "$src" > "$tmp/src3.c"
+must_differ "a sink option missing from its sink's table" long "redis-maxlen: in --help, not in the option table" \
+	"$tmp/help" "$man" "$tmp/src3.c"
 # A short option the optstring lacks.
 sed 's/"r:i:u:R:o:qh"/"r:i:R:o:qh"/' "$src" > "$tmp/src2.c"
 must_differ "a short option missing from the optstring" short "-u: in the option table, not in getopt_long" \

@@ -49,13 +49,13 @@ enum {
 	OPT_CT_START, OPT_CT_MAX_JSON,
 };
 
-/* getopt's table.  The sinks' own options (OPT_SINK: --syslog-*,
- * --redis-*) are parsed, checked, documented and defaulted by the sink
- * that declares them (sink.h, through output.h); they are named here only
- * because getopt_long needs a static table and tests/t_man.sh reads this
- * one from the source.  options_parse checks at start that this table
- * and the sinks' options name the same ones. */
-static const struct option long_opts[] = {
+/* getopt's table, but for the sinks' own options (--syslog-*, --redis-*):
+ * those are declared, parsed, checked, documented and defaulted by the
+ * sink that takes them (sink_int.h), and options_table appends them from
+ * the sinks' registry at start, so a new sink's options need no line
+ * here.  tests/t_man.sh reads this table and the sinks' option tables
+ * from the sources. */
+static const struct option base_opts[] = {
 	{ "read",            required_argument, NULL, 'r' },
 	{ "interface",       required_argument, NULL, 'i' },
 	{ "user",            required_argument, NULL, 'u' },
@@ -67,8 +67,6 @@ static const struct option long_opts[] = {
 	{ "syslog",          no_argument,       NULL, OPT_SYSLOG },
 	{ "workers",         required_argument, NULL, OPT_WORKERS },
 	{ "output-type",     required_argument, NULL, OPT_OUTPUT_TYPE },
-	{ "syslog-facility", required_argument, NULL, OPT_SINK },
-	{ "syslog-level",    required_argument, NULL, OPT_SINK },
 	{ "metrics",         required_argument, NULL, OPT_METRICS },
 	{ "certs",           no_argument,       NULL, OPT_CERTS },
 	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
@@ -82,10 +80,6 @@ static const struct option long_opts[] = {
 	{ "cert-log",        required_argument, NULL, OPT_CERT_LOG },
 	{ "evidence",        required_argument, NULL, OPT_EVIDENCE },
 	{ "evidence-bytes",  required_argument, NULL, OPT_EVIDENCE_BYTES },
-	{ "redis-mode",      required_argument, NULL, OPT_SINK },
-	{ "redis-key",       required_argument, NULL, OPT_SINK },
-	{ "redis-auth",      required_argument, NULL, OPT_SINK },
-	{ "redis-maxlen",    required_argument, NULL, OPT_SINK },
 	{ "rules",           required_argument, NULL, 'R' },
 	{ "output",          required_argument, NULL, 'o' },
 	{ "quiet",           no_argument,       NULL, 'q' },
@@ -118,6 +112,11 @@ static const struct option long_opts[] = {
 	{ "version",         no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* What getopt reads: base_opts, then every sink's options (OPT_SINK). */
+#define N_BASE_OPTS (sizeof(base_opts) / sizeof(base_opts[0]) - 1)
+#define MAX_SINK_OPTS 64
+static struct option long_opts[N_BASE_OPTS + MAX_SINK_OPTS + 1];
 
 static void usage(FILE *f)
 {
@@ -507,35 +506,24 @@ static int sink_option(struct options *o, int idx, const char *arg)
 	return -1;
 }
 
-/* The getopt table's OPT_SINK entries and the sinks' options are the
- * same set: a sink option missing here could not be given, one here that
- * no sink declares could never be used.  A mismatch is a bug of the
- * build, not of the command line. */
-static void sink_options_check(void)
+static void options_table(void)
 {
-	size_t n_tab = 0, i;
+	size_t n = N_BASE_OPTS, i;
 	const char *name;
 	int has_arg;
 
-	for (i = 0; long_opts[i].name; i++)
-		n_tab += long_opts[i].val == OPT_SINK;
+	memcpy(long_opts, base_opts, N_BASE_OPTS * sizeof(base_opts[0]));
 	for (i = 0; (name = output_option_name(i, &has_arg)); i++) {
-		size_t k;
-
-		for (k = 0; long_opts[k].name; k++)
-			if (long_opts[k].val == OPT_SINK && strcmp(long_opts[k].name, name) == 0)
-				break;
-		if (!long_opts[k].name || (long_opts[k].has_arg == required_argument) != has_arg) {
-			fprintf(stderr, "certsentry: bug: the sink option --%s is not (so) in "
-			        "options.c's long_opts\n", name);
+		if (i == MAX_SINK_OPTS) {
+			/* A bug of the build, not of the command line. */
+			fprintf(stderr, "certsentry: bug: the sinks declare more than %d options\n",
+			        MAX_SINK_OPTS);
 			abort();
 		}
+		long_opts[n++] = (struct option){ name, has_arg ? required_argument : no_argument,
+		                                  NULL, OPT_SINK };
 	}
-	if (i != n_tab) {
-		fprintf(stderr, "certsentry: bug: options.c's long_opts has %zu sink options, the "
-		        "sinks declare %zu\n", n_tab, i);
-		abort();
-	}
+	long_opts[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
 int options_parse(int argc, char **argv, struct options *o)
@@ -544,7 +532,7 @@ int options_parse(int argc, char **argv, struct options *o)
 
 	int idx = -1;
 
-	sink_options_check();
+	options_table();
 	options_default(o);
 	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, &idx)) != -1) {
 		int rc = 0;
