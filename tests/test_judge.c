@@ -116,6 +116,13 @@ static void test_approved(void **state)
 	assert_int_equal(strlen(v.chain.sha256), 64);
 	judge_release(&v);
 	assert_null(v.owned);
+
+	/* An input that writes only alerts gets no key for an approved chain. */
+	in.alerts_only = 1;
+	assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+	assert_int_equal(v.res[0].verdict, VERDICT_APPROVED);
+	assert_null(v.chain.sha256);
+	judge_release(&v);
 }
 
 static void test_unapproved(void **state)
@@ -149,9 +156,12 @@ static void test_unapproved(void **state)
 	in.der = chain;
 	in.n = 2;
 	assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+	in.alerts_only = 1;
+	assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
 	r = result_of(&v, "cloudflare-dns");
 	assert_non_null(r);
 	assert_int_equal(r->verdict, VERDICT_UNAPPROVED_ISSUER);
+	assert_non_null(v.chain.sha256);               /* its alert names the chain */
 	judge_release(&v);
 }
 

@@ -55,6 +55,9 @@ struct judge_input {
 	 * issuers of its own), or NULL: the judge parses, through the chain
 	 * cache when there is one. */
 	const struct x509_info *certs;
+	/* Only alerts will be written (files, CT): the chain's SHA-256, which
+	 * only events use, is then worked out only when some owner alerts. */
+	int alerts_only;
 };
 
 /* A chain as the event writes it: the bytes and what was read from them.
@@ -63,7 +66,8 @@ struct chain_view {
 	const struct tls_cert *der;        /* as sent: tls.chain and the evidence PEM */
 	size_t n;
 	const struct x509_info *certs;     /* n parsed, or NULL when n == 0 */
-	const char *sha256;                /* chain_cache_key in hex; NULL: no chain */
+	const char *sha256;                /* chain_cache_key in hex; NULL: no chain
+	                                      (or alerts_only and nobody alerts) */
 };
 
 /* The judge's answer. */

@@ -215,6 +215,7 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	in.der = der;
 	in.n = n;
 	in.certs = certs;   /* parsed by the caller, issuers from its own cache */
+	in.alerts_only = 1;  /* a chain nobody alerts on is not written */
 	if (judge_run(&j, &in, res, max_res, &v) < 0) {
 		certfile_say(c, src, "out of memory");   /* not reached: certs given */
 		goto out;

@@ -53,12 +53,10 @@ static size_t add_mismatch(struct policy_result *res, size_t n, unsigned diff)
 }
 
 /* The chain parsed (the caller's, the cache's, or parsed here: owned by
- * out until judge_release) and its key.  0, or -1 out of memory. */
+ * out until judge_release).  0, or -1 out of memory. */
 static int judge_chain(const struct judge *j, const struct judge_input *in,
                        struct judge_verdicts *out)
 {
-	uint8_t key[32];
-
 	out->chain.der = in->der;
 	out->chain.n = in->n;
 	if (in->n == 0)
@@ -72,13 +70,23 @@ static int judge_chain(const struct judge *j, const struct judge_input *in,
 		if (!out->chain.certs)
 			return -1;
 	}
+	return 0;
+}
+
+/* The chain's key in hex into out->chain.sha256: the cache entry's, or
+ * hashed now. */
+static void judge_chain_key(const struct judge_input *in, struct judge_verdicts *out)
+{
+	uint8_t key[32];
+
+	if (in->n == 0)
+		return;
 	if (out->ce)
 		memcpy(key, out->ce->key, sizeof(key));
 	if (out->ce || chain_cache_key(in->der, in->n, key) == 0) {
 		digest_hex(key, sizeof(key), out->sha_hex, 0, 0);
 		out->chain.sha256 = out->sha_hex;
 	}
-	return 0;
 }
 
 /* The policy's results into res: one per owner concerned. */
@@ -118,6 +126,8 @@ int judge_run(const struct judge *j, const struct judge_input *in, struct policy
 	for (size_t i = 0; i < out->n_res; i++)
 		if (verdict_is_alert(res[i].verdict))
 			out->alert = 1;
+	if (out->alert || !in->alerts_only)
+		judge_chain_key(in, out);
 	if (out->alert && out->chain.certs) {
 		/* Graded once per distinct chain: the grade is kept with it in
 		 * the cache (trust_classify reads a memo already done). */
