@@ -45,6 +45,7 @@
 #include "../sensor/sink/sink_int.h"   /* sink_now_ms: the sinks white-box */
 #include "core/stats.h"
 #include "analyser/tls.h"
+#include "verdict/judge.h"
 
 /* DEPS_test_output does not link classify.o (nDPI); output.c names these
  * for the "ndpi" object, which no test here sets.  Weak, so that adding
@@ -717,6 +718,10 @@ static void test_handshake_alert_priority(void **state)
 	struct output *o;
 	struct tls_session t;
 	struct policy_result res[2];
+	struct judge_verdicts v;
+	struct chain_view chain;
+	struct ev_endpoint ep;
+	struct ev_tls tl;
 	struct hs_event ev;
 	uint8_t cip[16] = { 192, 0, 2, 1 }, sip[16] = { 1, 1, 1, 1 };
 	char path[128], msg[8192];
@@ -725,23 +730,32 @@ static void test_handshake_alert_priority(void **state)
 	(void)state;
 	memset(&t, 0, sizeof(t));
 	memset(res, 0, sizeof(res));
+	memset(&v, 0, sizeof(v));
+	memset(&chain, 0, sizeof(chain));
+	memset(&ep, 0, sizeof(ep));
+	memset(&tl, 0, sizeof(tl));
 	memset(&ev, 0, sizeof(ev));
 	res[0].owner = "cloudflare-dns";
 	res[0].verdict = VERDICT_UNAPPROVED_ISSUER;
 	snprintf(res[0].reason, sizeof(res[0].reason), "issued by an unapproved CA");
 	res[1].owner = "other";
 	res[1].verdict = VERDICT_APPROVED;
+	v.res = res;
+	v.n_res = 2;
+	v.alert = 1;
+	ep.flow_id = 42;
+	ep.family = 4;
+	ep.client_ip = cip;
+	ep.server_ip = sip;
+	ep.client_port = 50000;
+	ep.server_port = 853;
+	tl.session = &t;
+	tl.hs = POLICY_HS_CHAIN;
 	ev.ts_us = 1706781600123456ull;
-	ev.flow_id = 42;
-	ev.family = 4;
-	ev.client_ip = cip;
-	ev.server_ip = sip;
-	ev.client_port = 50000;
-	ev.server_port = 853;
-	ev.tls = &t;
-	ev.hs = POLICY_HS_CHAIN;
-	ev.res = res;
-	ev.n_res = 2;
+	ev.endpoint = &ep;
+	ev.chain = &chain;
+	ev.verdicts = &v;
+	ev.tls = &tl;
 	path_in(path, sizeof(path), "log2.sock");
 	fd = dgram_listener(path);
 	o = open_or_fail(&(struct output_opts){ .type = "syslog", .path = path });

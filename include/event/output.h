@@ -12,23 +12,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "analyser/classify.h"
-#include "event/evidence.h"
-#include "verdict/fingerprint.h"
-#include "verdict/policy.h"
-#include "analyser/tls.h"
-#include "verdict/truststore.h"
-#include "x509/x509.h"
+#include "verdict/policy.h"   /* enum verdict, enum policy_hs: by value */
+/* The lines go to a sink (struct output): every caller that writes events
+ * also opens, drains and closes it, so the two come as one interface. */
 #include "sink/sink.h"
+
+/* Only pointed at here. */
+struct chain_view;
+struct classify_result;
+struct evidence_log;
+struct fp_result;
+struct judge_verdicts;
+struct tls_session;
 
 /* Alert signature ids, stable per verdict (gid 1). */
 #define OUTPUT_SID_BASE 2900000
 
-/* A finished handshake, as the engine hands it over.  All views. */
-struct hs_event {
-	uint64_t ts_us;
+/* Where a handshake was seen: the flow and both ends.  Views. */
+struct ev_endpoint {
 	uint64_t flow_id;
 	int family;                       /* 4 or 6 */
 	const uint8_t *client_ip, *server_ip;
@@ -36,29 +38,44 @@ struct hs_event {
 	const uint16_t *vlan;
 	int n_vlan;
 	const char *capture_file;         /* NULL for live capture */
-	const struct tls_session *tls;
+};
+
+/* Where a chain without packets came from (--certs, --ct-json). */
+struct ev_origin {
+	const char *source;               /* the file (certsentry.source) */
+	/* A CT log entry: its index, the log's timestamp (ms since the
+	 * epoch) and whether it is a precertificate entry. */
+	int ct;
+	uint64_t ct_index, ct_timestamp_ms;
+	int ct_precert;
+};
+
+/* What a TLS handshake adds: the parser's session, how far it got, what
+ * the transport saw of its bytes, and what was learnt beside it.  A QUIC
+ * handshake would add a block of its own.  Views. */
+struct ev_tls {
+	const struct tls_session *session;
 	enum policy_hs hs;
 	const char *hs_note;              /* why a handshake is incomplete, or NULL */
 	unsigned stream_mismatch;         /* REASM_DIFF_*: a copy's bytes differed */
 	uint64_t bad_checksum_bytes;      /* bytes used from bad-checksum segments */
-	const struct x509_info *certs;
-	size_t n_certs;
-	const char *chain_sha256;         /* chaincache.h's key in hex; NULL: no chain */
-	const struct trust_memo *trust;   /* who else trusts the chain; NULL: not asked */
-	const struct policy_result *res;
-	size_t n_res;
-	const struct classify_result *ndpi;
+	const struct classify_result *ndpi;   /* valid == 0: no nDPI object */
 	const struct fp_result *fp;       /* TLS 1.3 fingerprint check, or NULL */
 	const struct evidence_log *pkts;  /* the handshake's packets (--evidence), or NULL */
-	/* A chain judged without packets (--certs): the file it came from.
-	 * Then only alerts are written, without the network fields (flow,
-	 * addresses, ports, handshake); tls holds only the chain (certs). */
-	const char *source;
-	/* ... from a CT log entry (--ct-json): its index, the log's timestamp
-	 * (ms since the epoch) and whether it is a precertificate entry. */
-	int ct;
-	uint64_t ct_index, ct_timestamp_ms;
-	int ct_precert;
+};
+
+/* One judged handshake or chain, as the engine, certfile.c and ctlog.c
+ * hand it over.  All views.  From packets: endpoint and tls set, origin
+ * NULL.  Without packets: origin set, endpoint and tls NULL; then only
+ * alerts are written, without the network fields (flow, addresses,
+ * ports, handshake). */
+struct hs_event {
+	uint64_t ts_us;                   /* packet time, or the wall clock for files */
+	const struct ev_endpoint *endpoint;
+	const struct chain_view *chain;   /* the DER as sent, parsed, and its SHA-256 */
+	const struct judge_verdicts *verdicts;   /* judge.h: per owner, and trust */
+	const struct ev_origin *origin;
+	const struct ev_tls *tls;
 };
 
 /* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert
@@ -113,10 +130,8 @@ int output_handshake(struct output *o, struct output_feed *feed, const struct hs
 #define OUTPUT_TS_LEN 96
 void output_format_ts(uint64_t ts_us, char out[OUTPUT_TS_LEN]);
 
-/* Signature id and text of an alert verdict. */
+/* Signature id of an alert verdict.  (Its severity is the verdict
+ * stage's: verdict_severity, judge.h.) */
 int output_sid(enum verdict v);
-/* alert.severity of a verdict given who else trusts its chain (t may be
- * NULL): 1 Critical, 2 Major, 3 Minor (see output.c). */
-int output_severity(enum verdict v, const struct trust_memo *t);
 
 #endif

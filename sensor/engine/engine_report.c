@@ -1,9 +1,10 @@
 /*
- * engine_report.c - the verdict and the event of one handshake: its chain
- * parsed (or found in the chain cache), the policy asked, coverage and
- * fingerprints counted, the stream-mismatch results added, the trust
- * stores' grade, then output_handshake.  Must not: touch the flow table
- * or the reassembly (engine.c, engine_tcp.c own them).
+ * engine_report.c - the event of one handshake: the endpoint and the TLS
+ * session read, the fingerprint checked, the judge asked (judge.h: chain,
+ * policy, stream-mismatch twins, trust), then what only the network has -
+ * coverage, fingerprint learning, nDPI, the alert tally per owner - and
+ * output_handshake.  Must not: touch the flow table or the reassembly
+ * (engine.c, engine_tcp.c own them), or judge a chain itself.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -12,12 +13,10 @@
 #include <sys/socket.h>
 
 #include "core/buf.h"
-#include "verdict/chaincache.h"
 #include "analyser/classify.h"
 #include "verdict/coverage.h"
 #include "capture/decode.h"
 #include "capture/defrag.h"
-#include "core/digest.h"
 #include "engine_int.h"
 #include "verdict/fingerprint.h"
 #include "flow/flow.h"
@@ -25,6 +24,7 @@
 #include "transport/reasm.h"
 #include "core/stats.h"
 #include "analyser/tls.h"
+#include "verdict/judge.h"
 #include "x509/x509.h"
 
 static void count_alert(struct engine *e, const char *owner, enum verdict v)
@@ -75,54 +75,20 @@ static void count_handshake(const struct tls_session *t, enum policy_hs kind)
 		g_stats.hs_incomplete++;
 }
 
-static void fill_event(const struct engine *e, const struct flow *f, struct hs_event *ev)
+static void fill_endpoint(const struct engine *e, const struct flow *f, struct ev_endpoint *ep)
 {
 	int cs = f->client < 0 ? 0 : f->client;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->ts_us = f->hs && f->hs->confirming ? f->hs->decided_ts : e->now;
-	ev->flow_id = flow_id(f);
-	ev->family = f->key.family;
-	ev->client_ip = f->key.addr[cs];
-	ev->server_ip = f->key.addr[!cs];
-	ev->client_port = f->key.port[cs];
-	ev->server_port = f->key.port[!cs];
-	ev->vlan = f->key.vlan;
-	ev->n_vlan = f->key.n_vlan;
-	ev->capture_file = e->source;
-}
-
-/* The handshake bytes were seen twice with different content (DESIGN:
- * "Reassembly"): every owner concerned gets a second result saying so,
- * whatever the verdict on the copy that was verified.  res has room for
- * n more.  Returns how many were added. */
-static size_t add_mismatch(struct policy_result *res, size_t n, unsigned diff)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct policy_result *m = &res[n + i];
-		const char *what = res[i].n_matched ? res[i].matched[0] : "endpoint";
-
-		*m = res[i];
-		m->verdict = VERDICT_STREAM_MISMATCH;
-		m->anchor[0] = '\0';
-		m->anchor_cert = -1;
-		if (diff & REASM_DIFF_RETRANS)
-			snprintf(m->reason, sizeof(m->reason),
-			         "A retransmission of the TLS handshake with protected %.96s (owner "
-			         "%.64s) carried different bytes from the first copy, which is the one "
-			         "verified: the client may have accepted another certificate; treat as "
-			         "an active attack on the path and capture the traffic at the client.",
-			         what, res[i].owner);
-		else
-			snprintf(m->reason, sizeof(m->reason),
-			         "A segment with a bad TCP checksum carried different bytes of the TLS "
-			         "handshake with protected %.96s (owner %.64s) from the valid copy, "
-			         "which is the one verified: a decoy injected for the sensor (the "
-			         "client's TCP drops it) or a copy damaged on the way to the sensor; "
-			         "treat as an attack on the path until the capture path is ruled out.",
-			         what, res[i].owner);
-	}
-	return n;
+	memset(ep, 0, sizeof(*ep));
+	ep->flow_id = flow_id(f);
+	ep->family = f->key.family;
+	ep->client_ip = f->key.addr[cs];
+	ep->server_ip = f->key.addr[!cs];
+	ep->client_port = f->key.port[cs];
+	ep->server_port = f->key.port[!cs];
+	ep->vlan = f->key.vlan;
+	ep->n_vlan = f->key.n_vlan;
+	ep->capture_file = e->source;
 }
 
 /* How far one handshake was checked (coverage.h). */
@@ -172,14 +138,13 @@ static void count_coverage(struct engine *e, const struct tls_session *t, enum p
 
 /* A TLS 1.3 handshake whose certificates were not read, as the
  * fingerprint sees it. */
-static void fp_observe(const struct flow *f, const struct hs_event *ev, struct fp_obs *o)
+static void fp_observe(const struct flow *f, const struct tls_session *t,
+                       const struct ev_endpoint *ep, struct fp_obs *o)
 {
-	const struct tls_session *t = ev->tls;
-
 	memset(o, 0, sizeof(*o));
-	o->family = ev->family;
-	memcpy(o->ip, ev->server_ip, 16);
-	o->port = ev->server_port;
+	o->family = ep->family;
+	memcpy(o->ip, ep->server_ip, 16);
+	o->port = ep->server_port;
 	o->sni = t->sni[0] ? t->sni : NULL;
 	o->ja3s = t->ja3s;
 	o->cipher = t->cipher;
@@ -216,150 +181,121 @@ static void fp_learn_protected(struct engine *e, const struct fp_obs *o,
 			}
 }
 
-static int any_alert(const struct policy_result *res, size_t n)
+/* The chain's certificates, counted as seen (the network's counters:
+ * files and CT count their own). */
+static void count_certs(const struct chain_view *c)
 {
-	for (size_t i = 0; i < n; i++)
-		if (verdict_is_alert(res[i].verdict))
-			return 1;
-	return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		g_stats.certs_seen++;
+		if (!c->certs[i].parsed)
+			g_stats.certs_unparsable++;
+	}
 }
 
-/* What a report holds while it is made: the chain and its cache entry,
- * the fingerprint seen and its check. */
-struct report_ctx {
-	struct chain_entry *ce;           /* the chain cache's, or NULL */
-	struct x509_info *certs;          /* ce->certs, or parsed here (freed by report) */
-	char chain_hex[2 * 32 + 1];
+/* What a report holds of the fingerprint: the flight seen and its check. */
+struct report_fp {
 	struct fp_obs obs;
 	struct fp_result fp;
-	int fp_on;
+	int on;                           /* the flight has a fingerprint */
+	int checked;                      /* fp holds a check against the baseline */
 };
 
-/* The chain of t, from the chain cache or parsed now, into ev: 0, or -1
- * when it could not be parsed (out of memory). */
-static int report_chain(struct engine *e, const struct tls_session *t, struct report_ctx *rc,
-                        struct hs_event *ev)
-{
-	uint8_t key[32];
-
-	if (t->n_certs) {
-		rc->ce = chain_cache_get(e->cc, t->certs, t->n_certs);
-		rc->certs = rc->ce ? rc->ce->certs : chain_parse(t->certs, t->n_certs);
-		if (!rc->certs)
-			return -1;
-		for (size_t i = 0; i < t->n_certs; i++) {
-			g_stats.certs_seen++;
-			if (!rc->certs[i].parsed)
-				g_stats.certs_unparsable++;
-		}
-		if (rc->ce)
-			memcpy(key, rc->ce->key, sizeof(key));
-		if (rc->ce || chain_cache_key(t->certs, t->n_certs, key) == 0) {
-			digest_hex(key, sizeof(key), rc->chain_hex, 0, 0);
-			ev->chain_sha256 = rc->chain_hex;
-		}
-	}
-	ev->certs = rc->certs;
-	ev->n_certs = t->n_certs;
-	return 0;
-}
-
 /* A TLS 1.3 flight's shape, checked against the baseline (if any). */
-static void report_fingerprint(struct engine *e, const struct flow *f, struct report_ctx *rc,
-                               struct hs_event *ev)
+static void report_fingerprint(struct engine *e, const struct flow *f,
+                               const struct tls_session *t, const struct ev_endpoint *ep,
+                               enum policy_hs hs, struct report_fp *rf)
 {
-	rc->fp_on = fingerprinting(e) && fp_applies(ev->tls, ev->hs);
-	if (!rc->fp_on)
+	rf->on = fingerprinting(e) && fp_applies(t, hs);
+	if (!rf->on)
 		return;
-	fp_observe(f, ev, &rc->obs);
+	fp_observe(f, t, ep, &rf->obs);
 	if (!e->o.baseline)
 		return;
-	fp_check(e->o.baseline, &rc->obs, &rc->fp);
-	ev->fp = &rc->fp;
-	if (rc->fp.outcome == FP_MATCH)
+	fp_check(e->o.baseline, &rf->obs, &rf->fp);
+	rf->checked = 1;
+	if (rf->fp.outcome == FP_MATCH)
 		g_stats.fp_match++;
-	else if (rc->fp.outcome == FP_CHANGED)
+	else if (rf->fp.outcome == FP_CHANGED)
 		g_stats.fp_changed++;
 	else
 		g_stats.fp_no_baseline++;
 }
 
-/* The policy's results for the handshake into e->res: how many. */
-static size_t report_policy(struct engine *e, const struct report_ctx *rc,
-                            const struct hs_event *ev)
+/* The judge's input for a handshake: its endpoint, what the parser found
+ * and the transport saw, and the chain as sent. */
+static void judge_input_of(const struct tls_session *t, const struct ev_endpoint *ep,
+                           const struct ev_tls *tl, struct judge_input *in)
 {
-	const struct tls_session *t = ev->tls;
-	struct policy_result *res = e->res;
-	struct policy_input in;
-	size_t n_res;
-
-	if (!e->o.pol)
-		return 0;
-	memset(&in, 0, sizeof(in));
-	in.family = ev->family == 4 ? AF_INET : AF_INET6;
-	memcpy(in.server_ip, ev->server_ip, 16);
-	in.sni = t->sni[0] ? t->sni : NULL;
-	in.hs = ev->hs;
-	in.note = ev->hs_note;
-	in.fp = ev->fp;
-	in.certs = rc->certs;
-	in.n_certs = ev->n_certs;
-	in.memo = rc->ce ? rc->ce->memo : NULL;
-	n_res = policy_evaluate(e->o.pol, &in, res, e->max_res / 2);
-	count_coverage(e, t, ev->hs, ev->fp, res, n_res);
-	if (rc->fp_on && e->o.learn)
-		fp_learn_protected(e, &rc->obs, res, n_res);
-	if (ev->stream_mismatch)
-		n_res += add_mismatch(res, n_res, ev->stream_mismatch);
-	return n_res;
+	memset(in, 0, sizeof(*in));
+	in->family = ep->family == 4 ? AF_INET : AF_INET6;
+	in->server_ip = ep->server_ip;
+	in->sni = t->sni[0] ? t->sni : NULL;
+	in->hs = tl->hs;
+	in->note = tl->hs_note;
+	in->fp = tl->fp;
+	in->stream_mismatch = tl->stream_mismatch;
+	in->der = t->certs;
+	in->n = t->n_certs;
 }
 
+/* Everything the engine adds around the judge: the handshake counted, the
+ * fingerprint checked, the judge asked, coverage counted and the
+ * fingerprint learnt, nDPI finished, the event written and the alerts
+ * tallied per owner. */
 void engine_report(struct engine *e, struct flow *f, const char *note)
 {
 	struct flow_hs *hs = f->hs;
+	/* The one read of the analyser's state: the rest takes t. */
 	const struct tls_session *t = &hs->tls;
-	struct policy_result *res = e->res;
+	const struct judge j = { e->o.pol, e->o.trust, e->cc };
 	struct classify_result ndpi;
-	struct trust_memo trust_local;
-	struct report_ctx rc;
+	struct judge_verdicts v;
+	struct judge_input in;
+	struct ev_endpoint ep;
+	struct report_fp rf;
+	struct ev_tls tl;
 	struct hs_event ev;
 	int n;
 
 	memset(&ndpi, 0, sizeof(ndpi));   /* valid = 0: no nDPI object */
-	memset(&rc, 0, sizeof(rc));
-	fill_event(e, f, &ev);
-	ev.tls = t;
-	ev.hs = hs_kind(t);
-	ev.hs_note = note ? note : (t->error[0] ? t->error : NULL);
-	ev.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff;
-	ev.bad_checksum_bytes = hs->rd[0].tent_used + hs->rd[1].tent_used;
-	count_handshake(t, ev.hs);
-	if (report_chain(e, t, &rc, &ev) < 0)
-		return;
-	report_fingerprint(e, f, &rc, &ev);
-	ev.n_res = report_policy(e, &rc, &ev);
-	ev.res = res;
-	if (rc.certs && any_alert(res, ev.n_res)) {
-		/* Graded once per distinct chain (kept with it in the cache). */
-		struct trust_memo *tm = rc.ce ? &rc.ce->trust : &trust_local;
-
-		if (!rc.ce)
-			trust_local.done = 0;
-		trust_classify(e->o.trust, rc.certs, ev.n_certs, tm);
-		ev.trust = tm;
-	}
+	memset(&rf, 0, sizeof(rf));
+	memset(&tl, 0, sizeof(tl));
+	fill_endpoint(e, f, &ep);
+	tl.session = t;
+	tl.hs = hs_kind(t);
+	tl.hs_note = note ? note : (t->error[0] ? t->error : NULL);
+	tl.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff;
+	tl.bad_checksum_bytes = hs->rd[0].tent_used + hs->rd[1].tent_used;
+	count_handshake(t, tl.hs);
+	report_fingerprint(e, f, t, &ep, tl.hs, &rf);
+	tl.fp = rf.checked ? &rf.fp : NULL;
+	judge_input_of(t, &ep, &tl, &in);
+	if (judge_run(&j, &in, e->res, e->max_res, &v) < 0)
+		return;   /* out of memory parsing the chain: nothing judged */
+	count_certs(&v.chain);
+	/* Coverage and learning look at the owners' own results, not at the
+	 * stream-mismatch twins (count_coverage passes them over, and a twin
+	 * matches what its owner's result matched). */
+	count_coverage(e, t, tl.hs, tl.fp, v.res, v.n_res);
+	if (rf.on && e->o.learn)
+		fp_learn_protected(e, &rf.obs, v.res, v.n_res);
 	if (hs->cf && e->ndpi) {
 		classify_finish(e->ndpi, hs->cf, &ndpi);
 		classify_flow_free(hs->cf);
 		hs->cf = NULL;
 	}
-	ev.ndpi = &ndpi;
-	ev.pkts = hs->pkts.n ? &hs->pkts : NULL;
+	tl.ndpi = &ndpi;
+	tl.pkts = hs->pkts.n ? &hs->pkts : NULL;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_us = hs->confirming ? hs->decided_ts : e->now;
+	ev.endpoint = &ep;
+	ev.chain = &v.chain;
+	ev.verdicts = &v;
+	ev.tls = &tl;
 	n = output_handshake(e->o.out, e->o.feed, &ev);
 	if (n > 0)
-		for (size_t i = 0; i < ev.n_res; i++)
-			if (verdict_is_alert(res[i].verdict))
-				count_alert(e, res[i].owner, res[i].verdict);
-	if (!rc.ce)
-		chain_free(rc.certs, ev.n_certs);
+		for (size_t i = 0; i < v.n_res; i++)
+			if (verdict_is_alert(v.res[i].verdict))
+				count_alert(e, v.res[i].owner, v.res[i].verdict);
+	judge_release(&v);
 }

@@ -10,12 +10,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyser/classify.h"
+#include "analyser/tls.h"
+#include "core/jsonw.h"
+#include "core/stats.h"
 #include "event/dedup.h"
 #include "event/evidence.h"
-#include "core/jsonw.h"
 #include "event/output.h"
 #include "sink/sink.h"
-#include "core/stats.h"
+#include "verdict/fingerprint.h"
+#include "verdict/judge.h"
+#include "x509/x509.h"
 
 /* ---- field formatting ---------------------------------------------- */
 
@@ -54,11 +59,12 @@ static void str_array(struct jsonw *w, const char *k, char *const *v, size_t n)
 
 /* ---- objects -------------------------------------------------------- */
 
-static void chain_array(struct jsonw *w, const struct tls_session *t)
+/* The DER as sent, from the chain view: a file's chain has no session. */
+static void chain_array(struct jsonw *w, const struct chain_view *c)
 {
 	jw_arr(w, "chain");
-	for (size_t i = 0; i < t->n_certs; i++)
-		jw_b64(w, NULL, t->certs[i].data, t->certs[i].len);
+	for (size_t i = 0; i < c->n; i++)
+		jw_b64(w, NULL, c->der[i].data, c->der[i].len);
 	jw_end(w);
 }
 
@@ -72,8 +78,9 @@ static void ja_obj(struct jsonw *w, const char *k, const char *hash, const char 
 
 static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 {
-	const struct tls_session *t = ev->tls;
-	const struct x509_info *leaf = ev->n_certs ? &ev->certs[0] : NULL;
+	const struct chain_view *c = ev->chain;
+	const struct x509_info *leaf = c->n ? &c->certs[0] : NULL;
+	const struct tls_session *t;
 
 	jw_obj(w, "tls");
 	if (leaf && leaf->parsed) {
@@ -92,13 +99,14 @@ static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 			jw_end(w);
 		}
 	}
-	if (ev->source) {
+	if (!ev->tls) {
 		/* no handshake: the leaf and the chain only */
-		if (with_chain && t->n_certs)
-			chain_array(w, t);
+		if (with_chain && c->n)
+			chain_array(w, c);
 		jw_end(w);
 		return;
 	}
+	t = ev->tls->session;
 	opt_str(w, "sni", t->sni);
 	jw_str(w, "version", tls_version_name(t->sh_seen ? t->version : 0));
 	jw_bool(w, "session_resumed", t->resumed);
@@ -128,8 +136,8 @@ static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 		jw_int(w, "cipher", t->cipher);
 		jw_end(w);
 	}
-	if (with_chain && t->n_certs)
-		chain_array(w, t);
+	if (with_chain && c->n)
+		chain_array(w, c);
 	jw_end(w);
 }
 
@@ -195,46 +203,52 @@ static void result_obj(struct jsonw *w, const struct policy_result *r)
 /* The chain and the owners' verdicts, in every certsentry object. */
 static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief)
 {
-	opt_str(w, "chain_sha256", ev->chain_sha256);
+	const struct chain_view *c = ev->chain;
+
+	opt_str(w, "chain_sha256", c->sha256);
 	if (brief) {
 		/* --cert-log once: written in full earlier in this window */
-		jw_int(w, "certificates_logged_before", (int64_t)ev->n_certs);
+		jw_int(w, "certificates_logged_before", (int64_t)c->n);
 	} else {
 		jw_arr(w, "certificates");
-		for (size_t i = 0; i < ev->n_certs; i++)
-			cert_obj(w, &ev->certs[i]);
+		for (size_t i = 0; i < c->n; i++)
+			cert_obj(w, &c->certs[i]);
 		jw_end(w);
 	}
 	jw_arr(w, "owners");
-	for (size_t i = 0; i < ev->n_res; i++)
-		result_obj(w, &ev->res[i]);
+	for (size_t i = 0; i < ev->verdicts->n_res; i++)
+		result_obj(w, &ev->verdicts->res[i]);
 	jw_end(w);
 }
 
 static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief)
 {
-	const struct tls_session *t = ev->tls;
+	const struct ev_origin *org = ev->origin;
+	const struct ev_tls *tl = ev->tls;
+	const struct tls_session *t;
 
 	jw_obj(w, "certsentry");
-	if (ev->source) {
-		jw_str(w, "source", ev->source);
-		if (ev->ct) {
+	if (!tl) {
+		if (org)
+			jw_str(w, "source", org->source);
+		if (org && org->ct) {
 			char ts[OUTPUT_TS_LEN];
 
 			jw_obj(w, "ct");
-			jw_int(w, "index", (int64_t)ev->ct_index);
-			output_format_ts(ev->ct_timestamp_ms * 1000u, ts);
+			jw_int(w, "index", (int64_t)org->ct_index);
+			output_format_ts(org->ct_timestamp_ms * 1000u, ts);
 			jw_str(w, "timestamp", ts);
-			jw_str(w, "entry_type", ev->ct_precert ? "precert_entry" : "x509_entry");
+			jw_str(w, "entry_type", org->ct_precert ? "precert_entry" : "x509_entry");
 			jw_end(w);
 		}
 		chain_members(w, ev, brief);
 		return;
 	}
-	jw_str(w, "handshake", hs_name(ev->hs));
-	if (ev->hs == POLICY_HS_ENCRYPTED)
+	t = tl->session;
+	jw_str(w, "handshake", hs_name(tl->hs));
+	if (tl->hs == POLICY_HS_ENCRYPTED)
 		jw_bool(w, "certificates_encrypted", 1);
-	opt_str(w, "note", ev->hs_note);
+	opt_str(w, "note", tl->hs_note);
 	if (t->t13_outcome != T13_NONE) {
 		/* How the TLS 1.3 certificates were, or were not, read. */
 		jw_obj(w, "tls13");
@@ -248,17 +262,17 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 			jw_int(w, "bytes", (int64_t)t->flight_bytes);
 			jw_end(w);
 		}
-		if (ev->fp)
-			jw_str(w, "fingerprint", ev->fp->outcome == FP_MATCH ? "matched" :
-			       ev->fp->outcome == FP_CHANGED ? "changed" : "no-baseline");
+		if (tl->fp)
+			jw_str(w, "fingerprint", tl->fp->outcome == FP_MATCH ? "matched" :
+			       tl->fp->outcome == FP_CHANGED ? "changed" : "no-baseline");
 		jw_end(w);
 	}
-	if (ev->stream_mismatch)
+	if (tl->stream_mismatch)
 		jw_bool(w, "stream_mismatch", 1);
 	/* Acknowledged by the receiver, but with a bad TCP checksum here: the
 	 * chain is what the client got, read from damaged copies. */
-	if (ev->bad_checksum_bytes)
-		jw_int(w, "bad_checksum_bytes", (int64_t)ev->bad_checksum_bytes);
+	if (tl->bad_checksum_bytes)
+		jw_int(w, "bad_checksum_bytes", (int64_t)tl->bad_checksum_bytes);
 	/* supported_versions (RFC 8446 §4.2.1) lists them; an older client
 	 * offers everything up to its legacy_version. */
 	jw_arr(w, "versions_offered");
@@ -298,31 +312,32 @@ static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
 /* Opens the event and writes the common top-level fields of every event. */
 static void base_open(struct jsonw *w, const struct hs_event *ev, const char *type)
 {
+	const struct ev_endpoint *ep = ev->endpoint;
 	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
 
 	jw_obj(w, NULL);
 	output_format_ts(ev->ts_us, ts);
 	jw_str(w, "timestamp", ts);
-	if (ev->source) {
+	if (!ep) {
 		jw_str(w, "event_type", type);   /* no flow: no network fields */
 		return;
 	}
-	jw_int(w, "flow_id", (int64_t)ev->flow_id);
-	if (ev->capture_file)
-		jw_str(w, "pcap_filename", ev->capture_file);
+	jw_int(w, "flow_id", (int64_t)ep->flow_id);
+	if (ep->capture_file)
+		jw_str(w, "pcap_filename", ep->capture_file);
 	jw_str(w, "event_type", type);
-	if (ev->n_vlan > 0) {
+	if (ep->n_vlan > 0) {
 		jw_arr(w, "vlan");
-		for (int i = 0; i < ev->n_vlan; i++)
-			jw_int(w, NULL, ev->vlan[i]);
+		for (int i = 0; i < ep->n_vlan; i++)
+			jw_int(w, NULL, ep->vlan[i]);
 		jw_end(w);
 	}
-	fmt_ip(ev->family, ev->client_ip, ip);
+	fmt_ip(ep->family, ep->client_ip, ip);
 	jw_str(w, "src_ip", ip);
-	jw_int(w, "src_port", ev->client_port);
-	fmt_ip(ev->family, ev->server_ip, ip);
+	jw_int(w, "src_port", ep->client_port);
+	fmt_ip(ep->family, ep->server_ip, ip);
 	jw_str(w, "dest_ip", ip);
-	jw_int(w, "dest_port", ev->server_port);
+	jw_int(w, "dest_port", ep->server_port);
 	jw_str(w, "proto", "TCP");
 	jw_str(w, "app_proto", "tls");
 }
@@ -354,46 +369,11 @@ int output_sid(enum verdict v)
 	return OUTPUT_SID_BASE + (int)v;
 }
 
-/* Suricata's numbers (1 is the most urgent) and ET's signature_severity
- * words.  A chain verdict is graded by who else would trust the chain
- * (DESIGN.md "Feeds"): a public root program's CA misissued for the owner
- * (Critical), a CA no loaded program trusts - an interception proxy, a
- * private CA - (Major), nothing verifies it - self-signed, issuer not
- * sent, broken signature - (Minor).  A forged issuer impersonates an
- * approved CA: active interception, never below Major.  What could not be
- * verified (unverified handshake, a fingerprint) is Minor: evidence, not
- * proof. */
-#define SEV_CRITICAL 1
-#define SEV_MAJOR    2
-#define SEV_MINOR    3
-
-static int chain_verdict(enum verdict v)
-{
-	return v == VERDICT_SELF_SIGNED || v == VERDICT_FORGED_ISSUER ||
-	       v == VERDICT_UNAPPROVED_ISSUER || v == VERDICT_UNVERIFIABLE_CHAIN;
-}
-
-int output_severity(enum verdict v, const struct trust_memo *t)
-{
-	int sev;
-
-	if (v == VERDICT_STREAM_MISMATCH)
-		return SEV_MAJOR;
-	if (!chain_verdict(v))
-		return SEV_MINOR;
-	switch (t ? (enum trust_class)t->cls : TRUST_UNKNOWN) {
-	case TRUST_PUBLIC:  sev = SEV_CRITICAL; break;
-	case TRUST_PRIVATE: sev = SEV_MAJOR; break;
-	default:            sev = SEV_MINOR; break;
-	}
-	if (v == VERDICT_FORGED_ISSUER && sev > SEV_MAJOR)
-		sev = SEV_MAJOR;
-	return sev;
-}
-
+/* ET's signature_severity words for verdict_severity's numbers. */
 static const char *severity_word(int sev)
 {
-	return sev == SEV_CRITICAL ? "Critical" : sev == SEV_MAJOR ? "Major" : "Minor";
+	return sev == VERDICT_SEV_CRITICAL ? "Critical" : sev == VERDICT_SEV_MAJOR ? "Major" :
+	       "Minor";
 }
 
 static void alert_obj(struct jsonw *w, enum verdict v, int sev)
@@ -582,21 +562,28 @@ void output_feed_free(struct output_feed *f)
 	free(f);
 }
 
+/* An event without packets has no endpoint; its sightings (should a
+ * feed ever be given one) key on none. */
+static const uint8_t no_ip[16];
+static const struct ev_endpoint no_endpoint = { 0, 4, no_ip, no_ip, 0, 0, NULL, 0, NULL };
+
 static void sighting(const struct hs_event *ev, const char *owner, enum verdict v, int sev,
                      struct dedup_alert *a)
 {
+	const struct ev_endpoint *ep = ev->endpoint ? ev->endpoint : &no_endpoint;
+
 	a->owner = owner;
 	a->verdict = v;
-	a->chain_sha256 = ev->chain_sha256;
-	a->family = ev->family;
-	a->server_ip = ev->server_ip;
-	a->server_port = ev->server_port;
-	a->vlan = ev->vlan;
-	a->n_vlan = ev->n_vlan;
-	a->client_ip = ev->client_ip;
-	a->client_port = ev->client_port;
+	a->chain_sha256 = ev->chain->sha256;
+	a->family = ep->family;
+	a->server_ip = ep->server_ip;
+	a->server_port = ep->server_port;
+	a->vlan = ep->vlan;
+	a->n_vlan = ep->n_vlan;
+	a->client_ip = ep->client_ip;
+	a->client_port = ep->client_port;
 	a->severity = sev;
-	a->flow_id = ev->flow_id;
+	a->flow_id = ep->flow_id;
 	a->ts_us = ev->ts_us;
 }
 
@@ -621,7 +608,7 @@ static int chain_logged(struct output_feed *f, const struct hs_event *ev)
 	static const uint8_t none[16];
 	struct dedup_alert a;
 
-	if (!f || !f->chains || !ev->chain_sha256 || ev->n_certs == 0)
+	if (!f || !f->chains || !ev->chain->sha256 || ev->chain->n == 0)
 		return 0;
 	sighting(ev, "", VERDICT_APPROVED, 0, &a);
 	a.family = 4;
@@ -638,7 +625,7 @@ static int tls_event_wanted(const struct output_feed *f, const struct hs_event *
 {
 	if (!f || f->tls_log == OUTPUT_TLS_LOG_ALL)
 		return 1;
-	return f->tls_log == OUTPUT_TLS_LOG_PROTECTED && ev->n_res > 0;
+	return f->tls_log == OUTPUT_TLS_LOG_PROTECTED && ev->verdicts->n_res > 0;
 }
 
 static int write_tls_event(struct output *o, struct output_feed *f, const struct hs_event *ev,
@@ -653,8 +640,8 @@ static int write_tls_event(struct output *o, struct output_feed *f, const struct
 	brief = chain_logged(f, ev);
 	base_open(w, ev, "tls");
 	tls_obj(w, ev, output_tls_chain(o) && !brief);
-	if (ev->ndpi && ev->ndpi->valid)
-		ndpi_obj(w, ev->ndpi);
+	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
+		ndpi_obj(w, ev->tls->ndpi);
 	certsentry_open(w, ev, brief);
 	jw_end(w);                     /* certsentry */
 	jw_end(w);                     /* the event */
@@ -666,10 +653,12 @@ static void evidence_obj(struct jsonw *w, struct output_feed *f, const struct hs
 {
 	char pem[EVIDENCE_PATH_MAX], pcap[EVIDENCE_PATH_MAX];
 
-	if (!f || !f->evidence || !ev->chain_sha256 || ev->n_certs == 0)
+	const struct chain_view *c = ev->chain;
+
+	if (!f || !f->evidence || !c->sha256 || c->n == 0)
 		return;
-	if (evidence_write(f->evidence, ev->chain_sha256, ev->tls->certs, ev->tls->n_certs,
-	                   ev->pkts, pem, pcap) != 1)
+	if (evidence_write(f->evidence, c->sha256, c->der, c->n, ev->tls ? ev->tls->pkts : NULL,
+	                   pem, pcap) != 1)
 		return;
 	jw_obj(w, "evidence");
 	jw_str(w, "pem", pem);
@@ -683,15 +672,15 @@ static int write_alert(struct output *o, struct output_feed *f, const struct hs_
 	base_open(w, ev, "alert");
 	alert_obj(w, r->verdict, sev);
 	tls_obj(w, ev, 1);
-	if (ev->ndpi && ev->ndpi->valid)
-		ndpi_obj(w, ev->ndpi);
+	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
+		ndpi_obj(w, ev->tls->ndpi);
 	certsentry_open(w, ev, 0);
 	jw_str(w, "owner", r->owner);
 	matched_array(w, r);
 	jw_str(w, "verdict", verdict_name(r->verdict));
 	jw_str(w, "reason", r->reason);
-	if (chain_verdict(r->verdict))
-		trust_members(w, ev->trust);
+	if (verdict_is_chain(r->verdict))
+		trust_members(w, ev->verdicts->trust);
 	evidence_obj(w, f, ev);
 	jw_end(w);
 	jw_end(w);
@@ -707,15 +696,15 @@ int output_handshake(struct output *o, struct output_feed *feed, const struct hs
 	/* A line that fails is counted by the output (output_delivery) and
 	 * does not stop the lines after it. */
 	jw_init(&w);
-	if (!ev->source)
+	if (ev->tls)
 		(void)write_tls_event(o, feed, ev, &w);
-	for (size_t i = 0; i < ev->n_res; i++) {
-		const struct policy_result *r = &ev->res[i];
+	for (size_t i = 0; i < ev->verdicts->n_res; i++) {
+		const struct policy_result *r = &ev->verdicts->res[i];
 		int sev;
 
 		if (!verdict_is_alert(r->verdict))
 			continue;
-		sev = output_severity(r->verdict, ev->trust);
+		sev = verdict_severity(r->verdict, ev->verdicts->trust);
 		if (!alert_is_new(o, feed, ev, r, sev)) {
 			alerts++;
 			continue;

@@ -3,8 +3,9 @@
  * handshake's chain is (certfile.h).
  *
  * Owns: reading a file or directory, splitting it into certificates (PEM
- * blocks, or DER one after another), and handing each file's chain to
- * policy_evaluate, trust_classify and output_handshake.  Must not touch:
+ * blocks, or DER one after another), parsing them (the issuers through a
+ * cache of its own), and handing each file's chain to the judge (judge.h)
+ * and its alerts to output_handshake.  Must not touch:
  * flows, packets, the alert feed's windows (every file is its own
  * finding: the feed is not used).
  *
@@ -25,7 +26,7 @@
 
 #include "run/certfile.h"
 #include "verdict/chaincache.h"
-#include "core/digest.h"
+#include "verdict/judge.h"
 #include "x509/x509.h"
 
 /* ---- splitting a file into certificates -------------------------------- */
@@ -188,76 +189,65 @@ void certfile_say(struct certfile_ctx *c, const char *path, const char *why)
 	c->errors++;
 }
 
-/* The parsed chain through policy, trust and output.  0, or -1 when an
- * alert could not be written. */
+/* The parsed chain judged (judge.h), and its alerts written.  Returns 0:
+ * an alert whose line could not be delivered is counted by the output and
+ * makes the exit status 2 (main.c). */
 static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org,
-                       struct tls_cert *der, size_t n, struct x509_info *certs)
+                       const struct tls_cert *der, size_t n, const struct x509_info *certs)
 {
 	/* errors name the entry of a CT file, as certfile_judge_der's do */
 	const char *src = org->errsrc ? org->errsrc : org->source;
-	size_t max_res = (c->pol ? policy_owner_count(c->pol) : 0) + 1;
-	struct policy_result *res = calloc(max_res, sizeof(*res));   /* freed here */
-	struct tls_session *t = calloc(1, sizeof(*t));               /* freed here */
-	struct policy_input in;
-	struct trust_memo tm;
+	const struct judge j = { c->pol, c->trust, NULL };
+	size_t max_res = judge_max_results(c->pol);
+	struct policy_result *res = calloc(max_res ? max_res : 1, sizeof(*res));   /* freed here */
+	struct judge_input in;
+	struct judge_verdicts v;
+	struct ev_origin eo;
 	struct hs_event ev;
-	uint8_t key[32];
-	char hex[65];
-	size_t n_res = 0;
-	int rc = 0, alert = 0;
 
-	if (!res || !t) {
+	if (!res) {
 		certfile_say(c, src, "out of memory");
-		goto out;
+		return 0;
 	}
+	/* No endpoint offline: only the leaf's names can concern an owner. */
 	memset(&in, 0, sizeof(in));
 	in.hs = POLICY_HS_CHAIN;
-	in.certs = certs;
-	in.n_certs = n;
-	if (c->pol)
-		n_res = policy_evaluate(c->pol, &in, res, max_res);
-	for (size_t i = 0; i < n_res; i++)
-		alert |= verdict_is_alert(res[i].verdict);
+	in.der = der;
+	in.n = n;
+	in.certs = certs;   /* parsed by the caller, issuers from its own cache */
+	in.alerts_only = 1;  /* a chain nobody alerts on is not written */
+	if (judge_run(&j, &in, res, max_res, &v) < 0) {
+		certfile_say(c, src, "out of memory");   /* not reached: certs given */
+		goto out;
+	}
 	c->chains++;
-	if (!alert)
+	if (!v.alert)
 		goto out;   /* approved, or for no one: nothing to say */
-	memset(&tm, 0, sizeof(tm));
-	if (c->trust)
-		trust_classify(c->trust, certs, n, &tm);
-	t->certs = der;     /* a view: the event writes the chain from it */
-	t->n_certs = n;
-	memset(&ev, 0, sizeof(ev));
-	ev.ts_us = wall_us();
-	ev.source = org->source;
-	ev.ct = org->ct;
-	ev.ct_index = org->ct_index;
-	ev.ct_timestamp_ms = org->ct_timestamp_ms;
-	ev.ct_precert = org->ct_precert;
 	if (org->note)
-		for (size_t i = 0; i < n_res; i++) {
+		for (size_t i = 0; i < v.n_res; i++) {
 			size_t l = strlen(res[i].reason);
 
 			snprintf(res[i].reason + l, sizeof(res[i].reason) - l, " %s", org->note);
 		}
-	ev.tls = t;
-	ev.hs = POLICY_HS_CHAIN;
-	ev.certs = certs;
-	ev.n_certs = n;
-	if (chain_cache_key(der, n, key) == 0) {
-		digest_hex(key, sizeof(key), hex, 0, 0);
-		ev.chain_sha256 = hex;
-	}
-	ev.trust = c->trust ? &tm : NULL;
-	ev.res = res;
-	ev.n_res = n_res;
-	/* Alerts found; one whose line could not be delivered is counted
-	 * by the output and makes the exit status 2 (main.c). */
+	memset(&eo, 0, sizeof(eo));
+	eo.source = org->source;
+	eo.ct = org->ct;
+	eo.ct_index = org->ct_index;
+	eo.ct_timestamp_ms = org->ct_timestamp_ms;
+	eo.ct_precert = org->ct_precert;
+	/* No packets: no endpoint and no handshake, only the chain and where
+	 * it came from. */
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_us = wall_us();
+	ev.chain = &v.chain;
+	ev.verdicts = &v;
+	ev.origin = &eo;
+	/* Alerts found, delivered or counted as undelivered by the output. */
 	c->alerts += (uint64_t)output_handshake(c->out, NULL, &ev);
-	rc = 0;
 out:
+	judge_release(&v);
 	free(res);
-	free(t);
-	return rc;
+	return 0;
 }
 
 static int name_concerns(void *pol, enum certname_kind kind, const uint8_t *v, size_t len)
