@@ -177,11 +177,13 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# docs/*.md go beside README.md, whose links point into docs/.
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples $(DESTDIR)$(DATADIR)/docs
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certsentry
 	cp -r rules/examples/. $(DESTDIR)$(DATADIR)/rules/examples/
 	install -m 0644 sensor/dist/certsentry.service sensor/dist/certsentry.logrotate README.md $(DESTDIR)$(DATADIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DATADIR)/docs/
 	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/certsentry.8 $(DESTDIR)$(MANDIR)/man8/certsentry.8
 

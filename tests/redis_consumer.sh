@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Example: two sensors and one reader through a Redis stream and a consumer
-# group (README, "Redis").  Runnable as it is:
+# group (docs/outputs.md, "Redis: many sensors, one place").  Runnable as it is:
 #
 #   CERTSENTRY=./certsentry bash tests/redis_consumer.sh
 #

@@ -13,7 +13,7 @@
 #     least 90% of it;
 #   - the peak RSS stays under --memcap plus 64 MB for the program itself
 #     (libraries, nDPI's tables, the rules, the flow table's buckets and
-#     the allocator's own overhead; README "Hostile input");
+#     the allocator's own overhead; docs/limits.md "Memory");
 # and prints the summary's limit counters and the timings as "# " lines.
 # CERTSENTRY names the binary (default ./certsentry).
 set -u

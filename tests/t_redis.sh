@@ -23,7 +23,7 @@
 #     rule says are dropped (simulated from the -o FILE lines and their
 #     sizes), and the rest arrive when the server comes, at exit;
 #   - every line received from Redis passes ../shared/eve/validate;
-#   - tests/redis_consumer.sh (the README's example of two sensors and a
+#   - tests/redis_consumer.sh (docs/outputs.md's example of two sensors and a
 #     consumer group) runs and counts each sensor's events.
 # The output counters (output_queued, output_dropped, output_disconnects,
 # output_reconnects) are checked exactly by build/tests/test_output; the
