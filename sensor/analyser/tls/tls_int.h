@@ -107,8 +107,6 @@ __attribute__((format(printf, 3, 4)))
 void tls_decide_why(struct tls_session *s, enum tls_decision d, const char *fmt, ...);
 /* Bad input: counted, and inspection of this flow ends. */
 void tls_malformed(struct tls_session *s, const char *what);
-/* Payload bytes of handshake records of direction d, in order. */
-void tls_hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n);
 
 /* ---- tls_msg.c: the handshake messages ---- */
 
