@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyser/analyser.h"
 #include "core/cs_limits.h"
 #include "secrets/tls13.h"
 
@@ -163,6 +164,10 @@ struct tls_session {
 	uint64_t flight_bytes;
 	unsigned flight_largest;  /* the largest of them: the Certificate's, mostly */
 };
+
+/* TLS as an analyser (analyser.h): its state is a struct tls_session;
+ * probe and role know the record layer (tls_analyser.c). */
+extern const struct analyser analyser_tls;
 
 void tls_session_init(struct tls_session *s, const struct cs_limits *lim);
 void tls_session_free(struct tls_session *s);

@@ -317,7 +317,7 @@ static size_t report_policy(struct engine *e, const struct report_ctx *rc,
 void engine_report(struct engine *e, struct flow *f, const char *note)
 {
 	struct flow_hs *hs = f->hs;
-	const struct tls_session *t = &hs->tls;
+	const struct tls_session *t = engine_tls(hs);
 	struct policy_result *res = e->res;
 	struct classify_result ndpi;
 	struct trust_memo trust_local;
