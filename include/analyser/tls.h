@@ -1,11 +1,14 @@
 /*
  * tls.h - streaming parser for the cleartext part of a TLS handshake.
  *
- * The reassembler hands each direction's bytes in order, in pieces of any
- * size (one byte at a time must give the same result as all at once).  The
- * parser reassembles records (RFC 5246 §6.2.1, RFC 8446 §5.1) and handshake
- * messages across records (a message split over several records, several
- * messages in one record), and extracts:
+ * A transport hands each direction's bytes in order, in pieces of any
+ * size (one byte at a time must give the same result as all at once):
+ * TCP its stream of records to tls_feed, which reassembles records (RFC
+ * 5246 §6.2.1, RFC 8446 §5.1) and hands their handshake payload to
+ * tls_handshake_feed; a transport without records (QUIC's CRYPTO stream)
+ * calls tls_handshake_feed itself.  That layer reassembles handshake
+ * messages (a message split over several records or calls, several
+ * messages in one), and extracts:
  *   ClientHello: SNI, ALPN, offered versions, session id, JA3
  *   ServerHello: negotiated version (supported_versions, RFC 8446 §4.2.1),
  *                cipher, session id, JA3S, ALPN
@@ -21,6 +24,8 @@
  * 1.3 (without t13_follow; with it, the caller's tls_tls13_no_key), or
  * the session was resumed, or the bytes are not TLS, or a limit ended
  * inspection.  After that tls_feed must not be called again.
+ *
+ * The engine sees all this through analyser_tls (analyser.h, below).
  */
 #ifndef CS_TLS_H
 #define CS_TLS_H

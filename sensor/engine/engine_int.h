@@ -35,9 +35,9 @@ struct flow_hs {
 	size_t skipped[2];              /* bytes skipped before that start */
 	/* The flow's analyser, NULL until a probe found its protocol in
 	 * either direction (then an_state is initialised, and released with
-	 * hs); an_flags are its init flags, fixed when the flow started. */
+	 * hs); an_flags (below, in what was padding) are its init flags,
+	 * fixed when the flow started. */
 	const struct analyser *an;
-	unsigned an_flags;
 	struct classify_flow *cf;       /* owned; NULL once frozen */
 	unsigned cf_pkts;
 	/* After the Certificate is parsed the report waits until the client
@@ -45,6 +45,7 @@ struct flow_hs {
 	 * retransmission of them is still compared with the copy verified. */
 	int confirming;
 	uint32_t confirm_seq;
+	unsigned an_flags;              /* AN_FOLLOW_* for an->init */
 	uint64_t decided_ts;
 	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
 	/* A believed RST or FIN ended the connection before its handshake

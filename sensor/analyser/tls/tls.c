@@ -1,6 +1,6 @@
 /*
  * tls.c - streaming parser for the cleartext part of a TLS handshake
- * (the contract is include/tls.h): the record layer, the handshake-message
+ * (the contract is include/analyser/tls.h): the record layer, the handshake-message
  * buffer and the session.  The messages' parsers are tls_msg.c, JA3 is
  * tls_ja3.c, the server's encrypted TLS 1.3 flight tls13_flight.c; what
  * they share is tls_int.h.  Must not: parse a message's contents, or

@@ -1,8 +1,9 @@
 /*
- * tls_int.h - what the TLS parser's files share (sensor/tls/tls.c,
- * tls_msg.c, tls_ja3.c, tls13_flight.c) and nothing else includes: wire
- * constants, the session's decision helpers, the handshake-message buffer.
- * The contract with the rest of certsentry is include/tls.h.
+ * tls_int.h - what the TLS parser's files share (sensor/analyser/tls/:
+ * tls.c, tls_msg.c, tls_ja3.c, tls13_flight.c, tls_analyser.c) and
+ * nothing else includes: wire constants, the session's decision helpers,
+ * the handshake-message buffer.  The contract with the rest of
+ * certsentry is include/analyser/tls.h.
  */
 #ifndef CS_TLS_INT_H
 #define CS_TLS_INT_H
