@@ -31,21 +31,19 @@
 struct flow_hs {
 	struct reasm_mem mem;
 	struct reasm_dir rd[2];         /* by an_dir: client, server */
-	int started[2];                 /* the analyser's start found in this direction */
 	size_t skipped[2];              /* bytes skipped before that start */
 	/* The flow's analyser, NULL until a probe found its protocol in
 	 * either direction (then an_state is initialised, and released with
-	 * hs); an_flags (below, in what was padding) are its init flags,
-	 * fixed when the flow started. */
+	 * hs); an_flags (below) are its init flags, fixed when the flow
+	 * started. */
 	const struct analyser *an;
 	struct classify_flow *cf;       /* owned; NULL once frozen */
 	unsigned cf_pkts;
-	/* After the Certificate is parsed the report waits until the client
-	 * acknowledges the server's bytes up to confirm_seq: until then a
-	 * retransmission of them is still compared with the copy verified. */
-	int confirming;
+	/* After the Certificate is parsed (confirming, below) the report
+	 * waits until the client acknowledges the server's bytes up to
+	 * confirm_seq: until then a retransmission of them is still
+	 * compared with the copy verified. */
 	uint32_t confirm_seq;
-	unsigned an_flags;              /* AN_FOLLOW_* for an->init */
 	uint64_t decided_ts;
 	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
 	/* A believed RST or FIN ended the connection before its handshake
@@ -56,6 +54,11 @@ struct flow_hs {
 	TAILQ_ENTRY(flow_hs) closing;
 	struct flow *flow;              /* the flow that owns this state */
 	uint16_t win[2];                /* by an_dir: last window advertised */
+	/* Small fields together, so that the analyser's state starts at a
+	 * multiple of 16 (max_align_t) without padding before it. */
+	uint8_t started[2];             /* by an_dir: the analyser's start found */
+	uint8_t confirming;             /* waiting for confirm_seq (above) */
+	uint8_t an_flags;               /* AN_FOLLOW_* for an->init */
 	struct evidence_log pkts;       /* --evidence: the packets so far */
 	/* The analyser's state: an->state_size bytes, room for the largest
 	 * registered (e->hs_size). */
