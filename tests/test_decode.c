@@ -204,6 +204,7 @@ static void assert_tcp_common(const struct pkt *p)
 {
 	assert_int_equal(p->sport, SPORT);
 	assert_int_equal(p->dport, DPORT);
+	assert_int_equal(p->proto, 6);   /* IPPROTO_TCP */
 	assert_int_equal(p->seq, SEQ);
 	assert_int_equal(p->ack, ACK);
 	assert_int_equal(p->flags, TH_PSH | TH_ACK);

@@ -116,6 +116,7 @@ static struct pkt pkt4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dpor
 
 	memset(&p, 0, sizeof(p));
 	p.family = 4;
+	p.proto = 6;   /* TCP */
 	p.src[0] = (uint8_t)(src >> 24);
 	p.src[1] = (uint8_t)(src >> 16);
 	p.src[2] = (uint8_t)(src >> 8);
@@ -193,6 +194,7 @@ static void test_both_directions_one_flow(void **state)
 	assert_int_equal(side_c, 0);
 	assert_int_equal(side_s, 1);
 	assert_int_equal(f->key.family, 4);
+	assert_int_equal(f->key.proto, 6);
 	assert_int_equal(f->key.n_vlan, 0);
 	assert_memory_equal(f->key.addr[0], c2s.src, 4);
 	assert_memory_equal(f->key.addr[1], c2s.dst, 4);
@@ -234,7 +236,33 @@ static void test_same_address_port_decides_side(void **state)
 	assert_null(lookup(&a, 0, &sa, &created));
 }
 
-/* What the table hashes: the key's family, VLANs and ports (with their
+/* The transport is part of the key: the same addresses and ports over UDP
+ * (a QUIC connection beside an HTTPS one) are another flow, found from
+ * either side, and the TCP one is still found. */
+static void test_proto_in_key(void **state)
+{
+	struct pkt t = pkt4(CLIENT, SERVER, 49152, 443), u = t, ur;
+	struct flow *ft, *fu;
+	int side, created;
+
+	(void)state;
+	u.proto = 17;   /* UDP */
+	ur = reverse(&u);
+	ft = lookup(&t, 1, &side, &created);
+	assert_non_null(ft);
+	assert_null(lookup(&u, 0, &side, &created));
+	fu = lookup(&u, 1, &side, &created);
+	assert_non_null(fu);
+	assert_int_equal(created, 1);
+	assert_ptr_not_equal(fu, ft);
+	assert_int_equal(fu->key.proto, 17);
+	assert_ptr_equal(lookup(&ur, 0, &side, &created), fu);
+	assert_int_equal(side, 1);
+	assert_ptr_equal(lookup(&t, 0, &side, &created), ft);
+	assert_int_equal(flow_table_count(tab), 2);
+}
+
+/* What the table hashes: the key's family, proto, VLANs and ports (with their
  * zeroed padding), then each address at its family's length. */
 static uint64_t ref_key_hash(const uint8_t seed[16], const struct flow_key *k)
 {
@@ -609,6 +637,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pop_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_then_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_many_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proto_in_key, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -919,6 +919,184 @@ static void test_split_equivalence_built(void **state)
 	}
 }
 
+/* ---- handshake messages without records (tls_handshake_feed) ---------- */
+
+/* The same flights as build_flights, as bare handshake messages: what a
+ * QUIC CRYPTO stream carries. */
+static void build_messages(struct bb *cli, struct bb *srv, const size_t *sizes, size_t n)
+{
+	struct ch_opts co = { .sni = "example.org", .sni_len = 11, .ticket = 1 };
+	struct sh_opts so = { .ticket = 1 };
+
+	put_client_hello(cli, &co);
+	put_server_hello(srv, &so);
+	put_certificate(srv, sizes, n);
+	put_hello_done(srv);
+}
+
+/* Feed bare messages in pieces of chunk bytes; stop once decided. */
+static int hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n, size_t chunk)
+{
+	int rc = TLS_MORE;
+
+	for (size_t off = 0; off < n && rc == TLS_MORE; off += chunk)
+		rc = tls_handshake_feed(s, d, p + off, n - off < chunk ? n - off : chunk);
+	return rc;
+}
+
+static int hs_run(struct tls_session *s, const struct bb *c, const struct bb *sv, size_t chunk)
+{
+	tls_session_init(s, &lim);
+	if (hs_feed(s, TLS_CLIENT, c->d, c->n, chunk) == TLS_DECIDED)
+		return TLS_DECIDED;
+	return hs_feed(s, TLS_SERVER, sv->d, sv->n, chunk);
+}
+
+/* Messages fed directly give the session the records would have. */
+static void test_handshake_feed_no_records(void **state)
+{
+	static const size_t sizes[] = { 700, 450 };
+	struct bb *c = bb_new(), *sv = bb_new(), *rc = bb_new(), *rs = bb_new();
+	struct tls_session s, r;
+
+	(void)state;
+	build_messages(c, sv, sizes, 2);
+	tls_session_init(&s, &lim);
+	assert_int_equal(tls_handshake_feed(&s, TLS_CLIENT, c->d, c->n), TLS_MORE);
+	assert_true(s.ch_seen);
+	assert_string_equal(s.sni, "example.org");
+	assert_string_equal(s.ja3, CH_JA3);
+	assert_true(s.dir[TLS_CLIENT].done);
+	assert_int_equal(s.dir[TLS_CLIENT].records, 0);   /* no record layer */
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, sv->d, sv->n), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_CERTS);
+	assert_string_equal(s.ja3s, SH_JA3S);
+	assert_int_equal(s.n_certs, 2);
+	assert_cert(&s, 0, 0, 700);
+	assert_cert(&s, 1, 1, 450);
+	/* once decided, more bytes change nothing */
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, sv->d, sv->n), TLS_DECIDED);
+	assert_int_equal(s.n_certs, 2);
+
+	put_records(rc, 22, c->d, c->n, 100);
+	put_records(rs, 22, sv->d, sv->n, 100);
+	assert_int_equal(run(&r, rc->d, rc->n, rs->d, rs->n, 1 << 20), TLS_DECIDED);
+	assert_same_session(&s, &r);
+	tls_session_free(&s);
+	tls_session_free(&r);
+	free(c);
+	free(sv);
+	free(rc);
+	free(rs);
+}
+
+/* Split equivalence: byte by byte, in odd pieces, and cut in two at every
+ * point, the result is the whole's. */
+static void test_handshake_feed_split(void **state)
+{
+	static const size_t sizes[] = { 300, 5, 40 };
+	static const size_t chunks[] = { 1, 2, 3, 7, 64, 1000 };
+	struct bb *c = bb_new(), *sv = bb_new();
+	struct tls_session whole, s;
+
+	(void)state;
+	build_messages(c, sv, sizes, 3);
+	assert_int_equal(hs_run(&whole, c, sv, 1 << 20), TLS_DECIDED);
+	assert_int_equal(whole.decision, TLS_DEC_CERTS);
+	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+		assert_int_equal(hs_run(&s, c, sv, chunks[i]), TLS_DECIDED);
+		assert_same_session(&whole, &s);
+		tls_session_free(&s);
+	}
+	/* A TLS 1.2 Certificate decides: the ServerHelloDone (4 bytes) after
+	 * it is not needed. */
+	for (size_t k = 1; k < sv->n; k++) {
+		int cert_in = k >= sv->n - 4;
+
+		tls_session_init(&s, &lim);
+		assert_int_equal(tls_handshake_feed(&s, TLS_CLIENT, c->d, c->n), TLS_MORE);
+		assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, sv->d, k),
+		                 cert_in ? TLS_DECIDED : TLS_MORE);
+		assert_int_equal(s.n_certs, cert_in ? 3 : 0);
+		assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, sv->d + k, sv->n - k),
+		                 TLS_DECIDED);
+		assert_same_session(&whole, &s);
+		tls_session_free(&s);
+	}
+	tls_session_free(&whole);
+	free(c);
+	free(sv);
+}
+
+/* Lengths that lie: a giant one is refused at its header, before any body
+ * is buffered; one too short for the fields it holds, or a Certificate
+ * whose inner lengths run past the message, is malformed; every prefix
+ * of a valid message only waits, reading nothing past what it was given. */
+static void test_handshake_feed_bad_lengths(void **state)
+{
+	static const uint8_t giant[] = { 0x0b, 0xff, 0xff, 0xff, 0x00 };
+	static const uint8_t short_sh[] = { 0x02, 0x00, 0x00, 0x03, 0x03, 0x03, 0x00 };
+	/* Certificate of 7 bytes whose list claims 0x10 bytes: the one
+	 * certificate inside is recovered, the message reported malformed */
+	static const uint8_t list_over[] = { 0x0b, 0x00, 0x00, 0x07,
+	                                     0x00, 0x00, 0x10, 0x00, 0x00, 0x01, 0xaa };
+	/* a right list length, but its first entry is empty (ASN.1Cert is
+	 * <1..2^24-1>): nothing to recover, malformed */
+	static const uint8_t cert_over[] = { 0x0b, 0x00, 0x00, 0x07,
+	                                     0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xaa };
+	struct ch_opts co = { .sni = "example.org", .sni_len = 11 };
+	uint64_t too_big = g_stats.tls_hs_too_big, err = g_stats.tls_parse_err;
+	struct bb *m = bb_new();
+	struct tls_session s;
+
+	(void)state;
+	tls_session_init(&s, &lim);
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, giant, 4), TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_LIMIT);
+	assert_int_equal(g_stats.tls_hs_too_big, too_big + 1);
+	assert_null(s.dir[TLS_SERVER].msg);
+	tls_session_free(&s);
+
+	tls_session_init(&s, &lim);
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, short_sh, sizeof short_sh),
+	                 TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_ERROR);
+	assert_non_null(strstr(s.error, "ServerHello"));
+	assert_false(s.sh_seen);
+	tls_session_free(&s);
+
+	tls_session_init(&s, &lim);
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, list_over, sizeof list_over),
+	                 TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_CERTS);
+	assert_string_equal(s.error, "malformed Certificate message");
+	assert_int_equal(s.n_certs, 1);
+	assert_int_equal(s.certs[0].len, 1);
+	tls_session_free(&s);
+
+	tls_session_init(&s, &lim);
+	assert_int_equal(tls_handshake_feed(&s, TLS_SERVER, cert_over, sizeof cert_over),
+	                 TLS_DECIDED);
+	assert_int_equal(s.decision, TLS_DEC_ERROR);
+	assert_int_equal(s.n_certs, 0);
+	assert_int_equal(g_stats.tls_parse_err, err + 3);
+	tls_session_free(&s);
+
+	put_client_hello(m, &co);
+	for (size_t k = 0; k < m->n; k++) {
+		uint8_t *copy = malloc(k ? k : 1);   /* exact size: ASan sees overreads */
+
+		assert_non_null(copy);
+		memcpy(copy, m->d, k);
+		tls_session_init(&s, &lim);
+		assert_int_equal(tls_handshake_feed(&s, TLS_CLIENT, copy, k), TLS_MORE);
+		assert_false(s.ch_seen);
+		tls_session_free(&s);
+		free(copy);
+	}
+	free(m);
+}
+
 /* ---- truncation and giant lengths -------------------------------------- */
 
 static void check_prefixes(const uint8_t *p, size_t n)
@@ -1828,6 +2006,9 @@ int main(void)
 		cmocka_unit_test(test_message_over_three_records),
 		cmocka_unit_test(test_messages_in_one_record),
 		cmocka_unit_test(test_split_equivalence_built),
+		cmocka_unit_test_setup(test_handshake_feed_no_records, setup),
+		cmocka_unit_test_setup(test_handshake_feed_split, setup),
+		cmocka_unit_test_setup(test_handshake_feed_bad_lengths, setup),
 		cmocka_unit_test(test_client_hello_every_truncation),
 		cmocka_unit_test(test_server_flight_every_truncation),
 		cmocka_unit_test(test_giant_record_length),

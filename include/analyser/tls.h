@@ -1,11 +1,14 @@
 /*
  * tls.h - streaming parser for the cleartext part of a TLS handshake.
  *
- * The reassembler hands each direction's bytes in order, in pieces of any
- * size (one byte at a time must give the same result as all at once).  The
- * parser reassembles records (RFC 5246 §6.2.1, RFC 8446 §5.1) and handshake
- * messages across records (a message split over several records, several
- * messages in one record), and extracts:
+ * A transport hands each direction's bytes in order, in pieces of any
+ * size (one byte at a time must give the same result as all at once):
+ * TCP its stream of records to tls_feed, which reassembles records (RFC
+ * 5246 §6.2.1, RFC 8446 §5.1) and hands their handshake payload to
+ * tls_handshake_feed; a transport without records (QUIC's CRYPTO stream)
+ * calls tls_handshake_feed itself.  That layer reassembles handshake
+ * messages (a message split over several records or calls, several
+ * messages in one), and extracts:
  *   ClientHello: SNI, ALPN, offered versions, session id, JA3
  *   ServerHello: negotiated version (supported_versions, RFC 8446 §4.2.1),
  *                cipher, session id, JA3S, ALPN
@@ -21,6 +24,8 @@
  * 1.3 (without t13_follow; with it, the caller's tls_tls13_no_key), or
  * the session was resumed, or the bytes are not TLS, or a limit ended
  * inspection.  After that tls_feed must not be called again.
+ *
+ * The engine sees all this through analyser_tls (analyser.h, below).
  */
 #ifndef CS_TLS_H
 #define CS_TLS_H
@@ -28,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyser/analyser.h"
 #include "core/cs_limits.h"
 #include "secrets/tls13.h"
 
@@ -164,12 +170,37 @@ struct tls_session {
 	unsigned flight_largest;  /* the largest of them: the Certificate's, mostly */
 };
 
+/* TLS as an analyser (analyser.h): its state is a struct tls_session;
+ * probe and role know the record layer (tls_analyser.c). */
+extern const struct analyser analyser_tls;
+
 void tls_session_init(struct tls_session *s, const struct cs_limits *lim);
 void tls_session_free(struct tls_session *s);
 
-/* Feed in-order bytes of one direction.  Returns TLS_MORE or TLS_DECIDED.
- * Never reads outside [data, data+len). */
+/* Feed in-order bytes of one direction of a TLS-over-TCP stream: records
+ * (their handshake payload goes to tls_handshake_feed).  Returns TLS_MORE
+ * or TLS_DECIDED.  Never reads outside [data, data+len). */
 int tls_feed(struct tls_session *s, enum tls_dir d, const uint8_t *data, size_t len);
+
+/* The handshake layer alone: handshake messages of direction d (RFC 8446
+ * §4: msg_type, a 3-byte length, the body), in order, with no record
+ * framing around them.  TLS over TCP reaches it through tls_feed, whose
+ * record layer hands it the payload of each handshake record; a transport
+ * that carries the handshake in frames of its own hands it its stream
+ * (QUIC: the CRYPTO stream of one direction, RFC 9001 §4.1, in offset
+ * order).  Contract:
+ *   - any split: a message may span calls, a call may hold several
+ *     messages; one byte at a time gives the same result as all at once;
+ *   - each message's length is checked against lim->max_hs_msg when its
+ *     4-byte header is in, before any of its body is buffered (over it:
+ *     TLS_DEC_LIMIT); a message whose fields disagree with its length
+ *     is malformed (TLS_DEC_ERROR); one not yet complete waits;
+ *   - nothing points into buf after the call: what is kept is copied;
+ *   - a session is fed either through tls_feed or through this, never
+ *     both for one direction (the record layer keeps its own position).
+ * Returns TLS_MORE or TLS_DECIDED (tls_session.decision says what); once
+ * decided, further bytes are ignored. */
+int tls_handshake_feed(struct tls_session *s, enum tls_dir d, const uint8_t *buf, size_t len);
 
 /* TLS 1.3 with t13_follow: the session waits in TLS13_NEED_KEY for the
  * server handshake traffic secret of ch_random.  tls_tls13_key hands it

@@ -53,6 +53,10 @@ struct pkt {
 	uint8_t family;             /* 4 or 6 */
 	uint8_t src[16], dst[16];   /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
+	/* The transport, as the IP protocol number (IPPROTO_TCP: 6): part of
+	 * the flow key, and what the engine's transport table is looked up
+	 * by.  In what was padding before seq: struct pkt stays 176 bytes. */
+	uint8_t proto;
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
@@ -68,7 +72,7 @@ struct pkt {
 };
 
 enum decode_result {
-	DECODE_TCP = 0,     /* a TCP segment, *out filled */
+	DECODE_TCP = 0,     /* a TCP segment, *out filled (proto IPPROTO_TCP) */
 	DECODE_SKIP = 1,    /* fine, but nothing for us (ARP, UDP, fragment...) */
 	DECODE_ERR = -1,    /* malformed or truncated headers (counted) */
 	DECODE_FRAG = 2,    /* an IP fragment, out->frag filled: see defrag.h */

@@ -1,7 +1,9 @@
 /*
- * engine.h - the pipeline driver: decode -> flow -> reasm -> tls -> x509
- * -> policy -> output for each packet.  main.c only parses options and
- * hands packets in.
+ * engine.h - the pipeline driver: for each packet decode -> flow ->
+ * transport (TCP: reassembly) -> analyser (TLS) -> x509 -> policy ->
+ * output.  Transports and analysers are tables in engine.c (by IP
+ * protocol; analyser.h), so a new one is its folder and a line there.
+ * main.c only parses options and hands packets in.
  */
 #ifndef CS_ENGINE_H
 #define CS_ENGINE_H

@@ -1,7 +1,7 @@
 /*
- * flow.h - the flow table: one entry per TCP connection, keyed by both
- * addresses, both ports and the VLAN ids, ordered so that both directions
- * share one entry.  The hash is SipHash-2-4 with a key drawn at start-up,
+ * flow.h - the flow table: one entry per connection, keyed by the
+ * transport (IP protocol), both addresses, both ports and the VLAN ids,
+ * ordered so that both directions share one entry.  The hash is SipHash-2-4 with a key drawn at start-up,
  * so an attacker cannot aim packets at one bucket.
  *
  * Flows sit on an LRU list ordered by last packet time: the head is the
@@ -27,6 +27,7 @@ struct flow_hs;   /* the engine's state of a flow being inspected (engine_int.h)
 
 struct flow_key {
 	uint8_t family;
+	uint8_t proto;       /* IP protocol: a UDP flow never meets a TCP one */
 	uint8_t n_vlan;
 	uint16_t vlan[DECODE_MAX_VLAN];
 	uint16_t port[2];
@@ -48,7 +49,8 @@ struct flow_key {
  * malloc serves from the same 160-byte chunk as 144; the nDPI result
  * lives in flow_hs, used only at the decision).  The SYN-ACK's shape
  * (fingerprint.h) is kept split, sa_ttl and sa_wscale in what was
- * padding, so that the record does not grow into the next chunk.  Packet
+ * padding at the end (the key's proto took a byte of the head's), so
+ * that the record does not grow into the next chunk.  Packet
  * counts are 32 bits, as Suricata's: they are statistics only. */
 struct flow {
 	struct flow_key key;
@@ -56,8 +58,6 @@ struct flow {
 	int8_t client;                  /* key side (0/1) of the client, -1 unknown */
 	uint8_t syn_side_seen;          /* bit per key side: SYN seen */
 	uint8_t sides;                  /* FLOW_FIN, FLOW_CK_OK, FLOW_ISN_MULTI, FLOW_CLOSED */
-	uint8_t sa_ttl;                 /* SYN-ACK: initial TTL class, 0 none seen */
-	uint8_t sa_wscale;
 	uint64_t hash;                  /* also the EVE flow_id: flow_id() */
 	struct flow *hnext;             /* bucket chain */
 	TAILQ_ENTRY(flow) lru;          /* the table's LRU list, oldest first */
@@ -69,6 +69,8 @@ struct flow {
 	uint16_t sa_mss, sa_win;
 	uint32_t sa_opts;
 	uint8_t wscale[2];              /* by key side: its SYN's window scale, or NONE */
+	uint8_t sa_ttl;                 /* SYN-ACK: initial TTL class, 0 none seen */
+	uint8_t sa_wscale;
 };
 
 /* EVE flow_id: the keyed hash cut to 53 bits (exact in a JSON double). */

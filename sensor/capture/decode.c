@@ -101,6 +101,7 @@ static enum decode_result decode_tcp(struct buf *b, struct pkt *out)
 		return decode_err();
 	out->sport = sport;
 	out->dport = dport;
+	out->proto = IPPROTO_TCP_;
 	out->seq = seq;
 	out->ack = ack;
 	out->flags = flags;

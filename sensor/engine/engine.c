@@ -1,16 +1,20 @@
 /*
- * engine.c - drives each packet through the pipeline (see include/engine.h):
- * the engine's life, its alert tally, and the end of a flow's handshake
- * phase.  Per packet (TCP, reassembly, finding and feeding the TLS
- * stream) is engine_tcp.c; the verdict and the event of a handshake
- * engine_report.c; what they share include/engine_int.h.  Must not:
- * parse protocol bytes (decode, reasm, tls do) or format output.
+ * engine.c - drives each packet through the pipeline (see
+ * include/engine/engine.h): packet -> flow -> transport -> analyser ->
+ * report.  Here: the engine's life, its two tables (transports by IP
+ * protocol, analysers), a packet's way to its transport, its alert tally,
+ * and the end of a flow's handshake phase.  The TCP transport (flows,
+ * reassembly, finding and feeding the analyser's stream) is
+ * engine_tcp.c; what the engine must still know of TLS engine_tls.c; the
+ * verdict and the event of a handshake engine_report.c; what they share
+ * engine_int.h.  Must not: parse protocol bytes (decode, reasm and the
+ * analysers do) or format output.
  *
  * Flow life (DESIGN.md): handshake -> decided -> closed.  While a flow is
  * in the handshake phase it owns a struct flow_hs (reassembly buffers,
- * TLS state, nDPI state).  At the decision everything is reported and the
- * flow_hs freed, so a decided flow's packets cost one table look-up and a
- * few counters: no copy, no allocation, no parsing.
+ * the analyser's state, nDPI state).  At the decision everything is
+ * reported and the flow_hs freed, so a decided flow's packets cost one
+ * table look-up and a few counters: no copy, no allocation, no parsing.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -34,6 +38,36 @@
 #include "analyser/tls.h"
 #include "x509/x509.h"
 
+/* ---- the tables -------------------------------------------------------- */
+
+/* The analysers, in the order a stream transport probes for them.  A new
+ * one is its folder under sensor/analyser/ and a line here. */
+const struct analyser *const engine_analysers[] = { &analyser_tls };
+const size_t engine_n_analysers = sizeof(engine_analysers) / sizeof(engine_analysers[0]);
+
+/* The transports, by IP protocol: a decoded packet of a protocol not
+ * here is not inspected.  A new one is its entry function (its folder
+ * under sensor/transport/ for what needs no engine) and a line here. */
+struct engine_transport {
+	uint8_t proto;
+	void (*packet)(struct engine *e, struct pkt *p);
+};
+
+static const struct engine_transport TRANSPORTS[] = {
+	{ IPPROTO_TCP, engine_tcp_packet },
+};
+
+/* A struct flow_hs with room for the largest analyser state. */
+static size_t hs_size(void)
+{
+	size_t max = 0;
+
+	for (size_t i = 0; i < engine_n_analysers; i++)
+		if (engine_analysers[i]->state_size > max)
+			max = engine_analysers[i]->state_size;
+	return sizeof(struct flow_hs) + max;
+}
+
 struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof(*e));   /* owned by the caller */
@@ -42,6 +76,7 @@ struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen)
 	if (!e)
 		goto nomem;
 	e->o = *o;
+	e->hs_size = hs_size();
 	e->keep_packets = output_feed_wants_packets(o->feed);
 	TAILQ_INIT(&e->closing);
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
@@ -167,7 +202,8 @@ static void hs_free(struct engine *e, struct flow *f)
 	stats_mem_sub(hs_charge(e));
 	reasm_free(&hs->rd[0], &hs->mem);
 	reasm_free(&hs->rd[1], &hs->mem);
-	tls_session_free(&hs->tls);
+	if (hs->an)
+		hs->an->free(hs->an_state);
 	classify_flow_free(hs->cf);
 	evidence_log_free(&hs->pkts);
 	free(hs);
@@ -178,38 +214,50 @@ static void hs_free(struct engine *e, struct flow *f)
  * a limit that stopped its direction)? */
 static int server_unread(const struct flow_hs *hs)
 {
-	const struct reasm_dir *rd = &hs->rd[TLS_SERVER];
+	const struct reasm_dir *rd = &hs->rd[AN_SERVER];
 
 	return reasm_has_hole(rd) || rd->state == REASM_STOPPED;
+}
+
+/* The report of a handshake.  engine_report reads a TLS session: until
+ * the judge takes its per-protocol part from any analyser, the flows of
+ * another analyser are decided without a report. */
+static void report(struct engine *e, struct flow *f, const char *note)
+{
+	if (engine_tls(f->hs))
+		engine_report(e, f, note);
 }
 
 /* The report of a parsed chain, deferred until now (see flow_hs). */
 void engine_confirm_done(struct engine *e, struct flow *f)
 {
-	engine_report(e, f, NULL);
+	report(e, f, NULL);
 	f->state = FLOW_DECIDED;
 	hs_free(e, f);
 }
 
-/* End the handshake phase of f: report it if it was TLS, then free.  A
- * ClientHello whose answer the sensor lost is reported too (incomplete):
- * an attacker must not escape by making the sensor miss the server's
- * flight.  One that was never answered is not (a scan, a dead server). */
+/* End the handshake phase of f: report it if its analyser found its
+ * protocol, then free.  A client's opening (a ClientHello) whose answer
+ * the sensor lost is reported too (incomplete): an attacker must not
+ * escape by making the sensor miss the server's flight.  One that was
+ * never answered is not (a scan, a dead server). */
 void engine_decide(struct engine *e, struct flow *f, const char *note)
 {
-	const struct tls_session *t = &f->hs->tls;
+	struct flow_hs *hs = f->hs;
+	enum an_decided dec = hs->an ? hs->an->decided(hs->an_state) : AN_UNDECIDED;
+	unsigned seen = hs->an ? hs->an->seen(hs->an_state) : 0u;
 
-	if (t->decision == TLS_DEC_CERTS && !note) {
+	if (dec == AN_DONE_ON_SERVER && !note) {
 		/* Wait for the client's acknowledgement (DESIGN: "Overlaps"). */
-		f->hs->confirming = 1;
-		f->hs->confirm_seq = f->hs->rd[TLS_SERVER].next_seq;
-		f->hs->decided_ts = e->now;
-		reasm_stop(&f->hs->rd[TLS_CLIENT], &f->hs->mem);
+		hs->confirming = 1;
+		hs->confirm_seq = hs->rd[AN_SERVER].next_seq;
+		hs->decided_ts = e->now;
+		reasm_stop(&hs->rd[AN_CLIENT], &hs->mem);
 		return;
 	}
-	if (t->sh_seen || t->decision == TLS_DEC_CERTS ||
-	    (t->ch_seen && server_unread(f->hs))) {
-		engine_report(e, f, note);
+	if ((seen & AN_SEEN_SERVER) || dec == AN_DONE_ON_SERVER ||
+	    ((seen & AN_SEEN_CLIENT) && server_unread(hs))) {
+		report(e, f, note);
 		f->state = FLOW_DECIDED;
 	} else {
 		f->state = FLOW_IGNORED;
@@ -232,13 +280,13 @@ static void decide_at_end(struct engine *e, struct flow *f, const char *why)
 	/* The last chance for a waiting TLS 1.3 handshake's secret, or the
 	 * end of a flight measured for its fingerprint. */
 	if (engine_tls13_flight_end(e, f)) {
-		if (hs->tls.decision == TLS_DEC_CERTS)
+		if (hs->an->decided(hs->an_state) == AN_DONE_ON_SERVER)
 			engine_confirm_done(e, f);
 		else
 			engine_decide(e, f, NULL);
 		return;
 	}
-	if (reasm_has_hole(&hs->rd[TLS_SERVER]) || reasm_has_hole(&hs->rd[TLS_CLIENT])) {
+	if (reasm_has_hole(&hs->rd[AN_SERVER]) || reasm_has_hole(&hs->rd[AN_CLIENT])) {
 		g_stats.reasm_gap++;
 		note = "gap in the stream: handshake incomplete";
 	}
@@ -276,6 +324,53 @@ void engine_expire(struct engine *e)
 		output_feed_tick(e->o.out, e->o.feed, e->now);
 		e->next_feed_tick = e->now + 1000000u;
 	}
+}
+
+/* ---- a packet's way to its transport ----------------------------------- */
+
+enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us,
+                                 struct pkt *p)
+{
+	g_stats.pkts++;
+	g_stats.bytes += caplen;
+	p->ts_us = ts_us;
+	return decode_packet(dlt, frame, caplen, p);
+}
+
+void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
+                   uint64_t ts_us)
+{
+	struct pkt p;
+	enum decode_result rc = engine_decode(dlt, frame, caplen, ts_us, &p);
+
+	if (rc == DECODE_TCP || rc == DECODE_FRAG)
+		engine_decoded(e, rc, &p);
+}
+
+void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
+{
+	uint64_t ts_us = p->ts_us;
+
+	if (rc == DECODE_FRAG) {
+		size_t len;
+		const uint8_t *ip = defrag_add(e->df, p, ts_us, &len);
+
+		if (!ip)
+			return;
+		rc = decode_reassembled(ip, len, p);
+	}
+	if (rc != DECODE_TCP)
+		return;
+	if (ts_us > e->now)
+		e->now = ts_us;
+	engine_expire(e);
+	if (!e->o.any_port && !port_inspected(e, p->sport) && !port_inspected(e, p->dport))
+		return;
+	for (size_t i = 0; i < sizeof(TRANSPORTS) / sizeof(TRANSPORTS[0]); i++)
+		if (TRANSPORTS[i].proto == p->proto) {
+			TRANSPORTS[i].packet(e, p);
+			return;
+		}
 }
 
 void engine_tick(struct engine *e, uint64_t now_us)

@@ -1,14 +1,18 @@
 /*
- * engine_int.h - what the engine's files share (sensor/flow/engine.c,
- * engine_tcp.c, engine_report.c) and nothing else includes: the engine
- * itself, its memcap charges, and the steps one file hands to another.
- * The contract with the rest of certsentry is include/engine.h.
+ * engine_int.h - what the engine's files share (sensor/engine/engine.c,
+ * engine_tcp.c, engine_tls.c, engine_report.c) and nothing else includes:
+ * the engine itself, its memcap charges, its tables of analysers, and the
+ * steps one file hands to another.  The contract with the rest of
+ * certsentry is include/engine/engine.h.
  */
 #ifndef CS_ENGINE_INT_H
 #define CS_ENGINE_INT_H
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <sys/queue.h>
 
+#include "analyser/analyser.h"
 #include "verdict/chaincache.h"
 #include "analyser/classify.h"
 #include "capture/defrag.h"
@@ -21,19 +25,24 @@
 /* Everything only needed until the handshake is decided; allocated at the
  * flow's first data segment (a SYN flood costs flow records only) and
  * freed at the decision (a decided flow costs its record only).  Owned by
- * struct flow (f->hs). */
+ * struct flow (f->hs).  One allocation of e->hs_size bytes: the
+ * analyser's state lives at its end (an_state), so an inspected flow
+ * costs one malloc whichever analyser it turns out to carry. */
 struct flow_hs {
 	struct reasm_mem mem;
-	struct reasm_dir rd[2];         /* by tls_dir: client, server */
-	int started[2];                 /* TLS found in this direction */
-	size_t skipped[2];              /* bytes skipped before the TLS start */
-	struct tls_session tls;
+	struct reasm_dir rd[2];         /* by an_dir: client, server */
+	size_t skipped[2];              /* bytes skipped before that start */
+	/* The flow's analyser, NULL until a probe found its protocol in
+	 * either direction (then an_state is initialised, and released with
+	 * hs); an_flags (below) are its init flags, fixed when the flow
+	 * started. */
+	const struct analyser *an;
 	struct classify_flow *cf;       /* owned; NULL once frozen */
 	unsigned cf_pkts;
-	/* After the Certificate is parsed the report waits until the client
-	 * acknowledges the server's bytes up to confirm_seq: until then a
-	 * retransmission of them is still compared with the copy verified. */
-	int confirming;
+	/* After the Certificate is parsed (confirming, below) the report
+	 * waits until the client acknowledges the server's bytes up to
+	 * confirm_seq: until then a retransmission of them is still
+	 * compared with the copy verified. */
 	uint32_t confirm_seq;
 	uint64_t decided_ts;
 	uint64_t key_wait_since;        /* TLS 1.3: waiting for the key log since */
@@ -44,8 +53,16 @@ struct flow_hs {
 	uint64_t closing_since;         /* 0: not closing */
 	TAILQ_ENTRY(flow_hs) closing;
 	struct flow *flow;              /* the flow that owns this state */
-	uint16_t win[2];                /* by tls_dir: last window advertised */
+	uint16_t win[2];                /* by an_dir: last window advertised */
+	/* Small fields together, so that the analyser's state starts at a
+	 * multiple of 16 (max_align_t) without padding before it. */
+	uint8_t started[2];             /* by an_dir: the analyser's start found */
+	uint8_t confirming;             /* waiting for confirm_seq (above) */
+	uint8_t an_flags;               /* AN_FOLLOW_* for an->init */
 	struct evidence_log pkts;       /* --evidence: the packets so far */
+	/* The analyser's state: an->state_size bytes, room for the largest
+	 * registered (e->hs_size). */
+	alignas(max_align_t) unsigned char an_state[];
 };
 
 struct alert_count {
@@ -72,6 +89,7 @@ struct engine {
 	uint64_t ck_valid, ck_invalid;/* checksums checked (CHECKSUM_AUTO) */
 	TAILQ_HEAD(, flow_hs) closing;/* flows in their close grace, oldest first */
 	uint64_t keylog_read_ts;      /* last keylog_refresh, packet time */
+	size_t hs_size;               /* a struct flow_hs with the largest analyser state */
 };
 
 /* What a flow record and a handshake state cost against --memcap: their
@@ -89,7 +107,7 @@ struct engine {
 
 static inline size_t hs_charge(const struct engine *e)
 {
-	return sizeof(struct flow_hs) + MALLOC_OVERHEAD +
+	return e->hs_size + MALLOC_OVERHEAD +
 	       (e->ndpi ? classify_flow_size() + 2 * MALLOC_OVERHEAD : 0);
 }
 
@@ -106,7 +124,13 @@ static inline int port_inspected(const struct engine *e, uint16_t port)
 	return e->o.port_map[port >> 3] & (1u << (port & 7));
 }
 
-/* ---- engine.c: the end of a flow's handshake phase ---- */
+/* ---- engine.c: the tables, the end of a flow's handshake phase ---- */
+
+/* The analysers a stream transport probes for, in the order tried (the
+ * registration line is in engine.c). */
+extern const struct analyser *const engine_analysers[];
+extern const size_t engine_n_analysers;
+
 
 /* End the handshake phase of f: report it if it was TLS, then free. */
 void engine_decide(struct engine *e, struct flow *f, const char *note);
@@ -118,11 +142,41 @@ void engine_flow_release(struct engine *e, struct flow *f, const char *why);
 /* Closing flows past their grace, idle flows, alert windows. */
 void engine_expire(struct engine *e);
 
-/* ---- engine_tcp.c ---- */
+/* ---- engine_tcp.c: the TCP transport ---- */
 
+/* A decoded TCP segment (p->proto IPPROTO_TCP) on an inspected port. */
+void engine_tcp_packet(struct engine *e, struct pkt *p);
+
+/* ---- engine_tls.c: what the engine must still know of TLS ----
+ *
+ * TLS 1.3 certificates are read only with the server handshake traffic
+ * secret from a key log, which the engine looks up: the log is shared by
+ * every engine, a live one waits for it on packet time, and the secret
+ * goes into the evidence file (event stage), none of which the analyser
+ * stage may reach.  A flow whose analyser is not TLS passes through these
+ * unchanged (they return 0). */
+
+/* The flow's TLS session, or NULL when its analyser is not TLS (or not
+ * found yet).  Also what engine_report reads. */
+static inline struct tls_session *engine_tls(struct flow_hs *hs)
+{
+	return hs && hs->an == &analyser_tls ? (struct tls_session *)(void *)hs->an_state : NULL;
+}
+
+/* After the analyser was fed and wants more: a TLS 1.3 handshake that
+ * now waits for its secret looks it up.  1 when that decided f. */
+int engine_tls_fed(struct engine *e, struct flow *f);
+/* Any packet of f in its handshake phase, d its direction,
+ * data the packet carries trusted payload: a moment to look again for a
+ * waiting secret (live capture), and the client's data after the
+ * server's 1.3 flight ends the flight a fingerprint measures.  1 when
+ * that decided f. */
+int engine_tls_packet(struct engine *e, struct flow *f, enum an_dir d, int data);
 /* The last chance for a waiting TLS 1.3 handshake's secret, or the end
  * of a flight measured for its fingerprint: 1 when it decided f. */
 int engine_tls13_flight_end(struct engine *e, struct flow *f);
+/* Are TLS 1.3 secrets to be looked for (a key log that holds some)? */
+int engine_have_keylog(const struct engine *e);
 
 /* ---- engine_report.c ---- */
 

@@ -246,7 +246,7 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 {
 	struct flow_hs *hs = f->hs;
 	/* The one read of the analyser's state: the rest takes t. */
-	const struct tls_session *t = &hs->tls;
+	const struct tls_session *t = engine_tls(hs);
 	const struct judge j = { e->o.pol, e->o.trust, e->cc };
 	struct classify_result ndpi;
 	struct judge_verdicts v;

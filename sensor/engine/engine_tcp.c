@@ -1,9 +1,10 @@
 /*
- * engine_tcp.c - a packet's way through the engine: the flow looked up or
- * started (room made under --memcap), roles learned from the handshake,
- * checksums judged, segments reassembled and the TLS start found in the
- * stream, TLS 1.3 secrets looked up, connection end and reuse.  Must not:
- * judge a chain or write output (engine_report.c does).
+ * engine_tcp.c - the TCP transport: a segment's way through the engine:
+ * the flow looked up or started (room made under --memcap), roles
+ * learned, checksums judged, segments reassembled, the analyser's start
+ * found in the stream (its probe) and the stream fed to it, connection
+ * end and reuse.  Must not: read protocol bytes (the analyser does,
+ * through analyser.h), judge a chain or write output (engine_report.c).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -21,65 +22,55 @@
 #include "engine_int.h"
 #include "verdict/fingerprint.h"
 #include "flow/flow.h"
-#include "secrets/keylog.h"
 #include "transport/reasm.h"
 #include "core/stats.h"
-#include "analyser/tls.h"
 #include "x509/x509.h"
 
-/* ---- finding the TLS start in a stream ---------------------------------- */
+/* ---- finding the analyser's start in a stream ------------------------- */
 
-/* A handshake record carrying a ClientHello (client) or ServerHello
- * (server) at p: 0x16 0x03 0x00-0x04, a sane length, then the message
- * type.  Used to pick up TLS after STARTTLS, proxies or a mid-stream start. */
-static int hs_record_at(const uint8_t *p, size_t n, enum tls_dir d)
+/* The flow's analyser is found: its state is initialised in place (in
+ * hs's own allocation, released by hs_free). */
+static void analyser_start(struct engine *e, struct flow_hs *hs, const struct analyser *an)
 {
-	uint16_t rlen;
-
-	if (n < 6 || p[0] != 22 || p[1] != 3 || p[2] > 4)
-		return 0;
-	if (buf_peek_be16(p, n, 3, &rlen) < 0 || rlen < 4 || rlen > TLS_MAX_RECORD_LEN)
-		return 0;
-	return p[5] == (d == TLS_CLIENT ? 1 : 2);
+	hs->an = an;
+	an->init(hs->an_state, e->o.lim, hs->an_flags);
 }
 
-/* Skip bytes until TLS starts.  Returns 1 started, 0 need more, -1 give up. */
-static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
+/* Skip bytes of direction d until an analyser's protocol starts: the
+ * flow's own once it has one, else each registered one, the first to
+ * say yes taking the flow.  Returns 1 started, 0 need more, -1 give up
+ * (every analyser said no, or max_prehs_bytes skipped). */
+static int find_start(struct engine *e, struct flow *f, enum an_dir d)
 {
 	struct flow_hs *hs = f->hs;
+	const struct analyser *const *an = hs->an ? &hs->an : engine_analysers;
+	size_t n_an = hs->an ? 1 : engine_n_analysers;
 	const uint8_t *p;
-	size_t n = reasm_pending(&hs->rd[d], &p), i;
+	size_t n = reasm_pending(&hs->rd[d], &p), drop = SIZE_MAX;
+	unsigned flags = (hs->skipped[d] == 0 ? AN_PROBE_FIRST : 0u) |
+	                 (hs->rd[d].syn_seen ? AN_PROBE_OPENED : 0u);
 
-	if (hs->skipped[d] == 0 && n > 0) {
-		int r = tls_plausible_start(p, n);
+	for (size_t i = 0; i < n_an; i++) {
+		size_t skip = 0;
+		int r = an[i]->probe(p, n, d, flags, &skip);
 
-		if (r < 0)
-			return 0;
-		if (r == 1 && (p[0] == 22 || (p[0] & 0x80))) {
+		if (r == AN_PROBE_YES) {
+			reasm_consume(&hs->rd[d], skip);
+			hs->skipped[d] += skip;
 			hs->started[d] = 1;
+			if (!hs->an)
+				analyser_start(e, hs, an[i]);
 			return 1;
 		}
-		/* A stream that opens with application data, ChangeCipherSpec
-		 * or a heartbeat is past its handshake: picked up mid-stream,
-		 * or (SYN seen) encrypted from its first byte, which no TLS
-		 * peer accepts.  No handshake will come: drop the flow now
-		 * rather than buffer max_prehs_bytes of it.  An alert may open
-		 * a server's answer (a refused ClientHello), so after a SYN it
-		 * still searches, as for a STARTTLS preamble. */
-		if (r == 1 && (!hs->rd[d].syn_seen || p[0] != 21))
-			return -1;
+		/* Only what no analyser may still start at is dropped. */
+		if (r == AN_PROBE_MORE && skip < drop)
+			drop = skip;
 	}
-	for (i = 0; i + 6 <= n; i++)
-		if (hs_record_at(p + i, n - i, d)) {
-			reasm_consume(&hs->rd[d], i);
-			hs->skipped[d] += i;
-			hs->started[d] = 1;
-			return 1;
-		}
-	/* Keep the last 5 bytes: a record header may straddle segments. */
-	if (n > 5) {
-		reasm_consume(&hs->rd[d], n - 5);
-		hs->skipped[d] += n - 5;
+	if (drop == SIZE_MAX)
+		return -1;
+	if (drop > 0) {
+		reasm_consume(&hs->rd[d], drop);
+		hs->skipped[d] += drop;
 	}
 	if (hs->skipped[d] > e->o.lim->max_prehs_bytes) {
 		g_stats.prehs_limit++;
@@ -88,100 +79,8 @@ static int find_start(struct engine *e, struct flow *f, enum tls_dir d)
 	return 0;
 }
 
-/* Is there a key log to look in?  Reading files, main gives every
- * engine one that pcapng inputs fill as they are read (keylog.h): until
- * it holds something, it is as if there were none. */
-static int have_keylog(const struct engine *e)
-{
-	return e->o.keylog && !keylog_empty(e->o.keylog);
-}
-
-/* No secret for a TLS 1.3 handshake: decided, its certificates unread,
- * and why. */
-static void tls13_unread(struct engine *e, struct flow *f)
-{
-	struct flow_hs *hs = f->hs;
-	char note[128];
-
-	if (!have_keylog(e)) {
-		tls_tls13_no_key(&hs->tls, T13_NOT_READ, NULL);
-		return;
-	}
-	g_stats.tls13_no_key++;
-	if (hs->key_wait_since)
-		snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello "
-		         "random (waited %llu ms)",
-		         (unsigned long long)((e->now - hs->key_wait_since) / 1000));
-	else
-		snprintf(note, sizeof(note), "TLS 1.3: no key log secret for this ClientHello random");
-	tls_tls13_no_key(&hs->tls, T13_NO_KEY, note);
-}
-
-/* A TLS 1.3 handshake waits for the server handshake traffic secret of
- * its ClientHello random.  Files: their key logs are complete, so the
- * look-up is final.  Live: the log may still be growing (a browser
- * appends as it connects), so a miss waits up to keylog_wait_us of packet
- * time, re-reading the files at most every ENGINE_KEYLOG_REFRESH_US;
- * final (the flow ends) makes it the last look.  With no secret and
- * fingerprints on, the flight goes on being measured (TLS13_COLLECT)
- * until the client's second flight ends it (tls13_flight_end).
- * Returns 1 decided. */
-static int tls13_key(struct engine *e, struct flow *f, int final)
-{
-	struct flow_hs *hs = f->hs;
-	struct tls_session *t = &hs->tls;
-	uint8_t secret[TLS13_MAX_SECRET];
-	size_t len = 0;
-	int found = have_keylog(e) && keylog_find(e->o.keylog, t->ch_random, secret, &len), rc;
-
-	if (!found && have_keylog(e) && e->o.keylog_wait_us > 0 && keylog_files(e->o.keylog) > 0) {
-		if (hs->key_wait_since == 0)
-			hs->key_wait_since = e->now ? e->now : 1;
-		if (final || e->now - hs->key_wait_since >= e->o.keylog_wait_us ||
-		    e->now - e->keylog_read_ts >= ENGINE_KEYLOG_REFRESH_US) {
-			e->keylog_read_ts = e->now;
-			keylog_refresh(e->o.keylog);
-			found = keylog_find(e->o.keylog, t->ch_random, secret, &len);
-		}
-		if (!found && !final && e->now - hs->key_wait_since < e->o.keylog_wait_us)
-			return 0;
-	}
-	if (!found) {
-		if (fingerprinting(e) && !final) {
-			tls_tls13_collect(t);
-			return 0;
-		}
-		tls13_unread(e, f);
-		return 1;
-	}
-	/* --evidence: the secret goes into the evidence file, so that it
-	 * replays without the key log (evidence.h). */
-	if (e->keep_packets)
-		evidence_log_secret(&hs->pkts, t->ch_random, secret, len);
-	rc = tls_tls13_key(t, secret, len);
-	explicit_bzero(secret, sizeof(secret));
-	return rc == TLS_DECIDED;
-}
-
-/* The server's TLS 1.3 flight is over (the client spoke again, or the
- * flow ends): a last look for the secret, else decided unread, with the
- * flight measured for the fingerprint.  Returns 1 decided. */
-int engine_tls13_flight_end(struct engine *e, struct flow *f)
-{
-	struct tls_session *t = &f->hs->tls;
-
-	if (t->decision != TLS_UNDECIDED)
-		return 0;
-	if (t->t13 == TLS13_NEED_KEY)
-		return tls13_key(e, f, 1);
-	if (t->t13 != TLS13_COLLECT)
-		return 0;
-	tls13_unread(e, f);
-	return 1;
-}
-
-/* Hand the in-order bytes of direction d to the TLS parser. */
-static int feed(struct engine *e, struct flow *f, enum tls_dir d)
+/* Hand the in-order bytes of direction d to the flow's analyser. */
+static int feed(struct engine *e, struct flow *f, enum an_dir d)
 {
 	struct flow_hs *hs = f->hs;
 	const uint8_t *p;
@@ -191,7 +90,9 @@ static int feed(struct engine *e, struct flow *f, enum tls_dir d)
 	if (!hs->started[d]) {
 		rc = find_start(e, f, d);
 		if (rc < 0) {
-			if (d == TLS_SERVER || !hs->tls.sh_seen)
+			/* The client's bytes may not be the protocol's while the
+			 * server's are: its answer was parsed, so go on with it. */
+			if (d == AN_SERVER || !hs->an || !(hs->an->seen(hs->an_state) & AN_SEEN_SERVER))
 				return -1;
 			return 0;
 		}
@@ -201,21 +102,23 @@ static int feed(struct engine *e, struct flow *f, enum tls_dir d)
 	n = reasm_pending(&hs->rd[d], &p);
 	if (n == 0)
 		return 0;
-	rc = tls_feed(&hs->tls, d, p, n);
+	rc = hs->an->feed(hs->an_state, d, p, n);
 	reasm_consume(&hs->rd[d], n);
-	if (rc == TLS_MORE && hs->tls.t13 == TLS13_NEED_KEY && tls13_key(e, f, 0))
-		rc = TLS_DECIDED;
-	/* The client direction is read only until its ClientHello is parsed. */
-	if (d == TLS_CLIENT && hs->tls.dir[TLS_CLIENT].done)
-		reasm_stop(&hs->rd[TLS_CLIENT], &hs->mem);
-	return rc == TLS_DECIDED ? 1 : 0;
+	if (rc == AN_MORE && engine_tls_fed(e, f))
+		rc = AN_DECIDED;
+	/* The client direction is read only while the analyser wants it
+	 * (TLS: until its ClientHello is parsed). */
+	if (d == AN_CLIENT && !hs->an->wants(hs->an_state, AN_CLIENT))
+		reasm_stop(&hs->rd[AN_CLIENT], &hs->mem);
+	return rc == AN_DECIDED ? 1 : 0;
 }
 
 /* ---- per packet ------------------------------------------------------- */
 
-/* Which key side is the client?  The SYN says; without one, the server is
- * the side on an inspected port, else the sender of a ServerHello, else
- * the lower port. */
+/* Which key side is the client?  The SYN says; without one, an analyser
+ * that recognises who sent the payload (TLS: a ClientHello or
+ * ServerHello record), else the side on an inspected port is the server,
+ * else the higher port is the client. */
 static void learn_roles(const struct engine *e, struct flow *f, const struct pkt *p, int side)
 {
 	int s_insp, d_insp;
@@ -226,13 +129,13 @@ static void learn_roles(const struct engine *e, struct flow *f, const struct pkt
 		f->client = (int8_t)((p->flags & TH_ACK) ? !side : side);
 		return;
 	}
-	if (p->payload_len >= 6 && hs_record_at(p->payload, p->payload_len, TLS_CLIENT)) {
-		f->client = (int8_t)side;
-		return;
-	}
-	if (p->payload_len >= 6 && hs_record_at(p->payload, p->payload_len, TLS_SERVER)) {
-		f->client = (int8_t)!side;
-		return;
+	for (size_t i = 0; p->payload_len > 0 && i < engine_n_analysers; i++) {
+		int r = engine_analysers[i]->role(p->payload, p->payload_len);
+
+		if (r >= 0) {
+			f->client = (int8_t)(r == AN_CLIENT ? side : !side);
+			return;
+		}
 	}
 	s_insp = port_inspected(e, p->sport);
 	d_insp = port_inspected(e, p->dport);
@@ -277,7 +180,10 @@ static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int
 		g_stats.reasm_total_memcap++;
 		return -1;
 	}
-	hs = calloc(1, sizeof(*hs));   /* owned by f; hs_free */
+	/* One allocation with room for the largest analyser state (the
+	 * analyser is not known yet: find_start picks it).  Owned by f;
+	 * freed in hs_free. */
+	hs = calloc(1, e->hs_size);
 	if (!hs)
 		return -1;
 	stats_mem_add(hs_charge(e));
@@ -285,8 +191,9 @@ static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int
 	hs->flow = f;
 	reasm_init(&hs->rd[0]);
 	reasm_init(&hs->rd[1]);
-	tls_session_init(&hs->tls, e->o.lim);
-	hs->tls.t13_follow = have_keylog(e) || fingerprinting(e);
+	/* Decided now, as the flow starts, not when its analyser is found:
+	 * a key log that pcapng inputs fill meanwhile does not change it. */
+	hs->an_flags = engine_have_keylog(e) || fingerprinting(e) ? AN_FOLLOW_ENCRYPTED : 0u;
 	if (e->ndpi)
 		hs->cf = classify_flow_new();
 	if ((f->sides & FLOW_ISN_MULTI) && side == f->client && (p->flags & TH_ACK) &&
@@ -299,7 +206,7 @@ static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int
 
 		if (!(f->syn_side_seen & (1u << s)) || f->client < 0)
 			continue;
-		rd = &hs->rd[s == f->client ? TLS_CLIENT : TLS_SERVER];
+		rd = &hs->rd[s == f->client ? AN_CLIENT : AN_SERVER];
 		reasm_start(rd, f->isn_next[s]);
 		rd->syn_seen = 1;
 	}
@@ -396,9 +303,9 @@ static void confirm_segment(struct engine *e, struct flow *f, const struct pkt *
 		if (p->payload_len == 0 || !seq_lt(p->seq, hs->confirm_seq))
 			return;
 		if (ck == CK_BAD)
-			reasm_add_tentative(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
+			reasm_add_tentative(&hs->rd[AN_SERVER], &hs->mem, p->seq, p->payload,
 			                    p->payload_len);
-		else if (reasm_add(&hs->rd[TLS_SERVER], &hs->mem, p->seq, p->payload,
+		else if (reasm_add(&hs->rd[AN_SERVER], &hs->mem, p->seq, p->payload,
 		                   p->payload_len) != REASM_OK)
 			engine_confirm_done(e, f);
 		return;
@@ -443,7 +350,7 @@ static void syn_segment(struct engine *e, struct flow *f, const struct pkt *p, i
 	if (f->hs) {
 		/* Data came already: restart the server's stream only while it
 		 * has carried nothing. */
-		struct reasm_dir *rd = &f->hs->rd[TLS_SERVER];
+		struct reasm_dir *rd = &f->hs->rd[AN_SERVER];
 
 		if (rd->state != REASM_ACTIVE || rd->len || reasm_has_hole(rd) ||
 		    reasm_has_tentative(rd))
@@ -458,7 +365,7 @@ static void syn_segment(struct engine *e, struct flow *f, const struct pkt *p, i
 static int ack_segment(struct engine *e, struct flow *f, const struct pkt *p, int side)
 {
 	struct flow_hs *hs = f->hs;
-	enum tls_dir peer = side == f->client ? TLS_SERVER : TLS_CLIENT;
+	enum an_dir peer = side == f->client ? AN_SERVER : AN_CLIENT;
 	long n;
 	int rc;
 
@@ -480,11 +387,9 @@ static int ack_segment(struct engine *e, struct flow *f, const struct pkt *p, in
 	return 1;
 }
 
-/* Reassemble and parse one segment of a flow in its handshake phase.
- * Returns 1 when the handshake got decided. */
 /* A segment of the handshake's data in direction d: reassembled, the
- * stream fed to TLS.  1 when the flow was decided. */
-static int data_segment(struct engine *e, struct flow *f, const struct pkt *p, enum tls_dir d,
+ * stream fed to the analyser.  1 when the flow was decided. */
+static int data_segment(struct engine *e, struct flow *f, const struct pkt *p, enum an_dir d,
                         enum ck ck)
 {
 	struct flow_hs *hs = f->hs;
@@ -536,7 +441,7 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 {
 	struct flow_hs *hs = f->hs;
 	int trust = believed(f, side, ck);
-	enum tls_dir d;
+	enum an_dir d;
 
 	if (p->flags & TH_SYN) {
 		if (trust)
@@ -556,7 +461,7 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 		hs = f->hs;
 	}
 	/* The handshake state exists only once the roles are known. */
-	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	d = side == f->client ? AN_CLIENT : AN_SERVER;
 	if (e->keep_packets)
 		evidence_log_add(&hs->pkts, p->ts_us, p->l3, p->l3_len, EVIDENCE_DEF_FLOW_BYTES,
 		                 e->o.lim->total_memcap);
@@ -575,9 +480,7 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 	 * of the flow is a moment to look again (live capture).  The
 	 * client's data after the server's 1.3 flight (its Finished) ends
 	 * the flight a fingerprint measures. */
-	if ((hs->tls.t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && tls13_key(e, f, 0)) ||
-	    (d == TLS_CLIENT && p->payload_len > 0 && ck != CK_BAD && fingerprinting(e) &&
-	     hs->tls.flight_records > 0 && engine_tls13_flight_end(e, f))) {
+	if (engine_tls_packet(e, f, d, p->payload_len > 0 && ck != CK_BAD)) {
 		engine_decide(e, f, NULL);
 		return 1;
 	}
@@ -592,14 +495,14 @@ static int handshake_segment(struct engine *e, struct flow *f, const struct pkt 
 static int end_in_window(const struct flow *f, const struct pkt *p, int side)
 {
 	const struct flow_hs *hs = f->hs;
-	enum tls_dir d;
+	enum an_dir d;
 	const struct reasm_dir *rd;
 	uint32_t seq = p->seq, win;
 	uint8_t ws;
 
 	if (!hs || f->client < 0)
 		return 1;
-	d = side == f->client ? TLS_CLIENT : TLS_SERVER;
+	d = side == f->client ? AN_CLIENT : AN_SERVER;
 	rd = &hs->rd[d];
 	if (rd->state == REASM_IDLE)
 		return 1;
@@ -669,47 +572,15 @@ static int new_connection(struct engine *e, struct flow *f, const struct pkt *p,
 	return 1;
 }
 
-enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, uint64_t ts_us,
-                                 struct pkt *p)
-{
-	g_stats.pkts++;
-	g_stats.bytes += caplen;
-	p->ts_us = ts_us;
-	return decode_packet(dlt, frame, caplen, p);
-}
+/* ---- the transport's entry ------------------------------------------- */
 
-void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
-                   uint64_t ts_us)
-{
-	struct pkt p;
-	enum decode_result rc = engine_decode(dlt, frame, caplen, ts_us, &p);
-
-	if (rc == DECODE_TCP || rc == DECODE_FRAG)
-		engine_decoded(e, rc, &p);
-}
-
-void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
+void engine_tcp_packet(struct engine *e, struct pkt *p)
 {
 	uint64_t ts_us = p->ts_us;
 	struct flow *f;
 	enum ck ck = CK_TRUSTED;
 	int side;
 
-	if (rc == DECODE_FRAG) {
-		size_t len;
-		const uint8_t *ip = defrag_add(e->df, p, ts_us, &len);
-
-		if (!ip)
-			return;
-		rc = decode_reassembled(ip, len, p);
-	}
-	if (rc != DECODE_TCP)
-		return;
-	if (ts_us > e->now)
-		e->now = ts_us;
-	engine_expire(e);
-	if (!e->o.any_port && !port_inspected(e, p->sport) && !port_inspected(e, p->dport))
-		return;
 	f = get_flow(e, p, &side);
 	if (!f)
 		return;

@@ -127,7 +127,7 @@ struct seg {
 	uint16_t l3_off, l4_off, payload_off;
 	uint16_t sport, dport, win;
 	uint16_t vlan[DECODE_MAX_VLAN];
-	uint8_t flags, n_vlan, family, depth, truncated;
+	uint8_t flags, n_vlan, family, proto, depth, truncated;
 };
 
 _Static_assert(offsetof(struct seg, frame) == 0 && offsetof(struct decoded, frame) == 0,
@@ -223,6 +223,7 @@ static void seg_pack(const struct pkt *p, const uint8_t *frame, const uint16_t o
 	s->flags = p->flags;
 	s->n_vlan = p->n_vlan;
 	s->family = p->family;
+	s->proto = p->proto;
 	s->depth = p->depth;
 	s->truncated = (uint8_t)(p->truncated != 0);
 }
@@ -240,6 +241,7 @@ static void seg_unpack(const struct seg *s, uint64_t ts_us, struct pkt *p)
 	memcpy(p->vlan, s->vlan, sizeof(p->vlan));
 	p->n_vlan = s->n_vlan;
 	p->family = s->family;
+	p->proto = s->proto;
 	memcpy(p->src, s->src, sizeof(p->src));
 	memcpy(p->dst, s->dst, sizeof(p->dst));
 	p->sport = s->sport;

@@ -19,8 +19,13 @@
  *      pieces.
  * B and C see the same bytes in the same cross-direction order, so they
  * must agree on everything the later stages read (split equivalence,
- * STYLE.md "Tests"); A must keep every structural invariant.  Any
- * violation is an abort().
+ * STYLE.md "Tests"); A must keep every structural invariant.
+ *
+ * The same streams are then read as bare handshake messages, as a QUIC
+ * CRYPTO stream carries them (tls_handshake_feed, no records): D whole,
+ * E in pieces; they must agree as B and C do.  And the analyser's probe
+ * and role (tls_analyser.c) look at both streams: a start they report
+ * lies inside the bytes given.  Any violation is an abort().
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -132,14 +137,29 @@ static int feed_copy(struct tls_session *s, enum tls_dir d, const uint8_t *p, si
 	return rc;
 }
 
+/* The same for tls_handshake_feed (bare handshake messages). */
+static int hs_feed_copy(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	int rc;
+
+	if (!copy)
+		abort();
+	memcpy(copy, p, n);
+	rc = tls_handshake_feed(s, d, copy, n);
+	free(copy);
+	return rc;
+}
+
 /* Feed one direction's bytes in pieces until it ends or the session is
- * decided; the contract is that tls_feed is not called after that. */
+ * decided; the contract is that tls_feed is not called after that.  With
+ * bare, the bytes are handshake messages (tls_handshake_feed). */
 static void feed_pieces(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n,
-                        struct splitter *sp)
+                        struct splitter *sp, int bare)
 {
 	while (n > 0 && s->decision == TLS_UNDECIDED) {
 		size_t k = next_piece(sp, n);
-		int rc = feed_copy(s, d, p, k);
+		int rc = bare ? hs_feed_copy(s, d, p, k) : feed_copy(s, d, p, k);
 
 		if (rc != TLS_MORE && rc != TLS_DECIDED)
 			abort();
@@ -210,10 +230,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	spc.state = sps.state = data[1];
 	spc.max = sps.max = sp.max;
 	tls_session_init(&c, &lim);
-	feed_pieces(&c, TLS_CLIENT, cli, clen, &spc);
-	feed_pieces(&c, TLS_SERVER, srv, slen, &sps);
+	feed_pieces(&c, TLS_CLIENT, cli, clen, &spc, 0);
+	feed_pieces(&c, TLS_SERVER, srv, slen, &sps, 0);
 	check_session(&c, &lim);
 	compare(&b, &c);
+	tls_session_free(&b);
+	tls_session_free(&c);
+
+	/* D: bare messages, whole streams; E: the same in pieces. */
+	tls_session_init(&b, &lim);
+	if (clen)
+		hs_feed_copy(&b, TLS_CLIENT, cli, clen);
+	if (slen && b.decision == TLS_UNDECIDED)
+		hs_feed_copy(&b, TLS_SERVER, srv, slen);
+	check_session(&b, &lim);
+	spc.state = sps.state = data[1];
+	tls_session_init(&c, &lim);
+	feed_pieces(&c, TLS_CLIENT, cli, clen, &spc, 1);
+	feed_pieces(&c, TLS_SERVER, srv, slen, &sps, 1);
+	check_session(&c, &lim);
+	compare(&b, &c);
+
+	/* The analyser's view of the streams' starts. */
+	for (unsigned flags = 0; flags < 4; flags++) {
+		size_t skip = 99;
+		int r = analyser_tls.probe(cli, clen, AN_CLIENT, flags, &skip);
+
+		if (r < AN_PROBE_NO || r > AN_PROBE_YES || (r != AN_PROBE_NO && skip > clen) ||
+		    /* found by search, not by the first byte: a hello record */
+		    (r == AN_PROBE_YES && !(flags & AN_PROBE_FIRST) &&
+		     analyser_tls.probe(cli + skip, clen - skip, AN_CLIENT, 0, &skip) != AN_PROBE_YES))
+			abort();
+		r = analyser_tls.probe(srv, slen, AN_SERVER, flags, &skip);
+		if (r < AN_PROBE_NO || r > AN_PROBE_YES || (r != AN_PROBE_NO && skip > slen))
+			abort();
+	}
+	if (analyser_tls.role(cli, clen) < -1 || analyser_tls.role(cli, clen) > AN_SERVER)
+		abort();
 
 	tls_session_free(&a);
 	tls_session_free(&b);

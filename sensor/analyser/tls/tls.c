@@ -1,6 +1,6 @@
 /*
  * tls.c - streaming parser for the cleartext part of a TLS handshake
- * (the contract is include/tls.h): the record layer, the handshake-message
+ * (the contract is include/analyser/tls.h): the record layer, the handshake-message
  * buffer and the session.  The messages' parsers are tls_msg.c, JA3 is
  * tls_ja3.c, the server's encrypted TLS 1.3 flight tls13_flight.c; what
  * they share is tls_int.h.  Must not: parse a message's contents, or
@@ -10,7 +10,7 @@
  *   tls_feed / rec_*  collect the 5-byte record header (RFC 5246 §6.2.1,
  *                     RFC 8446 §5.1) across calls, then pass the payload
  *                     of each record to what its content type needs;
- *   tls_hs_feed       reassembles handshake messages (RFC 5246 §7.4) in
+ *   tls_handshake_feed reassembles handshake messages (RFC 5246 §7.4) in
  *                     the direction's message buffer, across records;
  *   tls_on_message    hands a complete message to its parser (tls_msg.c).
  * The parsers see one complete message as a const view and read it only
@@ -153,22 +153,24 @@ static void hs_header(struct tls_session *s, struct tls_dirstate *ds)
 	ds->msg_need = HS_HDR_LEN + (size_t)n;
 }
 
-/* Payload bytes of handshake records, in order: any number of messages
- * per record, any number of records per message. */
-void tls_hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n)
+/* The handshake layer (the contract is in tls.h): any number of messages
+ * per call, any number of calls per message.  The record layer calls it
+ * too, with the payload of each handshake record (and for an SSLv2-format
+ * hello, with msg_need set by v2_begin, its one message whole). */
+int tls_handshake_feed(struct tls_session *s, enum tls_dir d, const uint8_t *buf, size_t len)
 {
 	struct tls_dirstate *ds = &s->dir[d];
 	struct buf in;
 	const uint8_t *chunk = NULL;
 
-	buf_init(&in, p, n);
+	buf_init(&in, buf, len);
 	while (buf_left(&in) > 0 && s->decision == TLS_UNDECIDED && !ds->done) {
 		size_t want = ds->msg_need ? ds->msg_need - ds->msg_len : HS_HDR_LEN - ds->msg_len;
 		size_t take = want < buf_left(&in) ? want : buf_left(&in);
 
 		buf_bytes(&in, take, &chunk);
 		if (msg_append(s, ds, chunk, take) < 0)
-			return;
+			break;
 		if (ds->msg_need == 0 && ds->msg_len == HS_HDR_LEN)
 			hs_header(s, ds);
 		if (ds->msg_need != 0 && ds->msg_len == ds->msg_need) {
@@ -176,6 +178,7 @@ void tls_hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t
 			ds->msg_len = ds->msg_need = 0;
 		}
 	}
+	return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -421,7 +424,7 @@ static void rec_payload(struct tls_session *s, enum tls_dir d, struct buf *in)
 	/* Handshake records after ChangeCipherSpec are encrypted (the
 	 * Finished message): opaque, skipped. */
 	if ((ds->rec_type == CT_HANDSHAKE && !ds->encrypted) || ds->rec_type == CT_SSLV2_HELLO)
-		tls_hs_feed(s, d, p, n);
+		(void)tls_handshake_feed(s, d, p, n);
 }
 
 int tls_feed(struct tls_session *s, enum tls_dir d, const uint8_t *data, size_t len)

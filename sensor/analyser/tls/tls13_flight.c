@@ -2,7 +2,7 @@
  * tls13_flight.c - the server's encrypted TLS 1.3 flight (RFC 8446 §2):
  * its records held until the key log's secret comes (tls_tls13_key),
  * decrypted in place (tls13.h) and their plaintext handed to the
- * handshake-message buffer (tls_hs_feed), or only counted for the
+ * handshake-message buffer (tls_handshake_feed), or only counted for the
  * fingerprint (tls_tls13_collect).  Buffers are the session's, charged to
  * the memcap.  Must not: parse a message itself, or look a key up.
  */
@@ -101,7 +101,7 @@ static void t13_open_record(struct tls_session *s, uint8_t *rec, size_t len)
 	g_stats.tls13_records++;
 	switch (type) {
 	case CT_HANDSHAKE:
-		tls_hs_feed(s, TLS_SERVER, rec + REC_HDR_LEN, (size_t)n);
+		(void)tls_handshake_feed(s, TLS_SERVER, rec + REC_HDR_LEN, (size_t)n);
 		break;
 	case CT_ALERT:
 		s->t13_outcome = T13_FAILED;

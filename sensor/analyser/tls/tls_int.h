@@ -1,8 +1,9 @@
 /*
- * tls_int.h - what the TLS parser's files share (sensor/tls/tls.c,
- * tls_msg.c, tls_ja3.c, tls13_flight.c) and nothing else includes: wire
- * constants, the session's decision helpers, the handshake-message buffer.
- * The contract with the rest of certsentry is include/tls.h.
+ * tls_int.h - what the TLS parser's files share (sensor/analyser/tls/:
+ * tls.c, tls_msg.c, tls_ja3.c, tls13_flight.c, tls_analyser.c) and
+ * nothing else includes: wire constants, the session's decision helpers,
+ * the handshake-message buffer.  The contract with the rest of
+ * certsentry is include/analyser/tls.h.
  */
 #ifndef CS_TLS_INT_H
 #define CS_TLS_INT_H
@@ -107,8 +108,6 @@ __attribute__((format(printf, 3, 4)))
 void tls_decide_why(struct tls_session *s, enum tls_decision d, const char *fmt, ...);
 /* Bad input: counted, and inspection of this flow ends. */
 void tls_malformed(struct tls_session *s, const char *what);
-/* Payload bytes of handshake records of direction d, in order. */
-void tls_hs_feed(struct tls_session *s, enum tls_dir d, const uint8_t *p, size_t n);
 
 /* ---- tls_msg.c: the handshake messages ---- */
 

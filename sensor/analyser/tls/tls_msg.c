@@ -1,6 +1,6 @@
 /*
  * tls_msg.c - the handshake messages of the cleartext handshake (the
- * contract is include/tls.h; shared with the record layer in tls_int.h):
+ * contract is include/analyser/tls.h; shared with the record layer in tls_int.h):
  * ClientHello (SNI, ALPN, versions, session id and ticket, JA3's views),
  * the SSLv2-format ClientHello, ServerHello and HelloRetryRequest,
  * Certificate (1.2 and 1.3), ServerHelloDone, and the messages of the
