@@ -24,7 +24,7 @@ PKGS     = libpcap openssl libndpi hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
-# (sensor/output/jsonw.c) is checked against in tests/test_jsonw.c.
+# (sensor/core/jsonw.c) is checked against in tests/test_jsonw.c.
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka jansson)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson)
 

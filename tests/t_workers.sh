@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --workers N with -r (sensor/capture/dispatch.c): the reader hands each flow to
+# --workers N with -r (sensor/run/dispatch.c): the reader hands each flow to
 # one of N engines, and the result must be that of one engine.  For every
 # capture of the test corpus, --workers 2 and 3 against --workers 1:
 #   - the same EVE events, as a multiset (workers write in their own

@@ -1,5 +1,5 @@
 /*
- * test_ctjson.c - the get-entries JSON reader (sensor/certs/ctjson.c) accepts
+ * test_ctjson.c - the get-entries JSON reader (sensor/run/ctjson.c) accepts
  * what jansson accepts and hands out the strings jansson decodes: fixed
  * cases, then 200,000 mutations of real-shaped answers checked against
  * jansson (the reader certsentry used before, the reference here).

@@ -1,6 +1,6 @@
 /*
  * test_fingerprint.c - unit tests for TLS 1.3 server fingerprints
- * (sensor/tls/fingerprint.c): the SYN-ACK's shape from real header bytes,
+ * (sensor/verdict/fingerprint.c): the SYN-ACK's shape from real header bytes,
  * matching within and past the tolerance, the largest record on its own,
  * several shapes per endpoint and the one replaced when full, another
  * address with the same port and SNI (anycast), the file's round trip,

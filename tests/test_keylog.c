@@ -1,5 +1,5 @@
 /*
- * test_keylog.c - unit tests for the NSS key log reader (sensor/tls/keylog.c):
+ * test_keylog.c - unit tests for the NSS key log reader (sensor/secrets/keylog.c):
  * the line grammar, what is ignored and what is malformed, the same
  * random given twice, a log that grows while it is read (a half-written
  * last line), a log replaced by a shorter one, and a table that grows

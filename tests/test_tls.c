@@ -1,5 +1,5 @@
 /*
- * test_tls.c - unit tests for the TLS handshake parser (sensor/tls/tls.c).
+ * test_tls.c - unit tests for the TLS handshake parser (sensor/analyser/tls/tls.c).
  *
  * Two kinds of input:
  *  - a real handshake: OpenSSL 3.0 s_client against s_server on 127.0.0.1

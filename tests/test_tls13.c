@@ -1,5 +1,5 @@
 /*
- * test_tls13.c - unit tests for TLS 1.3 record protection (sensor/tls/tls13.c).
+ * test_tls13.c - unit tests for TLS 1.3 record protection (sensor/secrets/tls13.c).
  *
  * Expected values come from elsewhere: the key and iv are RFC 8448 §3's
  * ("derive write traffic keys for handshake data", server), and the

@@ -1,7 +1,7 @@
 /*
  * decode.h - link, network and transport headers of one captured frame.
  *
- * decode_packet() reads a frame through include/buf.h accessors and fills
+ * decode_packet() reads a frame through include/core/buf.h accessors and fills
  * a struct pkt whose pointers are views into the frame: valid only for the
  * current call chain (DESIGN: nothing keeps a pointer into a packet).
  */

@@ -1,5 +1,5 @@
 /*
- * options.h - the command line (sensor/options.c): what main.c runs with.
+ * options.h - the command line (sensor/run/options.c): what main.c runs with.
  * options_parse fills a struct options from argv, with every default,
  * and says what is wrong on standard error; --help and --version are
  * answered there.  The options --help lists are those of the man page

@@ -3,7 +3,7 @@
  * single producer, single consumer, variable-size records in a fixed
  * buffer.  The per-record calls are inline here (they run once a packet
  * on both sides); publishing, waiting and set-up are ring.c.  Used only by
- * sensor/capture/dispatch.c and ring.c.
+ * sensor/run/dispatch.c and ring.c.
  *
  * Rings.  The reader and each worker share one ring: a single-producer,
  * single-consumer queue of variable-size records in a fixed buffer of

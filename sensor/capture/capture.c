@@ -1,5 +1,5 @@
 /*
- * capture.c - packet sources (see include/capture.h): interfaces through
+ * capture.c - packet sources (see include/capture/capture.h): interfaces through
  * libpcap; files, standard input and pipes opened here and handed to the
  * reader that reads them best; the BPF filter on files.  The capture
  * module's one file that includes pcap.h (one module per library).
@@ -168,7 +168,7 @@ int capture_is_live(const struct capture *c)
 /* ---- the readers without libpcap --------------------------------------------- */
 
 /* libpcap's knowledge for the readers that read files without it (see
- * include/capture_int.h).  swapped: libpcap then rewrites fields of the
+ * sensor/capture/capture_int.h).  swapped: libpcap then rewrites fields of the
  * Linux cooked headers in place (swap_pseudo_headers), which a read-only
  * view cannot: such files are left to libpcap. */
 int capture_linktype_dlt(uint32_t linktype, int swapped)

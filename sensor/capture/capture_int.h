@@ -3,7 +3,7 @@
  * (sensor/capture/capture.c, mapped.c, pcapng.c) and nothing else
  * includes: struct capture, the two readers certsentry has of its own,
  * and the one piece of libpcap's knowledge they need.  The contract with
- * the rest of certsentry is include/capture.h.
+ * the rest of certsentry is include/capture/capture.h.
  *
  * No pcap.h here: capture.c is the only file that includes it (one
  * module per library), so the libpcap handle and the compiled filter are

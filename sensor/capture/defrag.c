@@ -1,5 +1,5 @@
 /*
- * defrag.c - IP fragment reassembly (see include/defrag.h).
+ * defrag.c - IP fragment reassembly (see include/capture/defrag.h).
  *
  * Owns the datagrams being rebuilt, bounded by --max-frag-datagrams,
  * --frag-timeout and --frag-memcap.  Must not: look past the IP header.

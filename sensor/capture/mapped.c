@@ -1,7 +1,7 @@
 /*
  * mapped.c - the classic pcap reader on a mapped file, and its pager
- * (part of the capture module: include/capture.h; what it shares with
- * capture.c and pcapng.c is include/capture_int.h).
+ * (part of the capture module: include/capture/capture.h; what it shares with
+ * capture.c and pcapng.c is sensor/capture/capture_int.h).
  *
  * libpcap reads a file with fread: per packet a copy from the page cache
  * into stdio's buffer and another into its own, and on bulk traffic that
@@ -11,10 +11,10 @@
  * read-only and its records walked in place: a frame is a view into the
  * mapping, valid until capture_close (see capture_frames_stable), so
  * --workers can pass workers a pointer instead of a copy
- * (sensor/capture/dispatch.c).
+ * (sensor/run/dispatch.c).
  *
  * The file is hostile: every length is checked against what is left of
- * the mapping before it is used, through include/buf.h, and damage is
+ * the mapping before it is used, through include/core/buf.h, and damage is
  * reported as libpcap reports it, with libpcap's words: mapped_next
  * returns -1 and c->err says "truncated dump file; tried to read 16
  * header bytes, only got 5", "invalid packet capture length 300000,
@@ -233,7 +233,7 @@ static void stop_pager(struct capture *c)
 }
 
 /* What this reader takes is at the top of the file; anything else is
- * left to libpcap (include/capture_int.h). */
+ * left to libpcap (sensor/capture/capture_int.h). */
 int mapped_open_fd(struct capture *c, int fd)
 {
 	const int host_be = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;

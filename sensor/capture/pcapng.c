@@ -1,7 +1,7 @@
 /*
  * pcapng.c - certsentry's own pcapng block reader (part of the capture
- * module: include/capture.h; what it shares with capture.c and mapped.c
- * is include/capture_int.h).
+ * module: include/capture/capture.h; what it shares with capture.c and mapped.c
+ * is sensor/capture/capture_int.h).
  *
  * A pcapng input -- a file, a pipe or standard input alike -- is read
  * here, not by libpcap: libpcap skips Decryption Secrets Blocks (the TLS
@@ -17,7 +17,7 @@
  * another link type than the first refused.
  *
  * The stream is hostile: every length is checked before it is used,
- * through include/buf.h, a block is read into memory only as its bytes
+ * through include/core/buf.h, a block is read into memory only as its bytes
  * arrive (PCAPNG_GROW), and one longer than CS_PCAPNG_MAX_BLOCK is
  * damage, counted.
  *

@@ -1,5 +1,5 @@
 /*
- * digest.c - thin wrapper over OpenSSL EVP digests (see include/digest.h).
+ * digest.c - thin wrapper over OpenSSL EVP digests (see include/core/digest.h).
  * Must not: keep state.
  */
 #include <pthread.h>

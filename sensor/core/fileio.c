@@ -1,6 +1,6 @@
 /*
  * fileio.c - regular files read with bounds, files written atomically and
- * durably (see include/fileio.h).
+ * durably (see include/core/fileio.h).
  *
  * Owns: nothing beyond a call; every FILE and buffer it returns belongs
  * to the caller.

@@ -1,5 +1,5 @@
 /*
- * jsonw.c - streaming JSON writer (see include/jsonw.h).
+ * jsonw.c - streaming JSON writer (see include/core/jsonw.h).
  *
  * Owns the line buffer; escapes every string (RFC 8259) and refuses
  * invalid UTF-8.  Must not: know EVE's fields (output.c does).

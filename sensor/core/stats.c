@@ -1,5 +1,5 @@
 /*
- * stats.c - the counters (see include/stats.h) and the tables made from
+ * stats.c - the counters (see include/core/stats.h) and the tables made from
  * their one definition (stats_def.h).
  * Owns the global counters, the memory gauge, and the rows and metric
  * families as data for eve_stats.c and metrics.c.  Must not: decide

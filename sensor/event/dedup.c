@@ -1,5 +1,5 @@
 /*
- * dedup.c - alert windows (see include/dedup.h).  Part of the output
+ * dedup.c - alert windows (see include/event/dedup.h).  Part of the output
  * stage: it decides whether an alert line is written, never what it says.
  *
  * A hash table of entries keyed by SHA-256 of (owner, verdict, chain,

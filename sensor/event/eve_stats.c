@@ -1,5 +1,5 @@
 /*
- * eve_stats.c - the EVE stats event (see include/eve_stats.h).
+ * eve_stats.c - the EVE stats event (see include/event/eve_stats.h).
  *
  * The event's shape is the rows of stats_def.h, in their order: each
  * counter at its path (keys between slashes; objects opened and closed as

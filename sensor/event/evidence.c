@@ -1,6 +1,6 @@
 /*
  * evidence.c - the chain and packets of an alert, kept as files (see
- * include/evidence.h).  Part of the output stage.  PEM is written with
+ * include/event/evidence.h).  Part of the output stage.  PEM is written with
  * OpenSSL's PEM_write (the DER as sent, parsed or not: an unparsable
  * certificate is evidence too); the pcapng by hand (pcapng spec,
  * draft-ietf-opsawg-pcapng: SHB, DSB, IDB, EPBs), as pcapng.c and

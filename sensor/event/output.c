@@ -1,7 +1,7 @@
 /*
- * output.c - EVE JSON events (see include/output.h): the tls event and the
+ * output.c - EVE JSON events (see include/event/output.h): the tls event and the
  * alerts of one handshake, built with jsonw.c, the output stage's own JSON
- * writer (why: include/jsonw.h).  Where the lines go (sinks, queue) is
+ * writer (why: include/core/jsonw.h).  Where the lines go (sinks, queue) is
  * sink.c; this file must not know.
  */
 #include <arpa/inet.h>

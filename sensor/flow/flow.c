@@ -1,5 +1,5 @@
 /*
- * flow.c - the flow table (see include/flow.h).
+ * flow.c - the flow table (see include/flow/flow.h).
  *
  * Owns the flow records and their idle list (the table holds the
  * flows).  Must not: look at payload or free a flow's handshake state

@@ -1,13 +1,13 @@
 /*
  * dispatch.c - capture files through one engine or several workers (see
- * include/dispatch.h): the reader's side (decoding once, choosing a
+ * include/run/dispatch.h): the reader's side (decoding once, choosing a
  * worker, sending frames as views or copies) and the workers' threads.
  * The rings between them are ring.c; the file readers are capture.c,
  * mapped.c (with its pager) and pcapng.c.  Must not: inspect a flow (the
  * engines do) or write output.  What was tried and dropped is in
  * docs/design.md ("Files with several threads").
  *
- * Rings: see include/ring.h.
+ * Rings: see include/run/ring.h.
  *
  * Which worker.  All packets between two IP addresses go to one worker:
  * a hash of the address pair, symmetric so both directions agree.  Not

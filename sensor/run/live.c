@@ -1,5 +1,5 @@
 /*
- * live.c - the sensor on interfaces (see include/live.h).
+ * live.c - the sensor on interfaces (see include/run/live.h).
  *
  * Workers: each owns an engine (flow table, defragmenter, nDPI) and one
  * libpcap handle per interface; with several workers the handles of an

@@ -1,6 +1,6 @@
 /*
  * options.c - the command line: the option table, --help, and argv into
- * a struct options (include/options.h) with the defaults of cs_limits.h
+ * a struct options (include/run/options.h) with the defaults of cs_limits.h
  * and of each module.  Must not: open files, load rules or start
  * anything (main.c does, with what this returns).
  */
@@ -200,7 +200,7 @@ static void usage(FILE *f)
 "      --syslog           diagnostics to syslog instead of standard error\n"
 "      --checksum-checks auto|yes|no  distrust segments with bad TCP checksums\n"
 "                         (auto: unless most are bad, as with checksum offload)\n"
-"limits (defaults in include/cs_limits.h; hits are counted in the summary):\n"
+"limits (defaults in include/core/cs_limits.h; hits are counted in the summary):\n"
 "      --max-flows N          flow table size (%u)\n"
 "      --flow-timeout SEC     idle flow expiry (%u)\n"
 "      --close-grace MS       an undecided handshake still read after RST/FIN (%u)\n"

@@ -1,5 +1,5 @@
 /*
- * privs.c - dropping root (the contract is include/privs.h).
+ * privs.c - dropping root (the contract is include/run/privs.h).
  *
  * No libcap: prctl(2) for the bounding and ambient sets and
  * no_new_privs, the raw capset(2) system call for the thread's own sets.

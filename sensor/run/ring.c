@@ -1,5 +1,5 @@
 /*
- * ring.c - the rings' slow paths (include/ring.h): publishing a position
+ * ring.c - the rings' slow paths (include/run/ring.h): publishing a position
  * and waking the other side, waiting for room or data, set-up and
  * tear-down.  Must not: know what a record carries (dispatch.c does).
  */

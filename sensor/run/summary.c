@@ -1,5 +1,5 @@
 /*
- * summary.c - the lines a run ends with (see include/summary.h): counts
+ * summary.c - the lines a run ends with (see include/run/summary.h): counts
  * read from a struct cs_stats handed in (a file run's own counters, or
  * the sum of a live capture's workers), the alert tally, the key log,
  * fingerprints, delivery and coverage.

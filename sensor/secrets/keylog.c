@@ -1,5 +1,5 @@
 /*
- * keylog.c - NSS key logs (the contract is include/keylog.h).
+ * keylog.c - NSS key logs (the contract is include/secrets/keylog.h).
  *
  * Entries sit in one array, in the order read; an open-addressing table
  * of 32-bit indexes (linear probing, at most half full) finds a random's

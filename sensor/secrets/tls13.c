@@ -1,6 +1,6 @@
 /*
  * tls13.c - TLS 1.3 key schedule and record protection with OpenSSL's
- * HMAC and EVP AEAD (the contract is include/tls13.h).
+ * HMAC and EVP AEAD (the contract is include/secrets/tls13.h).
  *
  * Only what a passive reader with a traffic secret needs: the secret
  * comes from a key log, so no part of the key exchange is redone here.

@@ -1,6 +1,6 @@
 /*
  * chaincache.c - parsed chains and their verification results, by the
- * SHA-256 of their bytes (see include/chaincache.h).
+ * SHA-256 of their bytes (see include/verdict/chaincache.h).
  *
  * A small chained hash table (buckets = next power of two >= 2 x the
  * entries) plus an LRU list.  The key is a cryptographic digest of what

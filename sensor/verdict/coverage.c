@@ -1,6 +1,6 @@
 /*
  * coverage.c - per owner and asset, what was checked (see
- * include/coverage.h).
+ * include/verdict/coverage.h).
  *
  * Rows live in one array in the order first seen, and are handed out
  * sorted by owner and asset (the same order whatever the workers); an

@@ -1,8 +1,8 @@
 /*
  * fingerprint.c - TLS 1.3 server fingerprints (the contract is
- * include/fingerprint.h): the baseline's endpoints and shapes, learning,
+ * include/verdict/fingerprint.h): the baseline's endpoints and shapes, learning,
  * checking a handshake, the SYN-ACK.  The baseline file is fp_file.c;
- * what the two share include/fp_int.h.  Must not: read or write files.
+ * what the two share sensor/verdict/fp_int.h.  Must not: read or write files.
  *
  * Endpoints sit in one array (owned pointers, in the order learned or
  * loaded); two open-addressing indexes find one by (address, port, SNI)

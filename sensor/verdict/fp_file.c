@@ -1,6 +1,6 @@
 /*
  * fp_file.c - the fingerprint baseline file (--baseline, --learn; the
- * contract is include/fingerprint.h): fp_save writes it, fp_load and
+ * contract is include/verdict/fingerprint.h): fp_save writes it, fp_load and
  * fp_parse_text read it.  The file is input like any other: each line is
  * read into a bounded buffer, split into key=value fields, every value
  * checked, and a bad line is "FILE:LINE: reason", never half-loaded.

@@ -1,7 +1,7 @@
 /*
- * fp_int.h - what sensor/tls/fingerprint.c and fp_file.c share, and
+ * fp_int.h - what sensor/verdict/fingerprint.c and fp_file.c share, and
  * nothing else includes: the baseline's layout and its limits.  The
- * contract with the rest of certsentry is include/fingerprint.h.
+ * contract with the rest of certsentry is include/verdict/fingerprint.h.
  */
 #ifndef CS_FP_INT_H
 #define CS_FP_INT_H

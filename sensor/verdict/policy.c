@@ -1,6 +1,6 @@
 /*
  * policy.c - which owners a handshake concerns, and whether its chain is
- * approved by each of them (see include/policy.h, DESIGN.md "Approval").
+ * approved by each of them (see include/verdict/policy.h, DESIGN.md "Approval").
  *
  * Approval is path building by OpenSSL with the owner's approved CA
  * certificates and the presented certificates whose SPKI is pinned as the

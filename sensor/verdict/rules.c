@@ -1,6 +1,6 @@
 /*
- * rules.c - load the rules files into a struct policy (see include/policy.h
- * for the interface, include/rules.h for the structures).
+ * rules.c - load the rules files into a struct policy (see include/verdict/policy.h
+ * for the interface, include/verdict/rules.h for the structures).
  *
  * Grammar, one directive a line, '#' starts a comment, tokens split on
  * white space:
@@ -16,7 +16,7 @@
  * No OpenSSL here: PEM is plain base64 and the certificates go through
  * x509_parse; the OpenSSL side of the trust material lives in policy.c.
  * The values a directive takes (addresses, names, pins, base64) are
- * rules_values.c; what the two share include/rules_int.h.  Must not:
+ * rules_values.c; what the two share sensor/verdict/rules_int.h.  Must not:
  * verify or match anything (policy.c does).
  */
 #include <arpa/inet.h>

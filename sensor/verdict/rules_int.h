@@ -1,7 +1,7 @@
 /*
- * rules_int.h - what sensor/policy/rules.c and rules_values.c share, and
+ * rules_int.h - what sensor/verdict/rules.c and rules_values.c share, and
  * nothing else includes: the loader's state, its error form, and the
- * value parsers.  The contract is include/policy.h and include/rules.h.
+ * value parsers.  The contract is include/verdict/policy.h and include/verdict/rules.h.
  */
 #ifndef CS_RULES_INT_H
 #define CS_RULES_INT_H

@@ -1,6 +1,6 @@
 /*
  * truststore.c - public and private trust of unapproved chains (see
- * include/truststore.h).  With policy.c and x509.c one of the three
+ * include/verdict/truststore.h).  With policy.c and x509.c one of the three
  * modules that use OpenSSL's X509 API: it owns the --trust-store roots
  * and nothing else; the owner's approval is policy.c's.
  */

@@ -1,5 +1,5 @@
 /*
- * x509.c - certificate fields as certsentry reports them (see include/x509.h).
+ * x509.c - certificate fields as certsentry reports them (see include/x509/x509.h).
  *
  * OpenSSL parses; this file only turns what it found into the strings EVE
  * wants.  A certificate that OpenSSL rejects is still reported by SHA-256

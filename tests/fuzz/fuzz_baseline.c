@@ -1,6 +1,6 @@
 /*
  * fuzz_baseline.c - libFuzzer target for the fingerprint baseline parser
- * (sensor/tls/fingerprint.c).
+ * (sensor/verdict/fingerprint.c).
  *
  * Input: [0] bit 0: check the round trip (below), then the text of a
  * baseline file.  A text that loads must give shapes and endpoints within

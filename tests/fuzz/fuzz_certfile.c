@@ -1,6 +1,6 @@
 /*
  * fuzz_certfile.c - libFuzzer target for splitting a certificate file
- * into certificates (certfile_parse, sensor/certs/certfile.c: --certs).
+ * into certificates (certfile_parse, sensor/run/certfile.c: --certs).
  *
  * Input: [0] the most certificates (1 + [0] % 16), then the file's bytes.
  * A file that splits must give 1..max certificates within the size limit

@@ -1,6 +1,6 @@
 /*
  * fuzz_chain.c - libFuzzer target for X.509 parsing (sensor/x509/x509.c) and
- * chain verdicts (sensor/policy/policy.c).
+ * chain verdicts (sensor/verdict/policy.c).
  *
  * At start-up a test PKI is made with the OpenSSL API (Ed25519, so keys
  * and signatures are deterministic): a root CA, an issuing CA signed by

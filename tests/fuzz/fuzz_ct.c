@@ -1,5 +1,5 @@
 /*
- * fuzz_ct.c - libFuzzer target for the CT entry decoders (sensor/certs/ctlog.c:
+ * fuzz_ct.c - libFuzzer target for the CT entry decoders (sensor/run/ctlog.c:
  * --ct-json): MerkleTreeLeaf and extra_data.
  *
  * Input: [0] bits 0-3: the most certificates (1 + n), bit 4: the entry

@@ -1,6 +1,6 @@
 /*
  * fuzz_ctjson.c - libFuzzer target for the get-entries JSON reader
- * (sensor/certs/ctjson.c: --ct-json).
+ * (sensor/run/ctjson.c: --ct-json).
  *
  * Input: the JSON text.  A parse that fails must say why; one that
  * succeeds hands out entries whose strings are no longer than the input

@@ -1,6 +1,6 @@
 /*
  * fuzz_dedup.c - libFuzzer target for the alert windows' state file
- * (--state FILE, sensor/output/dedup.c), which a restart reads and anyone with
+ * (--state FILE, sensor/event/dedup.c), which a restart reads and anyone with
  * write access to the directory could have edited.
  *
  * Input: the text of a state file.  One that loads must stay within the

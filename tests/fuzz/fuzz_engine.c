@@ -1,6 +1,6 @@
 /*
  * fuzz_engine.c - libFuzzer target for the whole per-packet pipeline
- * (sensor/flow/engine.c: decode, flows, reassembly, TLS, X.509, policy, nDPI,
+ * (sensor/engine/engine.c: decode, flows, reassembly, TLS, X.509, policy, nDPI,
  * EVE output to /dev/null).
  *
  * Input:

@@ -1,6 +1,6 @@
 /*
  * fuzz_keylog.c - libFuzzer target for the NSS key log reader
- * (sensor/tls/keylog.c).
+ * (sensor/secrets/keylog.c).
  *
  * Input: [0] bits 0-6: how the text is cut into keylog_add_text calls (0:
  * whole, else pieces of up to that * 8 bytes: lines split across calls

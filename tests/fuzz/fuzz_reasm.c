@@ -1,5 +1,5 @@
 /*
- * fuzz_reasm.c - libFuzzer target for TCP reassembly (sensor/flow/reasm.c).
+ * fuzz_reasm.c - libFuzzer target for TCP reassembly (sensor/transport/tcp/reasm.c).
  *
  * Input: an 8-byte header, then segment operations on the two directions
  * of one flow (sharing one struct reasm_mem, as a flow does):

@@ -1,5 +1,5 @@
 /*
- * fuzz_rules.c - libFuzzer target for the rules loader (sensor/policy/rules.c)
+ * fuzz_rules.c - libFuzzer target for the rules loader (sensor/verdict/rules.c)
  * and what policy.c does with a loaded policy.
  *
  * Input: the text of a rules file.  It is written to IN.rules in a

@@ -1,6 +1,6 @@
 /*
  * fuzz_tls.c - libFuzzer target for the streaming TLS handshake parser
- * (sensor/tls/tls.c).
+ * (sensor/analyser/tls/tls.c).
  *
  * Input:
  *   [0]    limits: bits 0-1 max_hs_msg (1 MB, 16 KB, 1 KB, 64), bits 2-3

@@ -1,6 +1,6 @@
 /*
  * fuzz_tls13.c - libFuzzer target for the TLS 1.3 decryption path
- * (sensor/tls/tls.c's encrypted flight, sensor/tls/tls13.c's record layer).
+ * (sensor/analyser/tls/tls.c's encrypted flight, sensor/secrets/tls13.c's record layer).
  *
  * A fuzzer cannot forge an AEAD tag, so the harness seals what it is
  * given with a fixed secret: the input describes the plaintext, and the

@@ -1,5 +1,5 @@
 /*
- * classify.c - nDPI wrapper (see include/classify.h).  The only file that
+ * classify.c - nDPI wrapper (see include/analyser/classify.h).  The only file that
  * includes nDPI.
  *
  * Memory: nDPI allocates per flow beyond its flow struct (its TLS

@@ -68,7 +68,7 @@ enum {
 /* Bytes of the SSLv2 hello that sit in our 5-byte header buffer after its
  * 2-byte length: msg_type and version. */
 #define V2_HDR_BODY   3u
-/* INT_MAX, spelled out: the project's include/limits.h shadows <limits.h>.
+/* INT_MAX, spelled out (nothing else of <limits.h> is needed here):
  * records saturates there (only "none yet" matters) instead of overflowing
  * on an endless stream. */
 #define RECORDS_MAX   0x7fffffff

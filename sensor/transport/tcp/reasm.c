@@ -1,5 +1,5 @@
 /*
- * reasm.c - TCP reassembly for the handshake phase (see include/reasm.h).
+ * reasm.c - TCP reassembly for the handshake phase (see include/transport/reasm.h).
  *
  * Overlap policy: the first copy of a byte that reached the in-order
  * buffer wins.  Among early (out-of-order) segments the one with the lower
