@@ -31,15 +31,8 @@ static struct tls_cert der[N_PEM];
 static int setup(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < N_PEM; i++) {
-		unsigned char *d;
-		int n = testpki_der(pem_files[i], &d);
-
-		if (n <= 0)
-			return -1;
-		der[i].data = d;
-		der[i].len = (size_t)n;
-	}
+	if (testpki_load(pem_files, N_PEM, der) < 0)
+		return -1;
 	return 0;
 }
 

@@ -43,15 +43,8 @@ static int setup(void **state)
 	char err[512];
 
 	(void)state;
-	for (size_t i = 0; i < N_PEM; i++) {
-		unsigned char *d;
-		int n = testpki_der(pem_files[i], &d);
-
-		if (n <= 0)
-			return -1;
-		der[i].data = d;
-		der[i].len = (size_t)n;
-	}
+	if (testpki_load(pem_files, N_PEM, der) < 0)
+		return -1;
 	pol = policy_load("pcaps/test.rules", err, sizeof(err));
 	stores = trust_load(&spec, 1, err, sizeof(err));
 	if (!pol || !stores) {

@@ -12,6 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "analyser/tls.h"
+
 /* The DER of the first certificate in path, OPENSSL_malloc'd into *der
  * (the caller frees it with OPENSSL_free); its length, or -1 with the
  * reason on standard error. */
@@ -31,6 +33,22 @@ static inline int testpki_der(const char *path, unsigned char **der)
 		return -1;
 	}
 	return n;
+}
+
+/* The certificates of paths[0..n) as DER views (out[i].data is
+ * OpenSSL's: OPENSSL_free it).  0, or -1 when one cannot be read. */
+static inline int testpki_load(const char *const *paths, size_t n, struct tls_cert *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *d;
+		int len = testpki_der(paths[i], &d);
+
+		if (len <= 0)
+			return -1;
+		out[i].data = d;
+		out[i].len = (size_t)len;
+	}
+	return 0;
 }
 
 #endif
