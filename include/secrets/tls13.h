@@ -62,6 +62,14 @@ int tls13_expand_label(size_t hash_len, const uint8_t *secret, const char *label
                        const uint8_t *context, size_t context_len, uint8_t *out,
                        size_t out_len);
 
+/* HKDF-Extract (RFC 5869 §2.2) with SHA-256 (hash_len 32) or SHA-384
+ * (48): out = HMAC-Hash(salt, ikm), hash_len bytes.  0 or -1.  QUIC's
+ * Initial secret is HKDF-Extract(version salt, client's first DCID) (RFC
+ * 9001 §5.2); TLS 1.3's own schedule is not redone here (the key log
+ * gives its secrets). */
+int tls13_hkdf_extract(size_t hash_len, const uint8_t *salt, size_t salt_len,
+                       const uint8_t *ikm, size_t ikm_len, uint8_t *out);
+
 /* Decrypt one record (RFC 8446 §5.2): hdr is its 5-byte header (the
  * additional data), ct its payload (ciphertext and tag).  On success the
  * inner plaintext, without its content type and zero padding, is in

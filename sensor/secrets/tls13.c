@@ -129,6 +129,29 @@ int tls13_expand_label(size_t hash_len, const uint8_t *secret, const char *label
 	return 0;
 }
 
+int tls13_hkdf_extract(size_t hash_len, const uint8_t *salt, size_t salt_len,
+                       const uint8_t *ikm, size_t ikm_len, uint8_t *out)
+{
+	unsigned out_len = 0;
+	const EVP_MD *md;
+	/* HMAC with a zero-length key or message is legal, but OpenSSL wants
+	 * a non-NULL pointer for it. */
+	static const uint8_t empty[1];
+
+	if (hash_len == 32)
+		md = EVP_sha256();
+	else if (hash_len == 48)
+		md = EVP_sha384();
+	else
+		return -1;
+	if (salt_len > INT32_MAX)
+		return -1;
+	if (!HMAC(md, salt_len ? salt : empty, (int)salt_len, ikm_len ? ikm : empty, ikm_len,
+	          out, &out_len) || out_len != hash_len)
+		return -1;
+	return 0;
+}
+
 int tls13_keys_init(struct tls13_keys *k, uint16_t suite, const uint8_t *secret,
                     size_t secret_len)
 {
