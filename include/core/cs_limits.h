@@ -42,6 +42,25 @@
 /* Packets of a flow given to nDPI before its result is frozen. */
 #define CS_DEF_NDPI_PACKETS        16u
 
+/* QUIC CRYPTO streams (transport/quic; one per direction and packet
+ * number space): bytes accepted ahead of the in-order point.  Data past
+ * it is refused and counted (quic_crypto_gap_limit); a real handshake
+ * flight is a few datagrams ahead at most. --quic-crypto-gap */
+#define CS_DEF_QUIC_CRYPTO_GAP     (64u * 1024u)
+/* Bytes of one CRYPTO stream from offset 0: the server's Handshake
+ * flight holds the Certificate message (--max-handshake) and a few small
+ * messages beside it.  Past it the stream stops (quic_crypto_max_limit).
+ * --quic-crypto-max */
+#define CS_DEF_QUIC_CRYPTO_MAX     (CS_DEF_MAX_HS_MSG + 64u * 1024u)
+/* Pieces of one CRYPTO stream held beyond its in-order point; a frame
+ * that would make more is refused (quic_crypto_ranges_limit).  Bounds
+ * the work of placing a frame. */
+#define CS_QUIC_CRYPTO_RANGES      32u
+/* Packets read from one UDP datagram (coalesced, RFC 9000 §12.2); the
+ * rest is counted (quic_coalesced_limit) and left.  Real datagrams
+ * carry at most three (Initial, Handshake, 1-RTT). */
+#define CS_QUIC_MAX_COALESCED      16u
+
 /* IP datagrams being reassembled from fragments at once; the oldest is
  * dropped when full. --max-frag-datagrams */
 #define CS_DEF_MAX_FRAG_DGRAMS     8192u
@@ -97,6 +116,8 @@ struct cs_limits {
 	size_t max_frag_dgrams;
 	unsigned frag_timeout;
 	size_t frag_memcap;
+	size_t quic_crypto_gap;
+	size_t quic_crypto_max;
 };
 
 static inline void cs_limits_default(struct cs_limits *l)
@@ -116,6 +137,8 @@ static inline void cs_limits_default(struct cs_limits *l)
 	l->max_frag_dgrams = CS_DEF_MAX_FRAG_DGRAMS;
 	l->frag_timeout = CS_DEF_FRAG_TIMEOUT;
 	l->frag_memcap = CS_DEF_FRAG_MEMCAP;
+	l->quic_crypto_gap = CS_DEF_QUIC_CRYPTO_GAP;
+	l->quic_crypto_max = CS_DEF_QUIC_CRYPTO_MAX;
 }
 
 #endif

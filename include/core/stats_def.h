@@ -127,6 +127,20 @@
 	S(tcp_syn_ignored, "certsentry/syn_mid_handshake_ignored", tcp_syns_ignored_total, NULL) \
 	S(tcp_synack_isn_differ, "certsentry/synack_isn_differ", tcp_synack_isn_differ_total, NULL) \
 	S(tcp_synack_isn_switch, "certsentry/synack_isn_switch", tcp_synack_isn_switch_total, NULL) \
+	/* QUIC (transport/quic): packets by what became of them; Retry and \
+	 * Version Negotiation; CRYPTO stream copies that differed */ \
+	S(quic_pkt_opened, "certsentry/quic/packets_opened", quic_packets_total, "opened") \
+	S(quic_pkt_auth_fail, "certsentry/quic/auth_failures", quic_packets_total, "auth-failed") \
+	S(quic_pkt_no_key, "certsentry/quic/packets_no_key", quic_packets_total, "no-key") \
+	S(quic_pkt_not_read, "certsentry/quic/packets_not_read", quic_packets_total, "not-read") \
+	S(quic_pkt_malformed, "certsentry/quic/packets_malformed", quic_packets_total, "malformed") \
+	S(quic_pkt_unsupported, "certsentry/quic/unsupported_version", quic_packets_total, "unsupported-version") \
+	S(quic_retry, "certsentry/quic/retries", quic_packets_total, "retry") \
+	S(quic_retry_ignored, "certsentry/quic/retries_ignored", quic_packets_total, "retry-ignored") \
+	S(quic_vn, "certsentry/quic/version_negotiations", quic_packets_total, "version-negotiation") \
+	S(quic_frames_malformed, "certsentry/quic/frames_malformed", quic_frames_malformed_total, NULL) \
+	S(quic_crypto_overlap, "certsentry/quic/crypto_overlap", quic_crypto_overlaps_total, NULL) \
+	S(quic_crypto_overlap_diff, "certsentry/quic/crypto_overlap_diff_data", quic_crypto_overlaps_different_data_total, NULL) \
 	/* limits hit, named in metrics as the option that sets each */ \
 	S(flows_evicted, "certsentry/limits/flows_evicted", limit_hits_total, "max-flows") \
 	S(reasm_flow_memcap, "certsentry/limits/flow_memcap", limit_hits_total, "flow-memcap") \
@@ -139,6 +153,13 @@
 	S(prehs_limit, "certsentry/limits/prehandshake", limit_hits_total, "max-prehandshake") \
 	/* max_frag_dgrams, frag_memcap, pieces */ \
 	S(frag_limit, "certsentry/limits/fragments", limit_hits_total, "frag-memcap") \
+	/* QUIC: CRYPTO data past the gap window, past a stream's byte limit, \
+	 * more held pieces than CS_QUIC_CRYPTO_RANGES; packets past \
+	 * CS_QUIC_MAX_COALESCED in one datagram */ \
+	S(quic_crypto_gap_limit, "certsentry/limits/quic_crypto_gap", limit_hits_total, "quic-crypto-gap") \
+	S(quic_crypto_max_limit, "certsentry/limits/quic_crypto_bytes", limit_hits_total, "quic-crypto-max") \
+	S(quic_crypto_ranges_limit, "certsentry/limits/quic_crypto_ranges", limit_hits_total, "quic-crypto-ranges") \
+	S(quic_coalesced_limit, "certsentry/limits/quic_coalesced", limit_hits_total, "quic-coalesced") \
 	S(chain_cache_evictions, "certsentry/limits/chain_cache_evictions", limit_hits_total, "chain-cache") \
 	/* max_alert_keys: the oldest window closed early */ \
 	S(dedup_evicted, "certsentry/limits/alert_keys", limit_hits_total, "max-alert-keys") \
@@ -252,6 +273,14 @@
 	F(certificates_unparsable_total, COUNTER, NULL, "Certificates OpenSSL could not parse.") \
 	F(chain_cache_lookups_total, COUNTER, "result", \
 	  "Chains looked up in the chain cache, by result.") \
+	/* quic */ \
+	F(quic_packets_total, COUNTER, "result", \
+	  "QUIC packets (long header, or short header skipped), by what became of them.") \
+	F(quic_frames_malformed_total, COUNTER, NULL, \
+	  "Opened QUIC packets whose frames were malformed or not allowed (rest not read).") \
+	F(quic_crypto_overlaps_total, COUNTER, NULL, "QUIC CRYPTO data received again.") \
+	F(quic_crypto_overlaps_different_data_total, COUNTER, NULL, \
+	  "QUIC CRYPTO data received again with different bytes (first copy kept).") \
 	/* output */ \
 	F(alerts_decided_total, COUNTER, NULL, \
 	  "Alerts decided, sightings in an open window included (the sum of alerts_total).") \
