@@ -212,6 +212,16 @@ void tls_tls13_no_key(struct tls_session *s, enum tls13_outcome why, const char 
 /* No key will come, but the flight is still to be measured: the held
  * records are let go and later ones only counted (TLS13_COLLECT). */
 void tls_tls13_collect(struct tls_session *s);
+/* QUIC (RFC 9001 §4): the transport opens the server's Handshake packets
+ * itself, with the keys of the same secret, so a session waiting in
+ * TLS13_NEED_KEY is told its flight will come as plaintext handshake
+ * messages (tls_handshake_feed): tls_quic_keyed, then the Certificate is
+ * read as a decrypted record's would be.  Returns TLS_MORE or TLS_DECIDED.
+ * tls_flight_count measures one unit of the server's encrypted flight for
+ * the fingerprint when it is not read (QUIC: a Handshake packet's payload,
+ * as a TCP record's length is). */
+int tls_quic_keyed(struct tls_session *s);
+void tls_flight_count(struct tls_session *s, size_t bytes);
 /* "decrypted", "no-key-log", "no-key", ... for EVE; NULL for T13_NONE. */
 const char *tls13_outcome_name(enum tls13_outcome o);
 

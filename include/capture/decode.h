@@ -62,9 +62,9 @@ struct pkt {
 	uint16_t win;
 	const uint8_t *l3;          /* IP header, for nDPI; view */
 	size_t l3_len;
-	const uint8_t *l4;          /* TCP header and payload; view */
+	const uint8_t *l4;          /* TCP or UDP header and payload; view */
 	size_t l4_len;
-	const uint8_t *payload;     /* TCP payload; view */
+	const uint8_t *payload;     /* TCP or UDP payload; view */
 	size_t payload_len;
 	int truncated;              /* captured fewer bytes than the IP length says */
 	struct pkt_frag frag;       /* valid for DECODE_FRAG */
@@ -73,9 +73,12 @@ struct pkt {
 
 enum decode_result {
 	DECODE_TCP = 0,     /* a TCP segment, *out filled (proto IPPROTO_TCP) */
-	DECODE_SKIP = 1,    /* fine, but nothing for us (ARP, UDP, fragment...) */
+	DECODE_SKIP = 1,    /* fine, but nothing for us (ARP, ICMP, ...) */
 	DECODE_ERR = -1,    /* malformed or truncated headers (counted) */
 	DECODE_FRAG = 2,    /* an IP fragment, out->frag filled: see defrag.h */
+	DECODE_UDP = 3,     /* a UDP datagram (not a tunnel), *out filled (proto
+	                       IPPROTO_UDP; seq, ack, flags, win 0; l4 the UDP
+	                       header, payload its data) */
 };
 
 /* TCP checksum of a decoded segment (RFC 9293 §3.1, pseudo-header of RFC

@@ -47,6 +47,7 @@
 	S(ipv4, "stats/decoder/ipv4", decoder_headers_total, "ipv4") \
 	S(ipv6, "stats/decoder/ipv6", decoder_headers_total, "ipv6") \
 	S(tcp, "stats/decoder/tcp", decoder_headers_total, "tcp") \
+	S(udp, "stats/decoder/udp", decoder_headers_total, "udp") \
 	S(vlan, "stats/decoder/vlan", decoder_headers_total, "vlan") \
 	S(pppoe, "stats/decoder/pppoe", decoder_headers_total, "pppoe") \
 	S(mpls, "stats/decoder/mpls", decoder_headers_total, "mpls") \
@@ -63,6 +64,7 @@
 	S(frag_bad, NULL, ip_datagrams_impossible_total, NULL) \
 	/* flows */ \
 	S(flows_total, "stats/flow/total", flows_total, NULL) \
+	S(quic_flows, "certsentry/quic/flows", quic_flows_total, NULL) \
 	S(flows_active, "stats/flow/active", flows_active, NULL) \
 	S(mem_in_use, "stats/flow/memuse", flow_memory_bytes, NULL) \
 	S(mem_peak, NULL, flow_memory_peak_bytes, NULL) \
@@ -145,6 +147,7 @@
 	S(flows_evicted, "certsentry/limits/flows_evicted", limit_hits_total, "max-flows") \
 	S(reasm_flow_memcap, "certsentry/limits/flow_memcap", limit_hits_total, "flow-memcap") \
 	S(reasm_total_memcap, "certsentry/limits/memcap", limit_hits_total, "memcap") \
+	S(quic_held_limit, "certsentry/limits/quic_held", limit_hits_total, "quic-held") \
 	S(reasm_ooo_limit, "certsentry/limits/ooo_segments", limit_hits_total, "max-ooo-segments") \
 	S(tls_hs_too_big, "certsentry/limits/handshake_size", limit_hits_total, "max-handshake") \
 	S(tls_certs_dropped, "certsentry/limits/certificates_dropped", limit_hits_total, "max-certs") \
@@ -215,7 +218,8 @@
 	  "Capture files or streams read up to damage (cut short, a bad block).") \
 	F(packets_filtered_total, COUNTER, NULL, "Frames of capture files the --bpf filter rejected.") \
 	/* flows */ \
-	F(flows_total, COUNTER, NULL, "TCP flows followed.") \
+	F(flows_total, COUNTER, NULL, "Flows followed (TCP, and QUIC over UDP).") \
+	F(quic_flows_total, COUNTER, NULL, "QUIC connections followed (a client Initial seen).") \
 	F(flows_active, GAUGE, NULL, "TCP flows followed now.") \
 	F(flows_ended_total, COUNTER, "how", "Flows that ended, by how.") \
 	F(flows_ignored_total, COUNTER, NULL, "Flows on ports that are not inspected.") \

@@ -61,6 +61,17 @@ struct engine_opts {
  * for its secret. */
 #define ENGINE_KEYLOG_REFRESH_US 100000u
 
+/* Is a UDP datagram for the engine?  Only on an inspected port (or any,
+ * with any_port): the rest of a span port's UDP costs this test and no
+ * flow.  The dispatcher asks it before handing a datagram to a worker, and
+ * the engine before its clock moves, so that one engine and several keep
+ * the same time. */
+static inline int engine_udp_wanted(const struct engine_opts *o, const struct pkt *p)
+{
+	return o->any_port || (o->port_map[p->sport >> 3] & (1u << (p->sport & 7))) ||
+	       (o->port_map[p->dport >> 3] & (1u << (p->dport & 7)));
+}
+
 struct engine;
 
 struct engine *engine_new(const struct engine_opts *o, char *err, size_t errlen);
@@ -79,7 +90,7 @@ enum decode_result engine_decode(int dlt, const uint8_t *frame, size_t caplen, u
                                  struct pkt *p);
 
 /* A frame engine_decode already counted and decoded elsewhere: rc is
- * DECODE_TCP or DECODE_FRAG, p's views point into a frame that stays
+ * DECODE_TCP, DECODE_UDP or DECODE_FRAG, p's views point into a frame that stays
  * valid until this returns; p may be changed.  The dispatcher decodes
  * each frame once, in the reader thread, and hands the result to a
  * worker's engine (dispatch.c). */

@@ -64,6 +64,15 @@ struct ev_tls {
 	const struct evidence_log *pkts;  /* the handshake's packets (--evidence), or NULL */
 };
 
+/* A TLS handshake carried by QUIC (RFC 9001): the tls block holds the
+ * handshake; this says what QUIC added.  The event is then Suricata's
+ * "quic" (proto UDP, app_proto quic, a quic object) with the tls object
+ * beside it for the certificates. */
+struct ev_quic {
+	uint32_t version;                 /* of the connection's Initial packets */
+	uint64_t auth_failed;             /* packets that failed authentication */
+};
+
 /* One judged handshake or chain, as the engine, certfile.c and ctlog.c
  * hand it over.  All views.  From packets: endpoint and tls set, origin
  * NULL.  Without packets: origin set, endpoint and tls NULL; then only
@@ -76,6 +85,7 @@ struct hs_event {
 	const struct judge_verdicts *verdicts;   /* judge.h: per owner, and trust */
 	const struct ev_origin *origin;
 	const struct ev_tls *tls;
+	const struct ev_quic *quic;       /* NULL: TLS over TCP (or no handshake) */
 };
 
 /* What goes into the feed besides the sink (DESIGN.md "Feeds"): alert

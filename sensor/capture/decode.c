@@ -33,6 +33,7 @@
 #define IPPROTO_UDP_ 17
 #define IPPROTO_GRE_ 47
 
+#define UDP_HDR_LEN  8
 #define UDP_VXLAN    4789   /* RFC 7348 */
 #define UDP_GENEVE   6081   /* RFC 8926 */
 #define ETH_P_TEB    0x6558 /* transparent Ethernet bridging */
@@ -171,9 +172,14 @@ static enum decode_result decode_geneve(struct buf *b, struct pkt *out)
 	return decode_inner(proto, b, out);
 }
 
-/* UDP, RFC 768: only as a carrier of VXLAN and Geneve. */
+/* UDP, RFC 768: a carrier of VXLAN and Geneve (their inner packet is
+ * what is decoded), else a datagram for the engine (QUIC).  The payload
+ * is what the UDP length says, cut to what was captured (truncated then
+ * says so): Ethernet padding after a short datagram is not payload. */
 static enum decode_result decode_udp(struct buf *b, struct pkt *out)
 {
+	const uint8_t *hdr = buf_ptr(b);
+	size_t avail = buf_left(b);
 	uint16_t sport, dport, ulen;
 
 	if (buf_be16(b, &sport) < 0 || buf_be16(b, &dport) < 0 ||
@@ -183,7 +189,22 @@ static enum decode_result decode_udp(struct buf *b, struct pkt *out)
 		return decode_vxlan(b, out);
 	if (dport == UDP_GENEVE)
 		return decode_geneve(b, out);
-	return decode_skip();
+	if (ulen < UDP_HDR_LEN)
+		return decode_err();
+	g_stats.udp++;
+	out->sport = sport;
+	out->dport = dport;
+	out->proto = IPPROTO_UDP_;
+	out->seq = out->ack = 0;
+	out->flags = 0;
+	out->win = 0;
+	out->l4 = hdr;
+	out->l4_len = ulen < avail ? ulen : avail;
+	out->payload = buf_ptr(b);
+	out->payload_len = out->l4_len - UDP_HDR_LEN;
+	if (ulen > avail)
+		out->truncated = 1;
+	return DECODE_UDP;
 }
 
 /* ERSPAN type II header, draft-foschiano-erspan-03 "ERSPAN Type II":

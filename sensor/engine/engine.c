@@ -55,6 +55,7 @@ struct engine_transport {
 
 static const struct engine_transport TRANSPORTS[] = {
 	{ IPPROTO_TCP, engine_tcp_packet },
+	{ IPPROTO_UDP, engine_quic_packet },
 };
 
 /* A struct flow_hs with room for the largest analyser state. */
@@ -206,6 +207,7 @@ static void hs_free(struct engine *e, struct flow *f)
 		hs->an->free(hs->an_state);
 	classify_flow_free(hs->cf);
 	evidence_log_free(&hs->pkts);
+	engine_quic_free(hs);
 	free(hs);
 	f->hs = NULL;
 }
@@ -343,7 +345,7 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
 	struct pkt p;
 	enum decode_result rc = engine_decode(dlt, frame, caplen, ts_us, &p);
 
-	if (rc == DECODE_TCP || rc == DECODE_FRAG)
+	if (rc == DECODE_TCP || rc == DECODE_FRAG || rc == DECODE_UDP)
 		engine_decoded(e, rc, &p);
 }
 
@@ -359,7 +361,9 @@ void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
 			return;
 		rc = decode_reassembled(ip, len, p);
 	}
-	if (rc != DECODE_TCP)
+	if (rc == DECODE_UDP && !engine_udp_wanted(&e->o, p))
+		return;
+	if (rc != DECODE_TCP && rc != DECODE_UDP)
 		return;
 	if (ts_us > e->now)
 		e->now = ts_us;

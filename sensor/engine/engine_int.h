@@ -60,6 +60,8 @@ struct flow_hs {
 	uint8_t confirming;             /* waiting for confirm_seq (above) */
 	uint8_t an_flags;               /* AN_FOLLOW_* for an->init */
 	struct evidence_log pkts;       /* --evidence: the packets so far */
+	struct engine_quic *quic;       /* owned: a QUIC flow's connection
+	                                   (engine_quic.c); NULL over TCP */
 	/* The analyser's state: an->state_size bytes, room for the largest
 	 * registered (e->hs_size). */
 	alignas(max_align_t) unsigned char an_state[];
@@ -144,6 +146,11 @@ void engine_expire(struct engine *e);
 
 /* ---- engine_tcp.c: the TCP transport ---- */
 
+/* Evict the oldest flows (never keep) until the table has a free slot
+ * (with slot) and need more bytes fit under --memcap.  0 when there is
+ * room. */
+int engine_make_room(struct engine *e, size_t need, const struct flow *keep, int slot);
+
 /* A decoded TCP segment (p->proto IPPROTO_TCP) on an inspected port. */
 void engine_tcp_packet(struct engine *e, struct pkt *p);
 
@@ -177,6 +184,22 @@ int engine_tls_packet(struct engine *e, struct flow *f, enum an_dir d, int data)
 int engine_tls13_flight_end(struct engine *e, struct flow *f);
 /* Are TLS 1.3 secrets to be looked for (a key log that holds some)? */
 int engine_have_keylog(const struct engine *e);
+
+/* ---- engine_quic.c: the QUIC transport ---- */
+
+/* A UDP datagram on an inspected port (engine_udp_wanted). */
+void engine_quic_packet(struct engine *e, struct pkt *p);
+/* Is hs a QUIC flow's?  Its connection's version, and the CRYPTO
+ * streams' mismatch as REASM_DIFF_* bits, for the report. */
+int engine_quic_flow(const struct flow_hs *hs);
+uint32_t engine_quic_version(const struct flow_hs *hs);
+unsigned engine_quic_mismatch(const struct flow_hs *hs);
+/* The key log's server handshake traffic secret of a QUIC flow's TLS
+ * session: its Handshake packets open from now on (engine_tls.c calls it
+ * where TCP's session takes the secret).  TLS_MORE or TLS_DECIDED. */
+int engine_quic_keyed(struct engine *e, struct flow *f, struct tls_session *t,
+                      const uint8_t *secret, size_t len);
+void engine_quic_free(struct flow_hs *hs);
 
 /* ---- engine_report.c ---- */
 

@@ -254,6 +254,7 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	struct ev_endpoint ep;
 	struct report_fp rf;
 	struct ev_tls tl;
+	struct ev_quic qv;
 	struct hs_event ev;
 	int n;
 
@@ -264,7 +265,8 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	tl.session = t;
 	tl.hs = hs_kind(t);
 	tl.hs_note = note ? note : (t->error[0] ? t->error : NULL);
-	tl.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff;
+	tl.stream_mismatch = hs->rd[0].overlap_diff | hs->rd[1].overlap_diff |
+	                     engine_quic_mismatch(hs);
 	tl.bad_checksum_bytes = hs->rd[0].tent_used + hs->rd[1].tent_used;
 	count_handshake(t, tl.hs);
 	report_fingerprint(e, f, t, &ep, tl.hs, &rf);
@@ -292,6 +294,11 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	ev.chain = &v.chain;
 	ev.verdicts = &v;
 	ev.tls = &tl;
+	if (engine_quic_flow(hs)) {
+		memset(&qv, 0, sizeof(qv));
+		qv.version = engine_quic_version(hs);
+		ev.quic = &qv;
+	}
 	n = output_handshake(e->o.out, e->o.feed, &ev);
 	if (n > 0)
 		for (size_t i = 0; i < v.n_res; i++)

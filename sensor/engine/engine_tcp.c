@@ -145,10 +145,8 @@ static void learn_roles(const struct engine *e, struct flow *f, const struct pkt
 		f->client = (int8_t)(p->sport > p->dport ? side : !side);
 }
 
-/* Evict the oldest flows (never keep) until the table has a free slot
- * (with slot) and need more bytes fit under --memcap.  0 when there is
- * room; the caller counts a refusal that costs something. */
-static int make_room(struct engine *e, size_t need, const struct flow *keep, int slot)
+/* engine_int.h.  The caller counts a refusal that costs something. */
+int engine_make_room(struct engine *e, size_t need, const struct flow *keep, int slot)
 {
 	const struct cs_limits *lim = e->o.lim;
 
@@ -176,7 +174,7 @@ static int start_flow(struct engine *e, struct flow *f, const struct pkt *p, int
 {
 	struct flow_hs *hs;
 
-	if (make_room(e, hs_charge(e) + ENGINE_HS_HEADROOM, f, 0) < 0) {
+	if (engine_make_room(e, hs_charge(e) + ENGINE_HS_HEADROOM, f, 0) < 0) {
 		g_stats.reasm_total_memcap++;
 		return -1;
 	}
@@ -225,7 +223,7 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	f = flow_lookup(e->ft, p, 0, side, &created);
 	if (f || !create)
 		return f;
-	if (make_room(e, FLOW_CHARGE, NULL, 1) < 0) {
+	if (engine_make_room(e, FLOW_CHARGE, NULL, 1) < 0) {
 		g_stats.reasm_total_memcap++;
 		return NULL;
 	}
@@ -402,7 +400,7 @@ static int data_segment(struct engine *e, struct flow *f, const struct pkt *p, e
 			classify_segment(e, hs, p);
 		return 0;
 	}
-	(void)make_room(e, 2 * p->payload_len + ENGINE_HS_HEADROOM, f, 0);
+	(void)engine_make_room(e, 2 * p->payload_len + ENGINE_HS_HEADROOM, f, 0);
 	if (ck == CK_BAD) {
 		/* Kept aside; only a valid copy or the receiver's
 		 * acknowledgement brings these bytes in (reasm.h).  A stream

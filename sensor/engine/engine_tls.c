@@ -86,7 +86,8 @@ static int tls13_key(struct engine *e, struct flow *f, struct tls_session *t, in
 	 * replays without the key log (evidence.h). */
 	if (e->keep_packets)
 		evidence_log_secret(&hs->pkts, t->ch_random, secret, len);
-	rc = tls_tls13_key(t, secret, len);
+	/* QUIC: the transport opens the Handshake packets with it. */
+	rc = hs->quic ? engine_quic_keyed(e, f, t, secret, len) : tls_tls13_key(t, secret, len);
 	explicit_bzero(secret, sizeof(secret));
 	return rc == TLS_DECIDED;
 }

@@ -338,8 +338,28 @@ static void base_open(struct jsonw *w, const struct hs_event *ev, const char *ty
 	fmt_ip(ep->family, ep->server_ip, ip);
 	jw_str(w, "dest_ip", ip);
 	jw_int(w, "dest_port", ep->server_port);
-	jw_str(w, "proto", "TCP");
-	jw_str(w, "app_proto", "tls");
+	jw_str(w, "proto", ev->quic ? "UDP" : "TCP");
+	jw_str(w, "app_proto", ev->quic ? "quic" : "tls");
+}
+
+/* Suricata's quic object: the version as it writes it (hex, "1" for v1),
+ * the SNI, JA3 and JA3S of the TLS handshake QUIC carried. */
+static void quic_obj(struct jsonw *w, const struct hs_event *ev)
+{
+	const struct tls_session *t = ev->tls ? ev->tls->session : NULL;
+	char ver[16];
+
+	jw_obj(w, "quic");
+	snprintf(ver, sizeof(ver), "%x", (unsigned)ev->quic->version);
+	jw_str(w, "version", ver);
+	if (t) {
+		opt_str(w, "sni", t->sni);
+		if (t->ch_seen && t->ja3)
+			ja_obj(w, "ja3", t->ja3_md5, t->ja3);
+		if (t->sh_seen && t->ja3s)
+			ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
+	}
+	jw_end(w);
 }
 
 static const char *verdict_signature(enum verdict v)
@@ -638,7 +658,9 @@ static int write_tls_event(struct output *o, struct output_feed *f, const struct
 		return 0;
 	}
 	brief = chain_logged(f, ev);
-	base_open(w, ev, "tls");
+	base_open(w, ev, ev->quic ? "quic" : "tls");
+	if (ev->quic)
+		quic_obj(w, ev);
 	tls_obj(w, ev, output_tls_chain(o) && !brief);
 	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
 		ndpi_obj(w, ev->tls->ndpi);
@@ -671,6 +693,8 @@ static int write_alert(struct output *o, struct output_feed *f, const struct hs_
 {
 	base_open(w, ev, "alert");
 	alert_obj(w, r->verdict, sev);
+	if (ev->quic)
+		quic_obj(w, ev);
 	tls_obj(w, ev, 1);
 	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
 		ndpi_obj(w, ev->tls->ndpi);

@@ -39,7 +39,8 @@
  * to one worker's speed (nothing is dropped), and a fixed hash makes every
  * run of a file identical.
  *
- * Time.  An engine's clock is the latest TCP packet time it has seen, and
+ * Time.  An engine's clock is the latest time of a TCP packet or wanted
+ * UDP datagram it has seen, and
  * idle flows expire against it.  A worker sees only its own packets, so
  * where the capture's time runs backwards (several -r files, a merged
  * capture) the reader sends the worker a clock record before a packet
@@ -56,8 +57,9 @@
  * frame's bytes only when its flow still needs them (a handshake), not for
  * the bulk of decided flows, whose headers were read on the reader's core.
  * The reader also counts every frame and its decoding (g_stats), as
- * engine_packet would; frames that are neither a TCP segment nor an IP
- * fragment go no further (docs/design.md says what decoding twice cost).
+ * engine_packet would; frames that are neither a TCP segment, an IP
+ * fragment nor a UDP datagram the engine wants (engine_udp_wanted) go no
+ * further (docs/design.md says what decoding twice cost).
  *
  * Views.  Copying every frame into a ring is most of what the reader does
  * besides reading, and on bulk traffic the reader is the bottleneck.  When
@@ -109,7 +111,7 @@
  * that copy. */
 struct decoded {
 	const uint8_t *frame;   /* where it lies (REC_VIEW); for capture_hold */
-	int32_t rc;             /* DECODE_TCP or DECODE_FRAG */
+	int32_t rc;             /* DECODE_TCP, DECODE_UDP or DECODE_FRAG */
 	struct pkt p;
 };
 
@@ -412,7 +414,7 @@ static void keep_clock(struct dispatch *d, struct ring *r, enum decode_result rc
 		ring_put_mark(r, REC_CLOCK, d->clock);
 		r->w_clock = d->clock;
 	}
-	if (rc == DECODE_TCP) {
+	if (rc == DECODE_TCP || rc == DECODE_UDP) {
 		if (ts_us > d->clock)
 			d->clock = ts_us;
 		if (ts_us > r->w_clock)
@@ -466,8 +468,10 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	struct rec *rec;
 
 	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
-	if (rc != DECODE_TCP && rc != DECODE_FRAG)
+	if (rc != DECODE_TCP && rc != DECODE_FRAG && rc != DECODE_UDP)
 		return;
+	if (rc == DECODE_UDP && !engine_udp_wanted(&d->eo, &dc.p))
+		return;   /* as the engine would drop it, before its clock */
 	dc.rc = rc;
 	r = &d->w[pick_worker(d, &dc.p)].ring;
 	keep_clock(d, r, rc, ts_us);

@@ -6,6 +6,7 @@
  * fingerprint (tls_tls13_collect).  Buffers are the session's, charged to
  * the memcap.  Must not: parse a message itself, or look a key up.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,24 @@ int tls_tls13_key(struct tls_session *s, const uint8_t *secret, size_t len)
 		s->pend_len = s->pend_cap = 0;
 	}
 	return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
+}
+
+int tls_quic_keyed(struct tls_session *s)
+{
+	if (s->decision != TLS_UNDECIDED || s->t13 != TLS13_NEED_KEY)
+		return s->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
+	/* No record keys: the transport opened the packets, and what it
+	 * hands over (tls_handshake_feed) is already the plaintext flight. */
+	s->t13 = TLS13_KEYED;
+	return TLS_MORE;
+}
+
+void tls_flight_count(struct tls_session *s, size_t bytes)
+{
+	s->flight_records++;
+	s->flight_bytes += bytes;
+	if (bytes > s->flight_largest)
+		s->flight_largest = bytes > UINT_MAX ? UINT_MAX : (unsigned)bytes;
 }
 
 void tls_tls13_collect(struct tls_session *s)
