@@ -781,7 +781,11 @@ static void test_mpls(void **state)
 	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
 }
 
-static void test_udp_and_others_skip(void **state)
+/* A UDP datagram is the engine's (QUIC): ports, protocol and payload as
+ * the UDP length says, Ethernet padding left out; a UDP length that runs
+ * past the capture is cut and marked truncated, one below the header is
+ * malformed.  ARP is skipped. */
+static void test_udp_and_others(void **state)
 {
 	struct fb f = { .n = 0 };
 	struct pkt p;
@@ -791,25 +795,62 @@ static void test_udp_and_others_skip(void **state)
 	eth(&f, 0x0800);
 	ip = ip4_begin(&f, 5, 0, 17);
 	put16(&f, 5353);
-	put16(&f, 53);
+	put16(&f, 443);
 	put16(&f, 12);
 	put16(&f, 0);
 	put32(&f, 0x01020304);
 	ip4_end(&f, ip);
-	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
-	assert_int_equal(g_stats.decode_unsupported, 1);
+	for (int i = 0; i < 6; i++)
+		put8(&f, 0);                    /* Ethernet padding, not payload */
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_UDP);
+	assert_int_equal(p.proto, 17);
+	assert_int_equal(p.sport, 5353);
+	assert_int_equal(p.dport, 443);
+	assert_int_equal(p.payload_len, 4);
+	assert_int_equal(p.payload[0], 1);
+	assert_int_equal(p.payload[3], 4);
+	assert_int_equal(p.l4_len, 12);
+	assert_int_equal(g_stats.udp, 1);
+	assert_int_equal(g_stats.decode_unsupported, 0);
 
-	/* UDP over IPv6. */
+	/* UDP over IPv6, no payload. */
 	f.n = 0;
 	eth(&f, 0x86dd);
 	ip = ip6_begin(&f, 17);
 	put16(&f, 5353);
-	put16(&f, 53);
+	put16(&f, 853);
 	put16(&f, 8);
 	put16(&f, 0);
 	ip6_end(&f, ip);
-	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
-	assert_int_equal(g_stats.decode_unsupported, 2);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_UDP);
+	assert_int_equal(p.dport, 853);
+	assert_int_equal(p.payload_len, 0);
+
+	/* A UDP length past what was captured: cut, truncated. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4_begin(&f, 5, 0, 17);
+	put16(&f, 5353);
+	put16(&f, 443);
+	put16(&f, 1200);
+	put16(&f, 0);
+	put32(&f, 0x01020304);
+	ip4_end(&f, ip);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_UDP);
+	assert_int_equal(p.payload_len, 4);
+	assert_true(p.truncated);
+
+	/* A UDP length below its own header. */
+	f.n = 0;
+	eth(&f, 0x0800);
+	ip = ip4_begin(&f, 5, 0, 17);
+	put16(&f, 5353);
+	put16(&f, 443);
+	put16(&f, 7);
+	put16(&f, 0);
+	ip4_end(&f, ip);
+	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_ERR);
+	assert_int_equal(g_stats.decode_err, 1);
 
 	/* ARP. */
 	f.n = 0;
@@ -817,9 +858,9 @@ static void test_udp_and_others_skip(void **state)
 	for (int i = 0; i < 28; i++)
 		put8(&f, 0);
 	assert_int_equal(decode_packet(CS_DLT_EN10MB, f.b, f.n, &p), DECODE_SKIP);
-	assert_int_equal(g_stats.decode_unsupported, 3);
+	assert_int_equal(g_stats.decode_unsupported, 1);
 	assert_int_equal(g_stats.tcp, 0);
-	assert_int_equal(g_stats.decode_err, 0);
+	assert_int_equal(g_stats.udp, 3);
 }
 
 static void test_unknown_linktype(void **state)
@@ -1654,7 +1695,7 @@ int main(void)
 		cmocka_unit_test_setup(test_raw_ip, reset_stats),
 		cmocka_unit_test_setup(test_pppoe, reset_stats),
 		cmocka_unit_test_setup(test_mpls, reset_stats),
-		cmocka_unit_test_setup(test_udp_and_others_skip, reset_stats),
+		cmocka_unit_test_setup(test_udp_and_others, reset_stats),
 		cmocka_unit_test_setup(test_unknown_linktype, reset_stats),
 		cmocka_unit_test_setup(test_truncation_eth_ipv4, reset_stats),
 		cmocka_unit_test_setup(test_truncation_eth_ipv6_ext, reset_stats),

@@ -64,7 +64,6 @@
 	S(frag_bad, NULL, ip_datagrams_impossible_total, NULL) \
 	/* flows */ \
 	S(flows_total, "stats/flow/total", flows_total, NULL) \
-	S(quic_flows, "certsentry/quic/flows", quic_flows_total, NULL) \
 	S(flows_active, "stats/flow/active", flows_active, NULL) \
 	S(mem_in_use, "stats/flow/memuse", flow_memory_bytes, NULL) \
 	S(mem_peak, NULL, flow_memory_peak_bytes, NULL) \
@@ -131,6 +130,7 @@
 	S(tcp_synack_isn_switch, "certsentry/synack_isn_switch", tcp_synack_isn_switch_total, NULL) \
 	/* QUIC (transport/quic): packets by what became of them; Retry and \
 	 * Version Negotiation; CRYPTO stream copies that differed */ \
+	S(quic_flows, "certsentry/quic/flows", quic_flows_total, NULL) \
 	S(quic_pkt_opened, "certsentry/quic/packets_opened", quic_packets_total, "opened") \
 	S(quic_pkt_auth_fail, "certsentry/quic/auth_failures", quic_packets_total, "auth-failed") \
 	S(quic_pkt_no_key, "certsentry/quic/packets_no_key", quic_packets_total, "no-key") \
