@@ -81,7 +81,7 @@ run() {
 log "building tests/quic/quicpeer.go"
 PEER=$TMP/quicpeer
 (cd "$ROOT/tests/quic" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$TMP/gocache \
-	GOFLAGS= go build -o "$PEER" quicpeer.go) || die "go build failed"
+	GOFLAGS='' go build -o "$PEER" quicpeer.go) || die "go build failed"
 
 ###########################################################################
 # PKI: the owner's approved hierarchy, and what an interceptor would hold
@@ -267,6 +267,7 @@ ngtcp2() {
 	wait_udp 443 "$SV_PID"
 	mkdir -p "$RAW/$name.dl"
 	# shellcheck disable=SC2086
+	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
 	SSLKEYLOGFILE=$RAW/$name.keys timeout 30 ip netns exec "$NSC" unshare -m sh -c \
 		'mount --bind "$0" /etc/hosts && exec "$@"' "$HOSTS" gtlsclient \
 		--exit-on-all-streams-close --download="$RAW/$name.dl" \
@@ -443,6 +444,7 @@ cp -r "$NEW/." "$OUT/"
 {
 	printf '| certificate | DER bytes | SHA-256 of the DER |\n| --- | --- | --- |\n'
 	for c in approved-leaf approved-issuing approved-root rogue-leaf rogue-root big-leaf rogue-issuing; do
+		# shellcheck disable=SC2016 # the backquotes are Markdown
 		printf '| `%s` | %s | `%s` |\n' "$c" "$(openssl x509 -in "$P/$c.pem" -outform DER | wc -c)" \
 			"$(openssl x509 -in "$P/$c.pem" -outform DER | sha256sum | cut -d' ' -f1)"
 	done

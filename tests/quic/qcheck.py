@@ -9,7 +9,9 @@ capture is said to contain: the QUIC packet types (Initial, Handshake,
 Retry, Version Negotiation), the version of the Initials after any
 negotiation, the TLS suite of the ServerHello, SNI and ALPN of the
 ClientHello, the server's certificate chain (SHA-256 of each DER, in the
-order sent), valid UDP checksums and no frame over Ethernet's 1514 bytes.
+order sent), that the exchange completed (a DNS response or an HTTP/3 DATA
+frame, then a CONNECTION_CLOSE), valid UDP checksums and no frame over
+Ethernet's 1514 bytes.
 Prints one tab-separated line of what it found: packets, version, suite,
 sni, alpn, sha256 list; exits 1 (with the reason on stderr) when anything
 differs from an --expect-* option.
@@ -24,8 +26,10 @@ TSHARK_FIELDS = [
     "quic.long.packet_type", "quic.version", "quic.header_form",
     "tls.handshake.type", "tls.handshake.ciphersuite",
     "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str",
-    "tls.handshake.certificate",
+    "tls.handshake.certificate", "quic.frame_type", "dns.flags.response", "http3.frame_type",
 ]
+# RFC 9000 §19.19: CONNECTION_CLOSE, transport (0x1c) or application (0x1d).
+CONNECTION_CLOSE = {"0x1c", "0x1d", "28", "29"}
 # RFC 9000 §17.2: long header packet types of QUIC v1.
 LONG_TYPES = {"0": "initial", "1": "0rtt", "2": "handshake", "3": "retry"}
 ETH_MAX = 1514  # 1500-byte MTU + 14-byte Ethernet header, no FCS
@@ -71,6 +75,7 @@ def main():
     versions = []
     suites, snis, alpns, certs = [], [], [], []
     hs_datagrams = 0
+    answers = closes = 0
     for r in rows:
         if r["udp.checksum.status"] != ["1"]:
             bad.append("frame %s: UDP checksum status %s" % (r["frame.number"], r["udp.checksum.status"]))
@@ -88,6 +93,10 @@ def main():
             hs_datagrams += 1
         if not from_server and "0" in r["quic.long.packet_type"]:
             versions.append(r["quic.version"][0])
+        if "1" in r["dns.flags.response"] or "0" in r["http3.frame_type"]:
+            answers += 1
+        if CONNECTION_CLOSE & set(r["quic.frame_type"]):
+            closes += 1
         hst = r["tls.handshake.type"]
         if "2" in hst:
             suites += r["tls.handshake.ciphersuite"][-1:]
@@ -113,6 +122,10 @@ def main():
         bad.append("fewer than 2 Initial packets")
     if count.get("handshake", 0) < 2:
         bad.append("fewer than 2 Handshake packets")
+    if answers < 1:
+        bad.append("no DNS response or HTTP/3 DATA frame")
+    if closes < 1:
+        bad.append("no CONNECTION_CLOSE")
     if hs_datagrams < a.min_cert_datagrams:
         bad.append("server's Handshake packets in %d datagrams, expected at least %d"
                    % (hs_datagrams, a.min_cert_datagrams))
