@@ -215,6 +215,14 @@ static int client_initial(const struct pkt *p)
 		return 0;
 	v = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
 	type = (b[0] >> 4) & 3u;
+	if (v != QUIC_V1 && v != QUIC_V2) {
+		/* Another version (a draft, a grease one, Google's): its keys
+		 * are not RFC 9001's or 9369's.  Counted, not guessed at; a
+		 * Version Negotiation may bring the client back in v1. */
+		if (v != 0)
+			g_stats.quic_pkt_unsupported++;
+		return 0;
+	}
 	return (v == QUIC_V1 && type == 0) || (v == QUIC_V2 && type == 1);
 }
 

@@ -196,24 +196,25 @@ static int run_input(struct dispatch *d, const struct options *o, const char *pa
 	return rc < 0 ? -1 : 0;
 }
 
-/* The default capture filter: the inspected server ports over TCP, bare,
- * 802.1Q-tagged or QinQ-tagged (BPF's "vlan" shifts the offsets of what
- * follows, one tag per "vlan"). */
+/* The default capture filter: the inspected server ports over TCP and
+ * over UDP (QUIC: DNS-over-QUIC on 853, HTTP/3 on 443), bare, 802.1Q-tagged
+ * or QinQ-tagged (BPF's "vlan" shifts the offsets of what follows, one tag
+ * per "vlan"). */
 static void default_bpf(const struct options *o, char *buf, size_t len)
 {
-	char ports[1024] = "";
+	char ports[2048] = "";
 	size_t n = 0, used = 0;
 
 	for (unsigned p = 1; p < 65536 && !o->any_port; p++) {
 		if (!(o->port_map[p >> 3] & (1u << (p & 7))))
 			continue;
 		if (++n > 32)
-			break;   /* long lists: capture all TCP, filter in the engine */
-		used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%stcp port %u",
-		                         used ? " or " : "", p);
+			break;   /* long lists: capture all TCP and UDP, filter in the engine */
+		used += (size_t)snprintf(ports + used, sizeof(ports) - used,
+		                         "%stcp port %u or udp port %u", used ? " or " : "", p, p);
 	}
 	if (o->any_port || n > 32 || n == 0)
-		snprintf(ports, sizeof(ports), "tcp");
+		snprintf(ports, sizeof(ports), "tcp or udp");
 	snprintf(buf, len, "(%s) or (vlan and (%s)) or (vlan and vlan and (%s))",
 	         ports, ports, ports);
 }
@@ -540,7 +541,7 @@ static int run_live(struct options *o, struct engine_opts *eo, const struct keyl
 static int run(struct options *o, struct engine_opts *eo, struct keylogs *kl,
                struct policy **pol)
 {
-	char bpf[4096];
+	char bpf[3 * 2048 + 64];
 
 	/* A filter that does not compile is refused in every mode, in
 	 * libpcap's words, before anything is read. */

@@ -34,6 +34,23 @@ static void print_keylog(const struct summary_in *in, FILE *f)
 	        c.malformed, c.lookups, c.hits);
 }
 
+/* QUIC, when any was seen: connections followed, what became of their
+ * packets, and the stream limits. */
+static void print_quic(const struct cs_stats *st, FILE *f)
+{
+	if (!st->quic_flows && !st->quic_pkt_unsupported)
+		return;
+	fprintf(f, "  quic: connections %" PRIu64 ", packets opened %" PRIu64
+	        " (authentication failures %" PRIu64 ", waiting for a key %" PRIu64
+	        ", not read %" PRIu64 ", malformed %" PRIu64 "), other versions %" PRIu64
+	        ", retries %" PRIu64 ", version negotiations %" PRIu64
+	        ", CRYPTO data sent again %" PRIu64 " (different data %" PRIu64 ")\n",
+	        st->quic_flows, st->quic_pkt_opened, st->quic_pkt_auth_fail, st->quic_pkt_no_key,
+	        st->quic_pkt_not_read, st->quic_pkt_malformed, st->quic_pkt_unsupported,
+	        st->quic_retry, st->quic_vn, st->quic_crypto_overlap,
+	        st->quic_crypto_overlap_diff);
+}
+
 static void print_fingerprints(const struct summary_in *in, FILE *f)
 {
 	const struct cs_stats *st = in->st;
@@ -158,6 +175,7 @@ void summary_print(const struct summary_in *in, FILE *f)
 	print_inputs(in->st, f);
 	print_limits(in->st, f);
 	print_stream(in->st, f);
+	print_quic(in->st, f);
 	print_keylog(in, f);
 	print_fingerprints(in, f);
 	if (in->cov)
