@@ -149,6 +149,7 @@ static void test_unapproved(void **state)
 	in.der = chain;
 	in.n = 2;
 	assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+	judge_release(&v);
 	in.alerts_only = 1;
 	assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
 	r = result_of(&v, "cloudflare-dns");
