@@ -38,6 +38,7 @@ for s in tests/t_*.sh; do
 	case " ${SCRIPTS:-$(basename "$s")} " in *" $(basename "$s") "*) ;; *) continue ;; esac
 	# A script that hangs (a FIFO left open, a server that never answers)
 	# fails by itself instead of holding CI until its time runs out.
+	t0=$SECONDS
 	out=$(BUILD="$build" timeout -k 10 "${SCRIPT_TIMEOUT:-1200}" bash "$s" 2>&1)
 	rc=$?
 	[ "$rc" -eq 124 ] && out="$out
@@ -52,7 +53,7 @@ not ok $(basename "$s"): timed out after ${SCRIPT_TIMEOUT:-1200} s"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	[ "$f" -ne 0 ] && failures+=("$(basename "$s")")
-	echo "script $(basename "$s"): $p passed, $f failed"
+	echo "script $(basename "$s"): $p passed, $f failed ($((SECONDS - t0)) s)"
 done
 
 [ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]}"

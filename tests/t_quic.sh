@@ -142,3 +142,13 @@ done
 cat "$tmp"/*.json > "$tmp/all.eve"
 out=$($py "$validate" "$tmp/all.eve" 2>&1); rc=$?
 check "EVE schema: $(printf '%s\n' "$out" | tail -1)" "$rc" "$(printf '%s\n' "$out" | head -3)"
+
+# A limit hit is counted and said, and a protected handshake it leaves
+# unread alerts as unverified (never a silent pass).
+"$bin" -R "$rules" -r "$q/doq-big.pcapng" --quic-crypto-max 3000 -o "$tmp/limit.json" 2>"$tmp/limit.sum"
+v=$($py -c '
+import json, sys
+print(";".join(json.loads(l)["certsentry"]["verdict"] for l in open(sys.argv[1]) if json.loads(l)["event_type"] == "alert"))' "$tmp/limit.json")
+grep -q '^  quic: .*stream bytes 1,' "$tmp/limit.sum"
+check "--quic-crypto-max: counted, and the handshake alerts as $v" \
+	"$([ $? -eq 0 ] && [ "$v" = unverified-handshake ]; echo $?)" "$(grep quic: "$tmp/limit.sum")"

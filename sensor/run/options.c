@@ -46,7 +46,7 @@ enum {
 	OPT_BASELINE, OPT_LEARN, OPT_FP_TOLERANCE, OPT_CLOSE_GRACE,
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
-	OPT_CT_START, OPT_CT_MAX_JSON,
+	OPT_CT_START, OPT_CT_MAX_JSON, OPT_QUIC_GAP, OPT_QUIC_MAX,
 };
 
 /* getopt's table, but for the sinks' own options (--syslog-*, --redis-*):
@@ -97,6 +97,8 @@ static const struct option base_opts[] = {
 	{ "max-certs",       required_argument, NULL, OPT_MAX_CERTS },
 	{ "max-cert-size",   required_argument, NULL, OPT_MAX_CERT_SIZE },
 	{ "max-prehandshake",required_argument, NULL, OPT_MAX_PREHS },
+	{ "quic-crypto-gap", required_argument, NULL, OPT_QUIC_GAP },
+	{ "quic-crypto-max", required_argument, NULL, OPT_QUIC_MAX },
 	{ "chain-cache",     required_argument, NULL, OPT_CHAIN_CACHE },
 	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
 	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
@@ -211,6 +213,8 @@ static void usage(FILE *f)
 "      --max-certs N          certificates kept per chain (%u)\n"
 "      --max-cert-size BYTES  largest certificate (%u)\n"
 "      --max-prehandshake BYTES  bytes searched for a TLS start (%u)\n"
+"      --quic-crypto-gap BYTES  QUIC CRYPTO data accepted ahead of a hole (%u)\n"
+"      --quic-crypto-max BYTES  QUIC CRYPTO data of one stream (%u)\n"
 "      --chain-cache N        distinct chains kept parsed and verified (%u; 0: off)\n"
 "      --max-frag-datagrams N IP datagrams being reassembled (%u)\n"
 "      --frag-timeout SEC     wait for missing fragments (%u)\n"
@@ -222,7 +226,8 @@ static void usage(FILE *f)
 	        CS_DEF_CLOSE_GRACE_MS, CS_DEF_FLOW_MEMCAP,
 	        (unsigned long long)CS_DEF_TOTAL_MEMCAP, CS_DEF_MAX_OOO_SEGS,
 	        CS_DEF_MAX_HS_MSG, CS_DEF_MAX_CERTS, CS_DEF_MAX_CERT_SIZE,
-	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
+	        CS_DEF_MAX_PREHS_BYTES, CS_DEF_QUIC_CRYPTO_GAP, CS_DEF_QUIC_CRYPTO_MAX,
+	        CS_DEF_CHAIN_CACHE, CS_DEF_MAX_FRAG_DGRAMS, CS_DEF_FRAG_TIMEOUT,
 	        CS_DEF_FRAG_MEMCAP);
 }
 
@@ -324,6 +329,8 @@ static const struct num_opt {
 	NUM(OPT_FRAG_TIMEOUT, "frag-timeout", 1, 3600, lim.frag_timeout),
 	NUM(OPT_FRAG_MEMCAP, "frag-memcap", 1, 1u << 30, lim.frag_memcap),
 	NUM(OPT_MAX_PREHS, "max-prehandshake", 1, 1u << 24, lim.max_prehs_bytes),
+	NUM(OPT_QUIC_GAP, "quic-crypto-gap", 1, 1u << 24, lim.quic_crypto_gap),
+	NUM(OPT_QUIC_MAX, "quic-crypto-max", 1, 1u << 26, lim.quic_crypto_max),
 	NUM(OPT_CHAIN_CACHE, "chain-cache", 0, 1u << 20, lim.chain_cache),
 };
 

@@ -44,11 +44,14 @@ static void print_quic(const struct cs_stats *st, FILE *f)
 	        " (authentication failures %" PRIu64 ", waiting for a key %" PRIu64
 	        ", not read %" PRIu64 ", malformed %" PRIu64 "), other versions %" PRIu64
 	        ", retries %" PRIu64 ", version negotiations %" PRIu64
-	        ", CRYPTO data sent again %" PRIu64 " (different data %" PRIu64 ")\n",
+	        ", CRYPTO data sent again %" PRIu64 " (different data %" PRIu64 "); limits: "
+	        "CRYPTO gap %" PRIu64 ", stream bytes %" PRIu64 ", pieces %" PRIu64
+	        ", coalesced packets %" PRIu64 ", datagrams held for a key %" PRIu64 "\n",
 	        st->quic_flows, st->quic_pkt_opened, st->quic_pkt_auth_fail, st->quic_pkt_no_key,
 	        st->quic_pkt_not_read, st->quic_pkt_malformed, st->quic_pkt_unsupported,
 	        st->quic_retry, st->quic_vn, st->quic_crypto_overlap,
-	        st->quic_crypto_overlap_diff);
+	        st->quic_crypto_overlap_diff, st->quic_crypto_gap_limit, st->quic_crypto_max_limit,
+	        st->quic_crypto_ranges_limit, st->quic_coalesced_limit, st->quic_held_limit);
 }
 
 static void print_fingerprints(const struct summary_in *in, FILE *f)
