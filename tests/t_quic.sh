@@ -45,6 +45,8 @@ import json, sys
 chains, alerts, shape = [], [], "quic-ok"
 for line in open(sys.argv[1]):
     d = json.loads(line)
+    if d["event_type"] == "stats":
+        continue
     c = d.get("certsentry", {})
     if d["event_type"] == "alert":
         alerts.append("%s:%s" % (c["owner"], c["verdict"]))
@@ -152,3 +154,52 @@ print(";".join(json.loads(l)["certsentry"]["verdict"] for l in open(sys.argv[1])
 grep -q '^  quic: .*stream bytes 1,' "$tmp/limit.sum"
 check "--quic-crypto-max: counted, and the handshake alerts as $v" \
 	"$([ $? -eq 0 ] && [ "$v" = unverified-handshake ]; echo $?)" "$(grep quic: "$tmp/limit.sum")"
+
+# Live capture with a key log still being written (--keylog-wait), as for
+# TCP in t_tls13.sh: two namespaces joined by a veth pair (MTU 9000),
+# certsentry on one end, tcpreplay sending doq-rogue (without its
+# secrets) slowly (10 datagrams a second) from the other, the key log's
+# line appended only once the server's Initial and Handshake packets have
+# gone by: the server's Handshake datagrams wait for it and are read then.
+# Needs root; traffic stays in the namespaces.
+live_keylog() { # NAME WAIT_MS APPEND(0/1)
+	local name=$1 wait=$2 append=$3 tag=cq$$ pid
+	ip netns add "${tag}a" && ip netns add "${tag}b" &&
+	ip link add "${tag}x" type veth peer name "${tag}y" &&
+	ip link set "${tag}x" netns "${tag}a" && ip link set "${tag}y" netns "${tag}b" &&
+	ip -n "${tag}a" link set "${tag}x" mtu 9000 up && ip -n "${tag}b" link set "${tag}y" mtu 9000 up ||
+		{ echo "not ok quic live $name: cannot build the namespaces"; return; }
+	: >"$tmp/$name.keys"
+	ip netns exec "${tag}b" "$bin" -i "${tag}y" -R "$rules" -o "$tmp/$name.live.json" \
+		--keylog "$tmp/$name.keys" --keylog-wait "$wait" 2>"$tmp/$name.err" &
+	pid=$!
+	sleep 1
+	ip netns exec "${tag}a" tcpreplay -q -i "${tag}x" --pps 10 "$tmp/doq-rogue.pcap" >/dev/null 2>&1 &
+	sleep 0.6    # the client's Initial, then the server's Initial and Handshake
+	[ "$append" = 1 ] && cat "$q/doq-rogue.keys" >>"$tmp/$name.keys"
+	wait $!
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid"
+	ip netns del "${tag}a"
+	ip netns del "${tag}b"
+}
+if [ "$(id -u)" -eq 0 ] && command -v tcpreplay >/dev/null; then
+	live_keylog growing 5000 1
+	got=$($py "$tmp/summary.py" "$tmp/growing.live.json")
+	want=$(awk -F'\t' '$1 == "doq-rogue.pcapng" { print $11, $9, "quic-ok" }' "$q/expected.tsv")
+	check "live: a secret appended after the server's flight is found" \
+		"$([ "$got" = "$want" ]; echo $?)" "got [$got] want [$want] $(tail -3 "$tmp/growing.err")"
+	live_keylog never 300 0
+	v=$($py -c '
+import json, sys
+print(";".join(sorted(set(e["certsentry"].get("tls13", {}).get("certificates", "-")
+      for e in map(json.loads, open(sys.argv[1])) if e["event_type"] == "quic"))))' "$tmp/never.live.json")
+	check "live: no secret within --keylog-wait: reported, not read ($v)" \
+		"$([ "$v" = no-key ]; echo $?)"
+	cat "$tmp/growing.live.json" "$tmp/never.live.json" > "$tmp/live.eve"
+	out=$($py "$validate" "$tmp/live.eve" 2>&1); rc=$?
+	check "live EVE schema: $(printf '%s\n' "$out" | tail -1)" "$rc"
+else
+	echo "# quic live: skipped (needs root and tcpreplay)"
+fi

@@ -55,6 +55,8 @@ struct engine_quic {
 	                              4-byte length then its bytes; owned */
 	size_t held_len, held_cap;
 	int keyed;                 /* Handshake keys installed */
+	int in_datagram;           /* inside quic_datagram: a refeed waits */
+	int refeed_due;            /* keys came while in_datagram: refeed after */
 	int refeeding;             /* the held datagrams are being read again */
 };
 
@@ -170,7 +172,9 @@ static void refeed(struct engine_quic *q)
 
 		if (len > q->held_len - off - 4)
 			break;
+		q->in_datagram = 1;
 		quic_datagram(&q->conn, QUIC_DIR_SERVER, q->held + off + 4, len, NULL);
+		q->in_datagram = 0;
 		off += 4 + len;
 	}
 	q->refeeding = 0;
@@ -195,7 +199,12 @@ int engine_quic_keyed(struct engine *e, struct flow *f, struct tls_session *t,
 	q->keyed = 1;
 	if (tls_quic_keyed(t) == TLS_DECIDED)
 		return TLS_DECIDED;
-	if (q->held_len)
+	/* Not from inside the packet layer (a CRYPTO callback): it is not
+	 * reentrant, so the held datagrams wait until the current one is
+	 * read (handshake_datagram). */
+	if (q->held_len && q->in_datagram)
+		q->refeed_due = 1;
+	else if (q->held_len)
 		refeed(q);
 	return t->decision != TLS_UNDECIDED ? TLS_DECIDED : TLS_MORE;
 }
@@ -335,7 +344,13 @@ static void handshake_datagram(struct engine *e, struct flow *f, const struct pk
 		classify_packet(e->ndpi, hs->cf, p->l3, p->l3_len, p->ts_us);
 	}
 	memset(&r, 0, sizeof(r));
+	q->in_datagram = 1;
 	quic_datagram(&q->conn, dir, p->payload, p->payload_len, &r);
+	q->in_datagram = 0;
+	if (q->refeed_due) {
+		q->refeed_due = 0;
+		refeed(q);
+	}
 	if (dir == QUIC_DIR_SERVER && t)
 		server_unopened(e, q, t, p, &r);
 	if (engine_tls_packet(e, f, dir == QUIC_DIR_CLIENT ? AN_CLIENT : AN_SERVER, 0))
@@ -348,6 +363,12 @@ static void handshake_datagram(struct engine *e, struct flow *f, const struct pk
 	if (hs->an->decided(hs->an_state) != AN_UNDECIDED)
 		goto decide;
 	if (flight_over(dir, &r) && t && t->sh_seen) {
+		/* Live, a secret may still be appended to the key log: the
+		 * flight's datagrams are held, and the wait (engine_tls.c)
+		 * ends it, not the client's 1-RTT packets. */
+		if (t->t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0 && hs->key_wait_since &&
+		    e->now - hs->key_wait_since < e->o.keylog_wait_us)
+			return;
 		engine_tls13_flight_end(e, f);
 		goto decide;
 	}
