@@ -14,7 +14,13 @@
 #               inspecting handshakes is most of the work there;
 #   t13.pcap    12,000 short TLS 1.3 connections (pcaps/tls13's sessions)
 #               and t13.keys, their key log (a line each); t12.pcap the
-#               same number of their TLS 1.2 twins (same chains, server).
+#               same number of their TLS 1.2 twins (same chains, server);
+#   quic.pcap   12,000 short QUIC connections (pcaps/quic/'s v1 sessions,
+#               1-4 KB downloads) and quic.keys, their key log (a line per
+#               template: the copies keep their template's ClientHello).
+# span.pcap and flows.pcap's complete handshakes come from pcaps/*.pcap;
+# about 1 span connection in 8 is a bulk QUIC download (UDP 443/853) from
+# pcaps/quic/'s sessions, so decided QUIC flows are measured too.
 # Then times on span.pcap, after reading it once into the page cache:
 #   (a) pcapcount: libpcap reading and counting only, the read limit;
 #   (b) certsentry -R rules/examples/public-dns-resolver.rules, one thread;
@@ -24,7 +30,9 @@
 # and certsentry's peak RSS on flows.pcap, and its handshakes a second on
 # short.pcap with one worker and with --workers 2 (shown, no target), and
 # its handshakes a second on t12.pcap, and on t13.pcap without and with
-# --keylog (target, issue 14: with the key log within 1.5x of TLS 1.2).
+# --keylog (target, issue 14: with the key log within 1.5x of TLS 1.2),
+# and on quic.pcap without and with --keylog (shown, no target; the
+# certificates read with the key log are counted from a summary run).
 # (a)-(c), (e) and the short.pcap runs run --runs times (3), in turns
 # (a b c e ... a b c e ...), so that a machine whose speed drifts (a
 # shared VM does, by tens of percent within minutes) slows each of them
@@ -36,7 +44,8 @@
 # checks the targets of issue 6; exits 1 when one is missed.
 # With --base-rev REV (make bench BASE_REV=REV), certsentry at REV is built
 # in a temporary worktree and its runs of (b), (c), the short connections
-# and TLS 1.2/1.3 take their turn beside this tree's in every round, so a
+# and TLS 1.2/1.3 take their turn beside this tree's in every round (not
+# quic.pcap's: a binary from before issue 29 reads no QUIC), so a
 # refactor's before/after ratios come from one run on one machine: a last
 # table gives both medians and new/old (below 1: faster).
 # BIN names certsentry (./certsentry), PCAPCOUNT the counter.
@@ -97,9 +106,13 @@ echo "# versions: certsentry $(git describe --always --dirty 2>/dev/null || echo
 	--connections 12000 --data-kb 1-4 | sed 's/^/# /' || exit 2
 [ -f "$dir/t12.pcap" ] || $py tests/bench/mkbench.py "$dir/t12.pcap" --set tls12 \
 	--connections 12000 --data-kb 1-4 | sed 's/^/# /' || exit 2
+[ -f "$dir/quic.pcap" ] || $py tests/bench/mkbench.py "$dir/quic.pcap" --set quic --keylog "$dir/quic.keys" \
+	--connections 12000 --data-kb 1-4 | sed 's/^/# /' || exit 2
 span=$dir/span.pcap
 r13=pcaps/tls13/tls13.rules
-cat "$span" "$dir/short.pcap" "$dir/t12.pcap" "$dir/t13.pcap" "$dir/t13.keys" > /dev/null   # page cache
+rq=pcaps/quic/quic.rules
+cat "$span" "$dir/short.pcap" "$dir/t12.pcap" "$dir/t13.pcap" "$dir/t13.keys" "$dir/quic.pcap" \
+	"$dir/quic.keys" > /dev/null   # page cache
 
 # once NAME CMD...: one timed run, "wall user sys maxrss_kb" added to
 # "$dir/NAME.runs"; its standard output in "$dir/NAME.out".
@@ -137,6 +150,8 @@ for ((i = 0; i < runs; i++)); do
 	once t12 "$bin" -q -R "$r13" -r "$dir/t12.pcap" -o /dev/null
 	once t13 "$bin" -q -R "$r13" -r "$dir/t13.pcap" -o /dev/null
 	once t13k "$bin" -q -R "$r13" -r "$dir/t13.pcap" --keylog "$dir/t13.keys" -o /dev/null
+	once quic "$bin" -q -R "$rq" -r "$dir/quic.pcap" -o /dev/null
+	once quick "$bin" -q -R "$rq" -r "$dir/quic.pcap" --keylog "$dir/quic.keys" -o /dev/null
 	[ -n "$old" ] || continue
 	once old_certsentry "$old" -q -R "$rules" -r "$span" -o /dev/null
 	once old_workers2 "$old" -q --workers 2 -R "$rules" -r "$span" -o /dev/null
@@ -148,7 +163,7 @@ done
 once tshark tshark -n -r "$span" -Y tls.handshake.certificate -T fields -e tls.handshake.certificate
 once flows "$bin" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
 [ -z "$old" ] || once old_flows "$old" -q --max-flows $((flows + flows / 8)) -R "$rules" -r "$dir/flows.pcap" -o /dev/null
-for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2 t12 t13 t13k; do
+for name in pcapcount certsentry workers2 ndpiReader tshark flows short1 short2 t12 t13 t13k quic quick; do
 	sum "$name"
 	[ -z "$old" ] || [ ! -f "$dir/old_$name.runs" ] || sum "old_$name"
 done
@@ -213,11 +228,27 @@ for run in "t12:TLS 1.2 twins" "t13:TLS 1.3, no key log (not read)" "t13k:TLS 1.
 		       l ":", m, f, c, 12000 / m }'
 done
 echo "TLS 1.3 with --keylog: $t13_dec of 12000 certificates decrypted and judged"
+# QUIC (issue 29): the same short connections over QUIC, from the Initial
+# packets alone and with the key log's Handshake secrets; the handshakes
+# and the certificate chains read, from a run with the summary on.
+"$bin" -R "$rq" -r "$dir/quic.pcap" --keylog "$dir/quic.keys" -o /dev/null 2> "$dir/quick.summary"
+quic_hs=$(sed -n 's/^certsentry: .* \([0-9]*\) handshakes.*/\1/p' "$dir/quick.summary")
+quic_dec=$(sed -n 's/^  tls 1.3: decrypted \([0-9]*\),.*/\1/p' "$dir/quick.summary")
+quic_conn=$(sed -n 's/^  quic: connections \([0-9]*\),.*/\1/p' "$dir/quick.summary")
+for run in "quic:QUIC without key log (not read)" "quick:QUIC with --keylog"; do
+	read -r med fast _ cpu < "$dir/${run%%:*}.time"
+	awk -v l="${run#*:}" -v m="$med" -v f="$fast" -v c="$cpu" 'BEGIN {
+		printf "short connections, %-33s 12000 handshakes in %.2f s (fastest %.2f s, CPU %.2f s): %.0f handshakes/s\n",
+		       l ":", m, f, c, 12000 / m }'
+done
+echo "QUIC with --keylog: ${quic_dec:-0} of 12000 certificate chains decrypted and judged" \
+     "(${quic_hs:-0} handshakes, ${quic_conn:-0} QUIC connections)"
 echo "--workers 2 on short connections: $(awk -v a="$(read -r x _ < "$dir/short1.time"; echo "$x")" \
 	-v b="$(read -r x _ < "$dir/short2.time"; echo "$x")" 'BEGIN { printf "%.2fx", a / b }') one worker (no target)"
 
 if [ -n "$old" ]; then
 	echo "# before/after: certsentry at $base_rev ($(git rev-parse --short "$base_rev")) against this tree, medians of the same rounds"
+	echo "# (the span capture's QUIC connections, 1 in 8, are UDP: a binary that reads no QUIC skips them)"
 	printf '%-44s %10s %10s %9s\n' measure "old s" "new s" "new/old"
 	for run in "certsentry:(b) span capture, 1 worker" "workers2:(c) span capture, --workers 2" \
 	           "short1:short connections, 1 worker" "t12:TLS 1.2 twins" "t13:TLS 1.3, no key log" \
