@@ -22,13 +22,12 @@ root=${1:-.}
 cd "$root" || exit 2
 bad=0
 
-rank() {   # rank STAGE: its position in STAGES, or nothing
-	local i=0 s
-	for s in $STAGES; do
-		[ "$s" = "$1" ] && { echo $i; return; }
-		i=$((i + 1))
-	done
-}
+declare -A RANK
+i=0
+for s in $STAGES; do
+	RANK[$s]=$i
+	i=$((i + 1))
+done
 
 say() {
 	echo "$1"
@@ -45,22 +44,19 @@ while IFS= read -r f; do
 	include/*) rel=${f#include/} ;;
 	esac
 	stage=${rel%%/*}
-	me=$(rank "$stage")
+	me=${RANK[$stage]:-}
 	if [ -z "$me" ]; then
 		case "$rel" in */*) say "$f: folder $stage is not a stage (tests/layers.sh STAGES)" ;; esac
 		continue
 	fi
-	dir=$(dirname "$f")
-	n=0
-	while IFS= read -r line; do
-		n=$((n + 1))
-		case "$line" in '#include "'*) ;; *) continue ;; esac
+	dir=${f%/*}
+	while IFS=: read -r n line; do
 		inc=${line#\#include \"}
 		inc=${inc%%\"*}
 		case "$inc" in
 		*/*)
 			st=${inc%%/*}
-			r=$(rank "$st")
+			r=${RANK[$st]:-}
 			if [ -z "$r" ]; then
 				say "$f:$n: includes $inc, not in a stage folder"
 			elif [ ! -f "include/$inc" ]; then
@@ -73,7 +69,7 @@ while IFS= read -r f; do
 				say "$f:$n: includes $inc without its stage (and no private $dir/$inc)"
 			fi ;;
 		esac
-	done < "$f"
+	done < <(grep -n '^#include "' "$f")
 done < <(find sensor include -name '*.[ch]' | LC_ALL=C sort)
 
 # Private headers: included only beside them (tests excepted).
