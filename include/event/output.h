@@ -70,7 +70,8 @@ struct ev_tls {
  * beside it for the certificates. */
 struct ev_quic {
 	uint32_t version;                 /* of the connection's Initial packets */
-	uint64_t auth_failed;             /* packets that failed authentication */
+	uint64_t opened;                  /* Initial and Handshake packets opened */
+	uint64_t auth_failed;             /* packets that failed authentication (not read) */
 };
 
 /* One judged handshake or chain, as the engine, certfile.c and ctlog.c

@@ -193,6 +193,7 @@ void engine_quic_packet(struct engine *e, struct pkt *p);
  * streams' mismatch as REASM_DIFF_* bits, for the report. */
 int engine_quic_flow(const struct flow_hs *hs);
 uint32_t engine_quic_version(const struct flow_hs *hs);
+void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed);
 unsigned engine_quic_mismatch(const struct flow_hs *hs);
 /* The key log's server handshake traffic secret of a QUIC flow's TLS
  * session: its Handshake packets open from now on (engine_tls.c calls it

@@ -55,6 +55,8 @@ struct engine_quic {
 	                              4-byte length then its bytes; owned */
 	size_t held_len, held_cap;
 	int keyed;                 /* Handshake keys installed */
+	uint64_t opened;           /* Initial and Handshake packets opened */
+	uint64_t auth_failed;      /* packets that failed authentication */
 	int in_datagram;           /* inside quic_datagram: a refeed waits */
 	int refeed_due;            /* keys came while in_datagram: refeed after */
 	int refeeding;             /* the held datagrams are being read again */
@@ -81,6 +83,12 @@ void engine_quic_free(struct flow_hs *hs)
 uint32_t engine_quic_version(const struct flow_hs *hs)
 {
 	return hs->quic ? hs->quic->conn.version : 0;
+}
+
+void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed)
+{
+	*opened = hs->quic ? hs->quic->opened : 0;
+	*auth_failed = hs->quic ? hs->quic->auth_failed : 0;
 }
 
 unsigned engine_quic_mismatch(const struct flow_hs *hs)
@@ -347,6 +355,10 @@ static void handshake_datagram(struct engine *e, struct flow *f, const struct pk
 	q->in_datagram = 1;
 	quic_datagram(&q->conn, dir, p->payload, p->payload_len, &r);
 	q->in_datagram = 0;
+	for (unsigned i = 0; i < r.n_pkts; i++) {
+		q->opened += r.pkts[i].opened == 1;
+		q->auth_failed += r.pkts[i].opened == -1;
+	}
 	if (q->refeed_due) {
 		q->refeed_due = 0;
 		refeed(q);

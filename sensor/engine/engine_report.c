@@ -297,6 +297,7 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	if (engine_quic_flow(hs)) {
 		memset(&qv, 0, sizeof(qv));
 		qv.version = engine_quic_version(hs);
+		engine_quic_counts(hs, &qv.opened, &qv.auth_failed);
 		ev.quic = &qv;
 	}
 	n = output_handshake(e->o.out, e->o.feed, &ev);

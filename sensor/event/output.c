@@ -246,6 +246,13 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 	}
 	t = tl->session;
 	jw_str(w, "handshake", hs_name(tl->hs));
+	if (ev->quic) {
+		/* What the QUIC packet layer opened of this handshake. */
+		jw_obj(w, "quic");
+		jw_int(w, "packets_opened", (int64_t)ev->quic->opened);
+		jw_int(w, "authentication_failures", (int64_t)ev->quic->auth_failed);
+		jw_end(w);
+	}
 	if (tl->hs == POLICY_HS_ENCRYPTED)
 		jw_bool(w, "certificates_encrypted", 1);
 	opt_str(w, "note", tl->hs_note);
