@@ -20,7 +20,7 @@ DATADIR  = $(PREFIX)/share/certsentry
 MANDIR   = $(PREFIX)/share/man
 
 CC      ?= cc
-PKGS     = libpcap openssl libndpi hiredis
+PKGS     = libpcap openssl libndpi hiredis zlib libbrotlidec libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer

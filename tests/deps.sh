@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages certsentry needs.
-#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, hiredis, jansson)
+#   tests/deps.sh        build and run (libpcap, OpenSSL 3, nDPI, hiredis, jansson,
+#                        zlib, brotli and zstd for compressed certificates)
 #   tests/deps.sh test   also what the tests use (cmocka, tshark, scapy,
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
 #                        clang and its libFuzzer runtime, redis-server,
@@ -12,7 +13,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev libjansson-dev"
+build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev libjansson-dev
+  zlib1g-dev libbrotli-dev libzstd-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
   python3-prometheus-client groff-base man-db systemd strace"

@@ -13,6 +13,9 @@
  *   ServerHello: negotiated version (supported_versions, RFC 8446 §4.2.1),
  *                cipher, session id, JA3S, ALPN
  *   Certificate (SSL 3.0 - TLS 1.2, RFC 5246 §7.4.2): the chain as DER
+ *   CompressedCertificate (TLS 1.3, RFC 8879 §4): decompressed with an
+ *                algorithm the ClientHello offered (compress_certificate,
+ *                RFC 8879 §3), then read as a Certificate
  * An SSLv2-format ClientHello (RFC 5246 Appendix E.2) is recognised.
  * With t13_follow (a key log or fingerprints), a TLS 1.3 server's
  * encrypted flight is read on: held until the caller hands over the
@@ -75,7 +78,9 @@ enum tls13_outcome {
 	T13_NO_RANDOM,       /* ClientHello not seen (mid-stream) */
 	T13_AUTH_FAIL,       /* a record failed authentication */
 	T13_UNSUPPORTED,     /* a suite certsentry does not decrypt (CCM, drafts) */
-	T13_COMPRESSED,      /* certificate compressed (RFC 8879), not read */
+	T13_DECOMPRESS_FAILED, /* a CompressedCertificate (RFC 8879) that could
+	                        not be read: algorithm not offered, length,
+	                        corrupt stream or over max_hs_msg; error says */
 	T13_PSK,             /* resumed with a pre-shared key: no Certificate */
 	T13_FAILED,          /* decrypted, then malformed or cut short */
 };
@@ -123,6 +128,8 @@ struct tls_session {
 	size_t ch_sid_len;
 	char *ja3;               /* JA3 string; owned, freed in tls_session_free */
 	char ja3_md5[33];        /* lower-case hex */
+	uint8_t ch_certcomp;     /* compress_certificate (RFC 8879 §3): bit
+	                            1 << alg for each algorithm 1..7 offered */
 	int ch_ticket;           /* session_ticket extension offered (RFC 5077) */
 
 	/* ServerHello */
@@ -136,6 +143,8 @@ struct tls_session {
 	char server_alpn[64];
 	char *ja3s;              /* owned */
 	char ja3s_md5[33];
+	uint16_t certcomp_alg;   /* the CompressedCertificate's algorithm
+	                            (RFC 8879 §3), 0: none came */
 	int sh_ticket;           /* session_ticket extension acknowledged: with
 	                            ch_ticket, a ticket resumption is possible */
 	int resumed;             /* session_resumed for EVE */
@@ -224,6 +233,10 @@ int tls_quic_keyed(struct tls_session *s);
 void tls_flight_count(struct tls_session *s, size_t bytes);
 /* "decrypted", "no-key-log", "no-key", ... for EVE; NULL for T13_NONE. */
 const char *tls13_outcome_name(enum tls13_outcome o);
+
+/* "zlib", "brotli", "zstd" (RFC 8879 §3), or "unknown" for another
+ * value: for EVE and notes. */
+const char *tls_certcomp_name(uint16_t alg);
 
 /* Does buf start like a TLS record (type 20-23, version 0x0300-0x0304,
  * length sane), or an SSLv2 ClientHello?  1 yes, 0 no, -1 need more bytes. */

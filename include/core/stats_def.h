@@ -174,6 +174,18 @@
 	S(tls_not_tls, NULL, not_tls_flows_total, NULL) \
 	S(tls_parse_err, NULL, tls_parse_errors_total, NULL) \
 	S(tls_sslv2_hello, NULL, tls_sslv2_hellos_total, NULL) \
+	/* RFC 8879 CompressedCertificate read, index the algorithm - 1 \
+	 * (tls_int.h CERTCOMP_*); metrics only: the stats event is \
+	 * Suricata's schema */ \
+	A(tls_certcomp, 3) \
+	E(tls_certcomp, 0, NULL, tls_compressed_certificates_total, "zlib") \
+	E(tls_certcomp, 1, NULL, tls_compressed_certificates_total, "brotli") \
+	E(tls_certcomp, 2, NULL, tls_compressed_certificates_total, "zstd") \
+	/* ... and not read, by why */ \
+	S(tls_certcomp_not_offered, NULL, tls_compressed_certificate_errors_total, "not-offered") \
+	S(tls_certcomp_bomb, NULL, tls_compressed_certificate_errors_total, "bomb") \
+	S(tls_certcomp_length, NULL, tls_compressed_certificate_errors_total, "length-mismatch") \
+	S(tls_certcomp_corrupt, NULL, tls_compressed_certificate_errors_total, "corrupt") \
 	/* policy / output */ \
 	S(alerts, "certsentry/alerts", alerts_decided_total, NULL) \
 	P("certsentry/alerts_by_owner", alerts_by_owner) \
@@ -259,6 +271,10 @@
 	F(not_tls_flows_total, COUNTER, NULL, "Flows on inspected ports that did not speak TLS.") \
 	F(tls_parse_errors_total, COUNTER, NULL, "Malformed TLS records or handshake messages.") \
 	F(tls_sslv2_hellos_total, COUNTER, NULL, "SSLv2-format ClientHellos.") \
+	F(tls_compressed_certificates_total, COUNTER, "algorithm", \
+	  "TLS 1.3 compressed certificates (RFC 8879) decompressed, by algorithm.") \
+	F(tls_compressed_certificate_errors_total, COUNTER, "reason", \
+	  "Compressed certificates not read, by why (a bomb: over max-handshake or memory).") \
 	F(handshakes_total, COUNTER, "version", "Handshakes seen, by the version the server chose.") \
 	F(tls13_certificates_encrypted_total, COUNTER, NULL, \
 	  "TLS 1.3 handshakes, whose certificates are encrypted.") \

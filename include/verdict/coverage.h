@@ -31,7 +31,7 @@ enum coverage_class {
 	COV_NO_KEYLOG,          /* TLS 1.3, no key log and no baseline */
 	COV_NO_KEY,             /* TLS 1.3, the key log had no secret for it */
 	COV_DECRYPT_FAILED,     /* TLS 1.3, a record failed authentication or was malformed */
-	COV_UNSUPPORTED,        /* TLS 1.3 suite or certificate compression not read */
+	COV_UNSUPPORTED,        /* TLS 1.3 suite not read (CCM, drafts) */
 	COV_INCOMPLETE,         /* ended early: gap, limit, malformed, flow end */
 	COV_N
 };

@@ -106,8 +106,7 @@ static enum coverage_class coverage_of(const struct tls_session *t, enum policy_
 		switch (t->t13_outcome) {
 		case T13_NO_KEY:      return COV_NO_KEY;
 		case T13_NO_RANDOM:   return COV_MIDSTREAM;
-		case T13_UNSUPPORTED:
-		case T13_COMPRESSED:  return COV_UNSUPPORTED;
+		case T13_UNSUPPORTED: return COV_UNSUPPORTED;
 		case T13_AUTH_FAIL:
 		case T13_FAILED:      return COV_DECRYPT_FAILED;
 		default:              return COV_NO_KEYLOG;

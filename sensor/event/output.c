@@ -261,6 +261,9 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 		jw_obj(w, "tls13");
 		jw_str(w, "certificates", tls13_outcome_name(t->t13_outcome));
 		jw_int(w, "records_decrypted", t->t13_records);
+		/* RFC 8879: the Certificate came compressed, with this algorithm */
+		if (t->certcomp_alg)
+			jw_str(w, "compressed_certificate", tls_certcomp_name(t->certcomp_alg));
 		if (t->hrr)
 			jw_bool(w, "hello_retry_request", 1);
 		if (t->flight_records) {

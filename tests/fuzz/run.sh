@@ -98,7 +98,7 @@ for bin in "$build"/fuzz_*; do
 	case "$name" in
 	decode|rules) args+=(-max_len=4096) ;;
 	reasm) args+=(-max_len=8192) ;;
-	tls|chain|tls13) args+=(-max_len=16384) ;;
+	tls|chain|tls13|certcomp) args+=(-max_len=16384) ;;
 	keylog|baseline|dedup) args+=(-max_len=8192) ;;
 	certfile|ct) args+=(-max_len=16384) ;;
 	engine) args+=(-max_len=32768) ;;

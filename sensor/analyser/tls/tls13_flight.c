@@ -239,7 +239,7 @@ const char *tls13_outcome_name(enum tls13_outcome o)
 	case T13_NO_RANDOM:   return "no-client-random";
 	case T13_AUTH_FAIL:   return "authentication-failed";
 	case T13_UNSUPPORTED: return "unsupported-suite";
-	case T13_COMPRESSED:  return "compressed-certificate";
+	case T13_DECOMPRESS_FAILED: return "decompression-failed";
 	case T13_PSK:         return "psk-resumed";
 	case T13_FAILED:      return "decryption-failed";
 	}

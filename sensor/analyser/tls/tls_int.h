@@ -1,6 +1,7 @@
 /*
  * tls_int.h - what the TLS parser's files share (sensor/analyser/tls/:
- * tls.c, tls_msg.c, tls_ja3.c, tls13_flight.c, tls_analyser.c) and
+ * tls.c, tls_msg.c, tls_ja3.c, tls13_flight.c, tls_analyser.c,
+ * tls_certcomp.c) and
  * nothing else includes: wire constants, the session's decision helpers,
  * the handshake-message buffer.  The contract with the rest of
  * certsentry is include/analyser/tls.h.
@@ -49,6 +50,7 @@ enum {
 	EXT_SUPPORTED_GROUPS = 10,   /* RFC 8422 §5.1.1 */
 	EXT_EC_POINT_FORMATS = 11,   /* RFC 8422 §5.1.2 */
 	EXT_ALPN = 16,               /* RFC 7301 §3.1 */
+	EXT_COMPRESS_CERTIFICATE = 27, /* RFC 8879 §3 */
 	EXT_SESSION_TICKET = 35,     /* RFC 5077 §3.2 */
 	EXT_PRE_SHARED_KEY = 41,     /* RFC 8446 §4.2.11 */
 	EXT_KEY_SHARE = 51,          /* RFC 8446 §4.2.8 */
@@ -121,6 +123,52 @@ void tls_t13_unread(struct tls_session *s, enum tls13_outcome why, const char *n
 /* JA3 (client) or JA3S string of a hello into *out (malloc'd, owned by
  * the caller's session), and its MD5 in hex. */
 void tls_ja3_make(const struct hello_views *h, int client, char **out, char md5hex[33]);
+
+/* ---- tls_certcomp.c: certificate decompression (RFC 8879) ---- */
+
+/* The algorithms of RFC 8879 §3 (IANA "TLS Certificate Compression
+ * Algorithm IDs"); the only ones certsentry decompresses. */
+enum {
+	CERTCOMP_ZLIB = 1,    /* RFC 1950 */
+	CERTCOMP_BROTLI = 2,  /* RFC 7932 */
+	CERTCOMP_ZSTD = 3,    /* RFC 8878 */
+};
+#define CERTCOMP_N_ALGS 3
+/* ch_certcomp keeps one bit per algorithm value below this (1 << alg in
+ * a uint8_t); larger values are not ones certsentry knows anyway. */
+#define CERTCOMP_BITS 8u
+
+/* The decompressors' own memory (state, window, brotli's ring buffer) is
+ * allowed CERTCOMP_MEM_PER_BYTE bytes per expected output byte plus
+ * CERTCOMP_MEM_BASE.  An honest stream stays far below it: brotli's ring
+ * buffer grows with the output (at most twice it, three times while it
+ * is reallocated), zlib needs a 32 KiB window, zstd decompresses in one
+ * pass straight into the output.  A stream that announces a 16 MiB
+ * brotli window or metablock to expand a few KB is refused (counted as a
+ * bomb), so the cost of one message stays bounded by max_hs_msg. */
+#define CERTCOMP_MEM_BASE     (1024u * 1024u)
+#define CERTCOMP_MEM_PER_BYTE 3u
+
+enum certcomp_rc {
+	CERTCOMP_OK = 0,
+	CERTCOMP_UNKNOWN,     /* an algorithm not in RFC 8879 §3 */
+	CERTCOMP_LONGER,      /* the stream holds more than expected_len bytes */
+	CERTCOMP_SHORTER,     /* the stream ended with fewer */
+	CERTCOMP_TRUNCATED,   /* the input ended before the stream did */
+	CERTCOMP_TRAILING,    /* bytes after the end of the stream */
+	CERTCOMP_CORRUPT,     /* not a valid stream of the algorithm */
+	CERTCOMP_MEMORY,      /* the decompressor wanted more than its budget */
+};
+
+/* Decompresses buf[0..len) with RFC 8879 algorithm alg into out, which
+ * holds expected_len bytes (the caller's, checked against max_hs_msg and
+ * allocated by it).  Never writes more than expected_len bytes, never
+ * reads outside buf; CERTCOMP_OK only when the stream is valid, ends
+ * exactly at the end of buf, and yields exactly expected_len bytes. */
+enum certcomp_rc tls_certcomp_decompress(uint16_t alg, const uint8_t *buf, size_t len,
+                                         size_t expected_len, uint8_t *out);
+/* "length longer than declared", ... for notes. */
+const char *tls_certcomp_rc_text(enum certcomp_rc rc);
 
 /* ---- tls13_flight.c: the server's encrypted TLS 1.3 flight ---- */
 

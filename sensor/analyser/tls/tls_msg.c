@@ -4,7 +4,8 @@
  * ClientHello (SNI, ALPN, versions, session id and ticket, JA3's views),
  * the SSLv2-format ClientHello, ServerHello and HelloRetryRequest,
  * Certificate (1.2 and 1.3), ServerHelloDone, and the messages of the
- * decrypted TLS 1.3 flight.  Each parser takes one complete message as
+ * decrypted TLS 1.3 flight, CompressedCertificate among them (RFC 8879:
+ * tls_certcomp.c decompresses, the result is read as a Certificate).  Each parser takes one complete message as
  * (const uint8_t *buf, size_t len) and reads it through buf.h; what it
  * keeps is copied into the session.  Must not: read records, hold
  * buffers of its own, or decrypt.
@@ -111,6 +112,22 @@ static int alpn_parse(const uint8_t *buf, size_t len, char (*out)[ALPN_NAME_MAX]
 	return count;
 }
 
+/* compress_certificate, RFC 8879 §3: CertificateCompressionAlgorithm
+ * algorithms<2..2^8-2>, 2-byte values.  Each value below CERTCOMP_BITS is
+ * kept as a bit: only those may compress the server's Certificate. */
+static int ch_certcomp_parse(const uint8_t *buf, size_t len, struct tls_session *s)
+{
+	struct buf list;
+	uint16_t v;
+
+	if (vec_whole(buf, len, 1, &list) < 0 || buf_left(&list) < 2 || buf_left(&list) % 2 != 0)
+		return -1;
+	while (buf_be16(&list, &v) == 0)
+		if (v < CERTCOMP_BITS)
+			s->ch_certcomp = (uint8_t)(s->ch_certcomp | 1u << v);
+	return 0;
+}
+
 /* supported_versions in a ClientHello, RFC 8446 §4.2.1: a 1-byte length,
  * then 2-byte versions. */
 static int ch_versions_parse(const uint8_t *buf, size_t len, struct tls_session *s)
@@ -148,6 +165,8 @@ static int ch_ext(struct tls_session *s, uint16_t type, struct buf d, struct hel
 	case EXT_SESSION_TICKET:
 		s->ch_ticket = 1;
 		return 0;
+	case EXT_COMPRESS_CERTIFICATE:
+		return ch_certcomp_parse(p, n, s);
 	default:
 		return 0;
 	}
@@ -536,6 +555,101 @@ static void cert_decided(struct tls_session *s, int rc)
 	}
 }
 
+/* A CompressedCertificate that cannot be read: counted (tls_parse_err and
+ * its own row, by the caller), decided, and why in error (for the event's
+ * note). */
+static void certcomp_fail(struct tls_session *s, enum tls_decision d, const char *why)
+{
+	s->t13_outcome = T13_DECOMPRESS_FAILED;
+	tls_decide_why(s, d, "CompressedCertificate (%s): %s", tls_certcomp_name(s->certcomp_alg),
+	               why);
+}
+
+/* CompressedCertificate body, RFC 8879 §4: algorithm (2 bytes),
+ * uncompressed_length (3), compressed_certificate_message<1..2^24-1>.
+ * Decompressed, it is the Certificate message's body (RFC 8446 §4.4.2),
+ * read by cert13_parse with the Certificate's limits: the same path, the
+ * same report.  RFC 8879 §4-5: only an algorithm the client offered is
+ * acceptable, and a length other than uncompressed_length is an error
+ * (bad_certificate). */
+static void on_compressed_cert(struct tls_session *s, const uint8_t *buf, size_t len)
+{
+	struct buf b, comp;
+	uint16_t alg = 0;
+	uint32_t ulen, clen;
+	uint8_t *plain;
+	enum certcomp_rc rc;
+	char why[96];
+
+	buf_init(&b, buf, len);
+	if (buf_be16(&b, &alg) < 0 || buf_be24(&b, &ulen) < 0 || buf_be24(&b, &clen) < 0 ||
+	    clen == 0 || clen != buf_left(&b) || buf_sub(&b, clen, &comp) < 0) {
+		g_stats.tls_parse_err++;
+		g_stats.tls_certcomp_corrupt++;
+		s->certcomp_alg = alg;
+		certcomp_fail(s, TLS_DEC_ERROR, "malformed message");
+		return;
+	}
+	s->certcomp_alg = alg;
+	if (alg >= CERTCOMP_BITS || !(s->ch_certcomp & 1u << alg)) {
+		g_stats.tls_parse_err++;
+		g_stats.tls_certcomp_not_offered++;
+		snprintf(why, sizeof why, "algorithm %u not offered in the ClientHello", alg);
+		certcomp_fail(s, TLS_DEC_ERROR, why);
+		return;
+	}
+	/* Before anything is allocated: the expansion a peer may ask of us is
+	 * the limit of any handshake message (hs_header's). */
+	if (ulen > s->lim->max_hs_msg) {
+		g_stats.tls_certcomp_bomb++;
+		g_stats.tls_hs_too_big++;
+		snprintf(why, sizeof why, "uncompressed_length %u exceeds max_hs_msg %zu",
+		         (unsigned)ulen, s->lim->max_hs_msg);
+		certcomp_fail(s, TLS_DEC_LIMIT, why);
+		return;
+	}
+	/* RFC 8446 §4.4.2: context length and list length, 4 bytes at least;
+	 * zero would also be a malloc(0). */
+	if (ulen < 4) {
+		g_stats.tls_parse_err++;
+		g_stats.tls_certcomp_length++;
+		snprintf(why, sizeof why, "uncompressed_length %u is no Certificate", (unsigned)ulen);
+		certcomp_fail(s, TLS_DEC_ERROR, why);
+		return;
+	}
+	/* Owned here, freed below: cert_keep copies each DER out of it.
+	 * Charged to the memcap's gauge while it lives. */
+	plain = malloc(ulen);
+	if (!plain) {
+		certcomp_fail(s, TLS_DEC_LIMIT, "out of memory");
+		return;
+	}
+	stats_mem_add(ulen);
+	rc = tls_certcomp_decompress(alg, buf_ptr(&comp), clen, ulen, plain);
+	if (rc != CERTCOMP_OK) {
+		if (rc == CERTCOMP_MEMORY) {
+			g_stats.tls_certcomp_bomb++;
+		} else {
+			g_stats.tls_parse_err++;
+			if (rc == CERTCOMP_LONGER || rc == CERTCOMP_SHORTER)
+				g_stats.tls_certcomp_length++;
+			else
+				g_stats.tls_certcomp_corrupt++;
+		}
+		certcomp_fail(s, rc == CERTCOMP_MEMORY ? TLS_DEC_LIMIT : TLS_DEC_ERROR,
+		              tls_certcomp_rc_text(rc));
+		goto out;
+	}
+	g_stats.tls_certcomp[alg - 1]++;
+	s->t13_outcome = T13_DECRYPTED;
+	cert_decided(s, cert13_parse(plain, ulen, s));
+	if (s->decision != TLS_DEC_CERTS)
+		s->t13_outcome = T13_FAILED;
+out:
+	stats_mem_sub(ulen);
+	free(plain);
+}
+
 /* A message of the server's encrypted TLS 1.3 flight (RFC 8446 §2):
  * EncryptedExtensions, CertificateRequest, Certificate or
  * CompressedCertificate, CertificateVerify, Finished. */
@@ -550,9 +664,7 @@ static void on_server_message13(struct tls_session *s, uint8_t type, const uint8
 			s->t13_outcome = T13_FAILED;
 		break;
 	case HS_COMPRESSED_CERTIFICATE:
-		/* RFC 8879: zlib, brotli or zstd, as the client offered. */
-		tls_t13_unread(s, T13_COMPRESSED, "TLS 1.3 certificate compressed (RFC 8879): "
-		           "decrypted but not decompressed");
+		on_compressed_cert(s, body, len);
 		break;
 	case HS_FINISHED:
 		/* The flight ended without a Certificate: a PSK handshake the
