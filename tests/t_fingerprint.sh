@@ -96,11 +96,11 @@ grep -q 'coverage: cloudflare-dns ip:1.1.1.1: verified 1 (TLS 1.3 decrypted 1)' 
 # ---- --check-rules --------------------------------------------------------------------
 "$bin" --check-rules "$rules" >"$tmp/plan0.txt" 2>&1
 "$bin" --check-rules "$rules" --baseline "$tmp/base.txt" >"$tmp/plan1.txt" 2>&1
-grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 NOT CHECKED (no key log, no --baseline)' "$tmp/plan0.txt" &&
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan0.txt" &&
 	echo "ok fingerprint check-rules: TLS 1.3 unchecked without a key log or baseline" ||
 	{ echo "not ok check-rules plan0"; cat "$tmp/plan0.txt"; }
-grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 by fingerprint (1 baseline endpoint)' "$tmp/plan1.txt" &&
-	grep -q 'ip 1.0.0.1: TLS 1.0-1.2 verified; TLS 1.3 NOT CHECKED (no baseline endpoint for it)' "$tmp/plan1.txt" &&
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC by fingerprint (1 baseline endpoint)' "$tmp/plan1.txt" &&
+	grep -q 'ip 1.0.0.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no baseline endpoint for it)' "$tmp/plan1.txt" &&
 	echo "ok fingerprint check-rules: per asset, with the baseline" ||
 	{ echo "not ok check-rules plan1"; cat "$tmp/plan1.txt"; }
 

@@ -203,3 +203,8 @@ print(";".join(sorted(set(e["certsentry"].get("tls13", {}).get("certificates", "
 else
 	echo "# quic live: skipped (needs root and tcpreplay)"
 fi
+
+# --check-rules says how each asset's QUIC handshakes will be checked.
+"$bin" --check-rules "$rules" > "$tmp/plan.txt" 2>&1
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan.txt"
+check "--check-rules: QUIC's coverage per asset" $? "$(grep 1.1.1.1 "$tmp/plan.txt")"

@@ -669,7 +669,7 @@ static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr 
 static void plan_line(FILE *f, const char *kind, const char *what, int keylog, size_t fp,
                       int have_baseline)
 {
-	fprintf(f, "    %s %s: TLS 1.0-1.2 verified; TLS 1.3 %s%s", kind, what,
+	fprintf(f, "    %s %s: TLS 1.0-1.2 verified; TLS 1.3 and QUIC %s%s", kind, what,
 	        keylog ? "verified where the key log has the session" : "",
 	        keylog ? ", else " : "");
 	if (fp)
@@ -683,7 +683,7 @@ static void plan_line(FILE *f, const char *kind, const char *what, int keylog, s
 void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_baseline *b,
                           FILE *f)
 {
-	fprintf(f, "coverage with these options (TLS 1.3 encrypts the certificates; pcapng "
+	fprintf(f, "coverage with these options (TLS 1.3 and QUIC encrypt the certificates; pcapng "
 	        "inputs' own secrets count as a key log):\n");
 	for (size_t i = 0; i < p->n_owners; i++) {
 		const struct rules_owner *o = &p->owners[i];
