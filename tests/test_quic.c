@@ -561,6 +561,52 @@ static void test_chacha_short_header(void **state)
 	}
 }
 
+/* TLS_AES_256_GCM_SHA384 has no RFC vector: these values were computed
+ * with Python's cryptography package (HMAC-SHA384 HKDF-Expand-Label with
+ * the "quic"/"quicv2" labels, AES-256-ECB on the sample 00..0f, AES-256-GCM
+ * sealing 01000000 at packet number 7 with the AAD "hdr") from the
+ * 48-byte secret hs_secret below. */
+static const uint8_t hs_secret[48];
+
+static void test_aes256_suite(void **state)
+{
+	static const struct {
+		uint32_t version;
+		const char *key, *iv, *hp, *mask, *ct;
+	} v[] = {
+		{ QUIC_V1, "0d854f72594ac532dbba75fadd093dbf47579c0071abe7939653612ea88263a3",
+		  "754f87e0442d6dc65a5d597f",
+		  "920f978d1ad0152c85101e2f0a841e6033603dc97ac4d5933555fe16318d3e25", "163010c36b",
+		  "b49e7d291a5489714c7489943015daaed1b0b29e" },
+		{ QUIC_V2, "cfff31f422706a675c635f3ac3bbc002d4f177295417677b2843dcb6f9325b6d",
+		  "ef544f35beec0c83f8f171f5",
+		  "158a12a5d27144e425392380c74d20c3b5523eeb3e0e8facc3d67f227e0e0582", "0fe2bdce49",
+		  "69c00eace74d5228b61e34d6a9359120d2c58ab1" },
+	};
+	uint8_t sample[16], mask[5], ct[20], out[20];
+	struct quic_keys k = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < 16; i++)
+		sample[i] = (uint8_t)i;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(quic_keys_init(&k, v[i].version, 0x1302, hs_secret, 48), 0);
+		assert_int_equal(k.key_len, 32);
+		assert_hex(k.key, 32, v[i].key);
+		assert_hex(k.iv, 12, v[i].iv);
+		assert_hex(k.hp_key, 32, v[i].hp);
+		assert_int_equal(quic_hp_mask(&k, sample, mask), 0);
+		assert_hex(mask, 5, v[i].mask);
+		unhex(v[i].ct, ct, sizeof ct);
+		assert_int_equal(quic_open(&k, 7, (const uint8_t *)"hdr", 3, ct, 20, out, sizeof out), 4);
+		assert_hex(out, 4, "01000000");
+		/* The secret of another length is refused. */
+		assert_int_equal(quic_keys_init(&k, v[i].version, 0x1302, hs_secret, 32), -1);
+		assert_false(k.ready);
+	}
+	quic_keys_free(&k);
+}
+
 /* ---- packet numbers ------------------------------------------------- */
 
 static void test_decode_pn(void **state)
@@ -1186,6 +1232,7 @@ int main(void)
 		cmocka_unit_test_setup(test_retry, setup),
 		cmocka_unit_test_setup(test_retry_then_initial, setup),
 		cmocka_unit_test_setup(test_chacha_short_header, setup),
+		cmocka_unit_test_setup(test_aes256_suite, setup),
 		cmocka_unit_test_setup(test_decode_pn, setup),
 		cmocka_unit_test_setup(test_handshake_coalesced, setup),
 		cmocka_unit_test_setup(test_version_negotiation, setup),
