@@ -130,7 +130,13 @@ static void check(const struct quic_conn *c, const struct cs_limits *lim, int co
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t dgram[DGRAM_MAX], frames[DGRAM_MAX];
-	struct quic_keys ini[2][2] = { { { 0 } } }, hk = { 0 };
+	/* The sender's keys, made once (an input costs no key schedule):
+	 * Initial keys of both versions (the connection may see either after
+	 * negotiation) and handshake keys per version and suite.  Held for
+	 * the process's life. */
+	static struct quic_keys ini[2][2], hks[2][4];
+	static int keys_made;
+	struct quic_keys *hkp;
 	struct quic_dgram_result res;
 	struct harness h;
 	struct cs_limits lim;
@@ -156,15 +162,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3: lim.flow_memcap = 8192; break;
 	default: break;
 	}
-	/* The sender's keys: Initial for both versions (the fuzzer picks
-	 * neither; the connection may see either after negotiation), and
-	 * the handshake keys of the chosen suite. */
-	for (int v = 0; v < 2; v++)
-		if (quic_keys_initial(&ini[v][0], &ini[v][1], v ? QUIC_V2 : QUIC_V1, client_dcid,
-		                      sizeof client_dcid) < 0)
-			abort();
-	if (quic_keys_init(&hk, version, h.suite, hs_secret, h.secret_len) < 0)
-		abort();
+	if (!keys_made) {
+		for (int v = 0; v < 2; v++) {
+			if (quic_keys_initial(&ini[v][0], &ini[v][1], v ? QUIC_V2 : QUIC_V1,
+			                      client_dcid, sizeof client_dcid) < 0)
+				abort();
+			for (int su = 0; su < 4; su++)
+				if (quic_keys_init(&hks[v][su], v ? QUIC_V2 : QUIC_V1, suites[su],
+				                   hs_secret, secret_lens[su]) < 0)
+					abort();
+		}
+		keys_made = 1;
+	}
+	hkp = &hks[version == QUIC_V2][(data[0] >> 1) & 3];
 	quic_conn_init(&c, &lim, on_crypto, &h);
 	if (!h.install_late &&
 	    quic_conn_set_keys(&c, QUIC_SPACE_HANDSHAKE, QUIC_DIR_SERVER, h.suite, hs_secret,
@@ -231,7 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fl = len < sizeof frames ? len : sizeof frames;
 				memcpy(frames, rec, fl);
 			}
-			k = type == 2 ? &hk : &ini[version == QUIC_V2][rdir];
+			k = type == 2 ? hkp : &ini[version == QUIC_V2][rdir];
 			if (rdir) {
 				dc = client_cid;
 				dl = sizeof client_cid;
@@ -269,11 +279,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	quic_conn_free(&c);
-	for (int v = 0; v < 2; v++) {
-		quic_keys_free(&ini[v][0]);
-		quic_keys_free(&ini[v][1]);
-	}
-	quic_keys_free(&hk);
 	if (g_stats.mem_in_use != 0)
 		abort();
 	return 0;
