@@ -35,8 +35,9 @@
  * the flow memcap; in consistent mode no copy differs and the in-order
  * bytes are the generated ones; the connection's first packet, when it
  * is a built client Initial to the fixed DCID at the start of its
- * datagram, opens with its exact packet number (the Initial keys anyone
- * derives are the builder's); after quic_conn_free nothing is charged.
+ * datagram and has a payload (a 4-byte packet number and no frames
+ * leave none, which is malformed), opens with its exact packet number
+ * (the Initial keys anyone derives are the builder's); after quic_conn_free nothing is charged.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -256,7 +257,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = qb_long(dgram + dlen, DGRAM_MAX - dlen, k, version,
 			            type == 3 ? 1u : type == 2 ? 2u : 0u, dc, dl, sc, sl, pn, pn_len,
 			            frames, fl);
-			if (n && dlen == 0 && type == 1 && !rdir && !(kind & 0x10) && !c.have_dcid) {
+			/* With a 4-byte packet number and no frames the payload is
+			 * empty, which RFC 9000 §12.4 forbids: that one must not open. */
+			if (n && dlen == 0 && type == 1 && !rdir && !(kind & 0x10) && !c.have_dcid &&
+			    (fl > 0 || pn_len < 4)) {
 				first_ci = 1;
 				first_pn = pn;
 			}
