@@ -45,12 +45,13 @@
 /* QUIC CRYPTO streams (transport/quic; one per direction and packet
  * number space): bytes accepted ahead of the in-order point.  Data past
  * it is refused and counted (quic_crypto_gap_limit); a real handshake
- * flight is a few datagrams ahead at most. --quic-crypto-gap */
+ * flight is a few datagrams ahead at most.  (The command-line flag comes
+ * with the engine's QUIC wiring: --quic-crypto-gap.) */
 #define CS_DEF_QUIC_CRYPTO_GAP     (64u * 1024u)
 /* Bytes of one CRYPTO stream from offset 0: the server's Handshake
  * flight holds the Certificate message (--max-handshake) and a few small
  * messages beside it.  Past it the stream stops (quic_crypto_max_limit).
- * --quic-crypto-max */
+ * (Flag with the engine's QUIC wiring: --quic-crypto-max.) */
 #define CS_DEF_QUIC_CRYPTO_MAX     (CS_DEF_MAX_HS_MSG + 64u * 1024u)
 /* Pieces of one CRYPTO stream held beyond its in-order point; a frame
  * that would make more is refused (quic_crypto_ranges_limit).  Bounds

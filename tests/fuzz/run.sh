@@ -102,6 +102,8 @@ for bin in "$build"/fuzz_*; do
 	keylog|baseline|dedup) args+=(-max_len=8192) ;;
 	certfile|ct) args+=(-max_len=16384) ;;
 	engine) args+=(-max_len=32768) ;;
+	quic) args+=(-max_len=16384) ;;
+	quiccrypto) args+=(-max_len=8192) ;;
 	esac
 	start=$(date +%s)
 	TMPDIR=$tmp "$bin" "${args[@]}" "$corpus" "$regress" </dev/null >"$log" 2>&1

@@ -229,9 +229,13 @@ static int stream_grow(struct quic_conn *c, struct quic_crypto *s, uint64_t end)
 
 	if (end <= s->cap)
 		return 0;
+	/* Doubling, never past the stream's byte limit (end is within it:
+	 * quic_crypto_add checked). */
 	ncap = s->cap ? s->cap : STREAM_MIN_CAP;
 	while (ncap < end && ncap <= c->lim->quic_crypto_max / 2)
 		ncap *= 2;
+	if (ncap > c->lim->quic_crypto_max)
+		ncap = c->lim->quic_crypto_max;
 	if (ncap < end)
 		ncap = (size_t)end;
 	if (mem_take(c, ncap - s->cap) < 0)
