@@ -150,6 +150,9 @@ void engine_expire(struct engine *e);
  * (with slot) and need more bytes fit under --memcap.  0 when there is
  * room. */
 int engine_make_room(struct engine *e, size_t need, const struct flow *keep, int slot);
+/* A new flow for p (room made under --memcap, counted), in its handshake
+ * phase; *side is the key side of p's sender.  NULL when there is no room. */
+struct flow *engine_flow_new(struct engine *e, const struct pkt *p, int *side);
 
 /* A decoded TCP segment (p->proto IPPROTO_TCP) on an inspected port. */
 void engine_tcp_packet(struct engine *e, struct pkt *p);

@@ -255,18 +255,10 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	 * with it the DCID the Initial keys come from. */
 	if (!e->o.any_port && port_inspected(e, p->sport) && !port_inspected(e, p->dport))
 		return NULL;
-	if (engine_make_room(e, FLOW_CHARGE, NULL, 1) < 0) {
-		g_stats.reasm_total_memcap++;
-		return NULL;
-	}
-	f = flow_lookup(e->ft, p, 1, side, &created);
+	f = engine_flow_new(e, p, side);
 	if (!f)
 		return NULL;
-	stats_mem_add(FLOW_CHARGE);
-	g_stats.flows_total++;
-	g_stats.flows_active++;
 	g_stats.quic_flows++;
-	f->state = FLOW_HANDSHAKE;
 	f->client = (int8_t)*side;
 	return f;
 }

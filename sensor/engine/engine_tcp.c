@@ -223,6 +223,14 @@ static struct flow *get_flow(struct engine *e, const struct pkt *p, int *side)
 	f = flow_lookup(e->ft, p, 0, side, &created);
 	if (f || !create)
 		return f;
+	return engine_flow_new(e, p, side);
+}
+
+struct flow *engine_flow_new(struct engine *e, const struct pkt *p, int *side)
+{
+	struct flow *f;
+	int created;
+
 	if (engine_make_room(e, FLOW_CHARGE, NULL, 1) < 0) {
 		g_stats.reasm_total_memcap++;
 		return NULL;

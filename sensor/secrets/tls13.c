@@ -90,6 +90,13 @@ const char *tls13_suite_name(uint16_t suite)
 	return NULL;
 }
 
+/* The hash of a TLS 1.3 suite by its output length: SHA-256 or SHA-384
+ * (RFC 8446 §B.4); NULL for any other. */
+static const EVP_MD *hkdf_md(size_t hash_len)
+{
+	return hash_len == 32 ? EVP_sha256() : hash_len == 48 ? EVP_sha384() : NULL;
+}
+
 int tls13_expand_label(size_t hash_len, const uint8_t *secret, const char *label,
                        const uint8_t *context, size_t context_len, uint8_t *out,
                        size_t out_len)
@@ -97,13 +104,9 @@ int tls13_expand_label(size_t hash_len, const uint8_t *secret, const char *label
 	uint8_t info[HKDF_INFO_MAX], t1[EVP_MAX_MD_SIZE];
 	size_t label_len = strlen(LABEL_PREFIX) + strlen(label), n = 0;
 	unsigned t1_len = 0;
-	const EVP_MD *md;
+	const EVP_MD *md = hkdf_md(hash_len);
 
-	if (hash_len == 32)
-		md = EVP_sha256();
-	else if (hash_len == 48)
-		md = EVP_sha384();
-	else
+	if (!md)
 		return -1;
 	/* One HMAC block is all a key or an iv needs: T(1) is hash_len
 	 * bytes, and RFC 5869 §2.3 cuts it to out_len. */
@@ -133,16 +136,12 @@ int tls13_hkdf_extract(size_t hash_len, const uint8_t *salt, size_t salt_len,
                        const uint8_t *ikm, size_t ikm_len, uint8_t *out)
 {
 	unsigned out_len = 0;
-	const EVP_MD *md;
+	const EVP_MD *md = hkdf_md(hash_len);
 	/* HMAC with a zero-length key or message is legal, but OpenSSL wants
 	 * a non-NULL pointer for it. */
 	static const uint8_t empty[1];
 
-	if (hash_len == 32)
-		md = EVP_sha256();
-	else if (hash_len == 48)
-		md = EVP_sha384();
-	else
+	if (!md)
 		return -1;
 	if (salt_len > INT32_MAX)
 		return -1;
