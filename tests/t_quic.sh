@@ -20,6 +20,7 @@
 #      not read (draft v2) is counted, not guessed at.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/netns_lib.sh
 bin=${CERTSENTRY:-./certsentry}
 py=/usr/bin/python3
 q=pcaps/quic
@@ -164,11 +165,7 @@ check "--quic-crypto-max: counted, and the handshake alerts as $v" \
 # Needs root; traffic stays in the namespaces.
 live_keylog() { # NAME WAIT_MS APPEND(0/1)
 	local name=$1 wait=$2 append=$3 tag=cq$$ pid
-	ip netns add "${tag}a" && ip netns add "${tag}b" &&
-	ip link add "${tag}x" type veth peer name "${tag}y" &&
-	ip link set "${tag}x" netns "${tag}a" && ip link set "${tag}y" netns "${tag}b" &&
-	ip -n "${tag}a" link set "${tag}x" mtu 9000 up && ip -n "${tag}b" link set "${tag}y" mtu 9000 up ||
-		{ echo "not ok quic live $name: cannot build the namespaces"; return; }
+	netns_pair "$tag" || { echo "not ok quic live $name: cannot build the namespaces"; netns_pair_del "$tag"; return; }
 	: >"$tmp/$name.keys"
 	ip netns exec "${tag}b" "$bin" -i "${tag}y" -R "$rules" -o "$tmp/$name.live.json" \
 		--keylog "$tmp/$name.keys" --keylog-wait "$wait" 2>"$tmp/$name.err" &
@@ -181,8 +178,7 @@ live_keylog() { # NAME WAIT_MS APPEND(0/1)
 	sleep 0.5
 	kill -TERM "$pid"
 	wait "$pid"
-	ip netns del "${tag}a"
-	ip netns del "${tag}b"
+	netns_pair_del "$tag"
 }
 if [ "$(id -u)" -eq 0 ] && command -v tcpreplay >/dev/null; then
 	live_keylog growing 5000 1
