@@ -204,3 +204,14 @@ fi
 "$bin" --check-rules "$rules" > "$tmp/plan.txt" 2>&1
 grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan.txt"
 check "--check-rules: QUIC's coverage per asset" $? "$(grep 1.1.1.1 "$tmp/plan.txt")"
+
+# --evidence: a QUIC alert's handshake is kept as a pcapng with its secret,
+# which replays to the same alert with no key log given.
+mkdir -p "$tmp/ev"
+"$bin" -q -R "$rules" -r "$q/h3-ngtcp2-chacha.pcapng" --evidence "$tmp/ev" -o /dev/null 2>/dev/null
+ev=$(ls "$tmp/ev"/*.pcapng 2>/dev/null | head -1)
+"$bin" -q -R "$rules" -r "${ev:-/nonexistent}" -o "$tmp/ev.json" 2>/dev/null
+got=$($py "$tmp/summary.py" "$tmp/ev.json" 2>/dev/null)
+want=$(awk -F'\t' '$1 == "h3-ngtcp2-chacha.pcapng" { print $11, $9, "quic-ok" }' "$q/expected.tsv")
+check "--evidence: the QUIC handshake replays to the same alert" \
+	"$([ -n "$ev" ] && [ "$got" = "$want" ]; echo $?)" "[$got] [$want]"
