@@ -33,7 +33,10 @@ static int inside(const uint8_t *p, size_t n, const uint8_t *base, size_t len)
 	return n <= len - (size_t)(p - base);
 }
 
-static void check_tcp(const struct pkt *p, const uint8_t *frame, size_t len)
+/* A TCP segment or UDP datagram: every view inside the frame and inside
+ * the views that hold it, the header at least its minimum size (TCP 20,
+ * UDP 8, exactly). */
+static void check_l4(const struct pkt *p, enum decode_result r, const uint8_t *frame, size_t len)
 {
 	volatile uint8_t sink = 0;
 
@@ -50,7 +53,9 @@ static void check_tcp(const struct pkt *p, const uint8_t *frame, size_t len)
 		abort();
 	if (!inside(p->l4, p->l4_len, p->l3, p->l3_len) ||
 	    !inside(p->payload, p->payload_len, p->l4, p->l4_len) ||
-	    (size_t)(p->payload - p->l4) < 20)
+	    (r == DECODE_TCP && (size_t)(p->payload - p->l4) < 20) ||
+	    (r == DECODE_UDP && ((size_t)(p->payload - p->l4) != 8 || p->proto != 17)) ||
+	    (r == DECODE_TCP && p->proto != 6))
 		abort();
 	/* Touch every byte: ASan sees any view that reaches past the frame. */
 	for (size_t i = 0; i < p->payload_len; i++)
@@ -58,6 +63,8 @@ static void check_tcp(const struct pkt *p, const uint8_t *frame, size_t len)
 	for (size_t i = 0; i < p->l3_len; i++)
 		sink ^= p->l3[i];
 	(void)sink;
+	if (r != DECODE_TCP)
+		return;
 	switch (decode_tcp_checksum_ok(p)) {
 	case -1: case 0: case 1:
 		break;
@@ -71,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pkt p, q;
 	const uint8_t *frame;
 	size_t len;
-	uint64_t tcp_before;
+	uint64_t tcp_before, udp_before;
 	int dlt;
 	enum decode_result r, r2;
 
@@ -86,15 +93,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&p, 0x5a, sizeof p);   /* garbage a decoder must overwrite */
 	p.ts_us = 1234567;
 	tcp_before = g_stats.tcp;
+	udp_before = g_stats.udp;
 	r = decode_packet(dlt, frame, len, &p);
-	if (r != DECODE_TCP && r != DECODE_SKIP && r != DECODE_ERR && r != DECODE_FRAG)
+	if (r != DECODE_TCP && r != DECODE_UDP && r != DECODE_SKIP && r != DECODE_ERR &&
+	    r != DECODE_FRAG)
 		abort();
 	if (p.ts_us != 1234567)
 		abort();
-	if ((r == DECODE_TCP) != (g_stats.tcp == tcp_before + 1))
+	if ((r == DECODE_TCP) != (g_stats.tcp == tcp_before + 1) ||
+	    (r == DECODE_UDP) != (g_stats.udp == udp_before + 1))
 		abort();
-	if (r == DECODE_TCP)
-		check_tcp(&p, frame, len);
+	if (r == DECODE_TCP || r == DECODE_UDP)
+		check_l4(&p, r, frame, len);
 
 	/* Decoding is a pure function of the frame. */
 	memset(&q, 0, sizeof q);
@@ -102,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r2 = decode_packet(dlt, frame, len, &q);
 	if (r2 != r)
 		abort();
-	if (r == DECODE_TCP &&
+	if ((r == DECODE_TCP || r == DECODE_UDP) &&
 	    (q.payload != p.payload || q.payload_len != p.payload_len || q.seq != p.seq ||
 	     q.ack != p.ack || q.flags != p.flags || q.sport != p.sport || q.dport != p.dport ||
 	     q.family != p.family || memcmp(q.src, p.src, 16) != 0 ||
