@@ -103,9 +103,9 @@ PY
 # tshark's chain: the SHA-256 of each certificate it reads with the key log.
 tshark_chain() {   # PCAP KEYS PORT
 	tshark -n -r "$1" -o "tls.keylog_file:$2" -d "udp.port==$3,quic" -Y tls.handshake.certificate \
-		-T fields -e tls.handshake.certificate 2>/dev/null | tr ',' '\n' | while read -r c; do
-		[ -n "$c" ] && printf '%s' "$c" | xxd -r -p | sha256sum | cut -d' ' -f1
-	done | paste -sd, -
+		-T fields -e tls.handshake.certificate 2>/dev/null | $py -c '
+import hashlib, re, sys
+print(",".join(hashlib.sha256(bytes.fromhex(c)).hexdigest() for c in re.split(r"[,\s]+", sys.stdin.read()) if c))'
 }
 
 run() {   # run PCAP OUT: certsentry with the defaults; prints its exit code
