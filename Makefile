@@ -57,6 +57,14 @@ ifneq ($(V),1)
 Q = @
 endif
 
+# A build directory made before the sources moved into their stage folders
+# holds objects and dependency files that name the old paths, which make
+# cannot always see are stale: such a directory is emptied once, before
+# anything is read from it (the stamp says which layout built it).
+BUILD_LAYOUT := stages-1
+$(shell test "`cat $(BUILD)/.layout 2>/dev/null`" = $(BUILD_LAYOUT) || \
+	{ rm -rf $(BUILD) $(BIN); mkdir -p $(BUILD) && echo $(BUILD_LAYOUT) > $(BUILD)/.layout; })
+
 # Sources follow the data, one folder a stage (sensor/README.md): every
 # sensor/**/*.c is a module, built without a line here (a new transport,
 # analyser or sink is its file plus its registration line in C).  Object
@@ -118,7 +126,7 @@ test-asan:
 # coverage table and the fingerprint baseline the workers share -- with a
 # ThreadSanitizer build; a data race or a lock-order inversion fails the
 # run that shows it (exit 66).  The unit tests run one thread: not here.
-TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh t_tls13.sh t_fingerprint.sh t_reload.sh
+TSAN_SCRIPTS = t_workers.sh t_capture.sh t_live.sh t_cli.sh t_tls13.sh t_fingerprint.sh t_reload.sh t_quic.sh
 test-tsan:
 	$(Q)$(MAKE) SANITIZE=thread tsan-scripts
 
