@@ -47,10 +47,7 @@ void tls13_rec_action(struct tls_session *s)
 			tls_malformed(s, "TLS 1.3 record: not 17 to 2^14 + 256 bytes long");
 			return;
 		}
-		s->flight_records++;
-		s->flight_bytes += ds->rec_left;
-		if (ds->rec_left > s->flight_largest)
-			s->flight_largest = (unsigned)ds->rec_left;
+		tls_flight_count(s, ds->rec_left);
 		if (s->t13 == TLS13_COLLECT)
 			return;     /* counted, not kept */
 		if (!s->rec) {
