@@ -61,15 +61,21 @@ struct engine_opts {
  * for its secret. */
 #define ENGINE_KEYLOG_REFRESH_US 100000u
 
-/* Is a UDP datagram for the engine?  Only on an inspected port (or any,
- * with any_port): the rest of a span port's UDP costs this test and no
- * flow.  The dispatcher asks it before handing a datagram to a worker, and
- * the engine before its clock moves, so that one engine and several keep
- * the same time. */
-static inline int engine_udp_wanted(const struct engine_opts *o, const struct pkt *p)
+/* Is the port one of those inspected (--ports)? */
+static inline int engine_port_inspected(const struct engine_opts *o, uint16_t port)
 {
-	return o->any_port || (o->port_map[p->sport >> 3] & (1u << (p->sport & 7))) ||
-	       (o->port_map[p->dport >> 3] & (1u << (p->dport & 7)));
+	return o->port_map[port >> 3] & (1u << (port & 7));
+}
+
+/* Is a decoded segment or datagram for the engine: either port inspected,
+ * or any with any_port?  The engine asks once a packet; for UDP before its
+ * clock moves, and the dispatcher asks the same before handing a datagram
+ * to a worker, so that the rest of a span port's UDP costs this test and
+ * no flow, and one engine and several keep the same time. */
+static inline int engine_port_wanted(const struct engine_opts *o, const struct pkt *p)
+{
+	return o->any_port || engine_port_inspected(o, p->sport) ||
+	       engine_port_inspected(o, p->dport);
 }
 
 struct engine;

@@ -352,6 +352,7 @@ void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caple
 void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
 {
 	uint64_t ts_us = p->ts_us;
+	int wanted;
 
 	if (rc == DECODE_FRAG) {
 		size_t len;
@@ -361,14 +362,15 @@ void engine_decoded(struct engine *e, enum decode_result rc, struct pkt *p)
 			return;
 		rc = decode_reassembled(ip, len, p);
 	}
-	if (rc == DECODE_UDP && !engine_udp_wanted(&e->o, p))
-		return;
 	if (rc != DECODE_TCP && rc != DECODE_UDP)
 		return;
+	wanted = engine_port_wanted(&e->o, p);
+	if (rc == DECODE_UDP && !wanted)
+		return;   /* before the clock moves: as the dispatcher drops it */
 	if (ts_us > e->now)
 		e->now = ts_us;
 	engine_expire(e);
-	if (!e->o.any_port && !port_inspected(e, p->sport) && !port_inspected(e, p->dport))
+	if (!wanted)
 		return;
 	for (size_t i = 0; i < sizeof(TRANSPORTS) / sizeof(TRANSPORTS[0]); i++)
 		if (TRANSPORTS[i].proto == p->proto) {

@@ -123,7 +123,7 @@ static inline int fingerprinting(const struct engine *e)
 /* Is the port one of those inspected (--ports)? */
 static inline int port_inspected(const struct engine *e, uint16_t port)
 {
-	return e->o.port_map[port >> 3] & (1u << (port & 7));
+	return engine_port_inspected(&e->o, port);
 }
 
 /* ---- engine.c: the tables, the end of a flow's handshake phase ---- */
@@ -190,7 +190,7 @@ int engine_have_keylog(const struct engine *e);
 
 /* ---- engine_quic.c: the QUIC transport ---- */
 
-/* A UDP datagram on an inspected port (engine_udp_wanted). */
+/* A UDP datagram on an inspected port (engine_port_wanted). */
 void engine_quic_packet(struct engine *e, struct pkt *p);
 /* Is hs a QUIC flow's?  Its connection's version, and the CRYPTO
  * streams' mismatch as REASM_DIFF_* bits, for the report. */

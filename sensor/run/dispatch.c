@@ -58,7 +58,7 @@
  * the bulk of decided flows, whose headers were read on the reader's core.
  * The reader also counts every frame and its decoding (g_stats), as
  * engine_packet would; frames that are neither a TCP segment, an IP
- * fragment nor a UDP datagram the engine wants (engine_udp_wanted) go no
+ * fragment nor a UDP datagram the engine wants (engine_port_wanted) go no
  * further (docs/design.md says what decoding twice cost).
  *
  * Views.  Copying every frame into a ring is most of what the reader does
@@ -470,7 +470,7 @@ static void send_frame(struct dispatch *d, int dlt, const uint8_t *frame, size_t
 	rc = engine_decode(dlt, frame, caplen, ts_us, &dc.p);
 	if (rc != DECODE_TCP && rc != DECODE_FRAG && rc != DECODE_UDP)
 		return;
-	if (rc == DECODE_UDP && !engine_udp_wanted(&d->eo, &dc.p))
+	if (rc == DECODE_UDP && !engine_port_wanted(&d->eo, &dc.p))
 		return;   /* as the engine would drop it, before its clock */
 	dc.rc = rc;
 	r = &d->w[pick_worker(d, &dc.p)].ring;
