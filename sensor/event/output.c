@@ -76,6 +76,15 @@ static void ja_obj(struct jsonw *w, const char *k, const char *hash, const char 
 	jw_end(w);
 }
 
+/* The hellos' JA3 and JA3S, as the tls and quic objects both carry them. */
+static void ja3_objs(struct jsonw *w, const struct tls_session *t)
+{
+	if (t->ch_seen && t->ja3)
+		ja_obj(w, "ja3", t->ja3_md5, t->ja3);
+	if (t->sh_seen && t->ja3s)
+		ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
+}
+
 static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 {
 	const struct chain_view *c = ev->chain;
@@ -110,10 +119,7 @@ static void tls_obj(struct jsonw *w, const struct hs_event *ev, int with_chain)
 	opt_str(w, "sni", t->sni);
 	jw_str(w, "version", tls_version_name(t->sh_seen ? t->version : 0));
 	jw_bool(w, "session_resumed", t->resumed);
-	if (t->ch_seen && t->ja3)
-		ja_obj(w, "ja3", t->ja3_md5, t->ja3);
-	if (t->sh_seen && t->ja3s)
-		ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
+	ja3_objs(w, t);
 	if (t->n_alpn) {
 		jw_arr(w, "client_alpns");
 		for (size_t i = 0; i < t->n_alpn; i++)
@@ -364,10 +370,7 @@ static void quic_obj(struct jsonw *w, const struct hs_event *ev)
 	jw_str(w, "version", ver);
 	if (t) {
 		opt_str(w, "sni", t->sni);
-		if (t->ch_seen && t->ja3)
-			ja_obj(w, "ja3", t->ja3_md5, t->ja3);
-		if (t->sh_seen && t->ja3s)
-			ja_obj(w, "ja3s", t->ja3s_md5, t->ja3s);
+		ja3_objs(w, t);
 	}
 	jw_end(w);
 }
