@@ -135,7 +135,9 @@ static void on_crypto(void *arg, struct quic_conn *c, enum quic_dir dir, enum qu
 /* ---- held datagrams ------------------------------------------------------ */
 
 /* Keep a server datagram that carried Handshake packets not yet opened
- * (their key may come later on live capture).  Bounded: QUIC_HELD_MAX. */
+ * (their key may come later on live capture).  Bounded by QUIC_HELD_MAX a
+ * flow and by --memcap, as every buffer of a flow's handshake is: a
+ * datagram not kept is counted (quic_held_limit, or the memcap's). */
 static void hold(struct engine_quic *q, const uint8_t *buf, size_t len)
 {
 	size_t need = q->held_len + 4 + len;
@@ -152,9 +154,15 @@ static void hold(struct engine_quic *q, const uint8_t *buf, size_t len)
 			cap *= 2;
 		if (cap > QUIC_HELD_MAX)
 			cap = QUIC_HELD_MAX;
-		nb = realloc(q->held, cap);   /* owned by q; engine_quic_free */
-		if (!nb)
+		if (g_stats.mem_in_use + (cap - q->held_cap) > q->e->o.lim->total_memcap) {
+			g_stats.reasm_total_memcap++;
 			return;
+		}
+		nb = realloc(q->held, cap);   /* owned by q; engine_quic_free */
+		if (!nb) {
+			g_stats.quic_held_limit++;
+			return;
+		}
 		stats_mem_add(cap - q->held_cap);
 		q->held = nb;
 		q->held_cap = cap;
