@@ -82,7 +82,7 @@ void engine_quic_free(struct flow_hs *hs)
 
 uint32_t engine_quic_version(const struct flow_hs *hs)
 {
-	return hs->quic ? hs->quic->conn.version : 0;
+	return hs->quic ? quic_conn_version(&hs->quic->conn) : 0;
 }
 
 void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed)
