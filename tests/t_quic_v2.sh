@@ -21,8 +21,9 @@
 #      its certificates encrypted, the asset counted as not checked; the
 #      key log as a file (--keylog) reads it as the DSB does; --learn
 #      fingerprints a v2 server's flight;
-#   4. Retry and Version Negotiation are counted; --workers 2 gives the
-#      same events; every line passes ../shared/eve/validate.
+#   4. Retry and Version Negotiation are counted; --workers 2 and an
+#      --evidence replay give the same events; every line passes
+#      ../shared/eve/validate.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 bin=${CERTSENTRY:-./certsentry}
@@ -151,6 +152,12 @@ while IFS=$'\t' read -r file src keys mode stack vers suite sni alpn chain alert
 	case $what in
 	*Retry*) grep -q '^  quic: .* retries 1,' "$tmp/$name.json.sum"
 		check "$name: the v2 Retry counted as valid" $? "$(grep quic: "$tmp/$name.json.sum")" ;;
+	*"Version Negotiation"*)
+		# The VN answers an Initial no flow was made for (a version
+		# not read): still counted, beside that Initial's version.
+		grep -q '^  quic: .* other versions 1, retries 0, version negotiations 1,' "$tmp/$name.json.sum"
+		check "$name: the reserved version and the Version Negotiation counted" $? \
+			"$(grep quic: "$tmp/$name.json.sum")" ;;
 	esac
 
 	# 3. Without the secrets; then the key log as a file.
@@ -187,6 +194,17 @@ for f in doq-rogue-v2 h3-ngtcp2-retry-v2 doq-rogue-compat; do
 	b=$($py "$tmp/summary.py" "$tmp/$f.w2.json")
 	check "$f: --workers 2 gives the same events" "$([ "$a" = "$b" ]; echo $?)" "[$a] [$b]"
 done
+
+# --evidence: a v2 alert's handshake is kept as a pcapng with its secret,
+# which replays to the same events with no key log given.
+mkdir -p "$tmp/ev"
+"$bin" -q -R "$rules" -r "$v/h3-ngtcp2-chacha-v2.pcapng" --evidence "$tmp/ev" -o /dev/null 2>/dev/null
+ev=$(ls "$tmp/ev"/*.pcapng 2>/dev/null | head -1)
+"$bin" -q -R "$rules" -r "${ev:-/nonexistent}" -o "$tmp/ev.json" 2>/dev/null
+a=$($py "$tmp/summary.py" "$tmp/h3-ngtcp2-chacha-v2.json")
+b=$($py "$tmp/summary.py" "$tmp/ev.json" 2>/dev/null)
+check "--evidence: the v2 handshake replays to the same events" \
+	"$([ -n "$ev" ] && [ "$a" = "$b" ]; echo $?)" "[$a] [$b]"
 
 # Every line written passes Suricata's schema.
 cat "$tmp"/*.json > "$tmp/all.eve"
