@@ -32,6 +32,12 @@ Modes (the table CASES says which capture gets which):
             adding it would change the ClientHello, the server's flight
             and every offset after them; certsentry reads no transport
             parameter.
+  compat21  the other way: the client's first datagram re-sealed as v2,
+            the server answers in v1 (keys v1's from the same DCID), the
+            rest stays v1 as sent: the connection is v1.
+  In both, a Retry stays in the client's original version and the client
+  keeps it until the server's Initial (RFC 9369 §4: a Retry is sent in
+  the original version, and the Initial carrying its token too).
   v1labels  a broken v2: version, type bits and Initial keys v2's, but
             Handshake and 1-RTT packets sealed with v1's labels: a
             reader that derives v2 keys cannot open them (the test's
@@ -74,6 +80,11 @@ CASES = [
      "compatible negotiation: client's first Initial v1, the rest v2"),
     ("h3-ngtcp2-approved-compat", "h3-ngtcp2-approved", "compat",
      "compatible negotiation: client's first Initial v1, the rest v2"),
+    ("doq-retry-compat", "doq-retry", "compat",
+     "compatible negotiation after a Retry: the client's Initials and the Retry v1, "
+     "the server's Initial v2 under keys from the Retry's SCID"),
+    ("doq-rogue-compat21", "doq-rogue", "compat21",
+     "compatible negotiation from v2 to v1: the client's first Initial v2, the rest v1"),
     ("doq-rogue-v2-v1labels", "doq-rogue", "v1labels",
      "v2 sealed wrongly: Handshake and 1-RTT packets with v1's labels"),
 ]
@@ -99,7 +110,11 @@ class Resealer:
         self.dcid = None              # the DCID the Initial keys come from
         self.scid = {"client": b"", "server": b""}
         self.largest = {}             # (sender, space) -> largest pn
-        self.server_spoke = False     # compat: the client's first flight is over
+        # The client's original version and the negotiated one (RFC 9368
+        # §2.3); they differ in the compatible negotiation modes.
+        self.first, self.final = {"compat": (V1, V2), "compat21": (V2, V1)}.get(mode, (V2, V2))
+        self.answered = False         # the server sent a packet other than a Retry
+        self.versions = []            # long header versions in wire order, for expected.tsv
 
     def keys(self, who, space, version, labels=None):
         """(v1 keys, keys of `version`) of a sender and space."""
@@ -154,37 +169,46 @@ class Resealer:
     def datagram(self, d):
         who = "client" if d.client else "server"
         peer = "server" if d.client else "client"
-        # compat: the client's datagrams before the server's first stay v1.
-        keep_v1 = self.mode == "compat" and d.client and not self.server_spoke
-        if not d.client:
-            self.server_spoke = True
         out = b""
         for p in split_datagram(d.payload, len(self.scid[peer])):
             if p.type in ("initial", "handshake", "0rtt", "retry"):
                 self.scid[who] = p.scid
             if p.type == "initial" and d.client and self.dcid is None:
                 self.dcid = p.dcid
-            if p.type == "unknown" or keep_v1:
+            # The client's packets before the server's answer are in its
+            # original version; the server's and every later one in the
+            # negotiated version.
+            version = self.first if d.client and not self.answered else self.final
+            if p.type == "unknown":
                 out += p.raw
             elif p.type == "vn":
                 out += self.vn(p)
             elif p.type == "retry":
-                out += self.retry(p, V2)
+                version = self.first
+                out += self.retry(p, version)
             elif p.type == "0rtt":
                 raise ValueError("0-RTT: the captures have no early secret")
             else:
-                out += self.reseal(p, who, V2)
+                out += self.reseal(p, who, version)
+                if not d.client:
+                    self.answered = True
+            v = p.version if p.type == "unknown" else version if p.type != "vn" else None
+            if v is not None and (not self.versions or self.versions[-1] != v):
+                self.versions.append(v)
         assert len(out) == len(d.payload)
         return out
 
 
 def convert(src, mode):
+    """The capture's frames re-sealed, and (versions in wire order, the
+    connection's version as Suricata writes it: hex digits)."""
     dg, klog = load_frames(src)
     r = Resealer(klog, mode)
-    return [make_frame(d.frame, r.datagram(d), d.time) for d in dg]
+    frames = [make_frame(d.frame, r.datagram(d), d.time) for d in dg]
+    return frames, (",".join("0x%08x" % v for v in r.versions), "%x" % r.final)
 
 
-def expected_rows(outdir):
+def expected_rows(outdir, made):
     """expected.tsv: the source's row of pcaps/quic/expected.tsv (chain,
     alerts, SNI, suite...) for each output, with what changed."""
     rows = {}
@@ -193,31 +217,32 @@ def expected_rows(outdir):
         for line in f:
             v = dict(zip(head, line.rstrip("\n").split("\t")))
             rows[v["file"][:-len(".pcapng")]] = v
-    cols = ["file", "source", "keys", "mode", "stack", "versions", "suite", "sni", "alpn",
-            "chain", "expected_alerts", "sha256", "what"]
+    cols = ["file", "source", "keys", "mode", "stack", "versions", "quic_version", "suite", "sni",
+            "alpn", "chain", "expected_alerts", "sha256", "what"]
     with open(os.path.join(outdir, "expected.tsv"), "w") as f:
         f.write("\t".join(cols) + "\n")
         for name, src, mode, what in CASES:
             v = rows[src]
-            first = "0x1a2a3a4a," if src.endswith("-vn") else "0x00000001," if mode == "compat" else ""
+            versions, quic_version = made[name]
             alerts = v["expected_alerts"]
             if mode == "v1labels":
                 # The certificates cannot be read: the protected endpoint's
                 # handshake is reported as unverified (never a silent pass).
                 alerts = "cloudflare-dns:unverified-handshake"
             f.write("\t".join([name + ".pcapng", v["file"], name + ".keys", mode, v["stack"],
-                               first + "0x6b3343cf", v["suite"], v["sni"], v["alpn"], v["chain"],
+                               versions, quic_version, v["suite"], v["sni"], v["alpn"], v["chain"],
                                alerts, v["sha256"] if mode != "v1labels" else "-", what]) + "\n")
 
 
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "v2")
     os.makedirs(outdir, exist_ok=True)
+    made = {}
     for name, src, mode, _ in CASES:
-        frames = convert(src, mode)
+        frames, made[name] = convert(src, mode)
         write(frames, name, os.path.join(SRC, src + ".keys"), outdir)
         print("%s: %d frames from %s (%s)" % (name, len(frames), src, mode))
-    expected_rows(outdir)
+    expected_rows(outdir, made)
 
 
 if __name__ == "__main__":
