@@ -814,10 +814,20 @@ static void test_version_negotiation(void **state)
 	quic_conn_init(&conn, &lim, NULL, NULL);
 	n = unhex(V1_CLIENT_INITIAL, pkt, sizeof pkt);
 	quic_datagram(&conn, QUIC_DIR_CLIENT, pkt, n, &res);
+	assert_int_equal(quic_conn_version(&conn), QUIC_V1);
 	n = unhex(V2_SERVER_INITIAL, pkt2, sizeof pkt2);
+	/* A server packet that does not authenticate chooses nothing. */
+	pkt2[n - 1] ^= 1;
+	quic_datagram(&conn, QUIC_DIR_SERVER, pkt2, n, &res);
+	assert_int_equal(res.pkts[0].opened, -1);
+	assert_int_equal(quic_conn_version(&conn), QUIC_V1);
+	pkt2[n - 1] ^= 1;
 	quic_datagram(&conn, QUIC_DIR_SERVER, pkt2, n, &res);
 	assert_int_equal(res.pkts[0].opened, 1);
 	assert_int_equal(quic_crypto_pending(&conn, QUIC_DIR_SERVER, QUIC_SPACE_INITIAL, &p), 0x5a);
+	/* The connection is v2 from then on: what the report says. */
+	assert_int_equal(quic_conn_version(&conn), QUIC_V2);
+	assert_int_equal(conn.version, QUIC_V1);
 	quic_conn_free(&conn);
 	quic_keys_free(&c1);
 	quic_keys_free(&s1);

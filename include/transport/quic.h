@@ -198,6 +198,7 @@ typedef void (*quic_crypto_fn)(void *arg, struct quic_conn *c, enum quic_dir dir
 struct quic_conn {
 	const struct cs_limits *lim;  /* not owned */
 	uint32_t version;             /* of the client's Initial keys; 0 before the first */
+	uint32_t negotiated;          /* of the server's first packet opened; 0 before */
 	uint32_t vn_from;             /* the version a Version Negotiation refused, or 0 */
 	uint8_t odcid[QUIC_MAX_CID];  /* the client's first DCID (RFC 9000 §7.3) */
 	size_t odcid_len;
@@ -226,6 +227,15 @@ struct quic_conn {
 
 void quic_conn_init(struct quic_conn *c, const struct cs_limits *lim, quic_crypto_fn on_crypto,
                     void *arg);
+
+/* The connection's version: the one the server answered in (RFC 9368
+ * §2.3: with compatible negotiation the server's first Initial is in the
+ * negotiated version, which may differ from the client's first), else
+ * the client's; 0 before any Initial. */
+static inline uint32_t quic_conn_version(const struct quic_conn *c)
+{
+	return c->negotiated ? c->negotiated : c->version;
+}
 /* Release the streams and key contexts; memory returned to the memcaps. */
 void quic_conn_free(struct quic_conn *c);
 

@@ -82,7 +82,7 @@ void engine_quic_free(struct flow_hs *hs)
 
 uint32_t engine_quic_version(const struct flow_hs *hs)
 {
-	return hs->quic ? hs->quic->conn.version : 0;
+	return hs->quic ? quic_conn_version(&hs->quic->conn) : 0;
 }
 
 void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed)
@@ -398,6 +398,18 @@ decide:
 		engine_decide(e, f, NULL);
 }
 
+/* A datagram no flow took.  A Version Negotiation answering a client's
+ * Initial in a version not read (no flow was made for it: RFC 9000 §6.1,
+ * the client then starts again in one that is) is counted as one inside a
+ * flow is: the negotiation is seen, not silently dropped. */
+static void flowless(const struct pkt *p)
+{
+	struct quic_hdr h;
+
+	if (quic_parse_header(p->payload, p->payload_len, &h) > 0 && h.type == QUIC_PT_VN)
+		g_stats.quic_vn++;
+}
+
 void engine_quic_packet(struct engine *e, struct pkt *p)
 {
 	struct flow *f;
@@ -406,8 +418,10 @@ void engine_quic_packet(struct engine *e, struct pkt *p)
 	if (p->payload_len == 0)
 		return;
 	f = get_flow(e, p, &side);
-	if (!f)
+	if (!f) {
+		flowless(p);
 		return;
+	}
 	f->pkts[side]++;
 	f->bytes[side] += p->payload_len;
 	flow_touch(e->ft, f, p->ts_us);

@@ -486,6 +486,7 @@ static void restart(struct quic_conn *c, const struct quic_hdr *h)
 		}
 	c->retried = 0;
 	c->vn_from = 0;
+	c->negotiated = 0;
 	set_dcid(c, h);
 }
 
@@ -689,6 +690,9 @@ static void protected_packet(struct quic_conn *c, enum quic_dir d, const uint8_t
 	g_stats.quic_pkt_opened++;
 	pi->opened = 1;
 	pi->pn = pn;
+	/* Only an authentic packet says which version the server chose. */
+	if (d == QUIC_DIR_SERVER && !c->negotiated)
+		c->negotiated = h->version;
 	if (!c->have_pn[sp][d] || pn > c->largest_pn[sp][d]) {
 		c->largest_pn[sp][d] = pn;
 		c->have_pn[sp][d] = 1;
