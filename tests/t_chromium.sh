@@ -15,7 +15,8 @@
 #      connection's event (quic: proto UDP, app_proto quic, version 1, the
 #      SNI; tls: the compressed certificate read) with the certificates
 #      tshark reads now with the same secrets, in order, and the JA3 tshark
-#      computes (GREASE left out, the MLKEM group kept);
+#      computes (GREASE left out, the MLKEM group kept); the ClientHello's
+#      two Initial datagrams swapped read the same; --workers 2 the same;
 #   2. a rogue chain over QUIC or compressed over TCP gets the verdict of
 #      its TLS 1.2 twin (owner, verdict, reason, signature, severity,
 #      trust); approved chains raise nothing;
@@ -177,6 +178,28 @@ check "chromium-dsb: the alert is the QUIC flow's" \
 print(",".join("%s/%s/%s" % (e["proto"], e.get("app_proto"), e["dest_port"])
                for e in map(json.loads, open(sys.argv[1])) if e["event_type"] == "alert"))' \
 		"$tmp/chromium-dsb.json")" "UDP/quic/443"
+
+# The two halves of the ClientHello in the other order (the client's
+# second Initial datagram first): the same reading.
+cat >"$tmp/swap.py" <<'PY'
+import sys
+from scapy.all import rdpcap, wrpcap
+pk = list(rdpcap(sys.argv[1]))
+a, b = [i for i, p in enumerate(pk) if p["IP"].src == pk[0]["IP"].src][:2]
+ta, tb = pk[a].time, pk[b].time
+pk[a], pk[b] = pk[b], pk[a]
+pk[a].time, pk[b].time = ta, tb
+wrpcap(sys.argv[2], pk)
+PY
+$py "$tmp/swap.py" "$d/h3-approved.pcap" "$tmp/swapped.pcap" 2>/dev/null
+run swapped -r "$tmp/swapped.pcap" --keylog "$d/h3-approved.keys"
+check "h3-approved with the ClientHello's Initial datagrams swapped: the same reading" \
+	"$($py "$tmp/conns.py" "$tmp/swapped.json")" "$(cat "$tmp/h3-approved.want")"
+# Two workers: the same events.
+run dsb-w2 --workers 2 -r "$d/chromium-dsb.pcapng"
+check "chromium-dsb with --workers 2: the same events" \
+	"$($py "$tmp/conns.py" "$tmp/dsb-w2.json"; alerts dsb-w2)" \
+	"$($py "$tmp/conns.py" "$tmp/chromium-dsb.json"; alerts chromium-dsb)"
 
 # ---- 2. the TLS 1.2 twins' verdicts ----------------------------------------------
 for pair in h3-approved:tcp-approved-tls12 tcp-approved-brotli:tcp-approved-tls12 \
