@@ -142,6 +142,10 @@
 	S(quic_vn, "certsentry/quic/version_negotiations", quic_packets_total, "version-negotiation") \
 	S(quic_frames_malformed, "certsentry/quic/frames_malformed", quic_frames_malformed_total, NULL) \
 	S(quic_crypto_overlap, "certsentry/quic/crypto_overlap", quic_crypto_overlaps_total, NULL) \
+	/* the server's Handshake packets without a key that were too short \
+	 * for more than an ACK or PING: left out of the flight's fingerprint */ \
+	S(quic_flight_control_only, "certsentry/quic/flight_control_only", \
+	  quic_flight_control_only_total, NULL) \
 	S(quic_crypto_overlap_diff, "certsentry/quic/crypto_overlap_diff_data", quic_crypto_overlaps_different_data_total, NULL) \
 	/* limits hit, named in metrics as the option that sets each */ \
 	S(flows_evicted, "certsentry/limits/flows_evicted", limit_hits_total, "max-flows") \
@@ -299,6 +303,9 @@
 	F(quic_frames_malformed_total, COUNTER, NULL, \
 	  "Opened QUIC packets whose frames were malformed or not allowed (rest not read).") \
 	F(quic_crypto_overlaps_total, COUNTER, NULL, "QUIC CRYPTO data received again.") \
+	F(quic_flight_control_only_total, COUNTER, NULL, \
+	  "Server QUIC Handshake packets without a key too short for more than an ACK or PING, " \
+	  "left out of the flight's fingerprint.") \
 	F(quic_crypto_overlaps_different_data_total, COUNTER, NULL, \
 	  "QUIC CRYPTO data received again with different bytes (first copy kept).") \
 	/* output */ \

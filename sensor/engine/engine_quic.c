@@ -320,7 +320,11 @@ static int flight_over(enum quic_dir dir, const struct quic_dgram_result *r)
 }
 
 /* The server's Handshake packets not opened: measured as a TLS 1.3 flight
- * over TCP is (tls_flight_count), and held while a key may still come. */
+ * over TCP is (tls_flight_count), and held while a key may still come.
+ * One too short for more than an ACK or a PING is not measured, as a TCP
+ * segment without payload is not: whether a client's PING draws one
+ * before its Finished (Chromium's does from ngtcp2) is timing, and would
+ * split one server's fingerprint in two. */
 static void server_unopened(struct engine *e, struct engine_quic *q, struct tls_session *t,
                             const struct pkt *p, const struct quic_dgram_result *r)
 {
@@ -329,7 +333,11 @@ static void server_unopened(struct engine *e, struct engine_quic *q, struct tls_
 	for (unsigned i = 0; i < r->n_pkts; i++)
 		if (r->pkts[i].type == QUIC_PT_HANDSHAKE && r->pkts[i].opened != 1) {
 			unopened = 1;
-			if (t->t13 == TLS13_COLLECT || t->t13 == TLS13_NEED_KEY)
+			if (t->t13 != TLS13_COLLECT && t->t13 != TLS13_NEED_KEY)
+				continue;
+			if (quic_pkt_control_only(&r->pkts[i]))
+				g_stats.quic_flight_control_only++;
+			else
 				tls_flight_count(t, r->pkts[i].len);
 		}
 	if (unopened && !q->keyed && t->t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0)

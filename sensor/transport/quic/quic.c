@@ -719,6 +719,11 @@ static int all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+int quic_pkt_control_only(const struct quic_pkt_info *pi)
+{
+	return pi->protected_len > 0 && pi->protected_len <= QUIC_CONTROL_ONLY_MAX;
+}
+
 int quic_datagram(struct quic_conn *c, enum quic_dir dir, const uint8_t *buf, size_t len,
                   struct quic_dgram_result *res)
 {
@@ -752,6 +757,8 @@ int quic_datagram(struct quic_conn *c, enum quic_dir dir, const uint8_t *buf, si
 		pi->type = h.type;
 		pi->version = h.version;
 		pi->len = (size_t)rc;
+		if (h.pn_off)
+			pi->protected_len = pi->len - h.pn_off;
 		n++;
 		switch (h.type) {
 		case QUIC_PT_INITIAL:
