@@ -510,6 +510,57 @@ static void test_open_errors(void **state)
 	                         "No such file or directory");
 }
 
+/* The sensor's identity travels with the output: the host name by
+ * default, --sensor-name as given (bounded, UTF-8), '' for none; the
+ * Community ID seed in 0..65535. */
+static void test_identity(void **state)
+{
+	struct output_opts opts;
+	struct output *o;
+	char err[256], want[OUTPUT_HOST_MAX + 2], big[OUTPUT_HOST_MAX + 2];
+
+	(void)state;
+	memset(&opts, 0, sizeof(opts));
+	opts.path = "/dev/null";
+	o = open_or_fail(&opts);
+	assert_int_equal(gethostname(want, sizeof(want) - 1), 0);
+	want[sizeof(want) - 1] = '\0';
+	assert_non_null(output_host(o));
+	assert_string_equal(output_host(o), want);
+	assert_int_equal(output_community_id_seed(o), 0);
+	output_close(o);
+
+	opts.sensor_name = "tap-1 \xc3\xa9";    /* UTF-8 is kept as it is */
+	opts.community_id_seed = 65535;
+	o = open_or_fail(&opts);
+	assert_string_equal(output_host(o), "tap-1 \xc3\xa9");
+	assert_int_equal(output_community_id_seed(o), 65535);
+	output_close(o);
+
+	opts.sensor_name = "";                   /* none */
+	o = open_or_fail(&opts);
+	assert_null(output_host(o));
+	output_close(o);
+
+	memset(big, 'a', sizeof(big) - 1);       /* one byte over */
+	big[sizeof(big) - 1] = '\0';
+	opts.sensor_name = big;
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "--sensor-name: 256 bytes, at most 255"));
+	big[OUTPUT_HOST_MAX] = '\0';            /* exactly the limit */
+	o = open_or_fail(&opts);
+	assert_int_equal(strlen(output_host(o)), OUTPUT_HOST_MAX);
+	output_close(o);
+
+	opts.sensor_name = "bad \xff";
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "not valid UTF-8"));
+	opts.sensor_name = NULL;
+	opts.community_id_seed = 65536;
+	assert_null(output_open(&opts, err, sizeof(err)));
+	assert_non_null(strstr(err, "--community-id-seed"));
+}
+
 /* ---- file and stdout ----------------------------------------------------- */
 
 static void test_file_lines(void **state)
@@ -1659,6 +1710,7 @@ int main(void)
 		cmocka_unit_test_setup(test_syslog_names, setup),
 		cmocka_unit_test_setup(test_sink_registry, setup),
 		cmocka_unit_test_setup(test_open_errors, setup),
+		cmocka_unit_test_setup(test_identity, setup),
 		cmocka_unit_test_setup(test_file_lines, setup),
 		cmocka_unit_test_setup(test_file_reopen, setup),
 		cmocka_unit_test_setup(test_stdout, setup),

@@ -59,6 +59,11 @@ void jw_bool(struct jsonw *w, const char *key, int v);
 void jw_null(struct jsonw *w, const char *key);
 /* A string holding the base64 (RFC 4648, padded) of n bytes. */
 void jw_b64(struct jsonw *w, const char *key, const uint8_t *p, size_t n);
+/* The same base64 into out, which needs JSONW_B64_LEN(n) bytes (the
+ * padded text and its NUL); returns the text's length.  Shared so that
+ * certsentry has one encoder (community_id.c uses it too). */
+#define JSONW_B64_LEN(n) (4 * (((n) + 2) / 3) + 1)
+size_t jsonw_b64_encode(const uint8_t *in, size_t n, char *out);
 
 /* The finished text (NUL-terminated, owned by w) and its length; NULL
  * after an error or while an object/array is still open. */

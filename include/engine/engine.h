@@ -86,6 +86,15 @@ void engine_free(struct engine *e);
 /* The capture file packets come from (for EVE pcap_filename); NULL live. */
 void engine_set_source(struct engine *e, const char *name);
 
+/* Live capture: the interfaces packets are read on, named in EVE's
+ * in_iface (a view that outlives the engine; at most ENGINE_MAX_IFACES).
+ * Files have none (the default): their events carry no in_iface. */
+#define ENGINE_MAX_IFACES 255
+void engine_set_ifaces(struct engine *e, const char *const *names, size_t n);
+/* The packets that follow were read on interface i of those; a flow
+ * keeps the interface of its first packet. */
+void engine_set_iface(struct engine *e, size_t i);
+
 /* One captured frame of link type dlt: engine_decode, then engine_decoded. */
 void engine_packet(struct engine *e, int dlt, const uint8_t *frame, size_t caplen,
                    uint64_t ts_us);

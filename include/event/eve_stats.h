@@ -38,6 +38,7 @@ struct eve_stats_input {
 	size_t n_alerts;
 	struct coverage *cov;             /* may be NULL */
 	const struct output_delivery *dl; /* the output's delivery so far; may be NULL */
+	const char *host;                 /* the sensor's name (output_host); NULL: none */
 };
 
 /* One EVE line (no newline), malloc'd: the caller frees it.  NULL when out

@@ -38,6 +38,8 @@ struct ev_endpoint {
 	const uint16_t *vlan;
 	int n_vlan;
 	const char *capture_file;         /* NULL for live capture */
+	const char *in_iface;             /* live capture: the interface (EVE
+	                                     in_iface); NULL for files */
 };
 
 /* Where a chain without packets came from (--certs, --ct-json). */

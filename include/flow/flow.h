@@ -71,6 +71,8 @@ struct flow {
 	uint8_t wscale[2];              /* by key side: its SYN's window scale, or NONE */
 	uint8_t sa_ttl;                 /* SYN-ACK: initial TTL class, 0 none seen */
 	uint8_t sa_wscale;
+	uint8_t iface;                  /* live: the interface its first packet was
+	                                   read on (engine_set_iface), for EVE in_iface */
 };
 
 /* EVE flow_id: the keyed hash cut to 53 bits (exact in a JSON double). */

@@ -26,6 +26,9 @@ struct output;
 #define OUTPUT_RECONNECT_MS      1000u               /* at most one connect attempt per interval */
 #define OUTPUT_CLOSE_WAIT_MS     2000u               /* at exit, queued lines wait this long for a consumer */
 #define OUTPUT_FINAL_RETRY_MS    100u                /* ... which is connected to again this often */
+/* The sensor's name in every event (EVE "host", --sensor-name): at most
+ * this many bytes, as a DNS name is at most 255 bytes (RFC 1035 §2.3.4). */
+#define OUTPUT_HOST_MAX          255u
 
 
 
@@ -42,6 +45,11 @@ struct output_opts {
 	const char *path;                 /* file, socket or server; NULL or "-": none
 	                                     ("file" then writes to standard output) */
 	int tls_chain;                    /* include tls.chain in tls events too */
+	/* Who wrote the event and how its flow is named across sensors: EVE
+	 * options that travel with the output, as tls_chain does. */
+	const char *sensor_name;          /* EVE "host": NULL the machine's host
+	                                     name (gethostname), "" none */
+	unsigned community_id_seed;       /* EVE "community_id" seed, 0..65535 */
 	int stdout_closed;                /* the process started with fd 1 closed (main.c
 	                                     put /dev/null there so no file takes it):
 	                                     every line to stdout is a write error */
@@ -142,5 +150,10 @@ size_t output_pending(const struct output *o);
 /* --tls-chain: an EVE option that travels with the output it was given
  * for (output_opts.tls_chain), so that event/ can ask it. */
 int output_tls_chain(const struct output *o);
+/* --sensor-name: the "host" of every event, or NULL for none ("" given,
+ * or a machine without a host name). */
+const char *output_host(const struct output *o);
+/* --community-id-seed. */
+uint16_t output_community_id_seed(const struct output *o);
 
 #endif

@@ -333,21 +333,13 @@ void jw_null(struct jsonw *w, const char *key)
 	put_raw(w, "null", 4);
 }
 
-void jw_b64(struct jsonw *w, const char *key, const uint8_t *in, size_t n)
+size_t jsonw_b64_encode(const uint8_t *in, size_t n, char *out)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *o = out;
 	size_t i;
-	char *o;
 
-	if (begin_value(w, key) < 0)
-		return;
-	if (n / 3 > (SIZE_MAX / 4 - 8) / 4 || reserve(w, 4 * (n / 3 + 1) + 2) < 0) {
-		w->failed = 1;
-		return;
-	}
-	o = w->buf + w->len;
-	*o++ = '"';
 	for (i = 0; i + 3 <= n; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
 
@@ -366,6 +358,23 @@ void jw_b64(struct jsonw *w, const char *key, const uint8_t *in, size_t n)
 		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
 		*o++ = '=';
 	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+void jw_b64(struct jsonw *w, const char *key, const uint8_t *in, size_t n)
+{
+	char *o;
+
+	if (begin_value(w, key) < 0)
+		return;
+	if (n / 3 > (SIZE_MAX / 4 - 8) / 4 || reserve(w, 4 * (n / 3 + 1) + 2) < 0) {
+		w->failed = 1;
+		return;
+	}
+	o = w->buf + w->len;
+	*o++ = '"';
+	o += jsonw_b64_encode(in, n, o);
 	*o++ = '"';
 	*o = '\0';
 	w->len = (size_t)(o - w->buf);

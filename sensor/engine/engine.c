@@ -112,6 +112,17 @@ nomem:
 	return NULL;
 }
 
+void engine_set_ifaces(struct engine *e, const char *const *names, size_t n)
+{
+	e->ifaces = names;
+	e->n_ifaces = n < ENGINE_MAX_IFACES ? n : ENGINE_MAX_IFACES;
+}
+
+void engine_set_iface(struct engine *e, size_t i)
+{
+	e->iface = i < e->n_ifaces ? (uint8_t)i : 0;
+}
+
 void engine_set_source(struct engine *e, const char *name)
 {
 	e->source = name;

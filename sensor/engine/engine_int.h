@@ -80,6 +80,9 @@ struct engine {
 	struct classify_ctx *ndpi;    /* owned; NULL with no_ndpi */
 	struct chain_cache *cc;       /* owned */
 	const char *source;           /* not owned */
+	const char *const *ifaces;    /* live: views (engine_set_ifaces); NULL for files */
+	size_t n_ifaces;
+	uint8_t iface;                /* of the packet being handled: index into ifaces */
 	uint64_t now;
 	uint64_t next_feed_tick;      /* packet time of the next output_feed_tick */
 	int keep_packets;             /* --evidence: handshake packets kept */

@@ -89,6 +89,7 @@ static void fill_endpoint(const struct engine *e, const struct flow *f, struct e
 	ep->vlan = f->key.vlan;
 	ep->n_vlan = f->key.n_vlan;
 	ep->capture_file = e->source;
+	ep->in_iface = f->iface < e->n_ifaces ? e->ifaces[f->iface] : NULL;
 }
 
 /* How far one handshake was checked (coverage.h). */

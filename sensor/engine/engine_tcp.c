@@ -242,6 +242,7 @@ struct flow *engine_flow_new(struct engine *e, const struct pkt *p, int *side)
 	g_stats.flows_total++;
 	g_stats.flows_active++;
 	f->state = FLOW_HANDSHAKE;
+	f->iface = e->iface;
 	return f;
 }
 

@@ -226,6 +226,9 @@ char *eve_stats_line(const struct eve_stats_input *in)
 	jw_str(&w, "timestamp", ts);
 	jw_str(&w, "event_type", "stats");
 	put_rows(&w, in);
+	/* last, as Suricata adds it to every event (output.c's event_close) */
+	if (in->host)
+		jw_str(&w, "host", in->host);
 	jw_end(&w);
 	text = jw_text(&w, &len);
 	if (text) {

@@ -5,6 +5,7 @@
  * sink.c; this file must not know.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "analyser/tls.h"
 #include "core/jsonw.h"
 #include "core/stats.h"
+#include "event/community_id.h"
 #include "event/dedup.h"
 #include "event/evidence.h"
 #include "event/output.h"
@@ -325,8 +327,36 @@ static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
 	jw_end(w);
 }
 
-/* Opens the event and writes the common top-level fields of every event. */
-static void base_open(struct jsonw *w, const struct hs_event *ev, const char *type)
+/* Community ID v1 of the event's flow (community_id.h), on by default
+ * (see docs/outputs.md for why), written after the 5-tuple as Suricata
+ * writes it. */
+static void community_id_member(struct jsonw *w, const struct output *o, int family,
+                                uint8_t proto, const uint8_t *cip, uint16_t cport,
+                                const uint8_t *sip, uint16_t sport)
+{
+	struct community_id_flow f = { family, proto, { cip, sip }, { cport, sport } };
+	char id[COMMUNITY_ID_LEN];
+
+	if (community_id_v1(&f, output_community_id_seed(o), id) == 0)
+		jw_str(w, "community_id", id);
+}
+
+/* Closes the event with the sensor's name: Suricata adds "host" last, to
+ * every event it writes (output-json.c), and so does every writer here. */
+static void event_close(struct jsonw *w, const struct output *o)
+{
+	const char *host = output_host(o);
+
+	if (host)
+		jw_str(w, "host", host);
+	jw_end(w);
+}
+
+/* Opens the event and writes the common top-level fields of every event,
+ * in Suricata's order: timestamp, flow_id, in_iface, event_type, vlan,
+ * the 5-tuple, community_id.  event_close ends it. */
+static void base_open(struct jsonw *w, const struct output *o, const struct hs_event *ev,
+                      const char *type)
 {
 	const struct ev_endpoint *ep = ev->endpoint;
 	char ts[OUTPUT_TS_LEN], ip[INET6_ADDRSTRLEN];
@@ -339,6 +369,7 @@ static void base_open(struct jsonw *w, const struct hs_event *ev, const char *ty
 		return;
 	}
 	jw_int(w, "flow_id", (int64_t)ep->flow_id);
+	opt_str(w, "in_iface", ep->in_iface);
 	if (ep->capture_file)
 		jw_str(w, "pcap_filename", ep->capture_file);
 	jw_str(w, "event_type", type);
@@ -355,6 +386,8 @@ static void base_open(struct jsonw *w, const struct hs_event *ev, const char *ty
 	jw_str(w, "dest_ip", ip);
 	jw_int(w, "dest_port", ep->server_port);
 	jw_str(w, "proto", ev->quic ? "UDP" : "TCP");
+	community_id_member(w, o, ep->family, ev->quic ? IPPROTO_UDP : IPPROTO_TCP,
+	                    ep->client_ip, ep->client_port, ep->server_ip, ep->server_port);
 	jw_str(w, "app_proto", ev->quic ? "quic" : "tls");
 }
 
@@ -542,6 +575,8 @@ static void repeat_event(void *ctx, const struct dedup_report *r)
 	jw_str(&w, "dest_ip", ip);
 	jw_int(&w, "dest_port", r->server_port);
 	jw_str(&w, "proto", "TCP");
+	community_id_member(&w, o, r->family, IPPROTO_TCP, r->first_client_ip,
+	                    r->first_client_port, r->server_ip, r->server_port);
 	jw_str(&w, "app_proto", "tls");
 	alert_obj(&w, r->verdict, r->severity);
 	jw_obj(&w, "certsentry");
@@ -562,7 +597,7 @@ static void repeat_event(void *ctx, const struct dedup_report *r)
 	jw_str(&w, "reported_at", r->why);
 	jw_end(&w);
 	jw_end(&w);
-	jw_end(&w);
+	event_close(&w, o);
 	if (emit(o, &w, 1) >= 0)
 		g_stats.alert_followups++;
 	jw_free(&w);
@@ -598,7 +633,7 @@ void output_feed_free(struct output_feed *f)
 /* An event without packets has no endpoint; its sightings (should a
  * feed ever be given one) key on none. */
 static const uint8_t no_ip[16];
-static const struct ev_endpoint no_endpoint = { 0, 4, no_ip, no_ip, 0, 0, NULL, 0, NULL };
+static const struct ev_endpoint no_endpoint = { 0, 4, no_ip, no_ip, 0, 0, NULL, 0, NULL, NULL };
 
 static void sighting(const struct hs_event *ev, const char *owner, enum verdict v, int sev,
                      struct dedup_alert *a)
@@ -671,7 +706,7 @@ static int write_tls_event(struct output *o, struct output_feed *f, const struct
 		return 0;
 	}
 	brief = chain_logged(f, ev);
-	base_open(w, ev, ev->quic ? "quic" : "tls");
+	base_open(w, o, ev, ev->quic ? "quic" : "tls");
 	if (ev->quic)
 		quic_obj(w, ev);
 	tls_obj(w, ev, output_tls_chain(o) && !brief);
@@ -679,7 +714,7 @@ static int write_tls_event(struct output *o, struct output_feed *f, const struct
 		ndpi_obj(w, ev->tls->ndpi);
 	certsentry_open(w, ev, brief);
 	jw_end(w);                     /* certsentry */
-	jw_end(w);                     /* the event */
+	event_close(w, o);
 	return emit(o, w, 0) < 0 ? -1 : 0;
 }
 
@@ -704,7 +739,7 @@ static void evidence_obj(struct jsonw *w, struct output_feed *f, const struct hs
 static int write_alert(struct output *o, struct output_feed *f, const struct hs_event *ev,
                        const struct policy_result *r, int sev, struct jsonw *w)
 {
-	base_open(w, ev, "alert");
+	base_open(w, o, ev, "alert");
 	alert_obj(w, r->verdict, sev);
 	if (ev->quic)
 		quic_obj(w, ev);
@@ -720,7 +755,7 @@ static int write_alert(struct output *o, struct output_feed *f, const struct hs_
 		trust_members(w, ev->verdicts->trust);
 	evidence_obj(w, f, ev);
 	jw_end(w);
-	jw_end(w);
+	event_close(w, o);
 	return emit(o, w, 1) < 0 ? -1 : 0;
 }
 

@@ -133,6 +133,7 @@ void live_write_stats(struct output *out, struct coverage *cov, const struct cs_
 	in.cov = cov;
 	output_delivery(out, &dl);
 	in.dl = &dl;
+	in.host = output_host(out);
 	if (eve_line) {
 		line = eve_stats_line(&in);   /* owned here */
 		if (!line || output_write_line(out, line, strlen(line), 0) < 0)
@@ -182,6 +183,7 @@ static int drain(struct worker *w, size_t i)
 	size_t caplen;
 	uint64_t ts;
 
+	engine_set_iface(w->e, i);   /* EVE in_iface of the flows these packets open */
 	for (int k = 0; k < LIVE_BURST; k++) {
 		int rc = capture_next(w->caps[i], &frame, &caplen, &ts);
 
@@ -562,6 +564,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 			rc = -1;
 			goto out;
 		}
+		engine_set_ifaces(ws[i].e, ws[i].names, ws[i].n);
 	}
 	if (lo->pidfile && write_pidfile(lo->pidfile, err, sizeof(err)) != 0)
 		live_diag(LOG_WARNING, "--pidfile %s", err);

@@ -47,6 +47,7 @@ enum {
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
 	OPT_CT_START, OPT_CT_MAX_JSON, OPT_QUIC_GAP, OPT_QUIC_MAX,
+	OPT_SENSOR_NAME, OPT_CID_SEED,
 };
 
 /* getopt's table, but for the sinks' own options (--syslog-*, --redis-*):
@@ -101,6 +102,8 @@ static const struct option base_opts[] = {
 	{ "quic-crypto-max", required_argument, NULL, OPT_QUIC_MAX },
 	{ "chain-cache",     required_argument, NULL, OPT_CHAIN_CACHE },
 	{ "tls-chain",       no_argument,       NULL, OPT_TLS_CHAIN },
+	{ "sensor-name",     required_argument, NULL, OPT_SENSOR_NAME },
+	{ "community-id-seed", required_argument, NULL, OPT_CID_SEED },
 	{ "no-ndpi",         no_argument,       NULL, OPT_NO_NDPI },
 	{ "checksum-checks", required_argument, NULL, OPT_CHECKSUM },
 	{ "max-frag-datagrams", required_argument, NULL, OPT_MAX_FRAG },
@@ -170,6 +173,9 @@ static void usage(FILE *f)
 "                         sightings are counted in an alert_repeat event\n"
 "      --max-alert-keys N alert windows open at once (%u; the oldest closes)\n"
 "      --state FILE       keep the alert windows across restarts\n"
+"      --sensor-name NAME the \"host\" of every event (default: the host\n"
+"                         name; '' writes none)\n"
+"      --community-id-seed N  seed of every event's community_id (0)\n"
 "      --tls-log W        tls events for all (default), protected or none\n"
 "                         of the handshakes\n"
 "      --cert-log W       once (default): a chain's certificates in full the\n"
@@ -316,6 +322,7 @@ static const struct num_opt {
 	NUM(OPT_EVIDENCE_BYTES, "evidence-bytes", 1, 1ull << 40, feed.evidence_bytes),
 	NUM(OPT_KEYLOG_WAIT, "keylog-wait", 0, 60000, keylog_wait_ms),
 	NUM(OPT_FP_TOLERANCE, "fp-tolerance", 1, 1u << 20, fp_tolerance),
+	NUM(OPT_CID_SEED, "community-id-seed", 0, UINT16_MAX, out.community_id_seed),
 	NUM(OPT_MAX_FLOWS, "max-flows", 1, 1u << 28, lim.max_flows),
 	NUM(OPT_FLOW_TIMEOUT, "flow-timeout", 1, 86400, lim.flow_timeout),
 	NUM(OPT_CLOSE_GRACE, "close-grace", 1, 600000, lim.close_grace_ms),
@@ -459,6 +466,7 @@ static int other_option(struct options *o, int c, const char *arg)
 	case OPT_ANY_PORT: o->any_port = 1; break;
 	case OPT_CHECK_RULES: o->check_rules = arg; break;
 	case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
+	case OPT_SENSOR_NAME: o->out.sensor_name = arg; break;
 	case OPT_NO_NDPI: o->no_ndpi = 1; break;
 	default:
 		usage(stderr);

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "sink_int.h"
+#include "core/jsonw.h"
 #include "core/stats.h"
 
 /* ---- the registry ----------------------------------------------------- */
@@ -701,6 +702,56 @@ int output_tls_chain(const struct output *o)
 	return o->tls_chain;
 }
 
+const char *output_host(const struct output *o)
+{
+	return o->host[0] ? o->host : NULL;
+}
+
+uint16_t output_community_id_seed(const struct output *o)
+{
+	return o->cid_seed;
+}
+
+/* The sensor's name: --sensor-name as given (bounded, UTF-8, so that the
+ * name written is the name given), else the machine's host name, as
+ * Suricata's sensor-name defaults to it.  0, or -1 with err set. */
+static int identity_init(struct output *o, const struct output_opts *opts, char *err,
+                         size_t errlen)
+{
+	const char *name = opts->sensor_name;
+
+	if (opts->community_id_seed > UINT16_MAX) {
+		snprintf(err, errlen, "--community-id-seed: %u is not in 0..65535",
+		         opts->community_id_seed);
+		return -1;
+	}
+	o->cid_seed = (uint16_t)opts->community_id_seed;
+	if (name) {
+		size_t n = strlen(name);
+
+		if (n > OUTPUT_HOST_MAX) {
+			snprintf(err, errlen, "--sensor-name: %zu bytes, at most %u", n,
+			         OUTPUT_HOST_MAX);
+			return -1;
+		}
+		if (!jsonw_utf8_valid((const unsigned char *)name, n)) {
+			snprintf(err, errlen, "--sensor-name: not valid UTF-8");
+			return -1;
+		}
+		memcpy(o->host, name, n + 1);
+		return 0;
+	}
+	/* POSIX leaves a truncated name's NUL unspecified: one more byte
+	 * than gethostname may fill, and set. */
+	if (gethostname(o->host, sizeof(o->host) - 1) < 0) {
+		snprintf(err, errlen, "cannot read the host name (%s): give --sensor-name",
+		         strerror(errno));
+		return -1;
+	}
+	o->host[sizeof(o->host) - 1] = '\0';
+	return 0;
+}
+
 struct output *output_open(const struct output_opts *opts, char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));   /* owned by the caller */
@@ -715,6 +766,8 @@ struct output *output_open(const struct output_opts *opts, char *err, size_t err
 	pthread_mutex_init(&o->lock, NULL);
 	o->fd = -1;
 	o->tls_chain = opts->tls_chain;
+	if (identity_init(o, opts, err, errlen) < 0)
+		goto err;
 	o->stdout_closed = opts->stdout_closed;
 	o->q_max_lines = opts->queue_max_lines ? opts->queue_max_lines : OUTPUT_QUEUE_MAX_LINES;
 	o->q_max_bytes = opts->queue_max_bytes ? opts->queue_max_bytes : OUTPUT_QUEUE_MAX_BYTES;

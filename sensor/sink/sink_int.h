@@ -106,6 +106,8 @@ struct output {
 	int fd;                /* file or socket; -1 while a socket is down */
 	char *path;            /* owned copy, for reopen and reconnect; NULL: none */
 	int tls_chain;         /* an EVE option (output.c), not a sink's */
+	char host[OUTPUT_HOST_MAX + 1];   /* EVE option: "" writes no host */
+	uint16_t cid_seed;     /* EVE option: the Community ID seed */
 	int stdout_closed;     /* see output_opts */
 	/* Set only while sink->open runs (NULL otherwise): the sink's options
 	 * (its cfg struct) and the generic ones.  open copies what it keeps. */
