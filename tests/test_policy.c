@@ -686,6 +686,47 @@ static void test_wildcards(void **state)
 	policy_free(p);
 }
 
+/* "protect zone": the apex and every name below it, at any depth, for
+ * SAN dNSNames (wildcards inside the zone too), the CN and the SNI; a
+ * name that merely ends with the zone's letters is outside it. */
+static void test_zone(void **state)
+{
+	struct policy *p = load("owner z\n"
+	                        "protect zone Example.COM.\n"
+	                        "approve ca root.pem\n");
+	X509 *chain[] = { icpt_leaf.cert, icpt_ca.cert };
+	struct eval ev;
+
+	(void)state;
+	assert_int_equal(eval_san(p, "DNS:example.com", "x", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "san-dns:example.com");
+	assert_int_equal(eval_san(p, "DNS:a.example.com", "x", &ev), 1);
+	assert_int_equal(eval_san(p, "DNS:a.b.c.EXAMPLE.com.", "x", &ev), 1);
+	/* Wildcards whose names lie in the zone, at any depth. */
+	assert_int_equal(eval_san(p, "DNS:*.example.com", "x", &ev), 1);
+	assert_int_equal(eval_san(p, "DNS:*.b.example.com", "x", &ev), 1);
+	/* A certificate wildcard one label above covers the apex itself. */
+	assert_int_equal(eval_san(p, "DNS:*.com", "x", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "san-dns:*.com");
+	/* Outside: the letters without the dot, another parent, the parent. */
+	assert_int_equal(eval_san(p, "DNS:notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:a.notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:example.com.evil", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:*.notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:*.org", "x", &ev), 0);
+	/* The CN as a name. */
+	assert_int_equal(eval_san(p, "DNS:unrelated.example", "deep.a.example.com", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "cn:deep.a.example.com");
+	/* The SNI: the endpoint is protected whatever the leaf names. */
+	eval_hs(&ev, p, "192.0.2.1", "x.y.Example.com", POLICY_HS_CHAIN, chain, 2);
+	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
+	assert_string_equal(ev.r[0].matched[0], "sni:x.y.Example.com");
+	eval_hs(&ev, p, "192.0.2.1", "notexample.com", POLICY_HS_CHAIN, chain, 2);
+	assert_int_equal(ev.n, 0);
+	policy_free(p);
+}
+
 static void test_sni(void **state)
 {
 	struct policy *p = load(CF_RULES("approve ca root.pem"));
@@ -892,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_key_used_as_ca),
 		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_wildcards),
+		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_sni),
 		cmocka_unit_test(test_ipv4_mapped_server),
 		cmocka_unit_test(test_cidr_boundaries),

@@ -176,6 +176,28 @@ static int name_match(const char *a, const char *b)
 	return is_wild(a) ? wild_covers(a, b) : wild_covers(b, a);
 }
 
+/* Is name (not a wildcard) the zone's apex or below it, at any depth?
+ * "notexample.com" is not in "example.com": the zone starts at a dot. */
+static int in_zone(const char *zone, const char *name)
+{
+	size_t nz = strlen(zone), nn = strlen(name);
+
+	if (nn == nz)
+		return strcmp(name, zone) == 0;
+	return nn > nz && name[nn - nz - 1] == '.' && strcmp(name + nn - nz, zone) == 0;
+}
+
+/* "protect zone": a name in the zone, or a certificate wildcard "*.B"
+ * whose names are (B in the zone), or that covers the apex itself (B the
+ * apex's parent: "*.com" serves "example.com").  The same both-ways rule
+ * as name_match, with the zone's depth. */
+static int zone_match(const char *zone, const char *name)
+{
+	if (!is_wild(name))
+		return in_zone(zone, name);
+	return in_zone(zone, name + 2) || wild_covers(name, zone);
+}
+
 static int owner_has_name(const struct rules_owner *o, const char *raw)
 {
 	char name[RULES_MAX_DNS_NAME + 1];
@@ -184,6 +206,9 @@ static int owner_has_name(const struct rules_owner *o, const char *raw)
 		return 0;
 	for (size_t i = 0; i < o->n_names; i++)
 		if (name_match(o->names[i], name))
+			return 1;
+	for (size_t i = 0; i < o->n_zones; i++)
+		if (zone_match(o->zones[i], name))
 			return 1;
 	return 0;
 }
@@ -641,9 +666,26 @@ static int evaluate_owner(const struct rules_owner *o, const struct policy_input
 	return 1;
 }
 
-/* Baseline endpoints at an address of c, or whose SNI matches name. */
-static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr *c,
-                           const char *name)
+/* What a baseline endpoint is counted for: an address of c, an SNI that
+ * name matches, or an SNI in zone (one of the three given). */
+struct plan_asset {
+	const struct rules_cidr *c;
+	const char *name;
+	const char *zone;
+};
+
+static int plan_asset_has(const struct plan_asset *a, int family, const uint8_t *addr,
+                          const char *sni)
+{
+	if (a->c)
+		return cidr_contains(a->c, family, addr);
+	if (!sni[0])
+		return 0;
+	return a->name ? name_match(a->name, sni) : zone_match(a->zone, sni);
+}
+
+/* Baseline endpoints for the asset a. */
+static size_t baseline_for(const struct fp_baseline *b, const struct plan_asset *a)
 {
 	size_t n = 0;
 
@@ -659,9 +701,7 @@ static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr 
 		memset(raw, 0, sizeof(raw));
 		memcpy(raw, ip, family == 4 ? 4 : 16);
 		family = addr_norm(family == 4 ? AF_INET : AF_INET6, raw, addr);
-		if ((c && cidr_contains(c, family, addr)) ||
-		    (name && sni[0] && name_match(name, sni)))
-			n++;
+		n += (size_t)plan_asset_has(a, family, addr, sni);
 	}
 	return n;
 }
@@ -689,12 +729,21 @@ void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_ba
 		const struct rules_owner *o = &p->owners[i];
 
 		fprintf(f, "  owner %s\n", o->name);
-		for (size_t k = 0; k < o->n_cidrs; k++)
-			plan_line(f, "ip", o->cidrs[k].text, keylog,
-			          baseline_for(b, &o->cidrs[k], NULL), b != NULL);
-		for (size_t k = 0; k < o->n_names; k++)
-			plan_line(f, "name", o->names[k], keylog, baseline_for(b, NULL, o->names[k]),
-			          b != NULL);
+		for (size_t k = 0; k < o->n_cidrs; k++) {
+			struct plan_asset a = { &o->cidrs[k], NULL, NULL };
+
+			plan_line(f, "ip", o->cidrs[k].text, keylog, baseline_for(b, &a), b != NULL);
+		}
+		for (size_t k = 0; k < o->n_names; k++) {
+			struct plan_asset a = { NULL, o->names[k], NULL };
+
+			plan_line(f, "name", o->names[k], keylog, baseline_for(b, &a), b != NULL);
+		}
+		for (size_t k = 0; k < o->n_zones; k++) {
+			struct plan_asset a = { NULL, NULL, o->zones[k] };
+
+			plan_line(f, "zone", o->zones[k], keylog, baseline_for(b, &a), b != NULL);
+		}
 	}
 }
 
