@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "verdict/policy.h"
+#include "verdict/reason.h"
 #include "verdict/rules.h"
 
 static const char *const verdict_names[VERDICT_COUNT] = {
@@ -459,49 +460,44 @@ static int forged_issuer(const struct rules_owner *o, const struct policy_input 
 
 /* ---- verdicts and reasons ------------------------------------------------ */
 
-/* The value of the first match ("1.1.1.1" of "ip:1.1.1.1"). */
-static const char *what(const struct policy_result *r)
-{
-	const char *colon = r->n_matched > 0 ? strchr(r->matched[0], ':') : NULL;
-
-	return colon != NULL ? colon + 1 : "endpoint";
-}
-
-/* Names and matches quoted in a reason are cut to 64 bytes (owner names
- * are at most 64 too), so that even the longest sentence fits reason[768]
- * and still ends with what to do (OpenSSL's verify messages are under 80). */
+/* Names quoted in a reason are cut to 64 bytes (owner names are at most
+ * 64 too; reason_target cuts its own), so that even the longest facts
+ * leave room in reason[] for the advice the judge adds (reason.h). */
 #define NM "%.64s"
 
+/* The facts of a chain that is not approved; what to do follows from who
+ * else trusts it, which only the judge knows (reason_advise). */
 static void reason_not_approved(struct policy_result *r, const struct x509_info *leaf,
                                 const struct finding *f)
 {
+	char target[192];
+
+	reason_target(r, target, sizeof(target));
 	switch (r->verdict) {
 	case VERDICT_SELF_SIGNED:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Self-signed certificate '" NM "' was presented for protected " NM " "
-		         "(owner %s): a TLS interception proxy or a misconfigured server; "
-		         "find the device presenting it.",
-		         leaf->subject, what(r), r->owner);
+		         "Self-signed certificate '" NM "' %s (owner %s).",
+		         leaf->subject, target, r->owner);
 		break;
 	case VERDICT_FORGED_ISSUER:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s): '" NM "' in its chain "
-		         "claims approved CA '" NM "' as issuer but was not signed by it; the CA "
-		         "is impersonated: treat as active interception, trace the network path.",
-		         leaf->subject, what(r), r->owner, f->forged->subject, f->claimed->subject);
+		         "Certificate '" NM "' %s (owner %s): '" NM "' in its chain claims approved "
+		         "CA '" NM "' as issuer but was not signed by it, so the CA is impersonated: "
+		         "treat it as active interception.",
+		         leaf->subject, target, r->owner, f->forged->subject, f->claimed->subject);
 		break;
 	default:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s) was issued by '" NM
-		         "', a CA this owner has not approved (no path to an approved CA or pin: "
-		         "%.80s); check Certificate Transparency for misissuance and "
-		         "revoke/distrust the issuer.",
-		         leaf->subject, what(r), r->owner, leaf->issuer,
-		         X509_verify_cert_error_string(f->verify_error));
+		         "Certificate '" NM "' %s (owner %s)%s was issued by '" NM "', a CA this "
+		         "owner has not approved (%s).",
+		         leaf->subject, target, r->owner, strchr(target, ',') ? "," : "", leaf->issuer,
+		         reason_verify_words(f->verify_error));
 		break;
 	}
 }
 
+/* why: certsentry's words, never a library's (the leaf's own parse error,
+ * which carries OpenSSL's, is in the event's certificates[]). */
 static void decide_unverifiable(const struct policy_input *in, struct policy_result *r,
                                 const char *why)
 {
@@ -510,13 +506,13 @@ static void decide_unverifiable(const struct policy_input *in, struct policy_res
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) sent an empty certificate chain, "
 		         "so nothing can be verified: check the server and the path to it.",
-		         what(r), r->owner);
+		         reason_endpoint(r), r->owner);
 	else
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) presented a leaf certificate "
 		         "that cannot be checked (sha256 %s: %s): capture the handshake and "
 		         "inspect the certificate and the server.",
-		         what(r), r->owner, in->certs[0].sha256, why);
+		         reason_endpoint(r), r->owner, in->certs[0].sha256, why);
 }
 
 /* The owner-by-chain part of decide_chain: verification and, when it
@@ -566,6 +562,7 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 {
 	struct finding f = { 0, NULL, NULL };
 	const struct x509_info *leaf;
+	char target[192];
 
 	if (in->n_certs == 0) {
 		decide_unverifiable(in, r, "");
@@ -573,7 +570,7 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 	}
 	leaf = &in->certs[0];
 	if (!leaf->parsed) {
-		decide_unverifiable(in, r, leaf->error);
+		decide_unverifiable(in, r, "it does not parse as one X.509 certificate");
 		return;
 	}
 	check_chain(o, in, r, &f, m);
@@ -582,10 +579,11 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 		decide_unverifiable(in, r, "out of memory during verification");
 		break;
 	case VERDICT_APPROVED:
+		reason_target(r, target, sizeof(target));
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s) chains to approved "
-		         "anchor '" NM "'; nothing to do.",
-		         leaf->subject, what(r), r->owner, r->anchor);
+		         "Certificate '" NM "' %s (owner %s)%s chains to approved anchor '" NM "'; "
+		         "nothing to do.",
+		         leaf->subject, target, r->owner, strchr(target, ',') ? "," : "", r->anchor);
 		break;
 	default:
 		reason_not_approved(r, leaf, &f);
@@ -602,7 +600,7 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "certificate was seen%s%.160s%s, so the chain could not be checked: look for "
 		         "packet loss or capture limits, or repeated failures that suggest "
 		         "interference.",
-		         what(r), r->owner, in->note ? " (" : "", in->note ? in->note : "",
+		         reason_endpoint(r), r->owner, in->note ? " (" : "", in->note ? in->note : "",
 		         in->note ? ")" : "");
 		return;
 	}
@@ -614,14 +612,14 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "endpoint's fingerprint baseline: %.400s. A fingerprint is evidence, not "
 		         "proof: another certificate chain, TLS stack or middlebox answered; read the "
 		         "certificates with a key log (--keylog), or relearn if the change was yours.",
-		         what(r), r->owner, in->fp->what);
+		         reason_endpoint(r), r->owner, in->fp->what);
 		return;
 	}
 	if (in->hs == POLICY_HS_ENCRYPTED && in->fp && in->fp->outcome == FP_MATCH) {
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) used TLS 1.3 and its certificates "
 		         "were not read (%.120s); checked by fingerprint only: %.300s.",
-		         what(r), r->owner, in->note ? in->note : "no key log", in->fp->what);
+		         reason_endpoint(r), r->owner, in->note ? in->note : "no key log", in->fp->what);
 		return;
 	}
 	if (in->hs == POLICY_HS_ENCRYPTED) {
@@ -629,14 +627,14 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "Connection to protected " NM " (owner %s) used TLS 1.3, which encrypts "
 		         "certificates, and they were not read (%.160s): the chain was not "
 		         "checked; give certsentry the clients' key log (--keylog) to check it.",
-		         what(r), r->owner, in->note ? in->note : "no key log");
+		         reason_endpoint(r), r->owner, in->note ? in->note : "no key log");
 		return;
 	}
 	snprintf(r->reason, sizeof(r->reason),
 	         "Connection to protected " NM " (owner %s) resumed a session without a "
 	         "certificate, so no certificate is visible to a passive sensor; nothing to "
 	         "check.",
-	         what(r), r->owner);
+	         reason_endpoint(r), r->owner);
 }
 
 /* 1 when the owner is concerned (r filled), 0 when not. */
