@@ -92,7 +92,10 @@ struct policy_result {
 	int anchor_cert;               /* index in certs of the approved anchor
 	                                  when it was sent, else -1 */
 	char anchor[256];              /* approved anchor: subject or "spki:..." */
-	char reason[768];              /* one sentence a person can act on */
+	/* What was found and what to do: policy.c writes the facts, the judge
+	 * adds the advice by trust class (reason.h).  Room for the longest of
+	 * each with every quoted name at its cut (tests/test_reason.c). */
+	char reason[1024];
 };
 
 struct policy;
