@@ -75,6 +75,9 @@
 	S(reasm_overlap, "stats/tcp/overlap", tcp_overlaps_total, NULL) \
 	S(reasm_overlap_diff, "stats/tcp/overlap_diff_data", tcp_overlaps_different_data_total, NULL) \
 	S(tcp_invalid_checksum, "stats/tcp/invalid_checksum", tcp_invalid_checksum_total, NULL) \
+	/* checked and right: with the bad ones, how many were checked (the \
+	 * summary's offload hint) */ \
+	S(tcp_valid_checksum, NULL, tcp_valid_checksum_total, NULL) \
 	S(midstream_pickups, "stats/tcp/midstream_pickups", midstream_pickups_total, NULL) \
 	V("stats/tcp/reassembly_memuse", mem_in_use) \
 	S(reasm_retrans, NULL, tcp_retransmissions_total, NULL) \
@@ -253,6 +256,8 @@
 	  "Overlapping TCP segments whose bytes differed.") \
 	F(tcp_retransmissions_total, COUNTER, NULL, "Retransmitted TCP segments.") \
 	F(tcp_invalid_checksum_total, COUNTER, NULL, "Handshake segments with a bad TCP checksum.") \
+	F(tcp_valid_checksum_total, COUNTER, NULL, \
+	  "Segments whose TCP checksum was checked and right (handshakes, SYN, FIN, RST).") \
 	F(tcp_checksum_not_trusted_total, COUNTER, NULL, \
 	  "Bad-checksum segments not trusted (kept as tentative copies).") \
 	F(tcp_tentative_copies_total, COUNTER, NULL, "Bad-checksum segments kept tentatively.") \
