@@ -160,11 +160,14 @@ static void test_eve_paths(void **state)
 			assert_non_null(p);
 		if (!p)
 			continue;
-		/* keys: not empty, shorter than EVE_STATS_KEY_MAX */
+		/* keys: not empty, shorter than EVE_STATS_KEY_MAX, snake_case
+		 * (a SIEM splits "TLS 1.2" at its dot) */
 		for (const char *k = p;;) {
 			size_t len = strcspn(k, "/");
 
 			assert_true(len > 0 && len < EVE_STATS_KEY_MAX);
+			if (strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+				fail_msg("EVE stats key not snake_case in %s", p);
 			if (!k[len])
 				break;
 			k += len + 1;
