@@ -89,11 +89,11 @@ static void print_checksums(const struct cs_stats *st, FILE *f)
 		return;
 	fprintf(f, "  checksums: most TCP checksums were wrong (%" PRIu64 " of %" PRIu64
 	        " checked): the capture was probably taken on the sending host with checksum "
-	        "offload (the network card fills them in after the capture point); certsentry "
-	        "trusted %" PRIu64 " of those segments as they came (--checksum-checks auto does "
-	        "while bad checksums are the majority) and kept %" PRIu64 " only as tentative "
-	        "copies, used once acknowledged (%" PRIu64 " used); capture on another host or "
-	        "turn offload off (ethtool -K IFACE tx off), or give --checksum-checks no\n",
+	        "offload (the card fills them in after the capture point); certsentry trusted %"
+	        PRIu64 " of those segments as they came and kept %" PRIu64 " as tentative copies, "
+	        "used only once acknowledged (%" PRIu64 " used): --checksum-checks auto, the "
+	        "default, trusts bad checksums while they are the majority, yes never does; "
+	        "capture elsewhere or turn offload off (ethtool -K IFACE tx off) to check them\n",
 	        bad, checked, bad - distrusted, distrusted, st->reasm_tentative_used);
 }
 
