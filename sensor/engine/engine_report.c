@@ -161,6 +161,14 @@ static int owner_alerts(const struct policy_result *res, size_t n, size_t i)
 	return 0;
 }
 
+/* By text: an entry written twice in the rules is one asset, as it is
+ * one coverage row. */
+static int same_asset(const struct policy_asset *x, const struct policy_asset *y)
+{
+	return x->entry && y->entry && strcmp(x->entry, y->entry) == 0 &&
+	       strcmp(x->type, y->type) == 0;
+}
+
 /* The ways one result matched one asset (1 << COV_M_*): the matches
  * whose entry is that asset's. */
 static unsigned asset_matches(const struct policy_result *r, size_t a)
@@ -170,8 +178,7 @@ static unsigned asset_matches(const struct policy_result *r, size_t a)
 	for (size_t m = 0; m < r->n_matched; m++) {
 		int kind = coverage_match_of(r->matched[m]);
 
-		if (kind >= 0 && r->asset[m].entry == r->asset[a].entry &&
-		    r->asset[m].type == r->asset[a].type)
+		if (kind >= 0 && same_asset(&r->asset[m], &r->asset[a]))
 			bits |= 1u << kind;
 	}
 	return bits;
@@ -181,7 +188,7 @@ static unsigned asset_matches(const struct policy_result *r, size_t a)
 static int asset_first(const struct policy_result *r, size_t a)
 {
 	for (size_t m = 0; m < a; m++)
-		if (r->asset[m].entry == r->asset[a].entry && r->asset[m].type == r->asset[a].type)
+		if (same_asset(&r->asset[m], &r->asset[a]))
 			return 0;
 	return 1;
 }
