@@ -305,8 +305,9 @@ size_t coverage_rows(struct coverage *c, struct coverage_row *out, size_t max,
 	return n;
 }
 
-/* The classes of group g with a count, largest first, as "text N, text
- * N"; returns the largest class (COV_N when none). */
+/* The reasons for not checking that have a count, largest first, as
+ * "text N, text N"; returns the largest (COV_N when none): its hint is
+ * the one the summary gives. */
 static enum coverage_class print_reasons(const uint64_t n[COV_N], FILE *f)
 {
 	enum coverage_class order[COV_N], top = COV_N;
