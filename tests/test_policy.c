@@ -599,6 +599,15 @@ static void test_self_signed_interceptor(void **state)
 	 * for what it is. */
 	assert_string_equal(ev.r[0].reason, "Self-signed certificate 'CN=1.1.1.1' for protected "
 	                    "1.1.1.1, presented at protected 1.0.0.1 (owner cloudflare-dns).");
+	/* Each match names the protected entry it hit, as the rules wrote
+	 * it: the asset coverage counts under. */
+	assert_string_equal(ev.r[0].asset[0].type, "ip");
+	assert_string_equal(ev.r[0].asset[0].entry, "1.0.0.0/24");
+	for (size_t i = 0; i < ev.r[0].n_matched; i++)
+		if (strcmp(ev.r[0].matched[i], "cn:1.1.1.1") == 0) {
+			assert_string_equal(ev.r[0].asset[i].type, "ip");
+			assert_string_equal(ev.r[0].asset[i].entry, "1.1.1.1");
+		}
 	/* Served where it is for. */
 	eval_chain(&ev, p, "1.1.1.1", chain, 1);
 	assert_string_equal(ev.r[0].reason, "Self-signed certificate 'CN=1.1.1.1' for protected "
@@ -738,6 +747,8 @@ static void test_wildcards(void **state)
 	/* Protected wildcard, certificate name inside it. */
 	assert_int_equal(eval_san(p, "DNS:a.cloudflare-dns.com", "x", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "san-dns:a.cloudflare-dns.com");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "*.cloudflare-dns.com");
 	assert_int_equal(ev.r[0].verdict, VERDICT_APPROVED);
 	/* Exactly one label. */
 	assert_int_equal(eval_san(p, "DNS:a.b.cloudflare-dns.com", "x", &ev), 0);
@@ -745,6 +756,7 @@ static void test_wildcards(void **state)
 	/* Certificate wildcard covering a protected name. */
 	assert_int_equal(eval_san(p, "DNS:*.example.com", "x", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "san-dns:*.example.com");
+	assert_string_equal(ev.r[0].asset[0].entry, "www.example.com");
 	assert_int_equal(eval_san(p, "DNS:*.com", "x", &ev), 0);
 	/* Wildcard against the same wildcard. */
 	assert_int_equal(eval_san(p, "DNS:*.wild.example", "x", &ev), 1);
@@ -758,6 +770,8 @@ static void test_wildcards(void **state)
 	/* CN only. */
 	assert_int_equal(eval_san(p, "DNS:unrelated.example", "WWW.EXAMPLE.COM", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "cn:WWW.EXAMPLE.COM");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "www.example.com");
 	policy_free(p);
 }
 
@@ -813,6 +827,8 @@ static void test_sni(void **state)
 	eval_hs(&ev, p, "192.0.2.1", "Security.CloudFlare-DNS.com.", POLICY_HS_CHAIN, chain, 2);
 	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
 	assert_string_equal(ev.r[0].matched[0], "sni:Security.CloudFlare-DNS.com.");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "*.cloudflare-dns.com");
 	eval_hs(&ev, p, "192.0.2.1", "a\x01\\.cloudflare-dns.com", POLICY_HS_CHAIN, chain, 2);
 	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
 	assert_string_equal(ev.r[0].matched[0], "sni:a\\x01\\x5c.cloudflare-dns.com");

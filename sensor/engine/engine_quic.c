@@ -104,6 +104,25 @@ unsigned engine_quic_mismatch(const struct flow_hs *hs)
 	return diff ? REASM_DIFF_RETRANS : 0u;
 }
 
+/* A CRYPTO stream stopped or refused data at a limit (quic_crypto_max,
+ * quic_crypto_gap, the held pieces, the memcap): what ended its handshake
+ * early, for the coverage. */
+int engine_quic_limited(const struct flow_hs *hs)
+{
+	if (!hs->quic)
+		return 0;
+	for (int s = 0; s < QUIC_SPACE_N; s++)
+		for (int d = 0; d < QUIC_DIR_N; d++) {
+			const struct quic_crypto *st = quic_crypto_stream(&hs->quic->conn,
+			                                                  (enum quic_dir)d,
+			                                                  (enum quic_space)s);
+
+			if (st->state == QUIC_CRYPTO_STOPPED || st->gap_refused)
+				return 1;
+		}
+	return 0;
+}
+
 /* ---- the CRYPTO streams into the analyser ------------------------------ */
 
 /* New in-order bytes of a stream (quic_crypto_fn): the Initial streams and

@@ -401,9 +401,10 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	                                    c.alerts ? EXIT_ALERT : EXIT_CLEAN);
 }
 
-/* The summary's inputs that every mode shares. */
+/* The summary's inputs that every mode shares.  pol: the rules in force
+ * now (live, a reload may have replaced eo->pol's). */
 static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
-                         const struct keylogs *kl)
+                         const struct keylogs *kl, const struct policy *pol)
 {
 	memset(sum, 0, sizeof(*sum));
 	sum->kl = kl->kl;
@@ -411,6 +412,7 @@ static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
 	sum->baseline = eo->baseline;
 	sum->learn = eo->learn;
 	sum->cov = eo->coverage;
+	sum->owners = pol ? policy_owner_count(pol) : 0;
 }
 
 /* Files: one engine on this thread, or --workers threads.  Returns the
@@ -461,7 +463,7 @@ static int run_files(const struct options *o, struct engine_opts *eo, struct key
 		fprintf(stderr, "certsentry: --state %s\n", err);
 		trouble = 1;
 	}
-	summary_fill(&sum, eo, kl);
+	summary_fill(&sum, eo, kl, eo->pol);
 	sum.st = &g_stats;
 	sum.rows = rows;
 	sum.n_rows = dispatch_alert_table(d, rows, sizeof(rows) / sizeof(rows[0]));
@@ -525,7 +527,7 @@ static int run_live(struct options *o, struct engine_opts *eo, const struct keyl
 	status = live_run(&o->live, eo, pol, &tot) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
 	if (kl->all && !o->quiet)
 		keylog_report(kl->all, stderr);
-	summary_fill(&sum, eo, kl);
+	summary_fill(&sum, eo, kl, *pol);
 	sum.st = &tot.st;
 	sum.rows = tot.rows;
 	sum.n_rows = tot.n_rows;

@@ -126,17 +126,24 @@ static int cidr_contains(const struct rules_cidr *c, int family, const uint8_t *
 	return ((addr[full] ^ c->addr[full]) & mask) == 0;
 }
 
-static int owner_has_ip(const struct rules_owner *o, int family, const uint8_t *raw)
+/* The owner's first "protect ip" entry holding the address, as written;
+ * NULL when none does. */
+static const char *owner_ip_entry(const struct rules_owner *o, int family, const uint8_t *raw)
 {
 	uint8_t addr[16];
 
 	if (family != AF_INET && family != AF_INET6)
-		return 0;
+		return NULL;
 	family = addr_norm(family, raw, addr);
 	for (size_t i = 0; i < o->n_cidrs; i++)
 		if (cidr_contains(&o->cidrs[i], family, addr))
-			return 1;
-	return 0;
+			return o->cidrs[i].text;
+	return NULL;
+}
+
+static int owner_has_ip(const struct rules_owner *o, int family, const uint8_t *raw)
+{
+	return owner_ip_entry(o, family, raw) != NULL;
 }
 
 /* Lower-case copy without the trailing dot, as the rules store names.
@@ -199,19 +206,32 @@ static int zone_match(const char *zone, const char *name)
 	return in_zone(zone, name + 2) || wild_covers(name, zone);
 }
 
-static int owner_has_name(const struct rules_owner *o, const char *raw)
+/* The owner's first "protect name" entry matching raw, else its first
+ * "protect zone" entry; its kind ("name" or "zone": the asset coverage
+ * counts under) in *type.  NULL when none does. */
+static const char *owner_name_entry(const struct rules_owner *o, const char *raw,
+                                    const char **type)
 {
 	char name[RULES_MAX_DNS_NAME + 1];
 
+	*type = "name";
 	if (!name_norm(raw, name))
-		return 0;
+		return NULL;
 	for (size_t i = 0; i < o->n_names; i++)
 		if (name_match(o->names[i], name))
-			return 1;
+			return o->names[i];
+	*type = "zone";
 	for (size_t i = 0; i < o->n_zones; i++)
 		if (zone_match(o->zones[i], name))
-			return 1;
-	return 0;
+			return o->zones[i];
+	return NULL;
+}
+
+static int owner_has_name(const struct rules_owner *o, const char *raw)
+{
+	const char *type;
+
+	return owner_name_entry(o, raw, &type) != NULL;
 }
 
 /* Append in to out[o..n), bytes outside printable ASCII (and '\\') as
@@ -234,8 +254,10 @@ static size_t append_printable(char *out, size_t n, size_t o, const char *in)
 }
 
 /* "kind:what", escaped: a certificate or SNI name may hold any byte, and
- * the matched list goes into alerts and JSON as it is. */
-static void add_match(struct policy_result *r, const char *kind, const char *what)
+ * the matched list goes into alerts and JSON as it is.  type and entry:
+ * the protected entry it hit (policy_asset). */
+static void add_match(struct policy_result *r, const char *kind, const char *what,
+                      const char *type, const char *entry)
 {
 	char m[sizeof(r->matched[0])] = "";   /* zeroed: copied whole below */
 	size_t o = (size_t)snprintf(m, sizeof(m), "%s:", kind);
@@ -245,8 +267,11 @@ static void add_match(struct policy_result *r, const char *kind, const char *wha
 	for (size_t i = 0; i < r->n_matched; i++)
 		if (strcmp(r->matched[i], m) == 0)
 			return;
-	if (r->n_matched < POLICY_MAX_MATCH)
+	if (r->n_matched < POLICY_MAX_MATCH) {
+		r->asset[r->n_matched].type = type;
+		r->asset[r->n_matched].entry = entry;
 		memcpy(r->matched[r->n_matched++], m, sizeof(m));
+	}
 }
 
 static int match_endpoint(const struct rules_owner *o, const struct policy_input *in,
@@ -254,36 +279,45 @@ static int match_endpoint(const struct rules_owner *o, const struct policy_input
 {
 	char text[INET6_ADDRSTRLEN];
 	uint8_t addr[16];
+	const char *entry, *type;
 	int hit = 0, family;
 
-	if (owner_has_ip(o, in->family, in->server_ip)) {
+	if ((entry = owner_ip_entry(o, in->family, in->server_ip)) != NULL) {
 		family = addr_norm(in->family, in->server_ip, addr);
 		if (inet_ntop(family, addr, text, sizeof(text)) != NULL)
-			add_match(r, "ip", text);
+			add_match(r, "ip", text, "ip", entry);
 		hit = 1;
 	}
-	if (in->sni != NULL && owner_has_name(o, in->sni)) {
-		add_match(r, "sni", in->sni);
+	if (in->sni != NULL && (entry = owner_name_entry(o, in->sni, &type)) != NULL) {
+		add_match(r, "sni", in->sni, type, entry);
 		hit = 1;
 	}
 	return hit;
 }
 
-/* An IP literal in the CN is an address, never a name. */
-static int owner_has_cn(const struct rules_owner *o, const char *cn)
+/* An IP literal in the CN is an address, never a name.  The entry it
+ * hit, its type in *type; NULL when none. */
+static const char *owner_cn_entry(const struct rules_owner *o, const char *cn,
+                                  const char **type)
 {
 	uint8_t addr[16];
 	int family = inet_pton(AF_INET, cn, addr) == 1 ? AF_INET :
 	             inet_pton(AF_INET6, cn, addr) == 1 ? AF_INET6 : 0;
 
-	return family != 0 ? owner_has_ip(o, family, addr) : owner_has_name(o, cn);
+	if (family != 0) {
+		*type = "ip";
+		return owner_ip_entry(o, family, addr);
+	}
+	return owner_name_entry(o, cn, type);
 }
 
 static int match_cn(const struct rules_owner *o, const char *cn, struct policy_result *r)
 {
-	if (!owner_has_cn(o, cn))
+	const char *type, *entry = owner_cn_entry(o, cn, &type);
+
+	if (entry == NULL)
 		return 0;
-	add_match(r, "cn", cn);
+	add_match(r, "cn", cn, type, entry);
 	return 1;
 }
 
@@ -292,16 +326,17 @@ static int match_cn(const struct rules_owner *o, const char *cn, struct policy_r
 static int match_leaf(const struct rules_owner *o, const struct x509_info *leaf,
                       struct policy_result *r)
 {
+	const char *entry, *type;
 	int hit = 0;
 
 	for (size_t i = 0; i < leaf->n_san_ip; i++)
-		if (owner_has_ip(o, leaf->san_ip[i].family, leaf->san_ip[i].addr)) {
-			add_match(r, "san-ip", leaf->san_ip_str[i]);
+		if ((entry = owner_ip_entry(o, leaf->san_ip[i].family, leaf->san_ip[i].addr))) {
+			add_match(r, "san-ip", leaf->san_ip_str[i], "ip", entry);
 			hit = 1;
 		}
 	for (size_t i = 0; i < leaf->n_san_dns; i++)
-		if (owner_has_name(o, leaf->san_dns[i])) {
-			add_match(r, "san-dns", leaf->san_dns[i]);
+		if ((entry = owner_name_entry(o, leaf->san_dns[i], &type)) != NULL) {
+			add_match(r, "san-dns", leaf->san_dns[i], type, entry);
 			hit = 1;
 		}
 	if (leaf->cn != NULL && match_cn(o, leaf->cn, r))
@@ -707,8 +742,8 @@ static size_t baseline_for(const struct fp_baseline *b, const struct plan_asset 
 static void plan_line(FILE *f, const char *kind, const char *what, int keylog, size_t fp,
                       int have_baseline)
 {
-	fprintf(f, "    %s %s: TLS 1.0-1.2 verified; TLS 1.3 and QUIC %s%s", kind, what,
-	        keylog ? "verified where the key log has the session" : "",
+	fprintf(f, "    %s %s: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC %s%s",
+	        kind, what, keylog ? "checked where the key log has the session" : "",
 	        keylog ? ", else " : "");
 	if (fp)
 		fprintf(f, "by fingerprint (%zu baseline endpoint%s)", fp, fp == 1 ? "" : "s");
@@ -769,10 +804,13 @@ int policy_leaf_name_concerns(const struct policy *p, enum certname_kind kind,
 		return 0;
 	memcpy(name, v, n);
 	name[n] = '\0';
-	for (size_t i = 0; i < p->n_owners; i++)
-		if (kind == CERTNAME_CN ? owner_has_cn(&p->owners[i], name) :
+	for (size_t i = 0; i < p->n_owners; i++) {
+		const char *type;
+
+		if (kind == CERTNAME_CN ? owner_cn_entry(&p->owners[i], name, &type) != NULL :
 		    owner_has_name(&p->owners[i], name))
 			return 1;
+	}
 	return 0;
 }
 
