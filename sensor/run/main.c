@@ -263,7 +263,8 @@ static int check_policy(const struct options *o, const char *rules, int full)
 	if (full)
 		policy_summary(p, stdout);
 	else
-		printf("rules %s: %zu owners\n", rules, policy_owner_count(p));
+		printf("rules %s: %zu owner%s\n", rules, policy_owner_count(p),
+		       policy_owner_count(p) == 1 ? "" : "s");
 	if (load_fingerprints(o, &base, &learn) < 0)
 		rc = -1;
 	else if (full)

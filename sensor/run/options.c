@@ -1151,7 +1151,10 @@ void options_config_summary(const struct options *o, FILE *f)
 		const struct options_setting *s = &o->file_set[i];
 		int idx = s->idx;
 
-		fprintf(f, "  %-18s %s%s\n", long_opts[idx].name, s->value,
+		int quote = !s->value[0] || strpbrk(s->value, " \t#") != NULL;
+
+		fprintf(f, "  %-18s %s%s%s%s\n", long_opts[idx].name, quote ? "\"" : "", s->value,
+		        quote ? "\"" : "",
 		        o->cli[idx] || ((long_opts[idx].val == 'r' || long_opts[idx].val == 'i') &&
 		                        o->cli_inputs) ? "   (the command line's value wins)" : "");
 	}
