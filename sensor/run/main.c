@@ -370,7 +370,7 @@ static int drop_to_user(const struct options *o)
  * at the next rotation.  0, or -1 said. */
 static int check_user_paths(const struct options *o)
 {
-	struct privs_path p[8 + KEYLOG_MAX_FILES];
+	struct privs_path p[9 + KEYLOG_MAX_FILES];
 	size_t n = 0;
 	int live = o->live.n_ifaces > 0;
 	char err[1024];
@@ -401,6 +401,9 @@ static int check_user_paths(const struct options *o)
 	}
 	if (live && o->rules)
 		p[n++] = (struct privs_path){ o->rules, "-R", PRIVS_READ };
+	/* SIGHUP reads the configuration file again, as USER. */
+	if (live && o->config)
+		p[n++] = (struct privs_path){ o->config, "-c", PRIVS_READ };
 	for (size_t i = 0; live && i < o->n_keylogs; i++)
 		p[n++] = (struct privs_path){ o->keylogs[i], "--keylog", PRIVS_READ };
 	if (privs_check(o->live.user, p, n, err, sizeof(err)) < 0) {
