@@ -130,7 +130,9 @@ two_lines() {   # two_lines NAME PATTERN ARGS...
 	[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 2 ] && [ ! -s "$tmp/out" ] &&
 		head -1 "$tmp/err" | grep -q -- "$pat" &&
 		sed -n 2p "$tmp/err" | grep -qx "Try 'certsentry --help' for more information."
-	check "usage error in two lines: $name: $(head -1 "$tmp/err")" $? "rc=$rc $(head -4 "$tmp/err")"
+	local st=$? first
+	first=$(head -1 "$tmp/err")
+	check "usage error in two lines: $name: $first" "$st" "rc=$rc $(head -4 "$tmp/err")"
 }
 two_lines "an unknown option" "unknown option '--frobnicate'" --frobnicate -r "$rogue"
 two_lines "a misspelt option" "did you mean '--max-flows'" --max-flowz 10 -r "$rogue"
