@@ -12,6 +12,10 @@
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
+# A configuration file installed on this machine (/etc/certsentry/
+# certsentry.conf) must not change what the tests see: certsentry reads
+# CERTSENTRY_CONF in its place, and a test that wants one names it.
+export CERTSENTRY_CONF=${CERTSENTRY_CONF:-/nonexistent/certsentry-tests.conf}
 passed=0
 failed=0
 failures=()
