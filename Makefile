@@ -84,8 +84,11 @@ endif
 # cannot always see are stale: such a directory is emptied once, before
 # anything is read from it (the stamp says which layout built it).
 BUILD_LAYOUT := stages-1
+# Without a build directory there is nothing stale: a binary already
+# there (make install's test copies one into a tree of its own) is kept.
 $(shell test "`cat $(BUILD)/.layout 2>/dev/null`" = $(BUILD_LAYOUT) || \
-	{ rm -rf $(BUILD) $(BIN); mkdir -p $(BUILD) && echo $(BUILD_LAYOUT) > $(BUILD)/.layout; })
+	{ { [ ! -d $(BUILD) ] || rm -rf $(BUILD) $(BIN); } && \
+	  mkdir -p $(BUILD) && echo $(BUILD_LAYOUT) > $(BUILD)/.layout; })
 # The compiled-in SYSCONFDIR is an input of every object: a stamp holds the
 # value they were built with, rewritten only when it changes, so that
 # "make install PREFIX=/opt/cs" after a plain make rebuilds instead of
