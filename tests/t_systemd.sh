@@ -305,6 +305,18 @@ for uname in certsentry.service certsentry@.service; do
 		esac
 	done
 	check "${pre}ExecStart writes only under $writable" "$([ -z "$bad" ]; echo $?)" "not writable:$bad"
+	# The installed logrotate file rotates the EVE file the unit writes,
+	# and makes the new one for the unit's user.
+	out=""
+	for i in "${!words[@]}"; do [ "${words[$i]}" = -o ] && out=${words[$((i + 1))]}; done
+	lr=$root/etc/logrotate.d/certsentry
+	rotated=1
+	for pat in $(sed -n 's/^\(\/[^{]*\){.*/\1/p' "$lr"); do
+		# shellcheck disable=SC2053 # the logrotate path is a glob
+		[[ -n $out && $out == $pat ]] && rotated=0
+	done
+	check "${pre}logrotate rotates $out and creates it for $user" \
+		"$([ "$rotated" -eq 0 ] && grep -qE "^[[:space:]]*create [0-7]+ $user " "$lr"; echo $?)" "$(head -8 "$lr" | tail -2)"
 done
 
 # Two instances of the template, and the plain unit beside them: no file
