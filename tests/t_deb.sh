@@ -43,8 +43,9 @@ done
 
 # Lintian warnings the package keeps, each with its reason:
 #   maintainer-script-calls-systemctl: the postinst try-restarts the running
-#     instances of certsentry@.service after an upgrade; deb-systemd-invoke
-#     takes unit names, and the instances' names are the administrator's.
+#     instances of certsentry@.service after an upgrade, the prerm stops
+#     them on removal; deb-systemd-invoke takes unit names, and the
+#     instances' names are the administrator's.
 allowed_warnings="maintainer-script-calls-systemctl"
 
 # The build tree goes into this test's directory, not the checkout's
@@ -111,6 +112,9 @@ enables=$(grep -n 'deb-systemd-helper enable' "$tmp/ctl/postinst" | wc -l)
 guarded=$(grep -c 'was-enabled' "$tmp/ctl/postinst")
 check "the postinst enables no unit by itself" \
 	"$([ "$enables" -eq "$guarded" ]; echo $?)" "$(grep -n 'enable' "$tmp/ctl/postinst")"
+# Removal stops every instance of the template, not only the plain unit.
+grep -q "systemctl stop 'certsentry@\*.service'" "$tmp/ctl/prerm" && grep -q 'certsentry.service' "$tmp/ctl/prerm"
+check "the prerm stops certsentry.service and the template's instances" $? "$(cat "$tmp/ctl/prerm")"
 
 if command -v lintian >/dev/null; then
 	lintian "$tmp"/deb/*.changes > "$tmp/lintian" 2>&1
