@@ -221,7 +221,7 @@ ev = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["event_type"] in
 print(len(ev), ",".join(sorted(set("%s/%s/%s" % (e["event_type"], e["certsentry"]["tls13"]["certificates"],
       ";".join(o["verdict"] for o in e["certsentry"].get("owners", []))) for e in ev))))' "$tmp/$name-nokeys.json")
 	echo "$hs"
-	grep -c "^  coverage: cloudflare-dns .*not checked $n (no_keylog $n)" "$tmp/$name-nokeys.sum"
+	grep -c "^  coverage: cloudflare-dns .*: $n handshakes\?: not checked $n (.*without a key log" "$tmp/$name-nokeys.sum"
 	grep -c '^shape endpoint=1.1.1.1:443 ' "$tmp/$name-nokeys.fp"
 }
 for file in $files; do
