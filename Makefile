@@ -11,27 +11,49 @@
 #   make bench BASE_REV=REV   ... and before/after ratios against REV
 #   make bench-ct   --ct-json over 100,000 generated CT entries (tests/bench)
 #   make bench-inputs BASE_REV=REV   the capture readers, this tree against REV
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (make uninstall: the same, undone)
+#   make deb        the Debian package, in build-deb/ (docs/packaging.md)
 
+# Where make install puts things (GNU names; docs/packaging.md has the
+# table).  Each can be set on the command line.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
-DATADIR  = $(PREFIX)/share/certsentry
 MANDIR   = $(PREFIX)/share/man
+DOCDIR   = $(PREFIX)/share/doc/certsentry
+# The configuration and the rules: /etc for PREFIX=/usr (Debian policy) and
+# for /usr/local too, since the sensor is a system service whose units,
+# logrotate file and documented paths are all under /etc; GNU's
+# $(PREFIX)/etc for any other prefix, so that a private tree
+# (PREFIX=$$HOME/cs, /opt/certsentry) stays whole.  Compiled in
+# (CERTSENTRY_SYSCONFDIR): the default configuration file is
+# $(SYSCONFDIR)/certsentry/certsentry.conf.
+SYSCONFDIR = $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
+CONFDIR  = $(SYSCONFDIR)/certsentry
+# systemd's own directories for the distribution's prefix (pkg-config asks
+# systemd: /lib/systemd/system on Debian 12); for another prefix the one
+# under it that systemd also searches (/usr/local/lib/systemd/system,
+# /usr/local/lib/sysusers.d), never a directory of the distribution's.
+systemd_var = $(or $(if $(filter /usr,$(PREFIX)),$(shell pkg-config --variable=$(1) systemd 2>/dev/null)),$(PREFIX)/$(2))
+UNITDIR     = $(call systemd_var,systemdsystemunitdir,lib/systemd/system)
+SYSUSERSDIR = $(call systemd_var,sysusersdir,lib/sysusers.d)
 
 CC      ?= cc
 PKGS     = libpcap openssl libndpi hiredis zlib libbrotlidec libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer
-# (sensor/core/jsonw.c) is checked against in tests/test_jsonw.c.
-TEST_CFLAGS := $(shell pkg-config --cflags cmocka jansson)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka jansson)
+# (sensor/core/jsonw.c) is checked against in tests/test_jsonw.c.  Asked
+# only when a test is built, so that building the program (make deb, on a
+# machine without the test packages) does not ask for them.
+TEST_CFLAGS = $(shell pkg-config --cflags cmocka jansson)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka jansson)
 
 WARN     = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
 HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_DEFAULT_SOURCE $(WARN) $(HARDEN) -Iinclude $(PKG_CFLAGS) -MMD -MP
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE $(WARN) $(HARDEN) -Iinclude $(PKG_CFLAGS) -MMD -MP \
+           -DCERTSENTRY_SYSCONFDIR=\"$(SYSCONFDIR)\"
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 ifeq ($(SANITIZE),1)
@@ -62,8 +84,17 @@ endif
 # cannot always see are stale: such a directory is emptied once, before
 # anything is read from it (the stamp says which layout built it).
 BUILD_LAYOUT := stages-1
+# Without a build directory there is nothing stale: a binary already
+# there (make install's test copies one into a tree of its own) is kept.
 $(shell test "`cat $(BUILD)/.layout 2>/dev/null`" = $(BUILD_LAYOUT) || \
-	{ rm -rf $(BUILD) $(BIN); mkdir -p $(BUILD) && echo $(BUILD_LAYOUT) > $(BUILD)/.layout; })
+	{ { [ ! -d $(BUILD) ] || rm -rf $(BUILD) $(BIN); } && \
+	  mkdir -p $(BUILD) && echo $(BUILD_LAYOUT) > $(BUILD)/.layout; })
+# The compiled-in SYSCONFDIR is an input of every object: a stamp holds the
+# value they were built with, rewritten only when it changes, so that
+# "make install PREFIX=/opt/cs" after a plain make rebuilds instead of
+# installing a binary that looks for its configuration under /etc.
+$(shell test "`cat $(BUILD)/.sysconfdir 2>/dev/null`" = "$(SYSCONFDIR)" || \
+	echo "$(SYSCONFDIR)" > $(BUILD)/.sysconfdir)
 
 # Sources follow the data, one folder a stage (sensor/README.md): every
 # sensor/**/*.c is a module, built without a line here (a new transport,
@@ -96,15 +127,15 @@ $(LIB): $(OBJS)
 	@echo "  AR    $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(BUILD)/.sysconfdir
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CFLAGS) -Wno-conversion -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-conversion -c -o $@ $<
 
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
@@ -143,7 +174,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD    = build-fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
+FUZZ_CFLAGS   = -std=c11 -D_DEFAULT_SOURCE -DCERTSENTRY_SYSCONFDIR=\"$(SYSCONFDIR)\" -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Iinclude $(PKG_CFLAGS) -MMD -MP
 FUZZ_BINS     = $(FUZZERS:%=$(FUZZ_BUILD)/%)
 FUZZ_LIB      = $(FUZZ_BUILD)/libcertsentry.a
@@ -185,18 +216,83 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# docs/*.md go beside README.md, whose links point into docs/.
+# ---- install, uninstall, deb ----------------------------------------------
+# What goes where is docs/packaging.md's table; tests/t_systemd.sh checks it
+# with PREFIX=/usr and a DESTDIR.  The units get this install's paths
+# (@BINDIR@, @SYSCONFDIR@, @DOCDIR@ in sensor/dist/*.service).
+UNITS     = certsentry.service certsentry@.service
+UNIT_SUBST = -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+# Files under SYSCONFDIR are the administrator's once there: $(call
+# install_conf,SRC,DEST) installs SRC unless DEST exists and differs from
+# it, and then says so and leaves DEST as it is (a copy beside it could be
+# read as configuration: logrotate reads every file in logrotate.d).  The
+# configuration file is sensor/dist/certsentry.conf, when the tree has it.
+install_conf = if [ -e $(2) ] && ! cmp -s $(1) $(2); then \
+	echo "  kept  $(2): it differs from $(1), which is not installed"; \
+	else install -m 0644 $(1) $(2); fi
+# $(call remove_conf,SRC,DEST): uninstall removes DEST only if it is still
+# what was shipped; an edited one is left, and said.
+remove_conf = if [ -e $(2) ] && ! cmp -s $(1) $(2); then echo "  kept  $(2): edited"; \
+	else rm -f $(2); fi
+EXAMPLES  = $(shell cd rules/examples && find . -type f | LC_ALL=C sort)
+
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules/examples $(DESTDIR)$(DATADIR)/docs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+	  $(sort $(dir $(EXAMPLES:./%=$(DESTDIR)$(CONFDIR)/examples/%)))
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certsentry
-	cp -r rules/examples/. $(DESTDIR)$(DATADIR)/rules/examples/
-	install -m 0644 sensor/dist/certsentry.service sensor/dist/certsentry.logrotate README.md $(DESTDIR)$(DATADIR)/
-	install -m 0644 docs/*.md $(DESTDIR)$(DATADIR)/docs/
-	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 docs/certsentry.8 $(DESTDIR)$(MANDIR)/man8/certsentry.8
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	for u in $(UNITS); do \
+	  sed $(UNIT_SUBST) sensor/dist/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 sensor/dist/certsentry.sysusers $(DESTDIR)$(SYSUSERSDIR)/certsentry.conf
+	$(Q)$(call install_conf,sensor/dist/certsentry.logrotate,$(DESTDIR)$(SYSCONFDIR)/logrotate.d/certsentry)
+	$(Q)if [ -f sensor/dist/certsentry.conf ]; then \
+	  $(call install_conf,sensor/dist/certsentry.conf,$(DESTDIR)$(CONFDIR)/certsentry.conf); fi
+	$(Q)for f in $(EXAMPLES:./%=%); do \
+	  $(call install_conf,rules/examples/$$f,$(DESTDIR)$(CONFDIR)/examples/$$f); done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certsentry $(DESTDIR)$(MANDIR)/man8/certsentry.8 \
+	  $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) $(DESTDIR)$(SYSUSERSDIR)/certsentry.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)$(call remove_conf,sensor/dist/certsentry.logrotate,$(DESTDIR)$(SYSCONFDIR)/logrotate.d/certsentry)
+	$(Q)if [ -f sensor/dist/certsentry.conf ]; then \
+	  $(call remove_conf,sensor/dist/certsentry.conf,$(DESTDIR)$(CONFDIR)/certsentry.conf); fi
+	$(Q)for f in $(EXAMPLES:./%=%); do \
+	  $(call remove_conf,rules/examples/$$f,$(DESTDIR)$(CONFDIR)/examples/$$f); done
+	$(Q)for d in $(sort $(dir $(EXAMPLES:./%=$(DESTDIR)$(CONFDIR)/examples/%))) $(DESTDIR)$(CONFDIR)/examples \
+	  $(DESTDIR)$(CONFDIR); do rmdir $$d 2>/dev/null || true; done
+
+# The Debian package.  Its packaging lives in sensor/dist/debian/ (the top
+# level holds no debian/ directory); it is copied with the sources into
+# build-deb/certsentry-VERSION/, whose debian/changelog is written here
+# from CS_VERSION, and dpkg-buildpackage builds the binary package there:
+# build-deb/certsentry_VERSION_ARCH.deb.  Lintian runs when installed
+# (LINTIAN= leaves it out: tests/t_deb.sh runs its own).
+DEB_BUILD   = build-deb
+LINTIAN     = lintian
+DEB_VERSION = $(shell sed -n 's/^\#define CS_VERSION *"\(.*\)"/\1/p' include/run/options.h)
+DEB_TREE    = $(DEB_BUILD)/certsentry-$(DEB_VERSION)
+DEB_MAINT   = $(shell sed -n 's/^Maintainer: //p' sensor/dist/debian/control)
+
+deb:
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_TREE)
+	cp -a Makefile README.md sensor include rules docs $(DEB_TREE)/
+	rm -rf $(DEB_TREE)/sensor/dist/debian && cp -a sensor/dist/debian $(DEB_TREE)/debian
+	printf '%s\n' "certsentry ($(DEB_VERSION)) unstable; urgency=medium" "" \
+	  "  * Built from $$(git describe --always --dirty 2>/dev/null || echo 'a source tree')." "" \
+	  " -- $(DEB_MAINT)  $$(date -R)" > $(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS-parallel=2}" dpkg-buildpackage -b -us -uc
+	$(Q)if [ -n "$(LINTIAN)" ] && command -v $(LINTIAN) >/dev/null; then \
+	  $(LINTIAN) --fail-on error $(DEB_BUILD)/*.changes; fi
+	@ls -1 $(DEB_BUILD)/*.deb
 
 clean:
-	rm -rf build build-san build-tsan build-fuzz build-fuzz2 certsentry
+	rm -rf build build-san build-tsan build-fuzz build-fuzz2 build-deb certsentry
 
 # Benchmark (issue 6): generates a 1 GB span-like capture and a 1M-flow one
 # in /var/tmp (removed afterwards), times certsentry against a libpcap
@@ -226,5 +322,5 @@ $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@echo "  CC    $<"
 	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags libpcap) -o $@ $< $(shell pkg-config --libs libpcap)
 
-.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install clean bench bench-ct bench-inputs
+.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install uninstall deb clean bench bench-ct bench-inputs
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

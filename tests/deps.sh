@@ -6,7 +6,8 @@
 #                        jsonschema, OpenSSL/GnuTLS tools, tcpdump, iproute2,
 #                        clang and its libFuzzer runtime, redis-server,
 #                        prometheus_client, groff and man-db for the man
-#                        page, systemd-analyze and strace for the unit)
+#                        page, systemd-analyze and strace for the unit,
+#                        debhelper for make deb)
 #   tests/deps.sh bench  what make bench compares with (tshark, ndpiReader)
 # Needs root (or sudo).
 set -euo pipefail
@@ -17,7 +18,7 @@ build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhir
   zlib1g-dev libbrotli-dev libzstd-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
-  python3-prometheus-client groff-base man-db systemd strace"
+  python3-prometheus-client groff-base man-db systemd strace debhelper"
 bench_pkgs="tshark libndpi-bin time python3"
 pkgs=$build_pkgs
 [ "${1:-}" = test ] && pkgs="$build_pkgs $test_pkgs"

@@ -28,245 +28,22 @@ original bytes.
 
 Each output is a pcapng with the original key log in a Decryption Secrets
 Block (editcap --inject-secrets), as pcaps/quic/ has, and NAME.keys
-beside it.  Needs python3-scapy, python3-cryptography and editcap
-(tshark's package); only the generator does: the test reads the
-committed captures.
+beside it.  Reading, opening and sealing packets is tests/quicseal.py's
+(shared with tests/mkquicv2.py).  Needs python3-scapy,
+python3-cryptography and editcap (tshark's package); only the generator
+does: the test reads the committed captures.
 """
 import os
-import shutil
-import struct
-import subprocess
 import sys
-import tempfile
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives import hmac as chmac
-from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap
+from quicseal import (SRC, Keys, crypto_frame, initial_keys, load_frames, make_frame,
+                      open_pkt, parse_frames, seal, split_datagram, write as write_capture)
 
-SRC = "pcaps/quic"
-V1_SALT = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")  # RFC 9001 §5.2
 MIN_DGRAM = 1200   # RFC 9000 §14.1: a datagram carrying an ack-eliciting Initial
-SERVER = "1.1.1.1"
-
-
-# ---- RFC 9001 §5: keys ---------------------------------------------------
-
-def hkdf_extract(salt, ikm):
-    h = chmac.HMAC(salt, hashes.SHA256())
-    h.update(ikm)
-    return h.finalize()
-
-
-def hkdf_expand_label(secret, label, length):
-    # RFC 8446 §7.1: HkdfLabel with "tls13 " prefix and an empty context.
-    full = b"tls13 " + label.encode()
-    info = struct.pack(">H", length) + bytes([len(full)]) + full + b"\x00"
-    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
-
-
-class Keys:
-    def __init__(self, secret):
-        self.key = hkdf_expand_label(secret, "quic key", 16)
-        self.iv = hkdf_expand_label(secret, "quic iv", 12)
-        self.hp = hkdf_expand_label(secret, "quic hp", 16)
-
-    def mask(self, sample):
-        enc = Cipher(algorithms.AES(self.hp), modes.ECB()).encryptor()
-        return enc.update(sample) + enc.finalize()
-
-    def nonce(self, pn):
-        n = bytearray(self.iv)
-        for i, b in enumerate(pn.to_bytes(8, "big")):
-            n[4 + i] ^= b
-        return bytes(n)
-
-
-def initial_keys(dcid):
-    init = hkdf_extract(V1_SALT, dcid)
-    return {"client": Keys(hkdf_expand_label(init, "client in", 32)),
-            "server": Keys(hkdf_expand_label(init, "server in", 32))}
-
-
-def read_keylog(path):
-    out = {}
-    for line in open(path):
-        f = line.split()
-        if len(f) == 3:
-            out[f[0]] = bytes.fromhex(f[2])
-    return out
-
-
-# ---- RFC 9000 §16, §17.2: varints and long headers -------------------------
-
-def varint(buf, off):
-    n = 1 << (buf[off] >> 6)
-    v = buf[off] & 0x3f
-    for b in buf[off + 1:off + n]:
-        v = (v << 8) | b
-    return v, off + n
-
-
-def enc_varint(v, n=None):
-    if n is None:
-        n = 1 if v < 64 else 2 if v < 16384 else 4 if v < 1 << 30 else 8
-    bits = {1: 0, 2: 0x40, 4: 0x80, 8: 0xc0}[n]
-    b = bytearray(v.to_bytes(n, "big"))
-    b[0] |= bits
-    return bytes(b)
-
-
-LONG_TYPES = {0: "initial", 1: "0rtt", 2: "handshake", 3: "retry"}  # v1
-
-
-class Pkt:
-    """One QUIC packet of a datagram: header fields, and for Initial and
-    Handshake packets that were opened, the plaintext frames."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.frames = None
-
-
-def split_datagram(buf):
-    pkts, off = [], 0
-    while off < len(buf):
-        first = buf[off]
-        if not first & 0x80:                       # short header: the rest
-            p = Pkt(buf[off:])
-            p.type = "short"
-            pkts.append(p)
-            break
-        o = off + 1
-        version = struct.unpack(">I", buf[o:o + 4])[0]
-        o += 4
-        dl = buf[o]; dcid = buf[o + 1:o + 1 + dl]; o += 1 + dl
-        sl = buf[o]; scid = buf[o + 1:o + 1 + sl]; o += 1 + sl
-        t = LONG_TYPES[(first >> 4) & 3]
-        token = b""
-        if t == "initial":
-            tl, o = varint(buf, o)
-            token = buf[o:o + tl]; o += tl
-        length, o = varint(buf, o)
-        end = o + length
-        p = Pkt(buf[off:end])
-        p.type, p.version, p.dcid, p.scid, p.token = t, version, dcid, scid, token
-        p.pn_off = o - off
-        pkts.append(p)
-        off = end
-    return pkts
-
-
-def open_pkt(p, keys):
-    """Remove header protection and the AEAD (RFC 9001 §5.4, §5.3)."""
-    raw = bytearray(p.raw)
-    sample = bytes(raw[p.pn_off + 4:p.pn_off + 20])
-    m = keys.mask(sample)
-    raw[0] ^= m[0] & 0x0f
-    pn_len = (raw[0] & 3) + 1
-    for i in range(pn_len):
-        raw[p.pn_off + i] ^= m[1 + i]
-    # The originals start every space at 0 and stay small: the truncated
-    # number is the full one.
-    p.pn = int.from_bytes(raw[p.pn_off:p.pn_off + pn_len], "big")
-    hdr = bytes(raw[:p.pn_off + pn_len])
-    p.frames = AESGCM(keys.key).decrypt(keys.nonce(p.pn), bytes(raw[p.pn_off + pn_len:]), hdr)
-    return p
-
-
-def parse_frames(pl):
-    """Frames of an Initial or Handshake packet (RFC 9000 §12.4 Table 3):
-    a list of (type, bytes, crypto offset, crypto data); PADDING dropped
-    (it is added again where a datagram needs it)."""
-    out, o = [], 0
-    while o < len(pl):
-        start = o
-        t, o = varint(pl, o)
-        if t == 0x00:
-            continue
-        if t == 0x01:
-            out.append((t, pl[start:o], None, None))
-        elif t in (0x02, 0x03):
-            _, o = varint(pl, o); _, o = varint(pl, o)
-            n, o = varint(pl, o); _, o = varint(pl, o)
-            for _ in range(2 * n):
-                _, o = varint(pl, o)
-            if t == 0x03:
-                for _ in range(3):
-                    _, o = varint(pl, o)
-            out.append((t, pl[start:o], None, None))
-        elif t == 0x06:
-            off, o = varint(pl, o)
-            n, o = varint(pl, o)
-            out.append((t, pl[start:o + n], off, pl[o:o + n]))
-            o += n
-        elif t in (0x1c, 0x1d):
-            _, o = varint(pl, o)
-            if t == 0x1c:
-                _, o = varint(pl, o)
-            n, o = varint(pl, o)
-            o += n
-            out.append((t, pl[start:o], None, None))
-        else:
-            raise ValueError("frame 0x%x not allowed in Initial/Handshake" % t)
-    return out
-
-
-def crypto_frame(off, data):
-    return b"\x06" + enc_varint(off) + enc_varint(len(data)) + data
-
-
-def seal(ptype, version, dcid, scid, token, pn, payload, keys, pad_to=0):
-    """A long-header packet, sealed.  pad_to: PADDING frames added so the
-    packet is at least that long.  Packet numbers are sent in 2 bytes
-    (enough for these small spaces; RFC 9000 §17.1)."""
-    pn_len = 2
-    tbits = {"initial": 0, "handshake": 2}[ptype]
-
-    def header(plen):
-        h = bytes([0xc0 | (tbits << 4) | (pn_len - 1)]) + struct.pack(">I", version)
-        h += bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid
-        if ptype == "initial":
-            h += enc_varint(len(token)) + token
-        # Length in 2 bytes always, so padding does not move the header.
-        return h + enc_varint(pn_len + plen + 16, 2)
-
-    # The header protection sample starts 4 bytes after the packet number
-    # and needs 16 bytes: a short payload is padded (§5.4.2).
-    need = 4 - pn_len
-    if len(payload) < need:
-        payload += b"\x00" * (need - len(payload))
-    if pad_to:
-        extra = pad_to - (len(header(len(payload))) + pn_len + len(payload) + 16)
-        if extra > 0:
-            payload += b"\x00" * extra
-    h = header(len(payload)) + pn.to_bytes(pn_len, "big")
-    ct = AESGCM(keys.key).encrypt(keys.nonce(pn), payload, h)
-    pkt = bytearray(h + ct)
-    pn_off = len(h) - pn_len
-    m = keys.mask(bytes(pkt[pn_off + 4:pn_off + 20]))
-    pkt[0] ^= m[0] & 0x0f
-    for i in range(pn_len):
-        pkt[pn_off + i] ^= m[1 + i]
-    return bytes(pkt)
-
-
-# ---- the capture ------------------------------------------------------------
-
-class Dgram:
-    def __init__(self, frame):
-        self.frame = frame            # the original scapy packet: addresses, ports, time
-        self.time = frame.time
-        self.client = frame[IP].src != SERVER
-        self.payload = bytes(frame[UDP].payload)
 
 
 def load(name):
-    frames = rdpcap(os.path.join(SRC, name + ".pcapng"))
-    dg = [Dgram(f) for f in frames if UDP in f]
-    klog = read_keylog(os.path.join(SRC, name + ".keys"))
+    dg, klog = load_frames(name)
     first = split_datagram(dg[0].payload)[0]
     assert dg[0].client and first.type == "initial"
     ik = initial_keys(first.dcid)
@@ -283,20 +60,6 @@ def load(name):
             if p.frames is not None:
                 p.frames = parse_frames(p.frames)
     return dg, ik, hk
-
-
-def make_frame(template, payload, t):
-    """A new Ethernet frame with the template's addresses and ports and a
-    new UDP payload; IP length and checksum, UDP length and checksum
-    recomputed by scapy."""
-    e = template.copy()
-    udp = e[UDP]
-    udp.remove_payload()
-    udp.add_payload(Raw(payload))
-    del e[IP].len, e[IP].chksum, udp.len, udp.chksum
-    e = Ether(bytes(e))
-    e.time = t
-    return e
 
 
 def crypto_of(pkt):
@@ -464,16 +227,7 @@ def rewrite_server(dg, ik, hk, sh_cut, flight_cuts, flight_order):
 
 
 def write(frames, name, src, outdir):
-    tmp = tempfile.mkdtemp()
-    try:
-        plain = os.path.join(tmp, name + ".pcap")
-        wrpcap(plain, frames)
-        keys = os.path.join(SRC, src + ".keys")
-        subprocess.run(["editcap", "--inject-secrets", "tls," + keys, plain,
-                        os.path.join(outdir, name + ".pcapng")], check=True)
-        shutil.copyfile(keys, os.path.join(outdir, name + ".keys"))
-    finally:
-        shutil.rmtree(tmp)
+    write_capture(frames, name, os.path.join(SRC, src + ".keys"), outdir)
 
 
 def ch_alter(dg, parts, index):

@@ -119,3 +119,73 @@ print(("ok" if ok else "not ok") + " cli stats event at exit counts packets, flo
       + ("" if ok else f": {st}"))
 PY
 ../shared/eve/validate "$tmp/st.json" >/dev/null 2>&1; check "stats event passes the EVE schema" $?
+
+# ---- habits: one-line usage errors, several captures, directories ----------
+# An unknown option, a misspelt one, a bad value, a missing argument: the
+# error and a pointer to --help (two lines), exit 2; never the whole help.
+two_lines() {   # two_lines NAME PATTERN ARGS...
+	local name=$1 pat=$2
+	shift 2
+	$bin "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
+	[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 2 ] && [ ! -s "$tmp/out" ] &&
+		head -1 "$tmp/err" | grep -q -- "$pat" &&
+		sed -n 2p "$tmp/err" | grep -qx "Try 'certsentry --help' for more information."
+	local st=$? first
+	first=$(head -1 "$tmp/err")
+	check "usage error in two lines: $name: $first" "$st" "rc=$rc $(head -4 "$tmp/err")"
+}
+two_lines "an unknown option" "unknown option '--frobnicate'" --frobnicate -r "$rogue"
+two_lines "a misspelt option" "did you mean '--max-flows'" --max-flowz 10 -r "$rogue"
+two_lines "an unknown short option" "unknown option '-Z'" -Z -r "$rogue"
+two_lines "a bad value" "--ports: '0' is not a number" --ports 0 -r "$rogue"
+two_lines "a bad word" "--tls-log: 'some' is not all, protected or none" --tls-log some -r "$rogue"
+two_lines "a missing argument" "option '--rules' needs an argument" -r "$rogue" --rules
+two_lines "nothing to read" "nothing to read"
+
+# Several captures after one -r (operands), in the order given, one run.
+$bin -q -R "$rules" -r "$rogue" pcaps/approved-dot.pcap pcaps/forged-issuer.pcap -o "$tmp/ops.json"; rc=$?
+order=$(grep -o '"pcap_filename":"[^"]*"' "$tmp/ops.json" | uniq | sed 's/.*pcaps\///; s/"//' | paste -sd' ')
+check "-r a b c: operands read in order as one run ($order)" \
+	"$([ "$rc" -eq 1 ] && [ "$order" = "fina-rogue-doh.pcap approved-dot.pcap forged-issuer.pcap" ]; echo $?)"
+$bin -q -R "$rules" pcaps/approved-dot.pcap -r "$rogue" -o "$tmp/ops2.json"; rc=$?
+order=$(grep -o '"pcap_filename":"[^"]*"' "$tmp/ops2.json" | uniq | sed 's/.*pcaps\///; s/"//' | paste -sd' ')
+check "an operand before -r keeps its place ($order)" \
+	"$([ "$rc" -eq 1 ] && [ "$order" = "approved-dot.pcap fina-rogue-doh.pcap" ]; echo $?)"
+
+# -r DIR: its capture files in name order (by extension, or by magic for a
+# name without one); not its hidden files, other files or subdirectories.
+mkdir -p "$tmp/dir/sub"
+cp "$rogue" "$tmp/dir/b.pcap"
+cp pcaps/approved-dot.pcap "$tmp/dir/a.cap"
+cp pcaps/tls13/rogue-embedded.pcapng "$tmp/dir/c.pcapng"
+cp pcaps/forged-issuer.pcap "$tmp/dir/d-rotated.1"      # by its magic
+cp pcaps/forged-issuer.pcap "$tmp/dir/.hidden.pcap"
+cp pcaps/forged-issuer.pcap "$tmp/dir/sub/e.pcap"
+echo "not a capture" > "$tmp/dir/notes.txt"
+$bin -q -R "$rules" -r "$tmp/dir" -o "$tmp/dir.json"; rc=$?
+order=$(grep -o '"pcap_filename":"[^"]*"' "$tmp/dir.json" | uniq | sed 's/.*dir\///; s/"//' | paste -sd' ')
+check "-r DIR: its captures in name order ($order)" \
+	"$([ "$rc" -eq 1 ] && [ "$order" = "a.cap b.pcap c.pcapng d-rotated.1" ]; echo $?)" "rc=$rc"
+mkdir "$tmp/empty"
+$bin -q -r "$tmp/empty" > /dev/null 2> "$tmp/err"; rc=$?
+grep -q "no capture file in the directory" "$tmp/err"
+check "-r DIR without a capture: exit 2, said" $(( rc != 2 || $? )) "rc=$rc $(cat "$tmp/err")"
+
+# A missing or unreadable input among several: an error before anything is
+# read (no event, no summary of zeros), exit 2, every bad one named.
+$bin -R "$rules" -r "$rogue" "$tmp/gone1.pcap" "$tmp/gone2.pcap" -o "$tmp/miss.json" 2> "$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/miss.json" ] && grep -q gone1.pcap "$tmp/err" && grep -q gone2.pcap "$tmp/err" &&
+	! grep -q "packets," "$tmp/err"
+check "missing inputs: exit 2 before anything runs, each named, no summary" $? "rc=$rc $(cat "$tmp/err")"
+if [ "$(id -u)" -ne 0 ]; then
+	cp "$rogue" "$tmp/unreadable.pcap"; chmod 000 "$tmp/unreadable.pcap"
+	$bin -r "$tmp/unreadable.pcap" -o "$tmp/unr.json" 2> "$tmp/err"; rc=$?
+	grep -q "unreadable.pcap: Permission denied" "$tmp/err"
+	check "an unreadable input: exit 2 before anything runs" $(( rc != 2 || $? )) "rc=$rc"
+fi
+$bin -r "$rogue" --keylog "$tmp/gone.keys" -o "$tmp/kl.json" 2> "$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/kl.json" ] && grep -q "gone.keys" "$tmp/err" && ! grep -q "packets," "$tmp/err"
+check "a missing key log: exit 2 before anything runs, no summary" $? "rc=$rc $(cat "$tmp/err")"
+$bin -R "$tmp/gone.rules" -r "$rogue" -o "$tmp/rl.json" 2> "$tmp/err"; rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/rl.json" ] && grep -q "gone.rules" "$tmp/err" && ! grep -q "packets," "$tmp/err"
+check "a missing rules file: exit 2 before anything runs, no summary" $? "rc=$rc $(cat "$tmp/err")"

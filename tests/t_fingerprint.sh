@@ -60,7 +60,7 @@ for c in approved-again gnutls-client approved-tls13; do
 	check "fingerprint $c: no alert, matched" "$(alerts "$c") $(fpo "$c") rc=$(cat "$tmp/$c.rc")" \
 		"- matched rc=0"
 done
-grep -q 'coverage: cloudflare-dns ip:1.1.1.1: verified 0 (TLS 1.3 decrypted 0), fingerprint only 1, not checked 0' \
+grep -q 'coverage: cloudflare-dns ip 1.1.1.1: 1 handshake: approved 0, alerting 0, fingerprint only 1, not checked 0' \
 	"$tmp/approved-again.err" && echo "ok fingerprint coverage: checked by fingerprint only" ||
 	{ echo "not ok fingerprint coverage"; grep coverage "$tmp/approved-again.err"; }
 grep -q 'checked by fingerprint only' "$tmp/approved-again.json" &&
@@ -90,17 +90,17 @@ run keyed -r "$d/rogue-tls13.pcap" --baseline "$tmp/base.txt" --keylog "$d/rogue
 check "fingerprint with a key log: judged by the certificates" "$(alerts keyed)" \
 	"cloudflare-dns:unapproved-issuer"
 run keyed-ok -r "$d/approved-again.pcap" --baseline "$tmp/base.txt" --keylog "$d/approved-again.keys"
-grep -q 'coverage: cloudflare-dns ip:1.1.1.1: verified 1 (TLS 1.3 decrypted 1)' "$tmp/keyed-ok.err" &&
-	echo "ok fingerprint with a key log: coverage verified" || { echo "not ok keyed coverage"; grep coverage "$tmp/keyed-ok.err"; }
+grep -q 'coverage: cloudflare-dns ip 1.1.1.1: 1 handshake: approved 1, alerting 0,' "$tmp/keyed-ok.err" &&
+	echo "ok fingerprint with a key log: coverage approved" || { echo "not ok keyed coverage"; grep coverage "$tmp/keyed-ok.err"; }
 
 # ---- --check-rules --------------------------------------------------------------------
 "$bin" --check-rules "$rules" >"$tmp/plan0.txt" 2>&1
 "$bin" --check-rules "$rules" --baseline "$tmp/base.txt" >"$tmp/plan1.txt" 2>&1
-grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan0.txt" &&
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan0.txt" &&
 	echo "ok fingerprint check-rules: TLS 1.3 unchecked without a key log or baseline" ||
 	{ echo "not ok check-rules plan0"; cat "$tmp/plan0.txt"; }
-grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC by fingerprint (1 baseline endpoint)' "$tmp/plan1.txt" &&
-	grep -q 'ip 1.0.0.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no baseline endpoint for it)' "$tmp/plan1.txt" &&
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC by fingerprint (1 baseline endpoint)' "$tmp/plan1.txt" &&
+	grep -q 'ip 1.0.0.1: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC NOT CHECKED (no baseline endpoint for it)' "$tmp/plan1.txt" &&
 	echo "ok fingerprint check-rules: per asset, with the baseline" ||
 	{ echo "not ok check-rules plan1"; cat "$tmp/plan1.txt"; }
 

@@ -122,6 +122,13 @@ grep -q "^certsentry: [0-9]* packets, [0-9]* flows, [0-9]* handshakes, [0-9]* ce
 	grep -q "^  coverage: " "$tmp/err" &&
 	echo "ok live: SIGTERM prints the summary (delivery and coverage)" ||
 	{ echo "not ok live: no summary at SIGTERM"; tail -5 "$tmp/err" | sed 's/^/# /'; }
+# The summary's key fact right after its first line, and one coverage line
+# per protected asset: every replayed handshake is TLS 1.2, so all checked.
+awk '/^certsentry: [0-9]* packets/ {getline; print; exit}' "$tmp/err" |
+	grep -Eq '^  all [0-9]+ handshakes at protected assets were checked: approved [1-9][0-9]*, alerting [1-9][0-9]*, fingerprint only 0$' &&
+	grep -Eq '^  coverage: cloudflare-dns ip 1\.1\.1\.1: [0-9]+ handshakes: approved [0-9]+, alerting [1-9][0-9]*,' "$tmp/err" &&
+	echo "ok live: the summary at SIGTERM has the key fact and per-asset coverage" ||
+	{ echo "not ok live: summary's key fact or per-asset coverage at SIGTERM"; grep -A1 '^certsentry: [0-9]* packets' "$tmp/err" | sed 's/^/# /'; }
 grep -q "rules reloaded" "$tmp/err" && echo "ok live: SIGHUP reloaded the rules" ||
 	{ echo "not ok live: no reload message"; cat "$tmp/err"; }
 
@@ -156,3 +163,22 @@ if ../shared/eve/validate "$tmp/eve.json" > "$tmp/v" 2>&1; then
 else
 	echo "not ok live: EVE schema"; head "$tmp/v"
 fi
+
+# SIGINT (Ctrl-C on a terminal) ends a live capture as SIGTERM does: exit
+# 0 and the same summary, its key fact and per-asset coverage included.
+ip netns exec "$b" "$bin" -i "${tag}y" -R pcaps/test.rules -o "$tmp/int.json" 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 50); do grep -q "capturing on" "$tmp/int.err" && break; sleep 0.1; done
+ip netns exec "$a" tcpreplay -q -i "${tag}x" --pps 200 pcaps/fina-rogue-doh.pcap >/dev/null 2>&1 ||
+	echo "not ok live: tcpreplay fina-rogue-doh.pcap (SIGINT run) failed"
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+pid=
+awk '/^certsentry: [0-9]* packets/ {getline; print; exit}' "$tmp/int.err" |
+	grep -q '^  all 1 handshake at protected assets was checked: approved 0, alerting 1, fingerprint only 0$' &&
+	grep -q '^  coverage: cloudflare-dns ip 1.1.1.1: 1 handshake: approved 0, alerting 1, fingerprint only 0, not checked 0$' "$tmp/int.err" &&
+	grep -Eq '^  output: file: [0-9]+ events found \(1 alerts\), all delivered$' "$tmp/int.err" && [ "$rc" -eq 0 ] &&
+	echo "ok live: SIGINT exits 0 with the same summary (key fact, per-asset coverage, delivery)" ||
+	{ echo "not ok live: SIGINT: exit $rc, summary:"; sed 's/^/# /' "$tmp/int.err" | head -20; }

@@ -115,7 +115,8 @@ print(len(q), q[0]["certsentry"].get("handshake") if q else "-",
 		"$tmp/$name.nokey.json")
 	check "$name without keys: reported, certificates encrypted, not visible ($hs)" \
 		"$([ "$hs" = "1 encrypted not-visible" ]; echo $?)"
-	grep -q '^  coverage: .*not checked 1 (no_keylog 1)' "$tmp/$name.nokey.sum"
+	grep -q '^  coverage: .*not checked 1 (QUIC without a key log 1)' "$tmp/$name.nokey.sum" &&
+		grep -q '^  1 of 1 handshake at protected assets went unchecked: QUIC without a key log 1; give --keylog' "$tmp/$name.nokey.sum"
 	check "$name without keys: its assets counted as not checked" $? \
 		"$(grep coverage "$tmp/$name.nokey.sum" | head -2)"
 	if [ -f "$q/$keys" ]; then
@@ -202,7 +203,7 @@ fi
 
 # --check-rules says how each asset's QUIC handshakes will be checked.
 "$bin" --check-rules "$rules" > "$tmp/plan.txt" 2>&1
-grep -q 'ip 1.1.1.1: TLS 1.0-1.2 verified; TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan.txt"
+grep -q 'ip 1.1.1.1: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC NOT CHECKED (no key log, no --baseline)' "$tmp/plan.txt"
 check "--check-rules: QUIC's coverage per asset" $? "$(grep 1.1.1.1 "$tmp/plan.txt")"
 
 # --evidence: a QUIC alert's handshake is kept as a pcapng with its secret,

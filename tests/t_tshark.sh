@@ -4,6 +4,7 @@
 # TLS runs directly on 443 (tshark's own limits, listed in
 # ../shared/realworld/README.md, excluded: fragmented handshake records,
 # deliberately corrupt certificate messages and capture files).
+# asan: skip: tshark takes nearly all of its 140 s, and certsentry reads the same captures under ASan in t_captures.sh and t_realworld.sh
 set -u
 cd "$(dirname "$0")/.."
 rw=../shared/realworld

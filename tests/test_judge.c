@@ -159,6 +159,61 @@ static void test_unapproved(void **state)
 	judge_release(&v);
 }
 
+/* The reason ends with what to do, by the grade the judge gave: a public
+ * CA's chain (the store "rogue" trusts the rogue root) gets Certificate
+ * Transparency and the CA's problem reporting address, the same chain
+ * under a store that does not trust it gets the interception point, and
+ * with no store loaded both are said.  No OpenSSL words in any. */
+static void test_reason_by_trust(void **state)
+{
+	const char *spec = "other=pcaps/pki/approved-root.pem";
+	struct tls_cert chain[2] = { der[ROGUE_LEAF], der[ROGUE_ROOT] };
+	struct trust_stores *other;
+	const struct policy_result *r;
+	struct policy_result res[8];
+	struct judge_verdicts v;
+	struct judge_input in;
+	char err[256];
+
+	(void)state;
+	other = trust_load(&spec, 1, err, sizeof(err));
+	assert_non_null(other);
+	input_at_cf(&in, chain, 2);
+	{
+		const struct judge j = { pol, stores, NULL };
+
+		assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+		r = result_of(&v, "cloudflare-dns");
+		assert_non_null(strstr(r->reason, "A public root store (rogue) trusts its CA"));
+		assert_non_null(strstr(r->reason, "Certificate Transparency"));
+		/* The test PKI's certificates carry no CPS. */
+		assert_non_null(strstr(r->reason, "problem reporting address (listed in CCADB)."));
+		assert_null(strstr(r->reason, "interception"));
+		judge_release(&v);
+	}
+	{
+		const struct judge j = { pol, other, NULL };
+
+		assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+		r = result_of(&v, "cloudflare-dns");
+		assert_int_equal(v.trust->cls, TRUST_PRIVATE);
+		assert_non_null(strstr(r->reason, "No public root store trusts its CA: find the "
+		                                  "interception point on the path"));
+		assert_null(strstr(r->reason, "Transparency"));
+		judge_release(&v);
+	}
+	{
+		const struct judge j = { pol, NULL, NULL };
+
+		assert_int_equal(judge_run(&j, &in, res, judge_max_results(pol), &v), 0);
+		r = result_of(&v, "cloudflare-dns");
+		assert_non_null(strstr(r->reason, "No root store was loaded"));
+		assert_null(strstr(r->reason, "certificate chain"));
+		judge_release(&v);
+	}
+	trust_free(other);
+}
+
 /* A chain nobody protects, at an endpoint nobody protects. */
 static void test_no_owner(void **state)
 {
@@ -307,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_no_owner),
 		cmocka_unit_test(test_stream_mismatch),
 		cmocka_unit_test(test_trust_graded_once),
+		cmocka_unit_test(test_reason_by_trust),
 		cmocka_unit_test(test_severity),
 	};
 

@@ -160,11 +160,14 @@ static void test_eve_paths(void **state)
 			assert_non_null(p);
 		if (!p)
 			continue;
-		/* keys: not empty, shorter than EVE_STATS_KEY_MAX */
+		/* keys: not empty, shorter than EVE_STATS_KEY_MAX, snake_case
+		 * (a SIEM splits "TLS 1.2" at its dot) */
 		for (const char *k = p;;) {
 			size_t len = strcspn(k, "/");
 
 			assert_true(len > 0 && len < EVE_STATS_KEY_MAX);
+			if (strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+				fail_msg("EVE stats key not snake_case in %s", p);
 			if (!k[len])
 				break;
 			k += len + 1;
@@ -348,18 +351,20 @@ static void test_coverage(void **state)
 
 	(void)state;
 	assert_non_null(cov);
-	coverage_count(cov, "cloudflare-dns", "ip:1.1.1.1", COV_VERIFIED);
-	coverage_count(cov, "cloudflare-dns", "ip:1.1.1.1", COV_VERIFIED);
-	coverage_count(cov, "cloudflare-dns", "ip:1.1.1.1", COV_NO_KEYLOG);
+	coverage_count(cov, "cloudflare-dns", "ip", "1.1.1.1", COV_APPROVED, 1u << COV_M_IP);
+	coverage_count(cov, "cloudflare-dns", "ip", "1.1.1.1", COV_APPROVED, 1u << COV_M_SAN_IP);
+	coverage_count(cov, "cloudflare-dns", "ip", "1.1.1.1", COV_TLS13_NO_KEYLOG, 1u << COV_M_IP);
 	memset(&st, 0, sizeof(st));
 	input(&in, &st);
 	in.cov = cov;
 	text = metrics_text(&in, &len);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\ncertsentry_coverage_handshakes_total{owner=\"cloudflare-dns\","
-	                             "asset=\"ip:1.1.1.1\",check=\"verified\",checked=\"yes\"} 2\n"));
+	                             "asset_type=\"ip\",asset=\"1.1.1.1\",check=\"approved\","
+	                             "checked=\"yes\"} 2\n"));
 	assert_non_null(strstr(text, "\ncertsentry_coverage_handshakes_total{owner=\"cloudflare-dns\","
-	                             "asset=\"ip:1.1.1.1\",check=\"no_keylog\",checked=\"no\"} 1\n"));
+	                             "asset_type=\"ip\",asset=\"1.1.1.1\",check=\"tls13_no_keylog\","
+	                             "checked=\"no\"} 1\n"));
 	/* classes that did not happen are not written */
 	assert_null(strstr(text, "check=\"fingerprint\""));
 	free(text);

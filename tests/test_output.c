@@ -815,10 +815,28 @@ static void test_handshake_alert_priority(void **state)
 	sl_recv(fd, &prio, msg, sizeof(msg));
 	assert_int_equal(prio, LOG_LOCAL5 | LOG_INFO);
 	assert_non_null(strstr(msg, "\"event_type\":\"tls\""));
+	/* The tls event has every owner's verdict. */
+	assert_non_null(strstr(msg, "\"owners\":[{\"owner\":\"cloudflare-dns\""));
+	assert_non_null(strstr(msg, "{\"owner\":\"other\",\"matched\":[],\"verdict\":\"approved\""));
 	sl_recv(fd, &prio, msg, sizeof(msg));
 	assert_int_equal(prio, LOG_LOCAL5 | LOG_WARNING);
 	assert_non_null(strstr(msg, "\"event_type\":\"alert\""));
 	assert_non_null(strstr(msg, "\"signature_id\":2900003"));
+	/* The alert says its owner, verdict and reason once, at the top of
+	 * its certsentry object: no owners[] copy, no other owner. */
+	assert_null(strstr(msg, "\"owners\""));
+	assert_null(strstr(msg, "\"other\""));
+	assert_non_null(strstr(msg, "\"owner\":\"cloudflare-dns\",\"matched\":[],"
+	                            "\"verdict\":\"unapproved-issuer\","
+	                            "\"reason\":\"issued by an unapproved CA\""));
+	{
+		const char *first = strstr(msg, "\"verdict\"");
+
+		assert_non_null(first);
+		assert_null(strstr(first + 1, "\"verdict\""));
+		assert_null(strstr(strstr(msg, "\"reason\"") + 1, "\"reason\""));
+		assert_null(strstr(strstr(msg, "\"owner\"") + 1, "\"owner\""));
+	}
 	close(fd);
 }
 

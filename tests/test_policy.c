@@ -21,6 +21,7 @@
 
 #include "core/digest.h"
 #include "verdict/policy.h"
+#include "verdict/reason.h"
 #include "x509/x509.h"
 
 /* ---- test PKI --------------------------------------------------------- */
@@ -40,6 +41,7 @@ struct spec {
 	const char *not_before;     /* "YYYYMMDDHHMMSSZ"; NULL: 2024-01-01 */
 	const char *not_after;      /* NULL: 2034-01-01 */
 	const EVP_MD *md;           /* NULL: SHA-256 */
+	const char *cps;            /* a certificatePolicies CPS URI; NULL: none */
 };
 
 static char g_dir[64];
@@ -73,6 +75,28 @@ static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 	X509_EXTENSION_free(ext);
 }
 
+/* certificatePolicies with one policy (the CA/B Forum's DV) qualified by
+ * a CPS URI (RFC 5280 §4.2.1.4), as public CAs write it. */
+static void add_cps(X509 *x, const char *url)
+{
+	CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+	POLICYINFO *pi = POLICYINFO_new();
+	POLICYQUALINFO *q = POLICYQUALINFO_new();
+
+	assert_non_null(pols);
+	assert_non_null(pi);
+	assert_non_null(q);
+	pi->policyid = OBJ_txt2obj("2.23.140.1.2.1", 1);
+	q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
+	q->d.cpsuri = ASN1_IA5STRING_new();
+	assert_int_equal(ASN1_STRING_set(q->d.cpsuri, url, (int)strlen(url)), 1);
+	pi->qualifiers = sk_POLICYQUALINFO_new_null();
+	assert_true(sk_POLICYQUALINFO_push(pi->qualifiers, q) > 0);
+	assert_true(sk_POLICYINFO_push(pols, pi) > 0);
+	assert_int_equal(X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, 0), 1);
+	CERTIFICATEPOLICIES_free(pols);
+}
+
 static void make(struct ent *e, const struct spec *s)
 {
 	static long serial = 1000;
@@ -97,6 +121,8 @@ static void make(struct ent *e, const struct spec *s)
 		add_ext(x, NULL, NID_basic_constraints, "critical,CA:TRUE");
 	if (s->san)
 		add_ext(x, NULL, NID_subject_alt_name, s->san);
+	if (s->cps)
+		add_cps(x, s->cps);
 	assert_true(X509_sign(x, s->sign_key ? s->sign_key :
 	                         s->issuer ? s->issuer->key : e->key,
 	                      s->md ? s->md : EVP_sha256()) > 0);
@@ -488,31 +514,73 @@ static void test_fina_unapproved_issuer(void **state)
 	assert_int_equal(ev.r[0].anchor_cert, -1);
 	assert_non_null(strstr(ev.r[0].reason, "Fina RDC 2020"));
 	assert_non_null(strstr(ev.r[0].reason, "owner cloudflare-dns"));
-	assert_non_null(strstr(ev.r[0].reason, "protected 1.1.1.1"));
-	assert_non_null(strstr(ev.r[0].reason, "Certificate Transparency"));
+	/* The certificate names it; it was served elsewhere. */
+	assert_non_null(strstr(ev.r[0].reason, "'CN=1.1.1.1' for protected 1.1.1.1 (owner "));
+	/* certsentry's words for the failed path, not OpenSSL's; the advice
+	 * needs the trust grade, which the judge adds (test_judge). */
+	assert_non_null(strstr(ev.r[0].reason, "(the chain ends at a root this owner has not "
+	                                       "approved)."));
+	assert_null(strstr(ev.r[0].reason, "certificate chain"));
+	assert_null(strstr(ev.r[0].reason, "Certificate Transparency"));
 	policy_free(p);
 }
 
+/* The longest reason: every quoted name past its cut (subject, issuer,
+ * the matches, a 64-byte owner), the longest verify words, and the
+ * longest advice (a public CA with a CPS address at its limit) still fit
+ * and end with what to do. */
 static void test_reason_fits(void **state)
 {
-	struct policy *p = load(CF_RULES("approve ca root.pem"));
-	char subj[256];
-	struct ent e;
+	char subj[256], rules[512], url[REASON_MAX_URL], sni[120], owner[65];
+	struct policy *p;
+	struct ent ca, e;
 	struct eval ev;
+	struct x509_info infos[2];
+	struct trust_memo pub;
 	X509 *chain[2];
-	const char *tail = "revoke/distrust the issuer.";
+	const char *tail = "report it to the CA's problem reporting address (given in its CPS, ";
 
 	(void)state;
-	/* Long names are cut so the sentence still ends with the action. */
+	memset(owner, 'o', 64);
+	owner[64] = '\0';
+	snprintf(rules, sizeof(rules), "owner %s\nprotect ip 1.1.1.1\nprotect zone example.com\n"
+	         "approve ca root.pem\n", owner);
+	p = load(rules);
+	snprintf(subj, sizeof(subj), "OU=%060d,OU=%060d,OU=%060d,CN=Long CA", 4, 5, 6);
+	make(&ca, &(struct spec){ .subject = subj, .ca = 1 });
 	snprintf(subj, sizeof(subj), "OU=%060d,OU=%060d,OU=%060d,CN=1.1.1.1", 1, 2, 3);
-	make(&e, &(struct spec){ .subject = subj, .issuer = &fina_root, .san = "IP:1.1.1.1" });
+	snprintf(url, sizeof(url), "https://%0118d", 7);          /* 126 bytes */
+	make(&e, &(struct spec){ .subject = subj, .issuer = &ca, .cps = url,
+	                         .san = "DNS:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	                                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.com" });
 	chain[0] = e.cert;
-	chain[1] = fina_root.cert;
-	eval_chain(&ev, p, "1.1.1.1", chain, 2);
+	chain[1] = ca.cert;
+	snprintf(sni, sizeof(sni), "%0100d.example.com", 8);
+	eval_hs(&ev, p, "1.1.1.1", sni, POLICY_HS_CHAIN, chain, 2);
 	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
+	assert_non_null(strstr(ev.r[0].reason, ", presented at protected 1.1.1.1 (owner "));
+	memset(&pub, 0, sizeof(pub));
+	pub.done = 1;
+	pub.cls = TRUST_PUBLIC;
+	pub.n_hits = 1;
+	memset(pub.hits[0].store, 's', TRUST_NAME_MAX - 1);
+	for (size_t i = 0; i < 2; i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(chain[i], &der);
+
+		assert_int_equal(x509_parse(der, (size_t)len, &infos[i]), 0);
+		OPENSSL_free(der);
+	}
+	reason_advise(&ev.r[0], infos, 2, &pub, 1);
 	assert_true(strlen(ev.r[0].reason) < sizeof(ev.r[0].reason) - 1);
-	assert_string_equal(ev.r[0].reason + strlen(ev.r[0].reason) - strlen(tail), tail);
+	assert_non_null(strstr(ev.r[0].reason, tail));
+	assert_memory_equal(ev.r[0].reason + strlen(ev.r[0].reason) - strlen(url) - 2, url,
+	                    strlen(url));
+	assert_string_equal(ev.r[0].reason + strlen(ev.r[0].reason) - 2, ").");
+	for (size_t i = 0; i < 2; i++)
+		x509_info_free(&infos[i]);
 	ent_free(&e);
+	ent_free(&ca);
 	policy_free(p);
 }
 
@@ -527,7 +595,23 @@ static void test_self_signed_interceptor(void **state)
 	assert_one(&ev, VERDICT_SELF_SIGNED);
 	assert_string_equal(ev.r[0].matched[0], "ip:1.0.0.1");
 	assert_true(has_match(&ev.r[0], "cn:1.1.1.1"));
-	assert_non_null(strstr(ev.r[0].reason, "Self-signed"));
+	/* Named for one protected address, served at another: both said, each
+	 * for what it is. */
+	assert_string_equal(ev.r[0].reason, "Self-signed certificate 'CN=1.1.1.1' for protected "
+	                    "1.1.1.1, presented at protected 1.0.0.1 (owner cloudflare-dns).");
+	/* Each match names the protected entry it hit, as the rules wrote
+	 * it: the asset coverage counts under. */
+	assert_string_equal(ev.r[0].asset[0].type, "ip");
+	assert_string_equal(ev.r[0].asset[0].entry, "1.0.0.0/24");
+	for (size_t i = 0; i < ev.r[0].n_matched; i++)
+		if (strcmp(ev.r[0].matched[i], "cn:1.1.1.1") == 0) {
+			assert_string_equal(ev.r[0].asset[i].type, "ip");
+			assert_string_equal(ev.r[0].asset[i].entry, "1.1.1.1");
+		}
+	/* Served where it is for. */
+	eval_chain(&ev, p, "1.1.1.1", chain, 1);
+	assert_string_equal(ev.r[0].reason, "Self-signed certificate 'CN=1.1.1.1' for protected "
+	                    "1.1.1.1, presented there (owner cloudflare-dns).");
 	policy_free(p);
 }
 
@@ -663,6 +747,8 @@ static void test_wildcards(void **state)
 	/* Protected wildcard, certificate name inside it. */
 	assert_int_equal(eval_san(p, "DNS:a.cloudflare-dns.com", "x", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "san-dns:a.cloudflare-dns.com");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "*.cloudflare-dns.com");
 	assert_int_equal(ev.r[0].verdict, VERDICT_APPROVED);
 	/* Exactly one label. */
 	assert_int_equal(eval_san(p, "DNS:a.b.cloudflare-dns.com", "x", &ev), 0);
@@ -670,6 +756,7 @@ static void test_wildcards(void **state)
 	/* Certificate wildcard covering a protected name. */
 	assert_int_equal(eval_san(p, "DNS:*.example.com", "x", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "san-dns:*.example.com");
+	assert_string_equal(ev.r[0].asset[0].entry, "www.example.com");
 	assert_int_equal(eval_san(p, "DNS:*.com", "x", &ev), 0);
 	/* Wildcard against the same wildcard. */
 	assert_int_equal(eval_san(p, "DNS:*.wild.example", "x", &ev), 1);
@@ -683,6 +770,49 @@ static void test_wildcards(void **state)
 	/* CN only. */
 	assert_int_equal(eval_san(p, "DNS:unrelated.example", "WWW.EXAMPLE.COM", &ev), 1);
 	assert_string_equal(ev.r[0].matched[0], "cn:WWW.EXAMPLE.COM");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "www.example.com");
+	policy_free(p);
+}
+
+/* "protect zone": the apex and every name below it, at any depth, for
+ * SAN dNSNames (wildcards inside the zone too), the CN and the SNI; a
+ * name that merely ends with the zone's letters is outside it. */
+static void test_zone(void **state)
+{
+	struct policy *p = load("owner z\n"
+	                        "protect zone Example.COM.\n"
+	                        "approve ca root.pem\n");
+	X509 *chain[] = { icpt_leaf.cert, icpt_ca.cert };
+	struct eval ev;
+
+	(void)state;
+	assert_int_equal(eval_san(p, "DNS:example.com", "x", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "san-dns:example.com");
+	assert_int_equal(eval_san(p, "DNS:a.example.com", "x", &ev), 1);
+	assert_int_equal(eval_san(p, "DNS:a.b.c.EXAMPLE.com.", "x", &ev), 1);
+	/* Wildcards whose names lie in the zone, at any depth. */
+	assert_int_equal(eval_san(p, "DNS:*.example.com", "x", &ev), 1);
+	assert_int_equal(eval_san(p, "DNS:*.b.example.com", "x", &ev), 1);
+	/* A certificate wildcard one label above covers the apex itself. */
+	assert_int_equal(eval_san(p, "DNS:*.com", "x", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "san-dns:*.com");
+	/* Outside: the letters without the dot, another parent, the parent. */
+	assert_int_equal(eval_san(p, "DNS:notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:a.notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:example.com.evil", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:*.notexample.com", "x", &ev), 0);
+	assert_int_equal(eval_san(p, "DNS:*.org", "x", &ev), 0);
+	/* The CN as a name. */
+	assert_int_equal(eval_san(p, "DNS:unrelated.example", "deep.a.example.com", &ev), 1);
+	assert_string_equal(ev.r[0].matched[0], "cn:deep.a.example.com");
+	/* The SNI: the endpoint is protected whatever the leaf names. */
+	eval_hs(&ev, p, "192.0.2.1", "x.y.Example.com", POLICY_HS_CHAIN, chain, 2);
+	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
+	assert_string_equal(ev.r[0].matched[0], "sni:x.y.Example.com");
+	eval_hs(&ev, p, "192.0.2.1", "notexample.com", POLICY_HS_CHAIN, chain, 2);
+	assert_int_equal(ev.n, 0);
 	policy_free(p);
 }
 
@@ -697,6 +827,8 @@ static void test_sni(void **state)
 	eval_hs(&ev, p, "192.0.2.1", "Security.CloudFlare-DNS.com.", POLICY_HS_CHAIN, chain, 2);
 	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
 	assert_string_equal(ev.r[0].matched[0], "sni:Security.CloudFlare-DNS.com.");
+	assert_string_equal(ev.r[0].asset[0].type, "name");
+	assert_string_equal(ev.r[0].asset[0].entry, "*.cloudflare-dns.com");
 	eval_hs(&ev, p, "192.0.2.1", "a\x01\\.cloudflare-dns.com", POLICY_HS_CHAIN, chain, 2);
 	assert_one(&ev, VERDICT_UNAPPROVED_ISSUER);
 	assert_string_equal(ev.r[0].matched[0], "sni:a\\x01\\x5c.cloudflare-dns.com");
@@ -892,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_key_used_as_ca),
 		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_wildcards),
+		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_sni),
 		cmocka_unit_test(test_ipv4_mapped_server),
 		cmocka_unit_test(test_cidr_boundaries),

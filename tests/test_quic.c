@@ -750,6 +750,68 @@ static void test_handshake_coalesced(void **state)
 	quic_conn_free(&conn);
 }
 
+/* ---- packets too short for the flight ------------------------------ */
+
+/* Without keys the server's Handshake packets are measured for the
+ * fingerprint.  One that can hold no more than an ACK or a PING is not
+ * the flight: Chromium's Handshake PING draws such an ACK from ngtcp2 or
+ * not, by timing (pcaps/chromium/).  The bound is the Length field:
+ * QUIC_CONTROL_ONLY_MAX is control only, one byte more may be data. */
+static void test_control_only(void **state)
+{
+	/* ACK (RFC 9000 §19.3): largest 1, delay 0, no ranges, first range 1. */
+	static const uint8_t ack[] = { 0x02, 0x01, 0x00, 0x00, 0x01 };
+	static const struct { size_t pn_len, frames; int control; } cases[] = {
+		{ 1, sizeof ack, 1 },     /* ngtcp2's ACK: Length 22 */
+		{ 4, sizeof ack, 1 },
+		{ 1, 18, 1 },             /* Length 35 = QUIC_CONTROL_ONLY_MAX */
+		{ 1, 19, 0 },             /* Length 36 */
+		{ 4, 15, 1 },             /* Length 35 with a 4-byte packet number */
+		{ 4, 16, 0 },
+		{ 1, 40, 0 },             /* a Finished's CRYPTO frame */
+	};
+	uint8_t frames[64], scid[4] = { 1, 2, 3, 4 };
+	struct quic_keys c = { 0 }, s = { 0 }, h = { 0 };
+	struct quic_pkt_info pi = { .type = QUIC_PT_SHORT, .len = 20 };
+	struct quic_dgram_result res;
+	struct quic_conn conn;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setup(NULL);
+		assert_int_equal(quic_keys_initial(&c, &s, QUIC_V1, dcid8, 8), 0);
+		assert_int_equal(quic_keys_init(&h, QUIC_V1, 0x1301, hs_secret, 32), 0);
+		quic_conn_init(&conn, &lim, NULL, NULL);
+		n = qb_long(pkt, sizeof pkt, &c, QUIC_V1, 0, dcid8, 8, scid, 4, 0, 4,
+		            (const uint8_t *)"\x01", 1);
+		quic_datagram(&conn, QUIC_DIR_CLIENT, pkt, n, &res);
+		/* The ACK, then PADDING (0x00) up to the size of the case. */
+		memset(frames, 0, sizeof frames);
+		memcpy(frames, ack, sizeof ack);
+		n = qb_long(pkt, sizeof pkt, &h, QUIC_V1, 2, scid, 4, dcid8, 8, 0, cases[i].pn_len,
+		            frames, cases[i].frames);
+		assert_true(n > 0);
+		assert_int_equal(quic_datagram(&conn, QUIC_DIR_SERVER, pkt, n, &res), 1);
+		assert_int_equal(res.pkts[0].type, QUIC_PT_HANDSHAKE);
+		assert_int_equal(res.pkts[0].opened, 0);   /* no key: only its size is known */
+		assert_int_equal(res.pkts[0].protected_len, cases[i].pn_len + cases[i].frames + 16);
+		assert_int_equal(quic_pkt_control_only(&res.pkts[0]), cases[i].control);
+		/* With the key it opens: the packet is what the case says. */
+		assert_int_equal(quic_conn_set_keys(&conn, QUIC_SPACE_HANDSHAKE, QUIC_DIR_SERVER, 0x1301,
+		                                    hs_secret, 32), 0);
+		quic_datagram(&conn, QUIC_DIR_SERVER, pkt, n, &res);
+		assert_int_equal(res.pkts[0].opened, 1);
+		quic_conn_free(&conn);
+		quic_keys_free(&c);
+		quic_keys_free(&s);
+		quic_keys_free(&h);
+	}
+	/* A short header's length is the rest of the datagram: never taken
+	 * for control only. */
+	assert_int_equal(quic_pkt_control_only(&pi), 0);
+}
+
 /* ---- Version Negotiation, compatible negotiation -------------------- */
 
 static void test_version_negotiation(void **state)
@@ -814,10 +876,20 @@ static void test_version_negotiation(void **state)
 	quic_conn_init(&conn, &lim, NULL, NULL);
 	n = unhex(V1_CLIENT_INITIAL, pkt, sizeof pkt);
 	quic_datagram(&conn, QUIC_DIR_CLIENT, pkt, n, &res);
+	assert_int_equal(quic_conn_version(&conn), QUIC_V1);
 	n = unhex(V2_SERVER_INITIAL, pkt2, sizeof pkt2);
+	/* A server packet that does not authenticate chooses nothing. */
+	pkt2[n - 1] ^= 1;
+	quic_datagram(&conn, QUIC_DIR_SERVER, pkt2, n, &res);
+	assert_int_equal(res.pkts[0].opened, -1);
+	assert_int_equal(quic_conn_version(&conn), QUIC_V1);
+	pkt2[n - 1] ^= 1;
 	quic_datagram(&conn, QUIC_DIR_SERVER, pkt2, n, &res);
 	assert_int_equal(res.pkts[0].opened, 1);
 	assert_int_equal(quic_crypto_pending(&conn, QUIC_DIR_SERVER, QUIC_SPACE_INITIAL, &p), 0x5a);
+	/* The connection is v2 from then on: what the report says. */
+	assert_int_equal(quic_conn_version(&conn), QUIC_V2);
+	assert_int_equal(conn.version, QUIC_V1);
 	quic_conn_free(&conn);
 	quic_keys_free(&c1);
 	quic_keys_free(&s1);
@@ -1235,6 +1307,7 @@ int main(void)
 		cmocka_unit_test_setup(test_aes256_suite, setup),
 		cmocka_unit_test_setup(test_decode_pn, setup),
 		cmocka_unit_test_setup(test_handshake_coalesced, setup),
+		cmocka_unit_test_setup(test_control_only, setup),
 		cmocka_unit_test_setup(test_version_negotiation, setup),
 		cmocka_unit_test_setup(test_crypto_out_of_order, setup),
 		cmocka_unit_test_setup(test_crypto_different_copy, setup),

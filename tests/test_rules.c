@@ -307,6 +307,55 @@ static void test_entry_limit(void **state)
 	free(text);
 }
 
+/* "protect zone": stored lower-case without the trailing dot, shown by
+ * the summary (--check-rules), a zone-only owner is an owner that
+ * protects something, and a zone is a DNS name as long as one may be. */
+static void test_zones(void **state)
+{
+	char text[1024], summary[4096] = "", zone[300];
+	struct policy *p;
+	FILE *f;
+
+	(void)state;
+	p = load_ok("owner z\nprotect zone Example.COM. sub.example.org\napprove ca root.pem\n");
+	assert_int_equal(p->owners[0].n_zones, 2);
+	assert_int_equal(p->owners[0].n_names, 0);
+	assert_string_equal(p->owners[0].zones[0], "example.com");
+	assert_string_equal(p->owners[0].zones[1], "sub.example.org");
+	f = fmemopen(summary, sizeof(summary) - 1, "w");
+	policy_summary(p, f);
+	fclose(f);
+	assert_non_null(strstr(summary, "  protected zones: 2 (each: its apex and every name "
+	                                "below it)\n    example.com\n    sub.example.org\n"));
+	policy_free(p);
+	/* 253 bytes (four labels of 63, dots between) is the longest... */
+	memset(zone, 'a', 255);
+	zone[63] = zone[127] = zone[191] = '.';
+	zone[253] = '\0';
+	snprintf(text, sizeof(text), "owner z\nprotect zone %s\napprove ca root.pem\n", zone);
+	policy_free(load_ok(text));
+	/* ...254 is refused. */
+	zone[253] = 'a';
+	zone[254] = '\0';
+	snprintf(text, sizeof(text), "owner z\nprotect zone %s\n", zone);
+	snprintf(summary, sizeof(summary), "bad zone '%s': longer than 253 bytes", zone);
+	load_fails(text, 2, summary);
+}
+
+static void test_zone_limit(void **state)
+{
+	size_t cap = 64 + (RULES_MAX_ENTRIES + 1) * 32;
+	char *text = malloc(cap);
+	size_t off;
+
+	(void)state;
+	off = (size_t)snprintf(text, cap, "owner o\napprove ca root.pem\n");
+	for (unsigned i = 0; i <= RULES_MAX_ENTRIES; i++)
+		off += (size_t)snprintf(text + off, cap - off, "protect zone z%u.example\n", i);
+	load_fails(text, RULES_MAX_ENTRIES + 3, "owner 'o' protects more than 4096 zones");
+	free(text);
+}
+
 /* ---- errors -------------------------------------------------------------------- */
 
 #define OWNER "owner o\nprotect ip 10.0.0.1\n"
@@ -336,8 +385,26 @@ static void test_syntax_errors(void **state)
 		{ "owner o\nprotect ip 1.2.3\n", 2, "bad address '1.2.3'" },
 		{ "owner o\nprotect ip /24\n", 2, "bad address '/24'" },
 		{ "owner o\nprotect ip\n", 2, "protect ip: nothing to protect" },
-		{ "owner o\nprotect\n", 2, "protect: expected 'ip' or 'name'" },
-		{ "owner o\nprotect host x\n", 2, "protect: expected 'ip' or 'name', not 'host'" },
+		{ "owner o\nprotect\n", 2, "protect: expected 'ip', 'name' or 'zone'" },
+		{ "owner o\nprotect host x\n", 2,
+		  "protect: expected 'ip', 'name' or 'zone', not 'host'" },
+		{ "owner o\nprotect zone\n", 2, "protect zone: nothing to protect" },
+		{ "owner o\nprotect zone .\n", 2, "bad zone '.': empty" },
+		{ "owner o\nprotect zone *.example.com\n", 2,
+		  "bad zone '*.example.com': a wildcard (a zone covers its apex and every name "
+		  "below it; write the apex)" },
+		{ "owner o\nprotect zone a.*.com\n", 2,
+		  "bad zone 'a.*.com': a wildcard (a zone covers its apex and every name "
+		  "below it; write the apex)" },
+		{ "owner o\nprotect zone 192.0.2.1\n", 2,
+		  "bad zone '192.0.2.1': an address, not a DNS zone (use 'protect ip')" },
+		{ "owner o\nprotect zone 2001:db8::/32\n", 2,
+		  "bad zone '2001:db8::/32': an address, not a DNS zone (use 'protect ip')" },
+		{ "owner o\nprotect zone 10.0.0.0/8\n", 2,
+		  "bad zone '10.0.0.0/8': an address, not a DNS zone (use 'protect ip')" },
+		{ "owner o\nprotect zone foo..com\n", 2, "bad zone 'foo..com': empty label" },
+		{ "owner o\nprotect zone ex!ample.com\n", 2,
+		  "bad zone 'ex!ample.com': bad character (letters, digits, '-', '_', '.')" },
 		{ "owner o\nprotect name a.*.com\n", 2,
 		  "bad name 'a.*.com': '*' is allowed only as the whole left-most label" },
 		{ "owner o\nprotect name f*.example.com\n", 2,
@@ -691,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_pin_forms),
 		cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_entry_limit),
+		cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_zone_limit),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_ca_file_errors),

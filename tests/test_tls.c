@@ -1918,6 +1918,26 @@ static void test_tls13_failures(void **state)
 		free(m);
 		free(r);
 	}
+	{
+		/* No ClientHello (a capture that starts mid-connection, or a
+		 * QUIC Initial lost): no client random to look up, said in a
+		 * note that fits the session's error text whole. */
+		struct sh_opts so = { .supported_version = 0x0304, .cipher = 0x1301 };
+		struct bb *m = bb_new(), *r = bb_new();
+
+		put_server_hello(m, &so);
+		put_records(r, 22, m->d, m->n, 16384);
+		tls_session_init(&s, &lim);
+		s.t13_follow = 1;
+		assert_int_equal(tls_feed(&s, TLS_SERVER, r->d, r->n), TLS_DECIDED);
+		assert_int_equal(s.decision, TLS_DEC_TLS13);
+		assert_int_equal(s.t13_outcome, T13_NO_RANDOM);
+		assert_non_null(strstr(s.error, "ClientHello not seen"));
+		assert_true(strlen(s.error) < sizeof s.error - 1);
+		tls_session_free(&s);
+		free(m);
+		free(r);
+	}
 	free(cli);
 	free(srv);
 }

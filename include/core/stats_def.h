@@ -6,8 +6,10 @@
  *
  * CS_STATS_ROWS is in the order of the EVE stats event: eve_stats.c walks
  * it, opening and closing JSON objects as the EVE paths go (keys between
- * slashes: a key may hold a dot, "TLS 1.2"), so the event's keys and
- * nesting are exactly this list.  A path is NULL when a
+ * slashes), so the event's keys and nesting are exactly this list.  Every
+ * key is snake_case, [a-z0-9_]+, as Suricata's counters are, so that
+ * Elasticsearch indexes it as it is (test_metrics and t_stats_keys.sh
+ * check).  A path is NULL when a
  * counter is only a metric (the EVE event never had it: adding it would
  * change the event for every consumer).  The rows:
  *   S(field, eve, family, value)     a counter: uint64_t field; exported
@@ -75,18 +77,23 @@
 	S(reasm_overlap, "stats/tcp/overlap", tcp_overlaps_total, NULL) \
 	S(reasm_overlap_diff, "stats/tcp/overlap_diff_data", tcp_overlaps_different_data_total, NULL) \
 	S(tcp_invalid_checksum, "stats/tcp/invalid_checksum", tcp_invalid_checksum_total, NULL) \
+	/* checked and right: with the bad ones, how many were checked (the \
+	 * summary's offload hint) */ \
+	S(tcp_valid_checksum, NULL, tcp_valid_checksum_total, NULL) \
 	S(midstream_pickups, "stats/tcp/midstream_pickups", midstream_pickups_total, NULL) \
 	V("stats/tcp/reassembly_memuse", mem_in_use) \
 	S(reasm_retrans, NULL, tcp_retransmissions_total, NULL) \
 	S(reasm_ooo_queued, NULL, tcp_out_of_order_segments_total, NULL) \
-	/* tls: index tls_version_index(), 0..6 */ \
+	/* tls: index tls_version_index(), 0..6; keys and label values in \
+	 * snake_case as Suricata's counters, never "TLS 1.2" (a SIEM splits \
+	 * a key at its dot) */ \
 	A(hs_by_version, 8) \
-	E(hs_by_version, 0, "certsentry/handshakes/SSLv2", handshakes_total, "SSLv2") \
-	E(hs_by_version, 1, "certsentry/handshakes/SSLv3", handshakes_total, "SSLv3") \
-	E(hs_by_version, 2, "certsentry/handshakes/TLSv1", handshakes_total, "TLS 1.0") \
-	E(hs_by_version, 3, "certsentry/handshakes/TLS 1.1", handshakes_total, "TLS 1.1") \
-	E(hs_by_version, 4, "certsentry/handshakes/TLS 1.2", handshakes_total, "TLS 1.2") \
-	E(hs_by_version, 5, "certsentry/handshakes/TLS 1.3", handshakes_total, "TLS 1.3") \
+	E(hs_by_version, 0, "certsentry/handshakes/ssl_2", handshakes_total, "ssl_2") \
+	E(hs_by_version, 1, "certsentry/handshakes/ssl_3", handshakes_total, "ssl_3") \
+	E(hs_by_version, 2, "certsentry/handshakes/tls_1_0", handshakes_total, "tls_1_0") \
+	E(hs_by_version, 3, "certsentry/handshakes/tls_1_1", handshakes_total, "tls_1_1") \
+	E(hs_by_version, 4, "certsentry/handshakes/tls_1_2", handshakes_total, "tls_1_2") \
+	E(hs_by_version, 5, "certsentry/handshakes/tls_1_3", handshakes_total, "tls_1_3") \
 	E(hs_by_version, 6, "certsentry/handshakes/other", handshakes_total, "other") \
 	U(hs_by_version, 7) \
 	S(certs_seen, "certsentry/certificates", certificates_total, NULL) \
@@ -142,6 +149,10 @@
 	S(quic_vn, "certsentry/quic/version_negotiations", quic_packets_total, "version-negotiation") \
 	S(quic_frames_malformed, "certsentry/quic/frames_malformed", quic_frames_malformed_total, NULL) \
 	S(quic_crypto_overlap, "certsentry/quic/crypto_overlap", quic_crypto_overlaps_total, NULL) \
+	/* the server's Handshake packets without a key that were too short \
+	 * for more than an ACK or PING: left out of the flight's fingerprint */ \
+	S(quic_flight_control_only, "certsentry/quic/flight_control_only", \
+	  quic_flight_control_only_total, NULL) \
 	S(quic_crypto_overlap_diff, "certsentry/quic/crypto_overlap_diff_data", quic_crypto_overlaps_different_data_total, NULL) \
 	/* limits hit, named in metrics as the option that sets each */ \
 	S(flows_evicted, "certsentry/limits/flows_evicted", limit_hits_total, "max-flows") \
@@ -253,6 +264,8 @@
 	  "Overlapping TCP segments whose bytes differed.") \
 	F(tcp_retransmissions_total, COUNTER, NULL, "Retransmitted TCP segments.") \
 	F(tcp_invalid_checksum_total, COUNTER, NULL, "Handshake segments with a bad TCP checksum.") \
+	F(tcp_valid_checksum_total, COUNTER, NULL, \
+	  "Segments whose TCP checksum was checked and right (handshakes, SYN, FIN, RST).") \
 	F(tcp_checksum_not_trusted_total, COUNTER, NULL, \
 	  "Bad-checksum segments not trusted (kept as tentative copies).") \
 	F(tcp_tentative_copies_total, COUNTER, NULL, "Bad-checksum segments kept tentatively.") \
@@ -299,6 +312,9 @@
 	F(quic_frames_malformed_total, COUNTER, NULL, \
 	  "Opened QUIC packets whose frames were malformed or not allowed (rest not read).") \
 	F(quic_crypto_overlaps_total, COUNTER, NULL, "QUIC CRYPTO data received again.") \
+	F(quic_flight_control_only_total, COUNTER, NULL, \
+	  "Server QUIC Handshake packets without a key too short for more than an ACK or PING, " \
+	  "left out of the flight's fingerprint.") \
 	F(quic_crypto_overlaps_different_data_total, COUNTER, NULL, \
 	  "QUIC CRYPTO data received again with different bytes (first copy kept).") \
 	/* output */ \

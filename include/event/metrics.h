@@ -17,7 +17,8 @@
  * kinds of one thing are one family with a label (handshakes_total
  * {version}, limit_hits_total{limit} named as the option that sets the
  * limit, alerts_total{owner,verdict}, coverage_handshakes_total
- * {owner,asset,check}).
+ * {owner,asset_type,asset,check,checked}).  Label names and version
+ * values are snake_case (t_stats_keys.sh).
  */
 #ifndef CS_METRICS_H
 #define CS_METRICS_H

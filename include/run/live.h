@@ -19,6 +19,15 @@
 #define LIVE_MAX_IFACES  16
 #define LIVE_MAX_WORKERS 64
 
+/* What a SIGHUP may change besides the rules' contents: the settings a
+ * re-read configuration file may change at run time (options.c decides
+ * which; each is read only by the main thread, so no worker sees it
+ * change under it). */
+struct live_reconf {
+	const char *rules;          /* rules path (stable until live_run returns) */
+	unsigned stats_interval;    /* seconds */
+};
+
 struct live_opts {
 	const char *ifaces[LIVE_MAX_IFACES];
 	size_t n_ifaces;
@@ -32,6 +41,10 @@ struct live_opts {
 	const char *rules;          /* reloaded on SIGHUP; NULL: none */
 	const char *user;           /* drop to this user after opening; NULL: stay */
 	const char *pidfile;        /* NULL: none */
+	/* SIGHUP: re-read the configuration file into *rc (0), or -1 (said:
+	 * *rc unchanged).  NULL: there is no configuration file. */
+	int (*reconfigure)(void *ctx, struct live_reconf *rc);
+	void *reconfigure_ctx;
 };
 
 /* What a live run saw, summed over its workers at stop, for the summary

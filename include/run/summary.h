@@ -32,6 +32,7 @@ struct summary_in {
 	const struct fp_baseline *baseline;     /* NULL: none */
 	const struct fp_baseline *learn;        /* NULL: not learning */
 	struct coverage *cov;                   /* NULL: not counted */
+	size_t owners;                          /* owners in the rules (0: none loaded) */
 	const struct output_delivery *dl;       /* NULL: no output */
 };
 

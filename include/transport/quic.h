@@ -176,9 +176,25 @@ struct quic_pkt_info {
 	enum quic_ptype type;
 	uint32_t version;
 	size_t len;                /* bytes in the datagram */
+	size_t protected_len;      /* Initial, 0-RTT, Handshake: the Length field (packet
+	                            * number, frames, AEAD tag); 0 for the others */
 	int opened;                /* 1 opened, 0 not tried (no key, not read), -1 failed */
 	uint64_t pn;               /* when opened */
 };
+
+/* The largest Length (packet number, frames, tag) of a packet that can hold
+ * no more than an ACK, a PING or PADDING: 4 bytes of packet number at most
+ * (RFC 9000 §17.1) and the 16-byte AEAD tag (RFC 9001 §5.3) leave it under
+ * 16 bytes of frames, while a server's Finished alone takes 40 (a CRYPTO
+ * frame's header and 36 bytes).  A short CRYPTO piece can hide under it
+ * too, but the same server sends the same pieces every time: what this
+ * bound takes out is what timing puts in (an ACK answering a PING). */
+#define QUIC_CONTROL_ONLY_MAX 35u
+
+/* Is this packet, seen without its key, too short to carry handshake
+ * data (see QUIC_CONTROL_ONLY_MAX)?  1 or 0; 0 for a packet whose length
+ * is not its own (a short header) or that has no Length field. */
+int quic_pkt_control_only(const struct quic_pkt_info *pi);
 
 struct quic_dgram_result {
 	unsigned events;           /* QUIC_EV_* of this datagram */
@@ -198,6 +214,7 @@ typedef void (*quic_crypto_fn)(void *arg, struct quic_conn *c, enum quic_dir dir
 struct quic_conn {
 	const struct cs_limits *lim;  /* not owned */
 	uint32_t version;             /* of the client's Initial keys; 0 before the first */
+	uint32_t negotiated;          /* of the server's first packet opened; 0 before */
 	uint32_t vn_from;             /* the version a Version Negotiation refused, or 0 */
 	uint8_t odcid[QUIC_MAX_CID];  /* the client's first DCID (RFC 9000 §7.3) */
 	size_t odcid_len;
@@ -226,6 +243,15 @@ struct quic_conn {
 
 void quic_conn_init(struct quic_conn *c, const struct cs_limits *lim, quic_crypto_fn on_crypto,
                     void *arg);
+
+/* The connection's version: the one the server answered in (RFC 9368
+ * §2.3: with compatible negotiation the server's first Initial is in the
+ * negotiated version, which may differ from the client's first), else
+ * the client's; 0 before any Initial. */
+static inline uint32_t quic_conn_version(const struct quic_conn *c)
+{
+	return c->negotiated ? c->negotiated : c->version;
+}
 /* Release the streams and key contexts; memory returned to the memcaps. */
 void quic_conn_free(struct quic_conn *c);
 

@@ -83,16 +83,29 @@ struct policy_input {
 
 #define POLICY_MAX_MATCH 8
 
+/* The protected entry a match hit, as the rules file wrote it: the unit a
+ * SOC reads coverage by (one "protect ip 1.0.0.0/24" is one asset, however
+ * many addresses, SNIs and certificate names matched it). */
+struct policy_asset {
+	const char *type;              /* "ip" or "name": the protect keyword */
+	const char *entry;             /* "1.0.0.0/24", "*.example.com": a view
+	                                  into the policy, valid while it is */
+};
+
 struct policy_result {
 	const char *owner;             /* view into the policy */
 	char matched[POLICY_MAX_MATCH][96]; /* "ip:1.1.1.1", "sni:x", "san-ip:1.1.1.1",
 	                                       "san-dns:x", "cn:x" */
+	struct policy_asset asset[POLICY_MAX_MATCH]; /* what matched[i] hit */
 	size_t n_matched;
 	enum verdict verdict;
 	int anchor_cert;               /* index in certs of the approved anchor
 	                                  when it was sent, else -1 */
 	char anchor[256];              /* approved anchor: subject or "spki:..." */
-	char reason[768];              /* one sentence a person can act on */
+	/* What was found and what to do: policy.c writes the facts, the judge
+	 * adds the advice by trust class (reason.h).  Room for the longest of
+	 * each with every quoted name at its cut (tests/test_reason.c). */
+	char reason[1024];
 };
 
 struct policy;

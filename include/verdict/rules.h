@@ -23,7 +23,7 @@
 #define RULES_MAX_FILE        (16u * 1024u * 1024u)
 #define RULES_MAX_FILES       1024u  /* *.rules files in a directory */
 #define RULES_MAX_OWNERS      1024u  /* owners over all files */
-#define RULES_MAX_ENTRIES     4096u  /* per owner and per kind: IPs, names, CAs, pins */
+#define RULES_MAX_ENTRIES     4096u  /* per owner and per kind: IPs, names, zones, CAs, pins */
 #define RULES_MAX_OWNER_NAME  64u    /* owner name length */
 #define RULES_MAX_DNS_NAME    253u   /* RFC 1035 §2.3.4, without the trailing dot */
 #define RULES_MAX_CA_FILE     (4u * 1024u * 1024u) /* bytes of one PEM file */
@@ -46,6 +46,10 @@ struct rules_owner {
 	char **names;                /* owned: lower-case, no trailing dot,
 	                                "*." prefix for a wildcard */
 	size_t n_names;
+	/* owned: lower-case, no trailing dot, never a wildcard: each covers
+	 * its apex and every name below it, at any depth ("protect zone") */
+	char **zones;
+	size_t n_zones;
 	struct x509_info *cas;       /* owned: approved CA certificates */
 	size_t n_cas;
 	char (*pins)[65];            /* owned: SPKI SHA-256, lower-case hex */

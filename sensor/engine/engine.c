@@ -249,6 +249,12 @@ void engine_confirm_done(struct engine *e, struct flow *f)
 	hs_free(e, f);
 }
 
+/* The notes engine_report tells apart (engine_int.h). */
+const char engine_note_gap[] = "gap in the stream: handshake incomplete";
+const char engine_note_limit[] = "reassembly limit reached: handshake incomplete";
+const char engine_note_evicted[] =
+	"flow evicted (flow table or memcap full) before the handshake completed";
+
 /* End the handshake phase of f: report it if its analyser found its
  * protocol, then free.  A client's opening (a ClientHello) whose answer
  * the sensor lost is reported too (incomplete): an attacker must not
@@ -301,7 +307,7 @@ static void decide_at_end(struct engine *e, struct flow *f, const char *why)
 	}
 	if (reasm_has_hole(&hs->rd[AN_SERVER]) || reasm_has_hole(&hs->rd[AN_CLIENT])) {
 		g_stats.reasm_gap++;
-		note = "gap in the stream: handshake incomplete";
+		note = engine_note_gap;
 	}
 	engine_decide(e, f, note);
 }

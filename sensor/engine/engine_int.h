@@ -139,6 +139,10 @@ extern const size_t engine_n_analysers;
 
 /* End the handshake phase of f: report it if it was TLS, then free. */
 void engine_decide(struct engine *e, struct flow *f, const char *note);
+/* Notes of a handshake ended early that the coverage tells apart (by
+ * address: engine_report compares the pointer); any other note is a
+ * connection or capture that ended first. */
+extern const char engine_note_gap[], engine_note_limit[], engine_note_evicted[];
 /* The report of a parsed chain, deferred until the client's
  * acknowledgement (see flow_hs), then the flow decided. */
 void engine_confirm_done(struct engine *e, struct flow *f);
@@ -201,6 +205,8 @@ int engine_quic_flow(const struct flow_hs *hs);
 uint32_t engine_quic_version(const struct flow_hs *hs);
 void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed);
 unsigned engine_quic_mismatch(const struct flow_hs *hs);
+/* Did a limit stop one of hs's CRYPTO streams? */
+int engine_quic_limited(const struct flow_hs *hs);
 /* The key log's server handshake traffic secret of a QUIC flow's TLS
  * session: its Handshake packets open from now on (engine_tls.c calls it
  * where TCP's session takes the secret).  TLS_MORE or TLS_DECIDED. */

@@ -82,7 +82,7 @@ void engine_quic_free(struct flow_hs *hs)
 
 uint32_t engine_quic_version(const struct flow_hs *hs)
 {
-	return hs->quic ? hs->quic->conn.version : 0;
+	return hs->quic ? quic_conn_version(&hs->quic->conn) : 0;
 }
 
 void engine_quic_counts(const struct flow_hs *hs, uint64_t *opened, uint64_t *auth_failed)
@@ -102,6 +102,25 @@ unsigned engine_quic_mismatch(const struct flow_hs *hs)
 			diff |= quic_crypto_stream(&hs->quic->conn, (enum quic_dir)d,
 			                           (enum quic_space)s)->diff;
 	return diff ? REASM_DIFF_RETRANS : 0u;
+}
+
+/* A CRYPTO stream stopped or refused data at a limit (quic_crypto_max,
+ * quic_crypto_gap, the held pieces, the memcap): what ended its handshake
+ * early, for the coverage. */
+int engine_quic_limited(const struct flow_hs *hs)
+{
+	if (!hs->quic)
+		return 0;
+	for (int s = 0; s < QUIC_SPACE_N; s++)
+		for (int d = 0; d < QUIC_DIR_N; d++) {
+			const struct quic_crypto *st = quic_crypto_stream(&hs->quic->conn,
+			                                                  (enum quic_dir)d,
+			                                                  (enum quic_space)s);
+
+			if (st->state == QUIC_CRYPTO_STOPPED || st->gap_refused)
+				return 1;
+		}
+	return 0;
 }
 
 /* ---- the CRYPTO streams into the analyser ------------------------------ */
@@ -320,7 +339,11 @@ static int flight_over(enum quic_dir dir, const struct quic_dgram_result *r)
 }
 
 /* The server's Handshake packets not opened: measured as a TLS 1.3 flight
- * over TCP is (tls_flight_count), and held while a key may still come. */
+ * over TCP is (tls_flight_count), and held while a key may still come.
+ * One too short for more than an ACK or a PING is not measured, as a TCP
+ * segment without payload is not: whether a client's PING draws one
+ * before its Finished (Chromium's does from ngtcp2) is timing, and would
+ * split one server's fingerprint in two. */
 static void server_unopened(struct engine *e, struct engine_quic *q, struct tls_session *t,
                             const struct pkt *p, const struct quic_dgram_result *r)
 {
@@ -329,7 +352,11 @@ static void server_unopened(struct engine *e, struct engine_quic *q, struct tls_
 	for (unsigned i = 0; i < r->n_pkts; i++)
 		if (r->pkts[i].type == QUIC_PT_HANDSHAKE && r->pkts[i].opened != 1) {
 			unopened = 1;
-			if (t->t13 == TLS13_COLLECT || t->t13 == TLS13_NEED_KEY)
+			if (t->t13 != TLS13_COLLECT && t->t13 != TLS13_NEED_KEY)
+				continue;
+			if (quic_pkt_control_only(&r->pkts[i]))
+				g_stats.quic_flight_control_only++;
+			else
 				tls_flight_count(t, r->pkts[i].len);
 		}
 	if (unopened && !q->keyed && t->t13 == TLS13_NEED_KEY && e->o.keylog_wait_us > 0)
@@ -398,6 +425,18 @@ decide:
 		engine_decide(e, f, NULL);
 }
 
+/* A datagram no flow took.  A Version Negotiation answering a client's
+ * Initial in a version not read (no flow was made for it: RFC 9000 §6.1,
+ * the client then starts again in one that is) is counted as one inside a
+ * flow is: the negotiation is seen, not silently dropped. */
+static void flowless(const struct pkt *p)
+{
+	struct quic_hdr h;
+
+	if (quic_parse_header(p->payload, p->payload_len, &h) > 0 && h.type == QUIC_PT_VN)
+		g_stats.quic_vn++;
+}
+
 void engine_quic_packet(struct engine *e, struct pkt *p)
 {
 	struct flow *f;
@@ -406,8 +445,10 @@ void engine_quic_packet(struct engine *e, struct pkt *p)
 	if (p->payload_len == 0)
 		return;
 	f = get_flow(e, p, &side);
-	if (!f)
+	if (!f) {
+		flowless(p);
 		return;
+	}
 	f->pkts[side]++;
 	f->bytes[side] += p->payload_len;
 	flow_touch(e->ft, f, p->ts_us);

@@ -92,48 +92,135 @@ static void fill_endpoint(const struct engine *e, const struct flow *f, struct e
 	ep->in_iface = f->iface < e->n_ifaces ? e->ifaces[f->iface] : NULL;
 }
 
-/* How far one handshake was checked (coverage.h). */
-static enum coverage_class coverage_of(const struct tls_session *t, enum policy_hs hs,
-                                       const struct fp_result *fp)
+/* Why a handshake that ended before its certificates was not checked:
+ * what stopped the parser, else what ended the flow (its note). */
+static enum coverage_class incomplete_class(const struct flow_hs *hs,
+                                            const struct tls_session *t, const char *note)
 {
-	if (hs == POLICY_HS_ENCRYPTED && fp && fp->outcome != FP_NO_BASELINE)
+	if (t->t13_outcome == T13_AUTH_FAIL || t->t13_outcome == T13_FAILED)
+		return COV_DECRYPT_FAILED;
+	if (t->decision == TLS_DEC_LIMIT || note == engine_note_limit ||
+	    note == engine_note_evicted || engine_quic_limited(hs))
+		return COV_LIMIT;
+	if (note == engine_note_gap)
+		return COV_GAP;
+	if (t->decision == TLS_DEC_ERROR || t->decision == TLS_DEC_NOT_TLS)
+		return COV_MALFORMED;
+	return COV_TRUNCATED;
+}
+
+/* A TLS 1.3 (or QUIC) handshake whose certificates stayed encrypted. */
+static enum coverage_class encrypted_class(const struct flow_hs *hs,
+                                           const struct tls_session *t,
+                                           const struct fp_result *fp)
+{
+	if (fp && fp->outcome == FP_MATCH)
 		return COV_FINGERPRINT;
-	switch (hs) {
-	case POLICY_HS_CHAIN:
-		return t->t13_outcome != T13_NONE ? COV_VERIFIED_TLS13 : COV_VERIFIED;
-	case POLICY_HS_RESUMED:
-		return COV_RESUMED;
-	case POLICY_HS_ENCRYPTED:
-		switch (t->t13_outcome) {
-		case T13_NO_KEY:      return COV_NO_KEY;
-		case T13_NO_RANDOM:   return COV_MIDSTREAM;
-		case T13_UNSUPPORTED: return COV_UNSUPPORTED;
-		case T13_AUTH_FAIL:
-		case T13_FAILED:      return COV_DECRYPT_FAILED;
-		default:              return COV_NO_KEYLOG;
-		}
-	case POLICY_HS_INCOMPLETE:
+	if (fp && fp->outcome == FP_CHANGED)
+		return COV_FP_CHANGED;
+	switch (t->t13_outcome) {
+	case T13_NO_KEY:            return COV_NO_KEY;
+	case T13_NO_RANDOM:         return COV_MIDSTREAM;
+	case T13_UNSUPPORTED:       return COV_UNSUPPORTED;
+	case T13_AUTH_FAIL:
+	case T13_FAILED:            return COV_DECRYPT_FAILED;
+	case T13_DECOMPRESS_FAILED: return COV_MALFORMED;
+	case T13_PSK:               return COV_RESUMED;
 	default:
-		return t->t13_outcome == T13_AUTH_FAIL || t->t13_outcome == T13_FAILED ?
-		       COV_DECRYPT_FAILED : COV_INCOMPLETE;
+		return engine_quic_flow(hs) ? COV_QUIC_NO_KEYLOG : COV_TLS13_NO_KEYLOG;
 	}
 }
 
-/* Every owner concerned, under every asset it matched. */
-static void count_coverage(struct engine *e, const struct tls_session *t, enum policy_hs hs,
-                           const struct fp_result *fp, const struct policy_result *res,
-                           size_t n)
+/* How far one handshake was checked for one owner (coverage.h): alerting
+ * says whether the owner's verdicts on it alert. */
+static enum coverage_class coverage_of(const struct flow_hs *hs, const struct tls_session *t,
+                                       enum policy_hs kind, const struct fp_result *fp,
+                                       const char *note, int alerting)
 {
-	enum coverage_class cls = coverage_of(t, hs, fp);
+	switch (kind) {
+	case POLICY_HS_CHAIN:
+		return alerting ? COV_ALERTING : COV_APPROVED;
+	case POLICY_HS_RESUMED:
+		return COV_RESUMED;
+	case POLICY_HS_ENCRYPTED:
+		return encrypted_class(hs, t, fp);
+	case POLICY_HS_INCOMPLETE:
+	default:
+		return incomplete_class(hs, t, note);
+	}
+}
+
+/* Does owner's result i alert, itself or by a stream-mismatch twin (the
+ * judge puts a twin after the owner's result it copies)? */
+static int owner_alerts(const struct policy_result *res, size_t n, size_t i)
+{
+	if (verdict_is_alert(res[i].verdict))
+		return 1;
+	for (size_t j = 0; j < n; j++)
+		if (res[j].verdict == VERDICT_STREAM_MISMATCH && res[j].owner == res[i].owner)
+			return 1;
+	return 0;
+}
+
+/* By text: an entry written twice in the rules is one asset, as it is
+ * one coverage row. */
+static int same_asset(const struct policy_asset *x, const struct policy_asset *y)
+{
+	return x->entry && y->entry && strcmp(x->entry, y->entry) == 0 &&
+	       strcmp(x->type, y->type) == 0;
+}
+
+/* The ways one result matched one asset (1 << COV_M_*): the matches
+ * whose entry is that asset's. */
+static unsigned asset_matches(const struct policy_result *r, size_t a)
+{
+	unsigned bits = 0;
+
+	for (size_t m = 0; m < r->n_matched; m++) {
+		int kind = coverage_match_of(r->matched[m]);
+
+		if (kind >= 0 && same_asset(&r->asset[m], &r->asset[a]))
+			bits |= 1u << kind;
+	}
+	return bits;
+}
+
+/* Is asset a of r the first match of its entry (so counted once)? */
+static int asset_first(const struct policy_result *r, size_t a)
+{
+	for (size_t m = 0; m < a; m++)
+		if (same_asset(&r->asset[m], &r->asset[a]))
+			return 0;
+	return 1;
+}
+
+/* Every owner concerned, under every protected entry it matched, once
+ * per entry; and the handshake once for the run (alerting when any
+ * owner's is). */
+static void count_coverage(struct engine *e, const struct flow_hs *hs,
+                           const struct tls_session *t, enum policy_hs kind,
+                           const struct fp_result *fp, const char *note,
+                           const struct policy_result *res, size_t n)
+{
+	enum coverage_class worst = COV_N;
 
 	if (!e->o.coverage)
 		return;
 	for (size_t i = 0; i < n; i++) {
+		enum coverage_class cls;
+
 		if (res[i].verdict == VERDICT_STREAM_MISMATCH)
 			continue;   /* the second result of one handshake */
-		for (size_t m = 0; m < res[i].n_matched; m++)
-			coverage_count(e->o.coverage, res[i].owner, res[i].matched[m], cls);
+		cls = coverage_of(hs, t, kind, fp, note, owner_alerts(res, n, i));
+		if (worst == COV_N || cls == COV_ALERTING || cls == COV_FP_CHANGED)
+			worst = cls;
+		for (size_t a = 0; a < res[i].n_matched; a++)
+			if (res[i].asset[a].entry && asset_first(&res[i], a))
+				coverage_count(e->o.coverage, res[i].owner, res[i].asset[a].type,
+				               res[i].asset[a].entry, cls, asset_matches(&res[i], a));
 	}
+	if (worst != COV_N)
+		coverage_handshake(e->o.coverage, worst);
 }
 
 /* A TLS 1.3 handshake whose certificates were not read, as the
@@ -278,7 +365,7 @@ void engine_report(struct engine *e, struct flow *f, const char *note)
 	/* Coverage and learning look at the owners' own results, not at the
 	 * stream-mismatch twins (count_coverage passes them over, and a twin
 	 * matches what its owner's result matched). */
-	count_coverage(e, t, tl.hs, tl.fp, v.res, v.n_res);
+	count_coverage(e, hs, t, tl.hs, tl.fp, tl.hs_note, v.res, v.n_res);
 	if (rf.on && e->o.learn)
 		fp_learn_protected(e, &rf.obs, v.res, v.n_res);
 	if (hs->cf && e->ndpi) {

@@ -159,7 +159,7 @@ int engine_make_room(struct engine *e, size_t need, const struct flow *keep, int
 			break;
 		flow_unlink(e->ft, old);
 		g_stats.flows_evicted++;
-		engine_flow_release(e, old, "flow evicted (flow table or memcap full) before the handshake completed");
+		engine_flow_release(e, old, engine_note_evicted);
 	}
 	if ((!slot || !flow_table_full(e->ft)) && g_stats.mem_in_use + need <= lim->total_memcap)
 		return 0;
@@ -280,6 +280,7 @@ static enum ck checksum_check(struct engine *e, const struct pkt *p)
 		return CK_TRUSTED;   /* cut short by the snap length: cannot tell */
 	if (ok) {
 		e->ck_valid++;
+		g_stats.tcp_valid_checksum++;
 		return CK_VALID;
 	}
 	e->ck_invalid++;
@@ -382,7 +383,7 @@ static int ack_segment(struct engine *e, struct flow *f, const struct pkt *p, in
 	if (n == 0)
 		return 0;
 	if (n < 0) {
-		engine_decide(e, f, "reassembly limit reached: handshake incomplete");
+		engine_decide(e, f, engine_note_limit);
 		return 1;
 	}
 	rc = feed(e, f, peer);
@@ -424,7 +425,7 @@ static int data_segment(struct engine *e, struct flow *f, const struct pkt *p, e
 		reasm_start(rd, p->seq);
 	}
 	if (reasm_add(rd, &hs->mem, p->seq, p->payload, p->payload_len) != REASM_OK) {
-		engine_decide(e, f, "reassembly limit reached: handshake incomplete");
+		engine_decide(e, f, engine_note_limit);
 		return 1;
 	}
 	rc = feed(e, f, d);

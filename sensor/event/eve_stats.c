@@ -45,7 +45,33 @@ static void alerts_arr(struct jsonw *o, const char *key, const struct eve_stats_
 	jw_end(o);
 }
 
-/* Per owner and protected asset: what was checked (coverage.h). */
+/* One asset's row: the four counts of its summary line, the reasons it
+ * was not checked, and how it was matched (coverage.h). */
+static void coverage_row_obj(struct jsonw *o, const struct coverage_row *r)
+{
+	jw_obj(o, NULL);
+	jw_str(o, "owner", r->owner);
+	jw_str(o, "asset_type", r->type);
+	jw_str(o, "asset", r->asset);
+	put(o, "handshakes", coverage_row_total(r));
+	for (int g = 0; g < COV_G_N; g++)
+		put(o, coverage_group_name((enum coverage_group)g),
+		    coverage_row_group(r, (enum coverage_group)g));
+	/* Only the classes that happened: the keys a SIEM aggregates on. */
+	jw_obj(o, "by_class");
+	for (int k = 0; k < COV_N; k++)
+		if (r->n[k])
+			put(o, coverage_class_name((enum coverage_class)k), r->n[k]);
+	jw_end(o);
+	jw_obj(o, "by_match");
+	for (int m = 0; m < COV_M_N; m++)
+		if (r->by_match[m])
+			put(o, coverage_match_name((enum coverage_match)m), r->by_match[m]);
+	jw_end(o);
+	jw_end(o);
+}
+
+/* Per owner and protected asset, in the summary's order. */
 static void coverage_arr(struct jsonw *o, const char *key, struct coverage *cov)
 {
 	struct coverage_row *rows;
@@ -56,26 +82,8 @@ static void coverage_arr(struct jsonw *o, const char *key, struct coverage *cov)
 	rows = n ? malloc(n * sizeof(*rows)) : NULL;   /* freed here */
 	if (rows)
 		n = coverage_rows(cov, rows, n, &dropped);
-	for (size_t i = 0; rows && i < n; i++) {
-		uint64_t verified = rows[i].n[COV_VERIFIED] + rows[i].n[COV_VERIFIED_TLS13];
-		uint64_t unchecked = 0;
-
-		for (int k = 0; k < COV_N; k++)
-			if (coverage_unchecked((enum coverage_class)k))
-				unchecked += rows[i].n[k];
-		jw_obj(o, NULL);
-		jw_str(o, "owner", rows[i].owner);
-		jw_str(o, "asset", rows[i].asset);
-		put(o, "verified", verified);
-		put(o, "fingerprint_only", rows[i].n[COV_FINGERPRINT]);
-		put(o, "unchecked", unchecked);
-		jw_obj(o, "by_reason");
-		for (int k = 0; k < COV_N; k++)
-			if (rows[i].n[k])
-				put(o, coverage_class_name((enum coverage_class)k), rows[i].n[k]);
-		jw_end(o);
-		jw_end(o);
-	}
+	for (size_t i = 0; rows && i < n; i++)
+		coverage_row_obj(o, &rows[i]);
 	jw_end(o);
 	free(rows);
 }

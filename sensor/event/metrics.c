@@ -99,8 +99,9 @@ static void put_alerts(FILE *f, const struct eve_stats_input *in)
 	}
 }
 
-/* Per owner, protected asset and how its handshakes were checked (the
- * classes of coverage.h); only the classes that happened. */
+/* Per owner, protected asset (type and entry, as --check-rules) and how
+ * its handshakes were checked (the classes of coverage.h); only the
+ * classes that happened. */
 static int put_coverage(FILE *f, struct coverage *cov)
 {
 	struct coverage_row *rows = NULL;
@@ -121,6 +122,8 @@ static int put_coverage(FILE *f, struct coverage *cov)
 				continue;
 			fputs("certsentry_coverage_handshakes_total{owner=\"", f);
 			put_label_value(f, rows[i].owner);
+			fputs("\",asset_type=\"", f);
+			put_label_value(f, rows[i].type);
 			fputs("\",asset=\"", f);
 			put_label_value(f, rows[i].asset);
 			fprintf(f, "\",check=\"%s\",checked=\"%s\"} %llu\n",

@@ -207,9 +207,12 @@ static void result_obj(struct jsonw *w, const struct policy_result *r)
 	jw_end(w);
 }
 
-/* The "certsentry" object; left open for the alert's own members. */
-/* The chain and the owners' verdicts, in every certsentry object. */
-static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief)
+/* The chain, in every certsentry object, and every owner's verdict in a
+ * tls event's.  An alert names its one owner, verdict and reason at the
+ * top of its certsentry object, where SIEM rules key on them, and only
+ * there (with_owners 0): the other owners' verdicts are the tls event's. */
+static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief,
+                          int with_owners)
 {
 	const struct chain_view *c = ev->chain;
 
@@ -223,13 +226,18 @@ static void chain_members(struct jsonw *w, const struct hs_event *ev, int brief)
 			cert_obj(w, &c->certs[i]);
 		jw_end(w);
 	}
+	if (!with_owners)
+		return;
 	jw_arr(w, "owners");
 	for (size_t i = 0; i < ev->verdicts->n_res; i++)
 		result_obj(w, &ev->verdicts->res[i]);
 	jw_end(w);
 }
 
-static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief)
+/* The "certsentry" object; left open for the alert's own members.
+ * with_owners: write owners[] (tls events; see chain_members). */
+static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brief,
+                            int with_owners)
 {
 	const struct ev_origin *org = ev->origin;
 	const struct ev_tls *tl = ev->tls;
@@ -249,7 +257,7 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 			jw_str(w, "entry_type", org->ct_precert ? "precert_entry" : "x509_entry");
 			jw_end(w);
 		}
-		chain_members(w, ev, brief);
+		chain_members(w, ev, brief, with_owners);
 		return;
 	}
 	t = tl->session;
@@ -301,7 +309,7 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 	jw_end(w);
 	if (t->certs_dropped)
 		jw_int(w, "certificates_dropped", (int64_t)t->certs_dropped);
-	chain_members(w, ev, brief);
+	chain_members(w, ev, brief, with_owners);
 }
 
 static void ndpi_obj(struct jsonw *w, const struct classify_result *n)
@@ -713,7 +721,7 @@ static int write_tls_event(struct output *o, struct output_feed *f, const struct
 	tls_obj(w, ev, output_tls_chain(o) && !brief);
 	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
 		ndpi_obj(w, ev->tls->ndpi);
-	certsentry_open(w, ev, brief);
+	certsentry_open(w, ev, brief, 1);
 	jw_end(w);                     /* certsentry */
 	event_close(w, o);
 	return emit(o, w, 0) < 0 ? -1 : 0;
@@ -747,7 +755,7 @@ static int write_alert(struct output *o, struct output_feed *f, const struct hs_
 	tls_obj(w, ev, 1);
 	if (ev->tls && ev->tls->ndpi && ev->tls->ndpi->valid)
 		ndpi_obj(w, ev->tls->ndpi);
-	certsentry_open(w, ev, 0);
+	certsentry_open(w, ev, 0, 0);
 	jw_str(w, "owner", r->owner);
 	matched_array(w, r);
 	jw_str(w, "verdict", verdict_name(r->verdict));

@@ -335,6 +335,9 @@ struct reloader {
 	pthread_mutex_t lock;        /* guards what follows */
 	pthread_cond_t cond;
 	int requested;               /* a load asked for and not yet begun */
+	const char *path;            /* the rules to load (a SIGHUP may change it: a
+	                                re-read configuration file); stable storage */
+	const char *loaded;          /* the path of done */
 	int busy;                    /* a load is running */
 	int quit;
 	struct policy *done;         /* a load's result not yet swapped in;
@@ -359,13 +362,13 @@ static double mono_secs(void)
 
 static void *reloader_main(void *arg)
 {
-	const char *rules = arg;
 	struct reloader *rl = &g_rl;
 	char err[sizeof(rl->err)];
 
 	pthread_mutex_lock(&rl->lock);
 	for (;;) {
 		struct policy *np;
+		const char *rules;
 		double t0;
 
 		/* A result waits for the main thread before the next load
@@ -376,6 +379,7 @@ static void *reloader_main(void *arg)
 			break;
 		rl->requested = 0;
 		rl->busy = 1;
+		rules = rl->path;
 		pthread_mutex_unlock(&rl->lock);
 		t0 = mono_secs();
 		err[0] = '\0';
@@ -383,27 +387,32 @@ static void *reloader_main(void *arg)
 		pthread_mutex_lock(&rl->lock);
 		rl->busy = 0;
 		rl->secs = mono_secs() - t0;
-		if (np)
+		if (np) {
 			rl->done = np;
+			rl->loaded = rules;
+		}
 		else
 			snprintf(rl->err, sizeof(rl->err), "%s", err[0] ? err : "unknown error");
 	}
 	pthread_mutex_unlock(&rl->lock);
+	(void)arg;
 	return NULL;
 }
 
-/* Start the reload thread (rules given only).  Signals stay with the
- * main thread. */
-static int reloader_start(const struct live_opts *lo)
+/* Start the reload thread (once there are rules: at start, or when a
+ * re-read configuration file names them).  Signals stay with the main
+ * thread. */
+static int reloader_start(const char *rules)
 {
 	sigset_t all, old;
 	int rc;
 
-	if (!lo->rules)
+	if (!rules || g_rl.running)
 		return 0;
+	g_rl.path = rules;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&g_rl.th, NULL, reloader_main, (void *)lo->rules);
+	rc = pthread_create(&g_rl.th, NULL, reloader_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		live_diag(LOG_ERR, "cannot start the rules reload thread: %s", strerror(rc));
@@ -430,31 +439,39 @@ static void reloader_stop(void)
 }
 
 /* SIGHUP: the output is reopened now, on this thread (logrotate waits for
- * it); the rules are loaded by the reload thread and replace the old only
- * if they load completely (reload_collect). */
-static void reload(const struct live_opts *lo, struct output *out)
+ * it); the configuration file, if any, is read again (cur: the settings
+ * it may change at run time); the rules are loaded by the reload thread
+ * and replace the old only if they load completely (reload_collect). */
+static void reload(const struct live_opts *lo, struct output *out, struct live_reconf *cur)
 {
 	g_reload = 0;
 	if (output_reopen(out) < 0)
 		live_diag(LOG_ERR, "SIGHUP: cannot reopen the output: %s", strerror(errno));
-	if (!lo->rules || !g_rl.running)
+	if (lo->reconfigure) {
+		struct live_reconf rc = *cur;
+
+		if (lo->reconfigure(lo->reconfigure_ctx, &rc) == 0)
+			*cur = rc;
+	}
+	if (!cur->rules || reloader_start(cur->rules) < 0 || !g_rl.running)
 		return;
 	pthread_mutex_lock(&g_rl.lock);
 	if (g_rl.busy)
 		live_diag(LOG_INFO, "SIGHUP: a rules reload is under way; %s after it",
 		          g_rl.requested ? "the one already asked for follows" :
 		          "one more follows");
+	g_rl.path = cur->rules;
 	g_rl.requested = 1;
 	pthread_cond_signal(&g_rl.cond);
 	pthread_mutex_unlock(&g_rl.lock);
 }
 
 /* A finished load, if any: swap the new policy in, or say why not. */
-static void reload_collect(const struct live_opts *lo, struct worker *ws, unsigned n,
-                           struct policy **pol)
+static void reload_collect(struct worker *ws, unsigned n, struct policy **pol)
 {
 	char err[sizeof(g_rl.err)];
 	struct policy *np;
+	const char *path;
 	double secs;
 
 	if (!g_rl.running)
@@ -465,6 +482,7 @@ static void reload_collect(const struct live_opts *lo, struct worker *ws, unsign
 	memcpy(err, g_rl.err, sizeof(err));
 	g_rl.err[0] = '\0';
 	secs = g_rl.secs;
+	path = g_rl.loaded;
 	if (np || err[0])
 		pthread_cond_signal(&g_rl.cond);   /* a next load may begin */
 	pthread_mutex_unlock(&g_rl.lock);
@@ -481,7 +499,7 @@ static void reload_collect(const struct live_opts *lo, struct worker *ws, unsign
 	}
 	policy_free(*pol);
 	*pol = np;
-	live_diag(LOG_INFO, "SIGHUP: rules reloaded from %s (%zu owners, %.1f s)", lo->rules,
+	live_diag(LOG_INFO, "SIGHUP: rules reloaded from %s (%zu owners, %.1f s)", path,
 	          policy_owner_count(np), secs);
 }
 
@@ -541,6 +559,8 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 	int group = (int)(getpid() & 0x7fff), rc = 0;
 	uint64_t last_stats;
 	char err[512];
+	/* What a SIGHUP may change (the configuration file re-read). */
+	struct live_reconf cur = { lo->rules, lo->stats_interval };
 
 	if (n > LIVE_MAX_WORKERS)
 		n = LIVE_MAX_WORKERS;
@@ -582,7 +602,7 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 			rc = -1;
 			break;
 		}
-	if (!g_stop && reloader_start(lo) < 0) {
+	if (!g_stop && reloader_start(cur.rules) < 0) {
 		g_stop = 1;
 		rc = -1;
 	}
@@ -592,12 +612,12 @@ int live_run(const struct live_opts *lo, const struct engine_opts *eo,
 
 		poll(NULL, 0, LIVE_POLL_MS);
 		if (g_reload)
-			reload(lo, eo->out);
-		reload_collect(lo, ws, started, pol);
+			reload(lo, eo->out, &cur);
+		reload_collect(ws, started, pol);
 		/* Lines queued for a socket consumer that was away move on
 		 * even when no new event comes. */
 		output_flush(eo->out);
-		if (lo->stats_interval && wall_us() - last_stats >= lo->stats_interval * 1000000ull) {
+		if (cur.stats_interval && wall_us() - last_stats >= cur.stats_interval * 1000000ull) {
 			last_stats = wall_us();
 			write_stats(ws, started, eo->out, eo->coverage, NULL);
 		}

@@ -44,6 +44,7 @@
 #include "core/stats.h"
 #include "verdict/truststore.h"
 #include "run/options.h"
+#include "run/inputs.h"
 #include "run/summary.h"
 #include "run/privs.h"
 #include "analyser/tls.h"
@@ -245,26 +246,66 @@ static int load_fingerprints(const struct options *o, struct fp_baseline **base,
 	return 0;
 }
 
-static int check_rules(const struct options *o)
+/* The rules of --check-rules or --check-config: the policy's summary
+ * (full: what each owner protects; else one line) and how each asset
+ * will be checked.  0, or -1 said (FILE:LINE). */
+static int check_policy(const struct options *o, const char *rules, int full)
 {
 	char err[1024];
-	struct policy *p = policy_load(o->check_rules, err, sizeof(err));
+	struct policy *p = policy_load(rules, err, sizeof(err));
 	struct fp_baseline *base = NULL, *learn = NULL;
-	int rc = EXIT_CLEAN;
+	int rc = 0;
 
 	if (!p) {
 		fprintf(stderr, "%s\n", err);
-		return EXIT_TROUBLE;
+		return -1;
 	}
-	policy_summary(p, stdout);
-	if (load_fingerprints(o, &base, &learn) < 0)
-		rc = EXIT_TROUBLE;
+	if (full)
+		policy_summary(p, stdout);
 	else
+		printf("rules %s: %zu owner%s\n", rules, policy_owner_count(p),
+		       policy_owner_count(p) == 1 ? "" : "s");
+	if (load_fingerprints(o, &base, &learn) < 0)
+		rc = -1;
+	else if (full)
 		policy_coverage_plan(p, o->n_keylogs > 0, base, stdout);
 	fp_free(base);
 	fp_free(learn);
 	policy_free(p);
 	return rc;
+}
+
+static int check_rules(const struct options *o)
+{
+	return check_policy(o, o->check_rules, 1) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
+}
+
+/* --check-config: the file parsed (options_parse did, with FILE:LINE
+ * errors), then what it names that can be checked without running: the
+ * rules, the captures, the key logs, the baseline, the filter. */
+static int check_config(struct options *o)
+{
+	char err[1024];
+	int bad = 0;
+
+	options_config_summary(o, stdout);
+	if (o->rules && check_policy(o, o->rules, 0) < 0)
+		bad = 1;
+	else if (!o->rules)
+		printf("rules: none (-R): handshakes are reported, nothing is judged\n");
+	if (inputs_prepare(o) < 0)
+		bad = 1;
+	for (size_t i = 0; i < o->n_keylogs; i++)
+		if (access(o->keylogs[i], R_OK) != 0) {
+			fprintf(stderr, "certsentry: --keylog %s: %s\n", o->keylogs[i], strerror(errno));
+			bad = 1;
+		}
+	if (o->live.bpf && capture_bpf_check(o->live.bpf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --bpf %s: %s\n", o->live.bpf, err);
+		bad = 1;
+	}
+	printf("configuration %s\n", bad ? "NOT valid" : "valid");
+	return bad ? EXIT_TROUBLE : EXIT_CLEAN;
 }
 
 /* The end of every run: the output drained (or given up on, within its
@@ -329,7 +370,7 @@ static int drop_to_user(const struct options *o)
  * at the next rotation.  0, or -1 said. */
 static int check_user_paths(const struct options *o)
 {
-	struct privs_path p[8 + KEYLOG_MAX_FILES];
+	struct privs_path p[9 + KEYLOG_MAX_FILES];
 	size_t n = 0;
 	int live = o->live.n_ifaces > 0;
 	char err[1024];
@@ -360,6 +401,9 @@ static int check_user_paths(const struct options *o)
 	}
 	if (live && o->rules)
 		p[n++] = (struct privs_path){ o->rules, "-R", PRIVS_READ };
+	/* SIGHUP reads the configuration file again, as USER. */
+	if (live && o->config)
+		p[n++] = (struct privs_path){ o->config, "-c", PRIVS_READ };
 	for (size_t i = 0; live && i < o->n_keylogs; i++)
 		p[n++] = (struct privs_path){ o->keylogs[i], "--keylog", PRIVS_READ };
 	if (privs_check(o->live.user, p, n, err, sizeof(err)) < 0) {
@@ -401,9 +445,10 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	                                    c.alerts ? EXIT_ALERT : EXIT_CLEAN);
 }
 
-/* The summary's inputs that every mode shares. */
+/* The summary's inputs that every mode shares.  pol: the rules in force
+ * now (live, a reload may have replaced eo->pol's). */
 static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
-                         const struct keylogs *kl)
+                         const struct keylogs *kl, const struct policy *pol)
 {
 	memset(sum, 0, sizeof(*sum));
 	sum->kl = kl->kl;
@@ -411,6 +456,7 @@ static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
 	sum->baseline = eo->baseline;
 	sum->learn = eo->learn;
 	sum->cov = eo->coverage;
+	sum->owners = pol ? policy_owner_count(pol) : 0;
 }
 
 /* Files: one engine on this thread, or --workers threads.  Returns the
@@ -461,7 +507,7 @@ static int run_files(const struct options *o, struct engine_opts *eo, struct key
 		fprintf(stderr, "certsentry: --state %s\n", err);
 		trouble = 1;
 	}
-	summary_fill(&sum, eo, kl);
+	summary_fill(&sum, eo, kl, eo->pol);
 	sum.st = &g_stats;
 	sum.rows = rows;
 	sum.n_rows = dispatch_alert_table(d, rows, sizeof(rows) / sizeof(rows[0]));
@@ -525,7 +571,7 @@ static int run_live(struct options *o, struct engine_opts *eo, const struct keyl
 	status = live_run(&o->live, eo, pol, &tot) < 0 ? EXIT_TROUBLE : EXIT_CLEAN;
 	if (kl->all && !o->quiet)
 		keylog_report(kl->all, stderr);
-	summary_fill(&sum, eo, kl);
+	summary_fill(&sum, eo, kl, *pol);
 	sum.st = &tot.st;
 	sum.rows = tot.rows;
 	sum.n_rows = tot.n_rows;
@@ -610,17 +656,32 @@ int main(int argc, char **argv)
 	if (options_parse(argc, argv, &o) < 0)
 		return EXIT_TROUBLE;
 	o.out.stdout_closed = stdout_closed;
-	if (o.check_rules)
-		return check_rules(&o);
+	metrics_set_path(o.metrics);
+	/* SIGHUP reads the file again (live.c). */
+	if (o.config) {
+		o.live.reconfigure = options_reconfigure;
+		o.live.reconfigure_ctx = &o;
+	}
+	if (o.check_config) {
+		status = check_config(&o);
+		goto out;
+	}
+	if (o.check_rules) {
+		status = check_rules(&o);
+		goto out;
+	}
+	/* Every capture there and readable before anything runs. */
+	if (inputs_prepare(&o) < 0)
+		goto out;
 	if (metrics_check(err, sizeof(err)) < 0) {
 		fprintf(stderr, "certsentry: %s\n", err);
-		return EXIT_TROUBLE;
+		goto out;
 	}
 	if (o.rules) {
 		pol = policy_load(o.rules, err, sizeof(err));
 		if (!pol) {
 			fprintf(stderr, "%s\n", err);
-			return EXIT_TROUBLE;
+			goto out;
 		}
 	} else if (!o.quiet) {
 		fprintf(stderr, "certsentry: no rules (-R): reporting handshakes only\n");
@@ -656,5 +717,6 @@ out:
 	keylog_free(kl.all);
 	trust_free(trust);
 	policy_free(pol);
+	options_release(&o);
 	return status;
 }

@@ -1,10 +1,22 @@
 /*
- * options.c - the command line: the option table, --help, and argv into
- * a struct options (include/run/options.h) with the defaults of cs_limits.h
- * and of each module.  Must not: open files, load rules or start
- * anything (main.c does, with what this returns).
+ * options.c - the command line and the configuration file: the option
+ * table, --help, and the file's settings then argv into a struct options
+ * (include/run/options.h) with the defaults of cs_limits.h and of each
+ * module.  The file's names are the table's long names and its values go
+ * through the same handlers as argv's, so the two accept the same things;
+ * config.c knows the file's syntax only.
+ *
+ * Errors: on the command line "certsentry: reason" and a pointer to
+ * --help; in the file "FILE:LINE: reason".  Exit 2 either way (main.c).
+ *
+ * Must not: open files other than the configuration file, load rules or
+ * start anything (main.c does, with what this returns).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -33,6 +45,7 @@
 #include "verdict/policy.h"
 #include "core/stats.h"
 #include "verdict/truststore.h"
+#include "run/config.h"
 #include "run/options.h"
 #include "analyser/tls.h"
 
@@ -47,8 +60,12 @@ enum {
 	OPT_TRUST_STORE, OPT_ALERT_WINDOW, OPT_MAX_ALERT_KEYS, OPT_STATE, OPT_TLS_LOG,
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
 	OPT_CT_START, OPT_CT_MAX_JSON, OPT_QUIC_GAP, OPT_QUIC_MAX,
-	OPT_SENSOR_NAME, OPT_CID_SEED,
+	OPT_SENSOR_NAME, OPT_CID_SEED, OPT_NO_CONFIG, OPT_CHECK_CONFIG,
 };
+
+/* getopt_long's code for an operand (optstring starts with '-': operands
+ * come back in order, so "-r a b -r c" reads a, b, c). */
+#define OPT_OPERAND 1
 
 /* getopt's table, but for the sinks' own options (--syslog-*, --redis-*):
  * those are declared, parsed, checked, documented and defaulted by the
@@ -115,6 +132,9 @@ static const struct option base_opts[] = {
 	{ "learn",           required_argument, NULL, OPT_LEARN },
 	{ "fp-tolerance",    required_argument, NULL, OPT_FP_TOLERANCE },
 	{ "version",         no_argument,       NULL, OPT_VERSION },
+	{ "config",          required_argument, NULL, 'c' },
+	{ "no-config",       no_argument,       NULL, OPT_NO_CONFIG },
+	{ "check-config",    no_argument,       NULL, OPT_CHECK_CONFIG },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -122,19 +142,75 @@ static const struct option base_opts[] = {
 #define N_BASE_OPTS (sizeof(base_opts) / sizeof(base_opts[0]) - 1)
 #define MAX_SINK_OPTS 64
 static struct option long_opts[N_BASE_OPTS + MAX_SINK_OPTS + 1];
+_Static_assert(N_BASE_OPTS + MAX_SINK_OPTS <= OPTIONS_MAX_OPTS,
+               "struct options' cli[] holds a flag per option getopt knows");
+
+/* Options the configuration file may not set: answers and modes of one
+ * invocation, not settings of the sensor. */
+static const int cli_only[] = {
+	'h', OPT_VERSION, 'c', OPT_NO_CONFIG, OPT_CHECK_CONFIG, OPT_CHECK_RULES, OPT_CERTS,
+	OPT_CT_JSON,
+};
+
+/* Options a SIGHUP applies from a changed file: each is read only by the
+ * main thread of a live run (the rules path by the reload thread, under
+ * its lock), so changing it races with no worker.  Everything else sizes
+ * or wires what the workers hold, and needs a restart. */
+static const int runtime_opts[] = { 'R', OPT_STATS };
+
+static int in_codes(const int *codes, size_t n, int c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (codes[i] == c)
+			return 1;
+	return 0;
+}
+
+#define CONFIG_NONE "none"   /* -c none: no configuration file */
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* Where an option's value came from, for its error: the command line
+ * (buf NULL: said on stderr as "certsentry: ...") or a line of the file
+ * (the message goes to buf; config.c prefixes FILE:LINE). */
+static struct {
+	char *buf;
+	size_t cap;
+	const char *dash;     /* "--" before an option's name, or "" in the file */
+} g_err = { NULL, 0, "--" };
+
+static void opt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void opt_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (g_err.buf) {
+		vsnprintf(g_err.buf, g_err.cap, fmt, ap);
+	} else {
+		fputs("certsentry: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
 
 static void usage(FILE *f)
 {
 	char types[256];
 
 	fputs(
-"usage: certsentry -r FILE [-r FILE...] [-R RULES] [-o OUT] [options]\n"
+"usage: certsentry -r FILE [FILE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
 "       certsentry --ct-json [--ct-start N] [-R RULES] [-o OUT] FILE...\n"
 "       certsentry --check-rules RULES\n"
+"       certsentry [-c FILE] --check-config\n"
 "\n"
-"  -r, --read FILE        pcap or pcapng file; '-' reads standard input\n"
+"  -r, --read FILE        pcap or pcapng file, or a directory of them (read\n"
+"                         in name order); '-' reads standard input; more\n"
+"                         files may follow as operands\n"
 "      --certs PATH...    judge certificate files (PEM or DER, a chain a file,\n"
 "                         leaf first; or directories of them) without packets\n"
 "      --ct-json FILE...  judge CT log entries: get-entries JSON, or one entry\n"
@@ -154,6 +230,13 @@ static void usage(FILE *f)
 	fprintf(f,
 "  -q, --quiet            no summary on standard error\n"
 "      --check-rules PATH validate rules, print a summary, exit\n"
+"  -c, --config FILE      settings file, one 'name = value' a line, the long\n"
+"                         options' names ('none': no file; default\n"
+"                         " OPTIONS_DEFAULT_CONFIG " if it exists);\n"
+"                         the command line wins\n"
+"      --no-config        read no configuration file\n"
+"      --check-config     validate the configuration file and the rules it\n"
+"                         names, print a summary, exit\n"
 "      --ports LIST       server ports to inspect (default 443,853)\n"
 "      --any-port         inspect every TCP flow that carries a TLS handshake\n"
 "      --tls-chain        include the chain in tls events too (always in alerts)\n"
@@ -237,6 +320,9 @@ static void usage(FILE *f)
 	        CS_DEF_FRAG_MEMCAP);
 }
 
+
+/* ---- values ---------------------------------------------------------------- */
+
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -245,8 +331,8 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "certsentry: --%s: '%s' is not a number in %" PRIu64 "..%" PRIu64 "\n",
-		        opt, s, min, max);
+		opt_err("%s%s: '%s' is not a number in %" PRIu64 "..%" PRIu64, g_err.dash, opt, s,
+		        min, max);
 		return -1;
 	}
 	*out = v;
@@ -260,7 +346,7 @@ static void port_set(uint8_t *map, unsigned port)
 
 static int parse_ports(uint8_t *map, const char *list)
 {
-	char *copy = strdup(list), *tok, *save = NULL;
+	char *copy = strdup(list), *tok, *save = NULL;   /* owned here */
 	int n = 0;
 
 	if (!copy)
@@ -278,7 +364,7 @@ static int parse_ports(uint8_t *map, const char *list)
 	}
 	free(copy);
 	if (n == 0) {
-		fprintf(stderr, "certsentry: --ports: empty list\n");
+		opt_err("%sports: empty list", g_err.dash);
 		return -1;
 	}
 	return 0;
@@ -365,6 +451,54 @@ _Static_assert(sizeof(((struct options *)0)->feed.tls_log) == sizeof(int) &&
                sizeof(((struct options *)0)->checksum) == sizeof(int),
                "word options are enums stored as int");
 
+#define LIST(opt, what, shown, field, count) \
+	{ opt, what, shown, sizeof(((struct options *)0)->field) / sizeof(const char *), \
+	  offsetof(struct options, field), offsetof(struct options, count) }
+
+/* The options that may be given several times, each value added to a
+ * bounded list (an operand is an -r).  The configuration file may repeat
+ * these and only these. */
+static const struct list_opt {
+	int opt;
+	const char *what;
+	size_t shown;                    /* the bound said in the error */
+	size_t max, off, off_n;
+} list_opts[] = {
+	LIST('r', "-r inputs", MAX_INPUTS, inputs, n_inputs),
+	LIST('i', "-i interfaces", LIVE_MAX_IFACES, live.ifaces, live.n_ifaces),
+	LIST(OPT_KEYLOG, "--keylog files", KEYLOG_MAX_FILES, keylogs, n_keylogs),
+	/* one more than the stores: "none" takes a place and adds none */
+	LIST(OPT_TRUST_STORE, "--trust-store", TRUST_MAX_STORES, trust_specs, n_trust),
+};
+
+static const struct list_opt *list_of(int c)
+{
+	if (c == OPT_OPERAND)
+		c = 'r';
+	for (size_t i = 0; i < sizeof(list_opts) / sizeof(list_opts[0]); i++)
+		if (list_opts[i].opt == c)
+			return &list_opts[i];
+	return NULL;
+}
+
+static int list_add(struct options *o, const struct list_opt *l, const char *v)
+{
+	const char **list = (const char **)(void *)((char *)o + l->off);
+	size_t *n = (size_t *)(void *)((char *)o + l->off_n);
+
+	if (*n >= l->max) {
+		opt_err("at most %zu %s", l->shown, l->what);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+static void list_clear(struct options *o, const struct list_opt *l)
+{
+	*(size_t *)(void *)((char *)o + l->off_n) = 0;
+}
+
 /* A table option (number or word): 1 done (*rc its result), 0 not one. */
 static int table_option(struct options *o, int c, const char *arg, int *rc)
 {
@@ -387,21 +521,10 @@ static int table_option(struct options *o, int c, const char *arg, int *rc)
 				*rc = 0;
 				return 1;
 			}
-		fprintf(stderr, "certsentry: --%s: %s\n", w->name, w->say);
+		opt_err("%s%s: '%s' is not %s", g_err.dash, w->name, arg, w->say);
 		*rc = -1;
 		return 1;
 	}
-	return 0;
-}
-
-/* A value into a bounded list of them (-r, -i, --keylog, --trust-store). */
-static int list_add(const char **list, size_t *n, size_t max, const char *what, const char *v)
-{
-	if (*n >= max) {
-		fprintf(stderr, "certsentry: at most %zu %s\n", max, what);
-		return -1;
-	}
-	list[(*n)++] = v;
 	return 0;
 }
 
@@ -428,30 +551,18 @@ static int other_option(struct options *o, int c, const char *arg)
 	char why[256];
 
 	switch (c) {
-	case 'r': return list_add(o->inputs, &o->n_inputs, MAX_INPUTS, "-r inputs", arg);
-	case 'i':
-		return list_add(o->live.ifaces, &o->live.n_ifaces, LIVE_MAX_IFACES, "-i interfaces", arg);
-	case OPT_KEYLOG: return list_add(o->keylogs, &o->n_keylogs, KEYLOG_MAX_FILES, "--keylog files", arg);
-	case OPT_TRUST_STORE:
-		/* one more than the stores: "none" takes a place and adds none */
-		if (o->n_trust > TRUST_MAX_STORES) {
-			fprintf(stderr, "certsentry: at most %d --trust-store\n", TRUST_MAX_STORES);
-			return -1;
-		}
-		o->trust_specs[o->n_trust++] = arg;
-		break;
 	case OPT_OUTPUT_TYPE:
 		if (output_type_parse(arg, &o->out.type) == 0)
 			break;
 		output_type_names(why, sizeof(why), 0);
-		fprintf(stderr, "certsentry: --output-type: %s\n", why);
+		opt_err("%soutput-type: '%s' is not %s", g_err.dash, arg, why);
 		return -1;
 	case OPT_PORTS: return parse_ports(o->port_map, arg);
 	case 'u': o->live.user = arg; break;
 	case OPT_BPF: o->live.bpf = arg; break;
 	case OPT_PIDFILE: o->live.pidfile = arg; break;
 	case OPT_SYSLOG: o->use_syslog = 1; break;
-	case OPT_METRICS: metrics_set_path(arg); break;
+	case OPT_METRICS: o->metrics = arg; break;
 	case OPT_CERTS: o->certs_mode = 1; break;
 	case OPT_CT_JSON: o->certs_mode = 2; break;
 	case OPT_STATE: o->feed.state_path = arg; break;
@@ -461,50 +572,19 @@ static int other_option(struct options *o, int c, const char *arg)
 	case 'R': o->rules = arg; break;
 	case 'o': o->out.path = arg; break;
 	case 'q': o->quiet = 1; break;
-	case 'h': usage(stdout); exit(EXIT_CLEAN);
-	case OPT_VERSION: printf("certsentry %s\n", CS_VERSION); exit(EXIT_CLEAN);
 	case OPT_ANY_PORT: o->any_port = 1; break;
 	case OPT_CHECK_RULES: o->check_rules = arg; break;
+	case OPT_CHECK_CONFIG: o->check_config = 1; break;
 	case OPT_TLS_CHAIN: o->out.tls_chain = 1; break;
 	case OPT_SENSOR_NAME: o->out.sensor_name = arg; break;
 	case OPT_NO_NDPI: o->no_ndpi = 1; break;
+	case 'c': case OPT_NO_CONFIG: case 'h': case OPT_VERSION:
+		break;   /* answered while argv was scanned */
 	default:
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-}
-
-/* What the options say together: the inputs, and what goes with what. */
-static int options_check(int argc, char **argv, struct options *o)
-{
-	if (o->certs_mode) {
-		if (optind == argc || o->n_inputs || o->live.n_ifaces) {
-			fprintf(stderr, "certsentry: --certs and --ct-json take files (or "
-			        "directories), and no -r or -i\n");
-			return -1;
-		}
-		o->cert_paths = argv + optind;
-		o->n_cert_paths = (size_t)(argc - optind);
-		return 0;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "certsentry: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (!o->check_rules && o->n_inputs == 0 && o->live.n_ifaces == 0) {
-		usage(stderr);
-		return -1;
-	}
-	if (o->n_inputs && o->live.n_ifaces) {
-		fprintf(stderr, "certsentry: -r and -i do not mix\n");
-		return -1;
-	}
-	o->live.rules = o->rules;
-	o->feed.alert_window_us = (uint64_t)o->alert_window_s * 1000000u;
-	if (o->feed.state_path && !o->alert_window_s) {
-		fprintf(stderr, "certsentry: --state needs --alert-window above 0\n");
-		return -1;
+		/* getopt returned a code of the table that nothing handles: a
+		 * bug of this file, not of the command line. */
+		fprintf(stderr, "certsentry: bug: option code %d has no handler\n", c);
+		abort();
 	}
 	return 0;
 }
@@ -517,8 +597,394 @@ static int sink_option(struct options *o, int idx, const char *arg)
 
 	if (output_opts_set(&o->out, long_opts[idx].name, arg, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "certsentry: %s\n", err);
+	opt_err("%s", err);
 	return -1;
+}
+
+/* Option c (long_opts[idx]) with arg, from either source: 0, or -1 said. */
+static int apply(struct options *o, int c, int idx, const char *arg)
+{
+	const struct list_opt *l = list_of(c);
+	int rc = 0;
+
+	if (c == OPT_STATS)
+		o->stats_set = 1;
+	if (c == OPT_SINK)
+		return sink_option(o, idx, arg);
+	if (l)
+		return list_add(o, l, arg);
+	if (table_option(o, c, arg, &rc))
+		return rc;
+	return other_option(o, c, arg);
+}
+
+/* ---- the pool: strings the options point to -------------------------------- */
+
+struct options_pool {
+	char **s;
+	size_t n, cap;
+};
+
+int options_keep(struct options *o, char *s)
+{
+	struct options_pool *p = o->pool;
+
+	if (!s)
+		return -1;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		char **ns = realloc(p->s, cap * sizeof(*ns));
+
+		if (!ns) {
+			free(s);
+			return -1;
+		}
+		p->s = ns;
+		p->cap = cap;
+	}
+	p->s[p->n++] = s;   /* owned by the pool: options_release */
+	return 0;
+}
+
+void options_release(struct options *o)
+{
+	if (o->pool) {
+		for (size_t i = 0; i < o->pool->n; i++)
+			free(o->pool->s[i]);
+		free(o->pool->s);
+		free(o->pool);
+	}
+	free(o->file_set);
+	o->pool = NULL;
+	o->file_set = NULL;
+	o->n_file_set = 0;
+}
+
+/* ---- names: look-up and the suggestion for a misspelt one ----------------- */
+
+static int option_index(const char *name)
+{
+	for (int i = 0; long_opts[i].name; i++)
+		if (strcmp(long_opts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int short_index(int c)
+{
+	for (int i = 0; long_opts[i].name; i++)
+		if (long_opts[i].val == c)
+			return i;
+	return -1;
+}
+
+/* Edit distance (insertions, deletions, substitutions) of two short
+ * names; names longer than the buffer count as far apart. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[CONFIG_MAX_NAME + 2];
+
+	if (la > CONFIG_MAX_NAME || lb > CONFIG_MAX_NAME)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The option name closest to name, when close enough to be a typo (a
+ * third of its letters, at least one), or NULL. */
+static const char *suggest(const char *name)
+{
+	size_t best = SIZE_MAX, limit = strlen(name) / 3 + 1;
+	const char *pick = NULL;
+
+	for (int i = 0; long_opts[i].name; i++) {
+		size_t d = distance(name, long_opts[i].name);
+
+		if (d < best) {
+			best = d;
+			pick = long_opts[i].name;
+		}
+	}
+	return best <= limit ? pick : NULL;
+}
+
+/* ---- the configuration file --------------------------------------------- */
+
+static int parse_bool(const char *v, int *yes)
+{
+	static const char *const words[] = { "yes", "true", "no", "false" };
+
+	for (size_t i = 0; i < 4; i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*yes = i < 2;
+			return 0;
+		}
+	return -1;
+}
+
+static int record(struct options *o, int idx, unsigned line, const char *value)
+{
+	struct options_setting *ns = realloc(o->file_set, (o->n_file_set + 1) * sizeof(*ns));
+
+	if (!ns)
+		return -1;
+	o->file_set = ns;   /* owned by o: options_release */
+	ns[o->n_file_set++] = (struct options_setting){ idx, line, value };
+	return 0;
+}
+
+/* config.c's callback: one "name = value" line applied as --name value
+ * would be.  0, or -1 with why set (config.c adds FILE:LINE). */
+static int file_setting(void *ctx, const char *name, const char *value, unsigned line,
+                        char *why, size_t whylen)
+{
+	struct options *o = ctx;
+	int idx = option_index(name), c, yes = 1, rc;
+	const char *arg = NULL, *near;
+
+	if (idx < 0) {
+		near = suggest(name);
+		snprintf(why, whylen, "unknown setting '%s'%s%s%s", name, near ? " (did you mean '" : "",
+		         near ? near : "", near ? "'?)" : "");
+		return -1;
+	}
+	c = long_opts[idx].val;
+	if (in_codes(cli_only, sizeof(cli_only) / sizeof(cli_only[0]), c)) {
+		snprintf(why, whylen, "'%s' is for the command line only", name);
+		return -1;
+	}
+	if (!list_of(c))
+		for (size_t i = 0; i < o->n_file_set; i++)
+			if (o->file_set[i].idx == idx) {
+				snprintf(why, whylen, "'%s' is already set at line %u (only read, "
+				         "interface, keylog and trust-store may repeat)", name,
+				         o->file_set[i].line);
+				return -1;
+			}
+	if (long_opts[idx].has_arg == no_argument) {
+		if (parse_bool(value, &yes) < 0) {
+			snprintf(why, whylen, "%s: '%s' is not yes, no, true or false", name, value);
+			return -1;
+		}
+	} else {
+		char *copy = strdup(value);
+
+		if (options_keep(o, copy) < 0) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		arg = copy;
+	}
+	/* A flag's word is kept as said ("yes", "no"), so that a change from
+	 * one to the other is seen on SIGHUP. */
+	if (record(o, idx, line, arg ? arg : yes ? "yes" : "no") < 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (!yes)
+		return 0;   /* the default: no option without argument is on by default */
+	g_err.buf = why;
+	g_err.cap = whylen;
+	g_err.dash = "";
+	rc = apply(o, c, idx, arg);
+	g_err.buf = NULL;
+	g_err.dash = "--";
+	return rc;
+}
+
+/* The file o->config into o: 0, or -1 with err "FILE:LINE: reason". */
+static int read_config(struct options *o, char *err, size_t errlen)
+{
+	return config_read(o->config, file_setting, o, err, errlen);
+}
+
+/* ---- the command line ------------------------------------------------------ */
+
+/* One option of argv, as scanned: applied after the configuration file
+ * (which argv names), so that argv wins. */
+struct cli_opt {
+	int c, idx;
+	const char *arg;
+};
+
+static void try_help(void)
+{
+	fputs("Try 'certsentry --help' for more information.\n", stderr);
+}
+
+/* How many long options begin with name (getopt takes an unambiguous
+ * abbreviation on the command line; the file wants whole names). */
+static int abbreviates(const char *name)
+{
+	size_t n = strlen(name);
+	int k = 0;
+
+	for (int i = 0; long_opts[i].name; i++)
+		k += strncmp(long_opts[i].name, name, n) == 0;
+	return k;
+}
+
+/* getopt's complaint (opterr is off) in one line, with a suggestion for
+ * a misspelt long option. */
+static void bad_option(char **argv, int c)
+{
+	const char *word = argv[optind - 1];
+	char name[CONFIG_MAX_NAME + 1];
+	const char *near;
+	size_t n;
+
+	if (strncmp(word, "--", 2) != 0) {
+		if (c == ':')
+			opt_err("option '-%c' needs an argument", optopt);
+		else
+			opt_err("unknown option '-%c'", optopt);
+		return;
+	}
+	if (c == ':') {
+		opt_err("option '%s' needs an argument", word);
+		return;
+	}
+	n = strcspn(word + 2, "=");
+	if (n > CONFIG_MAX_NAME)
+		n = CONFIG_MAX_NAME;
+	memcpy(name, word + 2, n);
+	name[n] = '\0';
+	near = suggest(name);
+	if (option_index(name) >= 0 || abbreviates(name) == 1)
+		opt_err("option '%s' takes no argument", word);   /* --flag=x */
+	else if (abbreviates(name) > 1)
+		opt_err("option '--%s' is ambiguous: it begins several options' names", name);
+	else if (near)
+		opt_err("unknown option '--%s' (did you mean '--%s'?)", name, near);
+	else
+		opt_err("unknown option '--%s'", name);
+}
+
+/* argv into cl[] (in order; operands too), answering --help and
+ * --version, and noting -c / --no-config.  0, or -1 said. */
+static int scan_argv(int argc, char **argv, struct options *o, struct cli_opt *cl, size_t *n,
+                     const char **config, int *no_config)
+{
+	int c, idx;
+
+	opterr = 0;
+	optind = 0;   /* glibc: a full re-initialisation */
+	*n = 0;
+	while (idx = -1, (c = getopt_long(argc, argv, "-:r:i:u:R:o:qhc:", long_opts, &idx)) != -1) {
+		if (c == '?' || c == ':') {
+			bad_option(argv, c);
+			return -1;
+		}
+		if (c == 'h') {
+			usage(stdout);
+			exit(EXIT_CLEAN);
+		}
+		if (c == OPT_VERSION) {
+			printf("certsentry %s\n", CS_VERSION);
+			exit(EXIT_CLEAN);
+		}
+		if (c == 'c')
+			*config = optarg;
+		if (c == OPT_NO_CONFIG)
+			*no_config = 1;
+		if (idx < 0)
+			idx = short_index(c);
+		if (idx >= 0)
+			o->cli[idx] = 1;
+		if (c == 'r' || c == 'i' || c == OPT_OPERAND || c == OPT_CERTS || c == OPT_CT_JSON)
+			o->cli_inputs = 1;
+		cl[(*n)++] = (struct cli_opt){ c, idx, optarg };
+	}
+	/* After "--": operands only. */
+	for (; optind < argc; optind++) {
+		o->cli_inputs = 1;
+		cl[(*n)++] = (struct cli_opt){ OPT_OPERAND, -1, argv[optind] };
+	}
+	return 0;
+}
+
+/* Which file: -c FILE, none (-c none, --no-config), or the default when
+ * it exists (CERTSENTRY_CONF in its place, for tests).  0, or -1 said. */
+static int pick_config(struct options *o, const char *given, int no_config)
+{
+	const char *def = getenv("CERTSENTRY_CONF");
+	struct stat st;
+
+	if (!def || !*def)
+		def = OPTIONS_DEFAULT_CONFIG;
+	if (no_config || (given && strcmp(given, CONFIG_NONE) == 0))
+		o->config = NULL;
+	else if (given)
+		o->config = given;
+	else
+		o->config = stat(def, &st) == 0 ? def : NULL;
+	return 0;
+}
+
+/* The command line after the file: an input, list or option given there
+ * replaces the file's (a -r on the command line reads that capture, not
+ * the interface of the installed configuration). */
+static int apply_cli(struct options *o, const struct cli_opt *cl, size_t n)
+{
+	for (size_t i = 0; i < sizeof(list_opts) / sizeof(list_opts[0]); i++) {
+		const struct list_opt *l = &list_opts[i];
+		int idx = short_index(l->opt);
+		int input = l->opt == 'r' || l->opt == 'i';
+
+		if ((input && o->cli_inputs) || (!input && idx >= 0 && o->cli[idx]))
+			list_clear(o, l);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (apply(o, cl[i].c, cl[i].idx, cl[i].arg) < 0)
+			return -1;
+	return 0;
+}
+
+/* What the options say together: the inputs, and what goes with what. */
+static int options_check(struct options *o)
+{
+	if (o->certs_mode) {
+		if (o->n_inputs == 0 || o->cli[short_index('r')] || o->live.n_ifaces) {
+			opt_err("--certs and --ct-json take files (or directories), and no -r or -i");
+			return -1;
+		}
+		/* The operands are the files. */
+		o->cert_paths = o->inputs;
+		o->n_cert_paths = o->n_inputs;
+		o->n_inputs = 0;
+		return 0;
+	}
+	if (!o->check_rules && !o->check_config && o->n_inputs == 0 && o->live.n_ifaces == 0) {
+		opt_err("nothing to read: give -r FILE, -i IFACE, --certs or --ct-json");
+		return -1;
+	}
+	if (o->n_inputs && o->live.n_ifaces) {
+		opt_err("-r and -i do not mix");
+		return -1;
+	}
+	o->live.rules = o->rules;
+	o->feed.alert_window_us = (uint64_t)o->alert_window_s * 1000000u;
+	if (o->feed.state_path && !o->alert_window_s) {
+		opt_err("--state needs --alert-window above 0");
+		return -1;
+	}
+	return 0;
 }
 
 static void options_table(void)
@@ -543,23 +1009,160 @@ static void options_table(void)
 
 int options_parse(int argc, char **argv, struct options *o)
 {
-	int c;
-
-	int idx = -1;
+	struct cli_opt *cl;      /* owned here: argv's options, in order */
+	const char *config = NULL;
+	int no_config = 0, rc = -1;
+	size_t n = 0;
+	char err[2048];
 
 	options_table();
 	options_default(o);
-	while ((c = getopt_long(argc, argv, "r:i:u:R:o:qh", long_opts, &idx)) != -1) {
-		int rc = 0;
-
-		if (c == OPT_STATS)
-			o->stats_set = 1;
-		if (c == OPT_SINK)
-			rc = sink_option(o, idx, optarg);
-		else if (!table_option(o, c, optarg, &rc))
-			rc = other_option(o, c, optarg);
-		if (rc < 0)
-			return -1;
+	o->pool = calloc(1, sizeof(*o->pool));   /* owned by o: options_release */
+	cl = calloc((size_t)argc + 1, sizeof(*cl));
+	if (!o->pool || !cl) {
+		fprintf(stderr, "certsentry: out of memory\n");
+		goto out;
 	}
-	return options_check(argc, argv, o);
+	if (scan_argv(argc, argv, o, cl, &n, &config, &no_config) < 0 ||
+	    pick_config(o, config, no_config) < 0) {
+		try_help();
+		goto out;
+	}
+	if (o->config && read_config(o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	if (apply_cli(o, cl, n) < 0 || options_check(o) < 0) {
+		try_help();
+		goto out;
+	}
+	rc = 0;
+out:
+	free(cl);
+	if (rc < 0)
+		options_release(o);
+	return rc;
+}
+
+/* ---- SIGHUP: the file read again ------------------------------------------ */
+
+/* The file's values of option idx in s, joined (lists in order), into
+ * buf: what a change is measured by. */
+static void joined(const struct options_setting *s, size_t n, int idx, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].idx != idx)
+			continue;
+		used += (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s\n",
+		                         s[i].value);
+		if (used >= cap)
+			return;
+	}
+}
+
+static int changed(const struct options *o, const struct options *fresh, int idx)
+{
+	char a[CONFIG_MAX_LINE * 4], b[CONFIG_MAX_LINE * 4];
+
+	joined(o->file_set, o->n_file_set, idx, a, sizeof(a));
+	joined(fresh->file_set, fresh->n_file_set, idx, b, sizeof(b));
+	return strcmp(a, b) != 0;
+}
+
+/* The settings of option idx in force become fresh's (their values are
+ * in the shared pool, which outlives both). */
+static int adopt(struct options *o, const struct options *fresh, int idx)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < o->n_file_set; i++)
+		if (o->file_set[i].idx != idx)
+			o->file_set[k++] = o->file_set[i];
+	o->n_file_set = k;
+	for (size_t i = 0; i < fresh->n_file_set; i++)
+		if (fresh->file_set[i].idx == idx &&
+		    record(o, idx, fresh->file_set[i].line, fresh->file_set[i].value) < 0)
+			return -1;
+	return 0;
+}
+
+/* One changed setting: applied when it may change at run time, else said.
+ * The rules path comes back in rc->rules, read by live.c's threads. */
+static void reconfigure_one(struct options *o, const struct options *fresh, int idx,
+                            struct live_reconf *rc)
+{
+	int c = long_opts[idx].val;
+	const char *name = long_opts[idx].name;
+	int input = c == 'r' || c == 'i';
+
+	if (o->cli[idx] || (input && o->cli_inputs)) {
+		live_diag(LOG_INFO, "config: %s changed; the command line sets it", name);
+		return;
+	}
+	if (!in_codes(runtime_opts, sizeof(runtime_opts) / sizeof(runtime_opts[0]), c) ||
+	    (c == 'R' && !fresh->rules)) {
+		live_diag(LOG_WARNING, "config: %s changed; restart to apply", name);
+		return;
+	}
+	if (adopt(o, fresh, idx) < 0) {
+		live_diag(LOG_ERR, "config: %s changed; out of memory: not applied", name);
+		return;
+	}
+	if (c == 'R')
+		rc->rules = o->rules = o->live.rules = fresh->rules;
+	else
+		rc->stats_interval = o->live.stats_interval = fresh->live.stats_interval;
+	live_diag(LOG_INFO, "config: %s changed; applied", name);
+}
+
+int options_reconfigure(void *ctx, struct live_reconf *rc)
+{
+	struct options *o = ctx;
+	struct options *fresh = malloc(sizeof(*fresh));   /* owned here: large */
+	char err[2048];
+
+	if (!fresh) {
+		live_diag(LOG_ERR, "config: out of memory: %s not read again", o->config);
+		return -1;
+	}
+	options_default(fresh);
+	fresh->config = o->config;
+	fresh->pool = o->pool;   /* shared: the values applied must outlive fresh */
+	if (read_config(fresh, err, sizeof(err)) < 0) {
+		live_diag(LOG_ERR, "config: %s; the settings in force stay", err);
+		free(fresh->file_set);
+		free(fresh);
+		return -1;
+	}
+	for (int idx = 0; long_opts[idx].name; idx++)
+		if (changed(o, fresh, idx))
+			reconfigure_one(o, fresh, idx, rc);
+	free(fresh->file_set);
+	free(fresh);
+	return 0;
+}
+
+/* --check-config's first line: the file and how many settings it made. */
+void options_config_summary(const struct options *o, FILE *f)
+{
+	if (!o->config) {
+		fprintf(f, "no configuration file (%s absent, or -c none): the defaults and the "
+		        "command line\n", OPTIONS_DEFAULT_CONFIG);
+		return;
+	}
+	fprintf(f, "%s: %zu settings\n", o->config, o->n_file_set);
+	for (size_t i = 0; i < o->n_file_set; i++) {
+		const struct options_setting *s = &o->file_set[i];
+		int idx = s->idx;
+
+		int quote = !s->value[0] || strpbrk(s->value, " \t#") != NULL;
+
+		fprintf(f, "  %-18s %s%s%s%s\n", long_opts[idx].name, quote ? "\"" : "", s->value,
+		        quote ? "\"" : "",
+		        o->cli[idx] || ((long_opts[idx].val == 'r' || long_opts[idx].val == 'i') &&
+		                        o->cli_inputs) ? "   (the command line's value wins)" : "");
+	}
 }

@@ -69,6 +69,34 @@ static void print_fingerprints(const struct summary_in *in, FILE *f)
 		        fp_shapes(in->learn));
 }
 
+/* Bad checksums are a majority only when the capture host offloads them
+ * (or the capture is damaged); below this many, a few forged or broken
+ * segments could make one, and no hint is given. */
+#define SUMMARY_OFFLOAD_MIN 8u
+
+/* The hint a SOC needs when most TCP checksums were wrong, saying what
+ * certsentry did with those segments (engine_tcp.c checksum_check): with
+ * --checksum-checks auto, the default, a bad checksum is trusted while bad
+ * ones are the majority, else kept as a tentative copy that a valid copy
+ * replaces and that is used only once the receiver acknowledges it.  UDP
+ * checksums (QUIC) are never checked. */
+static void print_checksums(const struct cs_stats *st, FILE *f)
+{
+	uint64_t bad = st->tcp_invalid_checksum, checked = bad + st->tcp_valid_checksum;
+	uint64_t distrusted = st->tcp_checksum_ignored;
+
+	if (bad < SUMMARY_OFFLOAD_MIN || bad <= st->tcp_valid_checksum)
+		return;
+	fprintf(f, "  checksums: most TCP checksums were wrong (%" PRIu64 " of %" PRIu64
+	        " checked): the capture was probably taken on the sending host with checksum "
+	        "offload (the card fills them in after the capture point); certsentry trusted %"
+	        PRIu64 " of those segments as they came and kept %" PRIu64 " as tentative copies, "
+	        "used only once acknowledged (%" PRIu64 " used): --checksum-checks auto, the "
+	        "default, trusts bad checksums while they are the majority, yes never does; "
+	        "capture elsewhere or turn offload off (ethtool -K IFACE tx off) to check them\n",
+	        bad, checked, bad - distrusted, distrusted, st->reasm_tentative_used);
+}
+
 static void print_head(const struct summary_in *in, FILE *f)
 {
 	static const char *const vnames[] = {
@@ -76,9 +104,6 @@ static void print_head(const struct summary_in *in, FILE *f)
 	};
 	const struct cs_stats *st = in->st;
 
-	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
-	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
-	        st->pkts, st->flows_total, stats_handshakes(st), st->certs_seen, in->alerts);
 	fprintf(f, "  handshakes:");
 	for (size_t i = 0; i < 7; i++)
 		if (st->hs_by_version[i])
@@ -168,8 +193,24 @@ static void print_stream(const struct cs_stats *st, FILE *f)
 	        st->tcp_synack_isn_differ, st->tcp_synack_isn_switch);
 }
 
+/* The first lines: what was read, then the facts a SOC acts on (how many
+ * handshakes at protected assets went unchecked and why; checksum
+ * offload), before the detail. */
+static void print_top(const struct summary_in *in, FILE *f)
+{
+	const struct cs_stats *st = in->st;
+
+	fprintf(f, "certsentry: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
+	        " handshakes, %" PRIu64 " certificates, %" PRIu64 " alerts\n",
+	        st->pkts, st->flows_total, stats_handshakes(st), st->certs_seen, in->alerts);
+	if (in->cov)
+		coverage_print_fact(in->cov, in->owners, f);
+	print_checksums(st, f);
+}
+
 void summary_print(const struct summary_in *in, FILE *f)
 {
+	print_top(in, f);
 	print_head(in, f);
 	print_feed(in, f);
 	if (in->dl)

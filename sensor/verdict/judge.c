@@ -12,6 +12,7 @@
 #include "transport/reasm.h"
 #include "verdict/chaincache.h"
 #include "verdict/judge.h"
+#include "verdict/reason.h"
 #include "x509/x509.h"
 
 size_t judge_max_results(const struct policy *pol)
@@ -27,15 +28,16 @@ static size_t add_mismatch(struct policy_result *res, size_t n, unsigned diff)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct policy_result *m = &res[n + i];
-		const char *what = res[i].n_matched ? res[i].matched[0] : "endpoint";
+		char what[192];
 
+		reason_target(&res[i], what, sizeof(what));
 		*m = res[i];
 		m->verdict = VERDICT_STREAM_MISMATCH;
 		m->anchor[0] = '\0';
 		m->anchor_cert = -1;
 		if (diff & REASM_DIFF_RETRANS)
 			snprintf(m->reason, sizeof(m->reason),
-			         "A retransmission of the TLS handshake with protected %.96s (owner "
+			         "A retransmission of the TLS handshake of a certificate %s (owner "
 			         "%.64s) carried different bytes from the first copy, which is the one "
 			         "verified: the client may have accepted another certificate; treat as "
 			         "an active attack on the path and capture the traffic at the client.",
@@ -43,7 +45,7 @@ static size_t add_mismatch(struct policy_result *res, size_t n, unsigned diff)
 		else
 			snprintf(m->reason, sizeof(m->reason),
 			         "A segment with a bad TCP checksum carried different bytes of the TLS "
-			         "handshake with protected %.96s (owner %.64s) from the valid copy, "
+			         "handshake of a certificate %s (owner %.64s) from the valid copy, "
 			         "which is the one verified: a decoy injected for the sensor (the "
 			         "client's TCP drops it) or a copy damaged on the way to the sensor; "
 			         "treat as an attack on the path until the capture path is ruled out.",
@@ -135,6 +137,10 @@ int judge_run(const struct judge *j, const struct judge_input *in, struct policy
 
 		trust_classify(j->trust, out->chain.certs, out->chain.n, tm);
 		out->trust = tm;
+		/* What to do depends on the grade: the reasons end with it. */
+		for (size_t i = 0; i < out->n_res; i++)
+			reason_advise(&res[i], out->chain.certs, out->chain.n, tm,
+			              trust_count(j->trust));
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "verdict/policy.h"
+#include "verdict/reason.h"
 #include "verdict/rules.h"
 
 static const char *const verdict_names[VERDICT_COUNT] = {
@@ -125,17 +126,24 @@ static int cidr_contains(const struct rules_cidr *c, int family, const uint8_t *
 	return ((addr[full] ^ c->addr[full]) & mask) == 0;
 }
 
-static int owner_has_ip(const struct rules_owner *o, int family, const uint8_t *raw)
+/* The owner's first "protect ip" entry holding the address, as written;
+ * NULL when none does. */
+static const char *owner_ip_entry(const struct rules_owner *o, int family, const uint8_t *raw)
 {
 	uint8_t addr[16];
 
 	if (family != AF_INET && family != AF_INET6)
-		return 0;
+		return NULL;
 	family = addr_norm(family, raw, addr);
 	for (size_t i = 0; i < o->n_cidrs; i++)
 		if (cidr_contains(&o->cidrs[i], family, addr))
-			return 1;
-	return 0;
+			return o->cidrs[i].text;
+	return NULL;
+}
+
+static int owner_has_ip(const struct rules_owner *o, int family, const uint8_t *raw)
+{
+	return owner_ip_entry(o, family, raw) != NULL;
 }
 
 /* Lower-case copy without the trailing dot, as the rules store names.
@@ -176,16 +184,54 @@ static int name_match(const char *a, const char *b)
 	return is_wild(a) ? wild_covers(a, b) : wild_covers(b, a);
 }
 
-static int owner_has_name(const struct rules_owner *o, const char *raw)
+/* Is name (not a wildcard) the zone's apex or below it, at any depth?
+ * "notexample.com" is not in "example.com": the zone starts at a dot. */
+static int in_zone(const char *zone, const char *name)
+{
+	size_t nz = strlen(zone), nn = strlen(name);
+
+	if (nn == nz)
+		return strcmp(name, zone) == 0;
+	return nn > nz && name[nn - nz - 1] == '.' && strcmp(name + nn - nz, zone) == 0;
+}
+
+/* "protect zone": a name in the zone, or a certificate wildcard "*.B"
+ * whose names are (B in the zone), or that covers the apex itself (B the
+ * apex's parent: "*.com" serves "example.com").  The same both-ways rule
+ * as name_match, with the zone's depth. */
+static int zone_match(const char *zone, const char *name)
+{
+	if (!is_wild(name))
+		return in_zone(zone, name);
+	return in_zone(zone, name + 2) || wild_covers(name, zone);
+}
+
+/* The owner's first "protect name" entry matching raw, else its first
+ * "protect zone" entry; its kind ("name" or "zone": the asset coverage
+ * counts under) in *type.  NULL when none does. */
+static const char *owner_name_entry(const struct rules_owner *o, const char *raw,
+                                    const char **type)
 {
 	char name[RULES_MAX_DNS_NAME + 1];
 
+	*type = "name";
 	if (!name_norm(raw, name))
-		return 0;
+		return NULL;
 	for (size_t i = 0; i < o->n_names; i++)
 		if (name_match(o->names[i], name))
-			return 1;
-	return 0;
+			return o->names[i];
+	*type = "zone";
+	for (size_t i = 0; i < o->n_zones; i++)
+		if (zone_match(o->zones[i], name))
+			return o->zones[i];
+	return NULL;
+}
+
+static int owner_has_name(const struct rules_owner *o, const char *raw)
+{
+	const char *type;
+
+	return owner_name_entry(o, raw, &type) != NULL;
 }
 
 /* Append in to out[o..n), bytes outside printable ASCII (and '\\') as
@@ -208,8 +254,10 @@ static size_t append_printable(char *out, size_t n, size_t o, const char *in)
 }
 
 /* "kind:what", escaped: a certificate or SNI name may hold any byte, and
- * the matched list goes into alerts and JSON as it is. */
-static void add_match(struct policy_result *r, const char *kind, const char *what)
+ * the matched list goes into alerts and JSON as it is.  type and entry:
+ * the protected entry it hit (policy_asset). */
+static void add_match(struct policy_result *r, const char *kind, const char *what,
+                      const char *type, const char *entry)
 {
 	char m[sizeof(r->matched[0])] = "";   /* zeroed: copied whole below */
 	size_t o = (size_t)snprintf(m, sizeof(m), "%s:", kind);
@@ -219,8 +267,11 @@ static void add_match(struct policy_result *r, const char *kind, const char *wha
 	for (size_t i = 0; i < r->n_matched; i++)
 		if (strcmp(r->matched[i], m) == 0)
 			return;
-	if (r->n_matched < POLICY_MAX_MATCH)
+	if (r->n_matched < POLICY_MAX_MATCH) {
+		r->asset[r->n_matched].type = type;
+		r->asset[r->n_matched].entry = entry;
 		memcpy(r->matched[r->n_matched++], m, sizeof(m));
+	}
 }
 
 static int match_endpoint(const struct rules_owner *o, const struct policy_input *in,
@@ -228,36 +279,45 @@ static int match_endpoint(const struct rules_owner *o, const struct policy_input
 {
 	char text[INET6_ADDRSTRLEN];
 	uint8_t addr[16];
+	const char *entry, *type;
 	int hit = 0, family;
 
-	if (owner_has_ip(o, in->family, in->server_ip)) {
+	if ((entry = owner_ip_entry(o, in->family, in->server_ip)) != NULL) {
 		family = addr_norm(in->family, in->server_ip, addr);
 		if (inet_ntop(family, addr, text, sizeof(text)) != NULL)
-			add_match(r, "ip", text);
+			add_match(r, "ip", text, "ip", entry);
 		hit = 1;
 	}
-	if (in->sni != NULL && owner_has_name(o, in->sni)) {
-		add_match(r, "sni", in->sni);
+	if (in->sni != NULL && (entry = owner_name_entry(o, in->sni, &type)) != NULL) {
+		add_match(r, "sni", in->sni, type, entry);
 		hit = 1;
 	}
 	return hit;
 }
 
-/* An IP literal in the CN is an address, never a name. */
-static int owner_has_cn(const struct rules_owner *o, const char *cn)
+/* An IP literal in the CN is an address, never a name.  The entry it
+ * hit, its type in *type; NULL when none. */
+static const char *owner_cn_entry(const struct rules_owner *o, const char *cn,
+                                  const char **type)
 {
 	uint8_t addr[16];
 	int family = inet_pton(AF_INET, cn, addr) == 1 ? AF_INET :
 	             inet_pton(AF_INET6, cn, addr) == 1 ? AF_INET6 : 0;
 
-	return family != 0 ? owner_has_ip(o, family, addr) : owner_has_name(o, cn);
+	if (family != 0) {
+		*type = "ip";
+		return owner_ip_entry(o, family, addr);
+	}
+	return owner_name_entry(o, cn, type);
 }
 
 static int match_cn(const struct rules_owner *o, const char *cn, struct policy_result *r)
 {
-	if (!owner_has_cn(o, cn))
+	const char *type, *entry = owner_cn_entry(o, cn, &type);
+
+	if (entry == NULL)
 		return 0;
-	add_match(r, "cn", cn);
+	add_match(r, "cn", cn, type, entry);
 	return 1;
 }
 
@@ -266,16 +326,17 @@ static int match_cn(const struct rules_owner *o, const char *cn, struct policy_r
 static int match_leaf(const struct rules_owner *o, const struct x509_info *leaf,
                       struct policy_result *r)
 {
+	const char *entry, *type;
 	int hit = 0;
 
 	for (size_t i = 0; i < leaf->n_san_ip; i++)
-		if (owner_has_ip(o, leaf->san_ip[i].family, leaf->san_ip[i].addr)) {
-			add_match(r, "san-ip", leaf->san_ip_str[i]);
+		if ((entry = owner_ip_entry(o, leaf->san_ip[i].family, leaf->san_ip[i].addr))) {
+			add_match(r, "san-ip", leaf->san_ip_str[i], "ip", entry);
 			hit = 1;
 		}
 	for (size_t i = 0; i < leaf->n_san_dns; i++)
-		if (owner_has_name(o, leaf->san_dns[i])) {
-			add_match(r, "san-dns", leaf->san_dns[i]);
+		if ((entry = owner_name_entry(o, leaf->san_dns[i], &type)) != NULL) {
+			add_match(r, "san-dns", leaf->san_dns[i], type, entry);
 			hit = 1;
 		}
 	if (leaf->cn != NULL && match_cn(o, leaf->cn, r))
@@ -434,49 +495,44 @@ static int forged_issuer(const struct rules_owner *o, const struct policy_input 
 
 /* ---- verdicts and reasons ------------------------------------------------ */
 
-/* The value of the first match ("1.1.1.1" of "ip:1.1.1.1"). */
-static const char *what(const struct policy_result *r)
-{
-	const char *colon = r->n_matched > 0 ? strchr(r->matched[0], ':') : NULL;
-
-	return colon != NULL ? colon + 1 : "endpoint";
-}
-
-/* Names and matches quoted in a reason are cut to 64 bytes (owner names
- * are at most 64 too), so that even the longest sentence fits reason[768]
- * and still ends with what to do (OpenSSL's verify messages are under 80). */
+/* Names quoted in a reason are cut to 64 bytes (owner names are at most
+ * 64 too; reason_target cuts its own), so that even the longest facts
+ * leave room in reason[] for the advice the judge adds (reason.h). */
 #define NM "%.64s"
 
+/* The facts of a chain that is not approved; what to do follows from who
+ * else trusts it, which only the judge knows (reason_advise). */
 static void reason_not_approved(struct policy_result *r, const struct x509_info *leaf,
                                 const struct finding *f)
 {
+	char target[192];
+
+	reason_target(r, target, sizeof(target));
 	switch (r->verdict) {
 	case VERDICT_SELF_SIGNED:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Self-signed certificate '" NM "' was presented for protected " NM " "
-		         "(owner %s): a TLS interception proxy or a misconfigured server; "
-		         "find the device presenting it.",
-		         leaf->subject, what(r), r->owner);
+		         "Self-signed certificate '" NM "' %s (owner %s).",
+		         leaf->subject, target, r->owner);
 		break;
 	case VERDICT_FORGED_ISSUER:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s): '" NM "' in its chain "
-		         "claims approved CA '" NM "' as issuer but was not signed by it; the CA "
-		         "is impersonated: treat as active interception, trace the network path.",
-		         leaf->subject, what(r), r->owner, f->forged->subject, f->claimed->subject);
+		         "Certificate '" NM "' %s (owner %s): '" NM "' in its chain claims approved "
+		         "CA '" NM "' as issuer but was not signed by it, so the CA is impersonated: "
+		         "treat it as active interception.",
+		         leaf->subject, target, r->owner, f->forged->subject, f->claimed->subject);
 		break;
 	default:
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s) was issued by '" NM
-		         "', a CA this owner has not approved (no path to an approved CA or pin: "
-		         "%.80s); check Certificate Transparency for misissuance and "
-		         "revoke/distrust the issuer.",
-		         leaf->subject, what(r), r->owner, leaf->issuer,
-		         X509_verify_cert_error_string(f->verify_error));
+		         "Certificate '" NM "' %s (owner %s)%s was issued by '" NM "', a CA this "
+		         "owner has not approved (%s).",
+		         leaf->subject, target, r->owner, strchr(target, ',') ? "," : "", leaf->issuer,
+		         reason_verify_words(f->verify_error));
 		break;
 	}
 }
 
+/* why: certsentry's words, never a library's (the leaf's own parse error,
+ * which carries OpenSSL's, is in the event's certificates[]). */
 static void decide_unverifiable(const struct policy_input *in, struct policy_result *r,
                                 const char *why)
 {
@@ -485,13 +541,13 @@ static void decide_unverifiable(const struct policy_input *in, struct policy_res
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) sent an empty certificate chain, "
 		         "so nothing can be verified: check the server and the path to it.",
-		         what(r), r->owner);
+		         reason_endpoint(r), r->owner);
 	else
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) presented a leaf certificate "
 		         "that cannot be checked (sha256 %s: %s): capture the handshake and "
 		         "inspect the certificate and the server.",
-		         what(r), r->owner, in->certs[0].sha256, why);
+		         reason_endpoint(r), r->owner, in->certs[0].sha256, why);
 }
 
 /* The owner-by-chain part of decide_chain: verification and, when it
@@ -541,6 +597,7 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 {
 	struct finding f = { 0, NULL, NULL };
 	const struct x509_info *leaf;
+	char target[192];
 
 	if (in->n_certs == 0) {
 		decide_unverifiable(in, r, "");
@@ -548,7 +605,7 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 	}
 	leaf = &in->certs[0];
 	if (!leaf->parsed) {
-		decide_unverifiable(in, r, leaf->error);
+		decide_unverifiable(in, r, "it does not parse as one X.509 certificate");
 		return;
 	}
 	check_chain(o, in, r, &f, m);
@@ -557,10 +614,11 @@ static void decide_chain(const struct rules_owner *o, const struct policy_input 
 		decide_unverifiable(in, r, "out of memory during verification");
 		break;
 	case VERDICT_APPROVED:
+		reason_target(r, target, sizeof(target));
 		snprintf(r->reason, sizeof(r->reason),
-		         "Certificate '" NM "' for protected " NM " (owner %s) chains to approved "
-		         "anchor '" NM "'; nothing to do.",
-		         leaf->subject, what(r), r->owner, r->anchor);
+		         "Certificate '" NM "' %s (owner %s)%s chains to approved anchor '" NM "'; "
+		         "nothing to do.",
+		         leaf->subject, target, r->owner, strchr(target, ',') ? "," : "", r->anchor);
 		break;
 	default:
 		reason_not_approved(r, leaf, &f);
@@ -577,7 +635,7 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "certificate was seen%s%.160s%s, so the chain could not be checked: look for "
 		         "packet loss or capture limits, or repeated failures that suggest "
 		         "interference.",
-		         what(r), r->owner, in->note ? " (" : "", in->note ? in->note : "",
+		         reason_endpoint(r), r->owner, in->note ? " (" : "", in->note ? in->note : "",
 		         in->note ? ")" : "");
 		return;
 	}
@@ -589,14 +647,14 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "endpoint's fingerprint baseline: %.400s. A fingerprint is evidence, not "
 		         "proof: another certificate chain, TLS stack or middlebox answered; read the "
 		         "certificates with a key log (--keylog), or relearn if the change was yours.",
-		         what(r), r->owner, in->fp->what);
+		         reason_endpoint(r), r->owner, in->fp->what);
 		return;
 	}
 	if (in->hs == POLICY_HS_ENCRYPTED && in->fp && in->fp->outcome == FP_MATCH) {
 		snprintf(r->reason, sizeof(r->reason),
 		         "Connection to protected " NM " (owner %s) used TLS 1.3 and its certificates "
 		         "were not read (%.120s); checked by fingerprint only: %.300s.",
-		         what(r), r->owner, in->note ? in->note : "no key log", in->fp->what);
+		         reason_endpoint(r), r->owner, in->note ? in->note : "no key log", in->fp->what);
 		return;
 	}
 	if (in->hs == POLICY_HS_ENCRYPTED) {
@@ -604,14 +662,14 @@ static void decide_no_chain(const struct policy_input *in, struct policy_result 
 		         "Connection to protected " NM " (owner %s) used TLS 1.3, which encrypts "
 		         "certificates, and they were not read (%.160s): the chain was not "
 		         "checked; give certsentry the clients' key log (--keylog) to check it.",
-		         what(r), r->owner, in->note ? in->note : "no key log");
+		         reason_endpoint(r), r->owner, in->note ? in->note : "no key log");
 		return;
 	}
 	snprintf(r->reason, sizeof(r->reason),
 	         "Connection to protected " NM " (owner %s) resumed a session without a "
 	         "certificate, so no certificate is visible to a passive sensor; nothing to "
 	         "check.",
-	         what(r), r->owner);
+	         reason_endpoint(r), r->owner);
 }
 
 /* 1 when the owner is concerned (r filled), 0 when not. */
@@ -641,9 +699,26 @@ static int evaluate_owner(const struct rules_owner *o, const struct policy_input
 	return 1;
 }
 
-/* Baseline endpoints at an address of c, or whose SNI matches name. */
-static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr *c,
-                           const char *name)
+/* What a baseline endpoint is counted for: an address of c, an SNI that
+ * name matches, or an SNI in zone (one of the three given). */
+struct plan_asset {
+	const struct rules_cidr *c;
+	const char *name;
+	const char *zone;
+};
+
+static int plan_asset_has(const struct plan_asset *a, int family, const uint8_t *addr,
+                          const char *sni)
+{
+	if (a->c)
+		return cidr_contains(a->c, family, addr);
+	if (!sni[0])
+		return 0;
+	return a->name ? name_match(a->name, sni) : zone_match(a->zone, sni);
+}
+
+/* Baseline endpoints for the asset a. */
+static size_t baseline_for(const struct fp_baseline *b, const struct plan_asset *a)
 {
 	size_t n = 0;
 
@@ -659,9 +734,7 @@ static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr 
 		memset(raw, 0, sizeof(raw));
 		memcpy(raw, ip, family == 4 ? 4 : 16);
 		family = addr_norm(family == 4 ? AF_INET : AF_INET6, raw, addr);
-		if ((c && cidr_contains(c, family, addr)) ||
-		    (name && sni[0] && name_match(name, sni)))
-			n++;
+		n += (size_t)plan_asset_has(a, family, addr, sni);
 	}
 	return n;
 }
@@ -669,8 +742,8 @@ static size_t baseline_for(const struct fp_baseline *b, const struct rules_cidr 
 static void plan_line(FILE *f, const char *kind, const char *what, int keylog, size_t fp,
                       int have_baseline)
 {
-	fprintf(f, "    %s %s: TLS 1.0-1.2 verified; TLS 1.3 and QUIC %s%s", kind, what,
-	        keylog ? "verified where the key log has the session" : "",
+	fprintf(f, "    %s %s: TLS 1.0-1.2 checked (approved or alerting); TLS 1.3 and QUIC %s%s",
+	        kind, what, keylog ? "checked where the key log has the session" : "",
 	        keylog ? ", else " : "");
 	if (fp)
 		fprintf(f, "by fingerprint (%zu baseline endpoint%s)", fp, fp == 1 ? "" : "s");
@@ -689,12 +762,21 @@ void policy_coverage_plan(const struct policy *p, int keylog, const struct fp_ba
 		const struct rules_owner *o = &p->owners[i];
 
 		fprintf(f, "  owner %s\n", o->name);
-		for (size_t k = 0; k < o->n_cidrs; k++)
-			plan_line(f, "ip", o->cidrs[k].text, keylog,
-			          baseline_for(b, &o->cidrs[k], NULL), b != NULL);
-		for (size_t k = 0; k < o->n_names; k++)
-			plan_line(f, "name", o->names[k], keylog, baseline_for(b, NULL, o->names[k]),
-			          b != NULL);
+		for (size_t k = 0; k < o->n_cidrs; k++) {
+			struct plan_asset a = { &o->cidrs[k], NULL, NULL };
+
+			plan_line(f, "ip", o->cidrs[k].text, keylog, baseline_for(b, &a), b != NULL);
+		}
+		for (size_t k = 0; k < o->n_names; k++) {
+			struct plan_asset a = { NULL, o->names[k], NULL };
+
+			plan_line(f, "name", o->names[k], keylog, baseline_for(b, &a), b != NULL);
+		}
+		for (size_t k = 0; k < o->n_zones; k++) {
+			struct plan_asset a = { NULL, NULL, o->zones[k] };
+
+			plan_line(f, "zone", o->zones[k], keylog, baseline_for(b, &a), b != NULL);
+		}
 	}
 }
 
@@ -722,10 +804,13 @@ int policy_leaf_name_concerns(const struct policy *p, enum certname_kind kind,
 		return 0;
 	memcpy(name, v, n);
 	name[n] = '\0';
-	for (size_t i = 0; i < p->n_owners; i++)
-		if (kind == CERTNAME_CN ? owner_has_cn(&p->owners[i], name) :
+	for (size_t i = 0; i < p->n_owners; i++) {
+		const char *type;
+
+		if (kind == CERTNAME_CN ? owner_cn_entry(&p->owners[i], name, &type) != NULL :
 		    owner_has_name(&p->owners[i], name))
 			return 1;
+	}
 	return 0;
 }
 

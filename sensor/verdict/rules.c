@@ -7,6 +7,7 @@
  *   owner NAME
  *   protect ip ADDR[/PREFIX] ...
  *   protect name NAME ...            (a "*." left-most label is a wildcard)
+ *   protect zone ZONE ...            (ZONE and every name below it, any depth)
  *   approve ca PATH                  (PEM; relative to the rules file)
  *   approve spki sha256:HEX | sha256/BASE64
  * Like p0f's readfp.c, a small state machine (the current owner) that
@@ -305,6 +306,24 @@ static int protect_name(struct loader *ld, const char *tok)
 	return 0;
 }
 
+static int protect_zone(struct loader *ld, const char *tok)
+{
+	struct rules_owner *o = ld->cur;
+	char *zone = NULL;
+
+	if (o->n_zones >= RULES_MAX_ENTRIES)
+		return rules_err(ld, "owner '%s' protects more than %u zones", o->name,
+		                 RULES_MAX_ENTRIES);
+	if (rules_parse_zone(ld, tok, &zone) < 0)
+		return -1;
+	if (grow((void **)&o->zones, o->n_zones, sizeof(*o->zones)) < 0) {
+		free(zone);
+		return rules_err(ld, "out of memory");
+	}
+	o->zones[o->n_zones++] = zone;   /* owned by the owner; freed in owner_free */
+	return 0;
+}
+
 static int approve_pin(struct loader *ld, const char *tok)
 {
 	struct rules_owner *o = ld->cur;
@@ -320,17 +339,29 @@ static int approve_pin(struct loader *ld, const char *tok)
 	return 0;
 }
 
+/* The kinds of "protect", each with what adds one value. */
+static const struct {
+	const char *kind;
+	int (*add)(struct loader *, const char *);
+} PROTECT_KINDS[] = {
+	{ "ip", protect_ip },
+	{ "name", protect_name },
+	{ "zone", protect_zone },
+};
+
 static int do_protect(struct loader *ld, char **save)
 {
 	const char *kind = strtok_r(NULL, SEPS, save);
-	int (*add)(struct loader *, const char *);
+	int (*add)(struct loader *, const char *) = NULL;
 	const char *tok;
 	size_t n = 0;
 
-	if (kind == NULL || (strcmp(kind, "ip") != 0 && strcmp(kind, "name") != 0))
-		return rules_err(ld, "protect: expected 'ip' or 'name'%s%s%s",
+	for (size_t i = 0; kind != NULL && i < sizeof(PROTECT_KINDS) / sizeof(PROTECT_KINDS[0]); i++)
+		if (strcmp(kind, PROTECT_KINDS[i].kind) == 0)
+			add = PROTECT_KINDS[i].add;
+	if (add == NULL)
+		return rules_err(ld, "protect: expected 'ip', 'name' or 'zone'%s%s%s",
 		              kind ? ", not '" : "", kind ? kind : "", kind ? "'" : "");
-	add = kind[0] == 'i' ? protect_ip : protect_name;
 	while ((tok = strtok_r(NULL, SEPS, save)) != NULL) {
 		if (add(ld, tok) < 0)
 			return -1;
@@ -369,7 +400,7 @@ static int finish_owner(struct loader *ld)
 	if (o == NULL)
 		return 0;
 	ld->line = o->line;
-	if (o->n_cidrs == 0 && o->n_names == 0)
+	if (o->n_cidrs == 0 && o->n_names == 0 && o->n_zones == 0)
 		return rules_err(ld, "owner '%s' has no protect directive", o->name);
 	if (o->n_cas == 0 && o->n_pins == 0)
 		return rules_err(ld, "owner '%s' has no approve directive", o->name);
@@ -659,9 +690,12 @@ static void owner_free(struct rules_owner *o)
 	policy_owner_release(o);
 	for (size_t i = 0; i < o->n_names; i++)
 		free(o->names[i]);
+	for (size_t i = 0; i < o->n_zones; i++)
+		free(o->zones[i]);
 	for (size_t i = 0; i < o->n_cas; i++)
 		x509_info_free(&o->cas[i]);
 	free(o->names);
+	free(o->zones);
 	free(o->cas);
 	free(o->cidrs);
 	free(o->pins);
@@ -698,6 +732,13 @@ static void summary_owner(const struct rules_owner *o, FILE *f)
 	fprintf(f, "  protected names: %zu\n", o->n_names);
 	for (size_t i = 0; i < o->n_names; i++)
 		fprintf(f, "    %s\n", o->names[i]);
+	/* Only when there are any: the lines of owners without zones stay as
+	 * they were. */
+	if (o->n_zones)
+		fprintf(f, "  protected zones: %zu (each: its apex and every name below it)\n",
+		        o->n_zones);
+	for (size_t i = 0; i < o->n_zones; i++)
+		fprintf(f, "    %s\n", o->zones[i]);
 	fprintf(f, "  approved CAs: %zu\n", o->n_cas);
 	for (size_t i = 0; i < o->n_cas; i++)
 		fprintf(f, "    %s (spki sha256:%s)\n", o->cas[i].subject, o->cas[i].spki_sha256);

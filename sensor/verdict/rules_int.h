@@ -40,6 +40,12 @@ int rules_parse_cidr(struct loader *ld, const char *tok, struct rules_cidr *c);
  * reason in ld.  A "*." left-most label is a wildcard. */
 int rules_parse_name(struct loader *ld, const char *tok, char **out);
 
+/* A DNS zone (the apex of "protect zone"), lower-cased into *out (caller
+ * owns): 0, or -1 with the reason in ld.  Not a wildcard and not an
+ * address: the zone already covers every name below it, and an address is
+ * "protect ip"'s. */
+int rules_parse_zone(struct loader *ld, const char *tok, char **out);
+
 /* Standard base64 (RFC 4648 §4), white space skipped, '=' padding only at
  * the end.  -1 on a bad character, bad padding or when out is too small. */
 int rules_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen);

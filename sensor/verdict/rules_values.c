@@ -1,7 +1,8 @@
 /*
  * rules_values.c - the values of a rules directive, each from one token:
  * an address or CIDR (IPv4-mapped IPv6 folded to IPv4, host bits refused),
- * a DNS name (a "*." left-most label a wildcard), an SPKI pin (hex or the
+ * a DNS name (a "*." left-most label a wildcard), a DNS zone (a name, never
+ * a wildcard or an address), an SPKI pin (hex or the
  * HPKP base64 form), and base64 for PEM.  Every value checked, every
  * problem "FILE:LINE: reason" (rules_err).  Must not: change the policy
  * (rules.c adds what these return).
@@ -136,30 +137,83 @@ static const char *name_problem(const char *name)
 	}
 }
 
-int rules_parse_name(struct loader *ld, const char *tok, char **out)
+/* tok without its trailing dot, lower-cased, into a new string (*out,
+ * the caller owns it): 0, or -1 with "bad KIND 'tok': reason" in ld for
+ * an empty or too long one.  The characters are name_problem's. */
+static int name_copy(struct loader *ld, const char *kind, const char *tok, char **out)
 {
 	size_t n = strlen(tok);
-	const char *why;
 	char *name;
 
 	if (n > 0 && tok[n - 1] == '.')
 		n--;
 	if (n == 0)
-		return rules_err(ld, "bad name '%s': empty", tok);
+		return rules_err(ld, "bad %s '%s': empty", kind, tok);
 	if (n > RULES_MAX_DNS_NAME)
-		return rules_err(ld, "bad name '%s': longer than %u bytes", tok, RULES_MAX_DNS_NAME);
-	name = malloc(n + 1); /* owned by the owner's names[] */
+		return rules_err(ld, "bad %s '%s': longer than %u bytes", kind, tok,
+		                 RULES_MAX_DNS_NAME);
+	name = malloc(n + 1); /* owned by the caller: an owner's names[] or zones[] */
 	if (name == NULL)
 		return rules_err(ld, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		name[i] = (char)tolower((unsigned char)tok[i]);
 	name[n] = '\0';
+	*out = name;
+	return 0;
+}
+
+int rules_parse_name(struct loader *ld, const char *tok, char **out)
+{
+	const char *why;
+	char *name;
+
+	if (name_copy(ld, "name", tok, &name) < 0)
+		return -1;
 	why = name_problem(name);
 	if (why != NULL) {
 		free(name);
 		return rules_err(ld, "bad name '%s': %s", tok, why);
 	}
 	*out = name;
+	return 0;
+}
+
+/* An address or a network written where a zone was expected (the part
+ * before a '/' parses as IPv4 or IPv6). */
+static int is_address(const char *s)
+{
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t raw[16];
+	size_t n = strcspn(s, "/");
+
+	if (n == 0 || n >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET, addr, raw) == 1 || inet_pton(AF_INET6, addr, raw) == 1;
+}
+
+int rules_parse_zone(struct loader *ld, const char *tok, char **out)
+{
+	const char *why;
+	char *zone;
+
+	/* Both before the copy: "1.1.1.1" would pass as a name of digits and
+	 * "*" would reach name_problem's wildcard rule. */
+	if (strchr(tok, '*') != NULL)
+		return rules_err(ld, "bad zone '%s': a wildcard (a zone covers its apex and every "
+		                 "name below it; write the apex)", tok);
+	if (is_address(tok))
+		return rules_err(ld, "bad zone '%s': an address, not a DNS zone (use 'protect ip')",
+		                 tok);
+	if (name_copy(ld, "zone", tok, &zone) < 0)
+		return -1;
+	why = name_problem(zone);
+	if (why != NULL) {
+		free(zone);
+		return rules_err(ld, "bad zone '%s': %s", tok, why);
+	}
+	*out = zone;
 	return 0;
 }
 

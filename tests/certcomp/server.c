@@ -3,9 +3,10 @@
  * chain (RFC 8879), for tests/mkcertcomp.sh.  Debian's OpenSSL 3.0 and
  * GnuTLS cannot; BoringSSL can, given the compression function.
  *
- *   server PORT CHAIN.pem KEY.pem ALG|none MAXVERSION NACCEPT
+ *   server PORT CHAIN.pem KEY.pem ALG|none MAXVERSION NACCEPT [ADDR]
  *
- * Listens on 127.0.0.1:PORT, takes NACCEPT connections one after the
+ * Listens on ADDR:PORT (127.0.0.1 unless given: tests/mkchromium.sh
+ * serves a browser in another network namespace, on a veth), takes NACCEPT connections one after the
  * other, each: handshake, read one request, answer "HTTP/1.0 200 OK" with
  * body "ok", close_notify.  ALG (zlib, brotli, zstd) is the only
  * algorithm it compresses with, and only when the client offers it;
@@ -29,8 +30,8 @@ int main(int argc, char **argv)
 	SSL_CTX *ctx;
 	int lfd, one = 1, n, alg = 0, ver;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: server PORT CHAIN KEY ALG|none 1.2|1.3 NACCEPT\n");
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: server PORT CHAIN KEY ALG|none 1.2|1.3 NACCEPT [ADDR]\n");
 		return 2;
 	}
 	if (strcmp(argv[4], "none") != 0 && (alg = alg_by_name(argv[4])) < 0)
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)atoi(argv[1]));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (argc == 8 && inet_pton(AF_INET, argv[7], &sa.sin_addr) != 1)
+		return fprintf(stderr, "bad address %s\n", argv[7]), 2;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0) {
 		perror("listen");

@@ -370,6 +370,9 @@ def main():
         b"owner b\nprotect name x.example\napprove ca two.pem\napprove ca v1.pem\n"
         b"owner c\nprotect ip 10.0.0.1\napprove spki sha256/"
         b"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+        b"owner z\nprotect zone example. a.b.example\nprotect name x.example\n"
+        b"approve ca ca.pem\n",
+        b"owner y\nprotect zone *.example 192.0.2.1\napprove ca ca.pem\n",
         b"owner d\nprotect ip 1.1.1.1\napprove ca leaf.pem\n",
         b"owner e\nprotect ip 1.1.1.1\napprove ca bad.pem\n",
         b"owner f\nprotect ip 1.1.1.1\napprove ca noend.pem\n",

@@ -483,8 +483,10 @@ static void on_server_hello13(struct tls_session *s)
 		return;
 	}
 	if (!s->ch_seen) {
+		/* Within struct tls_session.error (96 bytes): a longer note
+		 * is cut mid-word in the event. */
 		tls_t13_unread(s, T13_NO_RANDOM, "TLS 1.3: ClientHello not seen (capture started "
-		           "mid-connection), so no key log entry can be found");
+		           "mid-connection): no key log entry can match");
 		return;
 	}
 	/* The caller looks the secret up and hands it over (tls_tls13_key);

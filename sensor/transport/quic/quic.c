@@ -486,6 +486,7 @@ static void restart(struct quic_conn *c, const struct quic_hdr *h)
 		}
 	c->retried = 0;
 	c->vn_from = 0;
+	c->negotiated = 0;
 	set_dcid(c, h);
 }
 
@@ -689,6 +690,9 @@ static void protected_packet(struct quic_conn *c, enum quic_dir d, const uint8_t
 	g_stats.quic_pkt_opened++;
 	pi->opened = 1;
 	pi->pn = pn;
+	/* Only an authentic packet says which version the server chose. */
+	if (d == QUIC_DIR_SERVER && !c->negotiated)
+		c->negotiated = h->version;
 	if (!c->have_pn[sp][d] || pn > c->largest_pn[sp][d]) {
 		c->largest_pn[sp][d] = pn;
 		c->have_pn[sp][d] = 1;
@@ -713,6 +717,11 @@ static int all_zero(const uint8_t *p, size_t n)
 		if (p[i])
 			return 0;
 	return 1;
+}
+
+int quic_pkt_control_only(const struct quic_pkt_info *pi)
+{
+	return pi->protected_len > 0 && pi->protected_len <= QUIC_CONTROL_ONLY_MAX;
 }
 
 int quic_datagram(struct quic_conn *c, enum quic_dir dir, const uint8_t *buf, size_t len,
@@ -748,6 +757,8 @@ int quic_datagram(struct quic_conn *c, enum quic_dir dir, const uint8_t *buf, si
 		pi->type = h.type;
 		pi->version = h.version;
 		pi->len = (size_t)rc;
+		if (h.pn_off)
+			pi->protected_len = pi->len - h.pn_off;
 		n++;
 		switch (h.type) {
 		case QUIC_PT_INITIAL:
