@@ -361,8 +361,9 @@ static void event_close(struct jsonw *w, const struct output *o)
 }
 
 /* Opens the event and writes the common top-level fields of every event,
- * in Suricata's order: timestamp, flow_id, in_iface, event_type, vlan,
- * the 5-tuple, community_id.  event_close ends it. */
+ * in Suricata's order (CreateEveHeader): timestamp, flow_id, in_iface,
+ * event_type, vlan, the 5-tuple, community_id; pcap_filename stays where
+ * certsentry always wrote it.  event_close ends it. */
 static void base_open(struct jsonw *w, const struct output *o, const struct hs_event *ev,
                       const char *type)
 {
