@@ -365,6 +365,8 @@ static void *reloader_main(void *arg)
 	struct reloader *rl = &g_rl;
 	char err[sizeof(rl->err)];
 
+	(void)arg;   /* the path comes from rl, under its lock: a SIGHUP may change it */
+
 	pthread_mutex_lock(&rl->lock);
 	for (;;) {
 		struct policy *np;
@@ -390,12 +392,11 @@ static void *reloader_main(void *arg)
 		if (np) {
 			rl->done = np;
 			rl->loaded = rules;
-		}
-		else
+		} else {
 			snprintf(rl->err, sizeof(rl->err), "%s", err[0] ? err : "unknown error");
+		}
 	}
 	pthread_mutex_unlock(&rl->lock);
-	(void)arg;
 	return NULL;
 }
 
