@@ -22,7 +22,7 @@
 #      trust); approved chains raise nothing;
 #   3. without keys: every QUIC and TLS 1.3 handshake at the protected
 #      endpoint is reported (not-visible), counted per asset as not
-#      checked (no_keylog), and --learn fingerprints each server's flight,
+#      checked (QUIC or TLS 1.3 without a key log), and --learn fingerprints each server's flight,
 #      one shape for one server and chain whatever ACKs timing adds;
 #   4. each check is shown to fail on a doctored input: the ClientHello's
 #      second Initial datagram dropped, another session's key log, the

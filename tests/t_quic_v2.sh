@@ -174,7 +174,7 @@ print(len(q), q[0]["quic"].get("version") if q else "-", q[0]["certsentry"].get(
 		"$tmp/$name.nokey.json")
 	check "$name without keys: reported, certificates encrypted, not visible ($hs)" \
 		"$([ "$hs" = "1 $qver encrypted not-visible" ]; echo $?)"
-	grep -q '^  coverage: .*not checked 1 (no_keylog 1)' "$tmp/$name.nokey.json.sum"
+	grep -q '^  coverage: .*: 1 handshake: not checked 1 (QUIC without a key log 1)' "$tmp/$name.nokey.json.sum"
 	check "$name without keys: its asset counted as not checked" $? \
 		"$(grep coverage "$tmp/$name.nokey.json.sum" | head -2)"
 	run "$tmp/$name.pcap" "$tmp/$name.kl.json" --keylog "$v/$keys" >/dev/null

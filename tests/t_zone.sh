@@ -132,7 +132,7 @@ check "multi.pcap: example.org alerts, ample.org does not" $? "(example.org: $m;
 rc=$?
 grep -q '^  protected zones: 1 (each: its apex and every name below it)$' "$tmp/check.txt" &&
 	grep -q '^    msn.com$' "$tmp/check.txt" &&
-	grep -q '^    zone msn.com: TLS 1.0-1.2 verified' "$tmp/check.txt"
+	grep -q '^    zone msn.com: TLS 1.0-1.2 checked' "$tmp/check.txt"
 check "--check-rules shows the zone and its coverage" $((rc != 0 || $?)) \
 	"(exit $rc: $(head -c 400 "$tmp/check.txt"))"
 printf 'owner o\nprotect zone *.example.com\napprove ca %s\n' "$PWD/pcaps/pki/approved-root.pem" \
