@@ -124,7 +124,8 @@ static long list_dir(const char *dir, char ***names)
 		v[n++] = path;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_name);
+	if (n > 1)   /* v is NULL for an empty directory: qsort's argument must not be */
+		qsort(v, n, sizeof(*v), cmp_name);
 	*names = v;
 	return (long)n;
 nomem:

@@ -891,12 +891,15 @@ static int scan_argv(int argc, char **argv, struct options *o, struct cli_opt *c
 			bad_option(argv, c);
 			return -1;
 		}
-		if (c == 'h') {
-			usage(stdout);
-			exit(EXIT_CLEAN);
-		}
-		if (c == OPT_VERSION) {
-			printf("certsentry %s\n", CS_VERSION);
+		if (c == 'h' || c == OPT_VERSION) {
+			if (c == 'h')
+				usage(stdout);
+			else
+				printf("certsentry %s\n", CS_VERSION);
+			/* Released before exit: a leak checker (ASan) would abort
+			 * at exit before stdio flushed the answer. */
+			free(cl);
+			options_release(o);
 			exit(EXIT_CLEAN);
 		}
 		if (c == 'c')
