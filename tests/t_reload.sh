@@ -48,7 +48,12 @@ ln -s "$PWD/pcaps/pki" "$tmp/pki"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/k.pem" -subj "/CN=Reload Test CA" \
 	-days 30 -addext basicConstraints=critical,CA:TRUE -out "$tmp/ca.pem" 2>/dev/null ||
 	{ nok "openssl cannot make a CA"; exit 0; }
-$py -c "import sys; open(sys.argv[2], 'w').write(open(sys.argv[1]).read() * 2000)" "$tmp/ca.pem" "$tmp/big.pem"
+# 2000 copies make a load of several seconds; under TSan, which runs the
+# loader ten times slower, 500 do (two loads of 2000 took over the minute
+# the test waits for them).
+copies=2000
+[ "${SANITIZED:-}" = thread ] && copies=500
+$py -c "import sys; open(sys.argv[2], 'w').write(open(sys.argv[1]).read() * int(sys.argv[3]))" "$tmp/ca.pem" "$tmp/big.pem" "$copies"
 printf 'owner quiet\nprotect ip 192.0.2.99\napprove ca pki/approved-root.pem\n' > "$tmp/site.rules"
 {
 	cat pcaps/test.rules
