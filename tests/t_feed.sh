@@ -126,7 +126,7 @@ q "$tmp/s1.json" 'len(A) == 1 and len(R) == 1 and R[0]["certsentry"]["repeat"]["
 c1=$?
 q "$tmp/s2.json" 'len(A) == 0 and len(R) == 1 and R[0]["certsentry"]["repeat"]["count"] == 1000 and R[0]["certsentry"]["repeat"]["new"] == 500'
 check "--state: the window survives a restart (no second alert, count 1000)" $(( c1 || $? ))
-head -1 "$tmp/state" | grep -q "^certsentry-dedup 1 "
+head -1 "$tmp/state" | grep -q "^certsentry-dedup 2 "
 check "state file is versioned text" $? "$(head -2 "$tmp/state")"
 printf 'certsentry-dedup 1 window 1\n1 2 3\n' >"$tmp/bad-state"
 $bin -q -r "$rogue" -R "$rules" --state "$tmp/bad-state" >/dev/null 2>"$tmp/err"; rc=$?

@@ -109,8 +109,25 @@ validate() {   # validate NAME EVE
 # Files: TCP over IPv4, IPv6 and VLANs, QUIC over UDP, the rogue again
 # from another client port (an alert_repeat at exit), a stats event.
 $py tests/mkreplay.py pcaps/fina-rogue-doh.pcap "$tmp/again.pcap" 1
+# The QUIC rogue again from another client port (its key log by --keylog:
+# the copy has no Decryption Secrets Block): a QUIC alert's alert_repeat.
+$py - pcaps/quic/doq-rogue.pcapng "$tmp/qagain.pcap" 2>/dev/null <<'PY'
+import sys
+from scapy.all import UDP, rdpcap, wrpcap
+pkts = rdpcap(sys.argv[1])
+c = pkts[0][UDP].sport
+for p in pkts:
+    u = p[UDP]
+    if u.sport == c:
+        u.sport = c + 1
+    elif u.dport == c:
+        u.dport = c + 1
+    del u.chksum
+wrpcap(sys.argv[2], pkts)
+PY
 files="-r pcaps/fina-rogue-doh.pcap -r pcaps/ipv6-rogue.pcap -r pcaps/vlan-rogue.pcap
- -r pcaps/approved-dot.pcap -r pcaps/quic/doq-rogue.pcapng -r $tmp/again.pcap"
+ -r pcaps/approved-dot.pcap -r pcaps/quic/doq-rogue.pcapng -r $tmp/again.pcap
+ -r $tmp/qagain.pcap --keylog pcaps/quic/doq-rogue.keys"
 me=$(hostname)
 # shellcheck disable=SC2086
 "$bin" -q -R "$rules" $files --stats-interval 1 -o "$tmp/default.json" 2>"$tmp/err"
@@ -118,6 +135,22 @@ check "default: host is \`hostname\` ($me), community_id seed 0, no in_iface fro
 	"$($py "$tmp/idcheck.py" "$tmp/default.json" "$me" 0 -)" \
 	alert= alert_repeat= quic= stats= tls= "community_id TCP" "community_id UDP"
 validate default "$tmp/default.json"
+# A QUIC alert's repeat names its flow as the alert did: UDP, quic, the
+# same community_id (it said TCP before the alert windows kept the
+# transport).
+$py - "$tmp/default.json" > "$tmp/rep.txt" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+qa = [e for e in ev if e["event_type"] == "alert" and e["proto"] == "UDP"]
+rep = [e for e in ev if e["event_type"] == "alert_repeat" and e.get("flow_id") == (qa[0]["flow_id"] if qa else None)]
+if len(qa) == 1 and len(rep) == 1 and rep[0]["proto"] == "UDP" and rep[0]["app_proto"] == "quic" \
+        and rep[0]["community_id"] == qa[0]["community_id"]:
+    print("ok identity a QUIC alert's alert_repeat: UDP, quic, the alert's community_id %s" % rep[0]["community_id"])
+else:
+    print("not ok identity a QUIC alert's alert_repeat: %d QUIC alerts, repeats %s" %
+          (len(qa), [(e["proto"], e["app_proto"], e.get("community_id")) for e in rep]))
+PY
+cat "$tmp/rep.txt"
 
 name='tap-7 "dmz" \ é'
 # shellcheck disable=SC2086

@@ -51,7 +51,8 @@ good="$tmp/first/state"
 [ "$(cat "$tmp/first/rc")" = 1 ] && [ ! -s "$tmp/first/err" ] && [ "$(alerts "$tmp/first")" = 1 ] &&
 	[ -z "$(ls "$tmp/first" | grep corrupt)" ]
 check "a missing state file is a first start: the alert, no word on stderr" $? "$(cat "$tmp/first/err")"
-head -1 "$good" | grep -q '^certsentry-dedup 1 window ' && [ "$(wc -l <"$good")" = 2 ]
+head -1 "$good" | grep -q '^certsentry-dedup 2 window ' && [ "$(wc -l <"$good")" = 2 ] &&
+	[ "$(sed -n 2p "$good" | awk '{ print $11 }')" = tcp ]
 check "the first run saves its window" $? "$(cat "$good")"
 hdr=$(head -1 "$good")
 entry=$(sed -n 2p "$good")
@@ -129,11 +130,23 @@ case_ over-limit 0 2 "more entries than --max-alert-keys 2: the 3 oldest left ou
 { echo "$hdr"; echo "$entry"; other 2; other 3; } | mk over-limit-oldest
 case_ over-limit-oldest 1 2 "more entries than --max-alert-keys 2: the 1 oldest left out" --max-alert-keys 2
 
-{ echo "certsentry-dedup 2 window 3600000000"; echo "$entry"; } | mk version
-case_ version 1 0 "line 1: another version of the state file (this sensor reads certsentry-dedup 1) (2 lines not read)"
+{ echo "certsentry-dedup 3 window 3600000000"; echo "$entry"; } | mk version
+case_ version 1 0 "line 1: another version of the state file (this sensor reads certsentry-dedup 1 and 2) (2 lines not read)"
+
+# A version 1 file (before the transport was saved: every window TCP) is
+# read as it was written: the rogue's window holds, no alert, no word, and
+# the state is saved again as version 2.
+mkdir "$tmp/v1"
+{ echo "$hdr" | sed 's/^certsentry-dedup 2 /certsentry-dedup 1 /'
+  echo "$entry" | awk '{ $11 = ""; print }' | tr -s ' '; } >"$tmp/v1/state"
+run "$tmp/v1"
+[ "$(cat "$tmp/v1/rc")" = 1 ] && [ ! -s "$tmp/v1/err" ] && [ "$(alerts "$tmp/v1")" = 0 ] &&
+	head -1 "$tmp/v1/state" | grep -q '^certsentry-dedup 2 window '
+check "a version 1 state file is read (its window holds) and saved as version 2" $? \
+	"rc=$(cat "$tmp/v1/rc") alerts=$(alerts "$tmp/v1") $(cat "$tmp/v1/err") $(head -1 "$tmp/v1/state")"
 
 { echo "$hdr"; other 2; echo "1 2 3"; echo "$entry"; } | mk bad-middle
-case_ bad-middle 0 2 "line 3: expected 16 fields"
+case_ bad-middle 0 2 "line 3: expected 17 fields"
 
 { echo "$hdr"; other 2; echo "$entry" | sed 's/unapproved-issuer/no-such-verdict/'; echo "$entry"; echo "$entry"; } | mk bad-values
 case_ bad-values 0 2 "line 3: unknown verdict (2 lines not read)"

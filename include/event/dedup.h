@@ -28,8 +28,10 @@
 
 #define DEDUP_DEF_WINDOW_S    3600u      /* --alert-window */
 #define DEDUP_DEF_MAX_KEYS    100000u    /* --max-alert-keys */
-#define DEDUP_STATE_VERSION   1
-#define DEDUP_STATE_VERSION_STR "1"
+/* Version 2 adds the first sighting's transport; a version 1 file (every
+ * alert over TCP then) is still read. */
+#define DEDUP_STATE_VERSION   2
+#define DEDUP_STATE_VERSION_STR "2"
 /* A state file line longer than this is damaged (a saved line is under
  * 300 bytes).  The file itself is read up to (2 * max(--max-alert-keys,
  * DEDUP_DEF_MAX_KEYS) + 1) lines of this length. */
@@ -44,6 +46,7 @@ struct dedup_alert {
 	int family;                   /* 4 or 6 */
 	const uint8_t *server_ip;     /* 4 or 16 bytes */
 	uint16_t server_port;
+	uint8_t proto;                /* IPPROTO_TCP or IPPROTO_UDP (QUIC); 0: TCP */
 	const uint16_t *vlan;         /* VLAN ids, part of the key as of a flow's */
 	int n_vlan;
 	const uint8_t *client_ip;     /* the sighting's client (the first one is */
@@ -61,6 +64,7 @@ struct dedup_report {
 	int family;
 	const uint8_t *server_ip;
 	uint16_t server_port;
+	uint8_t proto;                /* the first sighting's: IPPROTO_TCP or IPPROTO_UDP */
 	const uint16_t *vlan;
 	int n_vlan;
 	const uint8_t *first_client_ip;

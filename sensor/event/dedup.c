@@ -34,6 +34,7 @@ struct dedup_entry {
 	uint8_t family;
 	uint8_t ip[16];
 	uint16_t port;
+	uint8_t proto;                   /* the first sighting's transport */
 	uint16_t vlan[DEDUP_MAX_VLAN];
 	uint8_t n_vlan;
 	uint8_t client_ip[16];
@@ -197,6 +198,7 @@ static void report(const struct dedup *d, struct dedup_entry *e, const char *why
 	r.family = e->family;
 	r.server_ip = e->ip;
 	r.server_port = e->port;
+	r.proto = e->proto;
 	r.vlan = e->vlan;
 	r.n_vlan = e->n_vlan;
 	r.first_client_ip = e->client_ip;
@@ -257,6 +259,7 @@ static int open_window(struct dedup *d, const struct dedup_alert *a, const uint8
 	e->family = (uint8_t)a->family;
 	memcpy(e->ip, a->server_ip, a->family == 4 ? 4 : 16);
 	e->port = a->server_port;
+	e->proto = a->proto == IPPROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 	e->n_vlan = (uint8_t)(a->n_vlan < DEDUP_MAX_VLAN ? a->n_vlan : DEDUP_MAX_VLAN);
 	for (int i = 0; i < e->n_vlan; i++)
 		e->vlan[i] = a->vlan[i];
@@ -319,7 +322,8 @@ void dedup_final(struct dedup *d, int keep, dedup_report_fn fn, void *ctx)
 
 /* One entry a line, fields separated by one space:
  *   window_start first last count reported verdict chain|- family ip port
- *   vlans|- client_ip client_port severity first_flow_id owner
+ *   proto vlans|- client_ip client_port severity first_flow_id owner
+ * (proto "tcp" or "udp"; a version 1 file has no proto field: TCP)
  * times in microseconds since the epoch; verdict by name; addresses
  * printed; VLAN ids comma-separated. */
 static int save_entry(FILE *f, const struct dedup_entry *e)
@@ -334,10 +338,11 @@ static int save_entry(FILE *f, const struct dedup_entry *e)
 	else if (e->n_vlan == 2)
 		snprintf(vl, sizeof(vl), "%u,%u", e->vlan[0], e->vlan[1]);
 	return fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-	               " %s %s %u %s %u %s %s %u %d %" PRIu64 " %s\n",
+	               " %s %s %u %s %u %s %s %s %u %d %" PRIu64 " %s\n",
 	               e->window_start, e->first, e->last, e->count, e->reported,
 	               verdict_name((enum verdict)e->verdict), e->chain[0] ? e->chain : "-",
-	               e->family, ip, e->port, vl, cip, e->client_port, e->severity,
+	               e->family, ip, e->port, e->proto == IPPROTO_UDP ? "udp" : "tcp", vl, cip,
+	               e->client_port, e->severity,
 	               e->first_flow_id, e->owner) < 0 ? -1 : 0;
 }
 
@@ -417,23 +422,48 @@ static int chain_ok(const char *s)
 
 /* One line into a new entry (*over counts the oldest entries dropped to
  * make room).  0, or -1 with why. */
-static int parse_entry(struct dedup *d, char *line, const char **why, uint64_t *over)
+/* A version 1 line (no proto field) is read as a version 2 line whose
+ * transport is TCP: the only one version 1 knew. */
+static int scan_entry(const char *line, unsigned version, struct dedup_entry *e, char *vname,
+                      char *chain, unsigned *family, char *ip, unsigned *port, char *proto,
+                      char *vl, char *cip, unsigned *cport, char *owner)
 {
-	char vname[32], chain[80], ip[64], cip[64], vl[24], owner[96];
+	int n = 0;
+
+	if (version == 1) {
+		strcpy(proto, "tcp");
+		return sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+		              " %31s %79s %u %63s %u %23s %63s %u %d %" SCNu64 " %95s %n",
+		              &e->window_start, &e->first, &e->last, &e->count, &e->reported, vname,
+		              chain, family, ip, port, vl, cip, cport, &e->severity,
+		              &e->first_flow_id, owner, &n) == 16 && line[n] == 0 ? 0 : -1;
+	}
+	return sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+	              " %31s %79s %u %63s %u %3s %23s %63s %u %d %" SCNu64 " %95s %n",
+	              &e->window_start, &e->first, &e->last, &e->count, &e->reported, vname,
+	              chain, family, ip, port, proto, vl, cip, cport, &e->severity,
+	              &e->first_flow_id, owner, &n) == 17 && line[n] == 0 ? 0 : -1;
+}
+
+static int parse_entry(struct dedup *d, char *line, unsigned version, const char **why,
+                       uint64_t *over)
+{
+	char vname[32], chain[80], ip[64], cip[64], vl[24], owner[96], proto[4];
 	unsigned family, port, cport;
 	struct dedup_entry e, *ne, *old;
 	enum verdict v;
-	int n = 0;
 
 	memset(&e, 0, sizeof(e));
-	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-	           " %31s %79s %u %63s %u %23s %63s %u %d %" SCNu64 " %95s %n",
-	           &e.window_start, &e.first, &e.last, &e.count, &e.reported, vname, chain,
-	           &family, ip, &port, vl, cip, &cport, &e.severity, &e.first_flow_id, owner,
-	           &n) != 16 || line[n] != 0) {
-		*why = "expected 16 fields";
+	if (scan_entry(line, version, &e, vname, chain, &family, ip, &port, proto, vl, cip,
+	               &cport, owner) < 0) {
+		*why = version == 1 ? "expected 16 fields" : "expected 17 fields";
 		return -1;
 	}
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+		*why = "bad value";
+		return -1;
+	}
+	e.proto = proto[0] == 'u' ? IPPROTO_UDP : IPPROTO_TCP;
 	if (verdict_by_name(vname, &v) < 0 || !verdict_is_alert(v)) {
 		*why = "unknown verdict";
 		return -1;
@@ -583,15 +613,16 @@ int dedup_load(struct dedup *d, const char *path, char *err, size_t errlen)
 		else if (lineno == 1) {
 			if (sscanf(line, "certsentry-dedup %u", &version) != 1)
 				lwhy = "not a certsentry-dedup state file header";
-			else if (version != DEDUP_STATE_VERSION)
+			else if (version != 1 && version != DEDUP_STATE_VERSION)
 				lwhy = "another version of the state file (this sensor reads "
-				       "certsentry-dedup " DEDUP_STATE_VERSION_STR ")";
+				       "certsentry-dedup 1 and " DEDUP_STATE_VERSION_STR ")";
 			else
 				continue;
-		} else if (version && version != DEDUP_STATE_VERSION) {
+		} else if (version && version != 1 && version != DEDUP_STATE_VERSION) {
 			/* Another version's lines are not ours to guess at. */
 			lwhy = "another version's entry";
-		} else if (parse_entry(d, line, &lwhy, &over) == 0) {
+		} else if (parse_entry(d, line, version ? version : DEDUP_STATE_VERSION, &lwhy,
+		                       &over) == 0) {
 			continue;
 		}
 		bad++;

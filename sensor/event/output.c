@@ -583,10 +583,12 @@ static void repeat_event(void *ctx, const struct dedup_report *r)
 	fmt_ip(r->family, r->server_ip, ip);
 	jw_str(&w, "dest_ip", ip);
 	jw_int(&w, "dest_port", r->server_port);
-	jw_str(&w, "proto", "TCP");
-	community_id_member(&w, o, r->family, IPPROTO_TCP, r->first_client_ip,
-	                    r->first_client_port, r->server_ip, r->server_port);
-	jw_str(&w, "app_proto", "tls");
+	/* The first sighting's transport: a QUIC alert's repeat joins its
+	 * flow as UDP, as the alert did. */
+	jw_str(&w, "proto", r->proto == IPPROTO_UDP ? "UDP" : "TCP");
+	community_id_member(&w, o, r->family, r->proto == IPPROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP,
+	                    r->first_client_ip, r->first_client_port, r->server_ip, r->server_port);
+	jw_str(&w, "app_proto", r->proto == IPPROTO_UDP ? "quic" : "tls");
 	alert_obj(&w, r->verdict, r->severity);
 	jw_obj(&w, "certsentry");
 	jw_str(&w, "owner", r->owner);
@@ -655,6 +657,7 @@ static void sighting(const struct hs_event *ev, const char *owner, enum verdict 
 	a->family = ep->family;
 	a->server_ip = ep->server_ip;
 	a->server_port = ep->server_port;
+	a->proto = ev->quic ? IPPROTO_UDP : IPPROTO_TCP;
 	a->vlan = ep->vlan;
 	a->n_vlan = ep->n_vlan;
 	a->client_ip = ep->client_ip;

@@ -402,6 +402,9 @@ def main():
     put(out, "dedup", st.replace(b" 10,20 ", b" 4095 "))
     put(out, "dedup", st[:60])
     put(out, "dedup", b"certsentry-dedup 1 window 1\n")
+    # version 2: the first sighting's transport after the port
+    put(out, "dedup", st.replace(b"certsentry-dedup 1", b"certsentry-dedup 2")
+        .replace(b" 443 - ", b" 443 udp - ").replace(b" 853 10,20 ", b" 853 tcp 10,20 "))
     # certfile: the test PKI's PEM files, alone and as chains, and as DER
     pems = sorted(glob.glob("pcaps/pki/*.pem"))
     for i, p in enumerate(pems):
