@@ -192,37 +192,10 @@ WWW=$TMP/www
 mkdir -p "$RAW" "$WWW"
 printf '<html><body>ok</body></html>\n' >"$WWW/index.html"
 
-TD_PID=
-CUR=
-start_capture() { # NAME
-	local i
-	CUR=$RAW/$1.pcap
-	timeout -s TERM 120 ip netns exec "$NSC" tcpdump -i "$VC" --immediate-mode -U -s 0 \
-		-w "$CUR" "host $SIP and (udp port 443 or tcp port 443)" 2>"$RAW/$1.tcpdump" &
-	TD_PID=$!
-	PIDS+=("$TD_PID")
-	for i in $(seq 100); do
-		grep -q 'listening on' "$RAW/$1.tcpdump" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "tcpdump did not start"
-}
-stop_capture() {
-	local prev=-1 size i stable=0
-	for i in $(seq 50); do
-		size=$(stat -c %s "$CUR")
-		if [ "$size" = "$prev" ]; then
-			stable=$((stable + 1))
-			[ $stable -ge 3 ] && break
-		else
-			stable=0
-		fi
-		prev=$size
-		sleep 0.1
-	done
-	kill -TERM "$TD_PID"
-	wait "$TD_PID" || true
-}
+# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
+. "$ROOT/tests/mkcapture_lib.sh"
+start_capture() { capture_start "$NSC" "$VC" "host $SIP and (udp port 443 or tcp port 443)" "$1"; }   # NAME
+stop_capture() { capture_stop; }
 wait_listen() { # udp|tcp PORT PID
 	local i flag=-Hlun
 	[ "$1" = tcp ] && flag=-Hltn

@@ -154,36 +154,10 @@ WWW=$TMP/www
 mkdir -p "$RAW" "$WWW"
 printf 'ok\n' >"$WWW/hello.txt"
 
-TD_PID=
-start_capture() {
-	local i
-	CUR=$RAW/$1.pcap
-	timeout -s TERM 300 ip netns exec "$NS" tcpdump -i lo --immediate-mode -U -s 0 \
-		-w "$CUR" 'tcp port 443 or tcp port 853' 2>"$RAW/$1.tcpdump" &
-	TD_PID=$!
-	PIDS+=("$TD_PID")
-	for i in $(seq 100); do
-		grep -q 'listening on' "$RAW/$1.tcpdump" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "tcpdump did not start"
-}
-stop_capture() {
-	local prev=-1 size i stable=0
-	for i in $(seq 50); do
-		size=$(stat -c %s "$CUR")
-		if [ "$size" = "$prev" ]; then
-			stable=$((stable + 1))
-			[ $stable -ge 3 ] && break
-		else
-			stable=0
-		fi
-		prev=$size
-		sleep 0.1
-	done
-	kill -TERM "$TD_PID"
-	wait "$TD_PID" || true
-}
+# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
+. "$ROOT/tests/mkcapture_lib.sh"
+start_capture() { capture_start "$NS" lo 'tcp port 443 or tcp port 853' "$1" 300; }   # NAME
+stop_capture() { capture_stop; }
 wait_listen() { # PORT PID
 	local i
 	for i in $(seq 100); do
