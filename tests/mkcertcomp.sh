@@ -67,6 +67,8 @@ run() {
 		die "command failed: $*"
 	fi
 }
+# What the generators share: tcpdump, the veth pair, the PKI.
+. "$ROOT/tests/mkcapture_lib.sh"
 
 log "building the BoringSSL server and client"
 for p in server client; do
@@ -82,28 +84,8 @@ done
 P=$TMP/pki
 mkdir -p "$P"
 CF_SAN="DNS:cloudflare-dns.com,DNS:*.cloudflare-dns.com,DNS:one.one.one.one,IP:1.1.1.1,IP:1.0.0.1"
-key() { # NAME ec|rsa
-	case $2 in
-	ec) run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" ;;
-	rsa) run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/$1.key" ;;
-	esac
-}
-cert() { # NAME SUBJECT SIGNER|self ca|leaf [SAN]
-	local name=$1 subj=$2 signer=$3 kind=$4 san=${5:-}
-	run openssl req -new -key "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
-	if [ "$kind" = ca ]; then
-		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n'
-	else
-		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$san"
-	fi >"$P/$name.ext"
-	if [ "$signer" = self ]; then
-		run openssl x509 -req -in "$P/$name.csr" -signkey "$P/$name.key" -days 3650 \
-			-set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	else
-		run openssl x509 -req -in "$P/$name.csr" -CA "$P/$signer.pem" -CAkey "$P/$signer.key" \
-			-days 3650 -set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	fi
-}
+key() { pki_key "$@"; }     # NAME ec|rsa (tests/mkcapture_lib.sh)
+cert() { pki_cert "$@"; }   # NAME SUBJECT SIGNER|self ca|leaf [SAN]
 log "generating the PKI"
 key approved-root ec; key approved-issuing ec; key approved-leaf ec
 cert approved-root "/C=US/O=Cloudflare Test PKI CC/CN=Approved Root CA CC" self ca
@@ -130,8 +112,6 @@ nsx() { ip netns exec "$NS" "$@"; }
 RAW=$TMP/raw
 mkdir -p "$RAW"
 
-# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
-. "$ROOT/tests/mkcapture_lib.sh"
 start_capture() { capture_start "$NS" lo 'tcp port 853' "$1"; }   # NAME
 stop_capture() { capture_stop; }
 wait_listen() { # PORT PID

@@ -85,6 +85,8 @@ run() {
 		die "command failed: $*"
 	fi
 }
+# What the generators share: tcpdump, the veth pair, the PKI.
+. "$ROOT/tests/mkcapture_lib.sh"
 
 # The Debian wrapper prints a shell warning before the version on some
 # systems: the version is the last line.
@@ -103,28 +105,8 @@ run gcc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -I"$BSSL_INC" \
 P=$TMP/pki
 mkdir -p "$P"
 CF_SAN="DNS:cloudflare-dns.com,DNS:*.cloudflare-dns.com,DNS:one.one.one.one,IP:1.1.1.1,IP:1.0.0.1"
-key() { # NAME ec|rsa
-	case $2 in
-	ec) run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" ;;
-	rsa) run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/$1.key" ;;
-	esac
-}
-cert() { # NAME SUBJECT SIGNER|self ca|leaf [SAN]
-	local name=$1 subj=$2 signer=$3 kind=$4 san=${5:-}
-	run openssl req -new -key "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
-	if [ "$kind" = ca ]; then
-		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n'
-	else
-		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$san"
-	fi >"$P/$name.ext"
-	if [ "$signer" = self ]; then
-		run openssl x509 -req -in "$P/$name.csr" -signkey "$P/$name.key" -days 3650 \
-			-set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	else
-		run openssl x509 -req -in "$P/$name.csr" -CA "$P/$signer.pem" -CAkey "$P/$signer.key" \
-			-days 730 -set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	fi
-}
+key() { pki_key "$@"; }     # NAME ec|rsa (tests/mkcapture_lib.sh)
+cert() { pki_cert "$@"; }   # NAME SUBJECT SIGNER|self ca|leaf [SAN]
 log "generating the PKI"
 key approved-root ec; key approved-issuing ec; key approved-leaf ec
 cert approved-root "/C=US/O=Cloudflare Test PKI CH/CN=Approved Root CA CH" self ca
@@ -158,25 +140,7 @@ done
 ###########################################################################
 
 log "creating network namespaces $NSS (servers, $SIP) and $NSC (Chromium)"
-ip netns add "$NSS"
-ip netns add "$NSC"
-ip link add "$VS" type veth peer name "$VC"
-ip link set "$VS" netns "$NSS"
-ip link set "$VC" netns "$NSC"
-# The MACs of pcaps/README.md: a client NIC and its gateway.
-ip -n "$NSC" link set "$VC" address 3c:fd:fe:00:00:10 mtu 1500 up
-ip -n "$NSS" link set "$VS" address 00:1b:17:00:01:10 mtu 1500 up
-ip -n "$NSS" link set lo up
-ip -n "$NSC" link set lo up
-for side in "$NSS $VS" "$NSC $VC"; do
-	# shellcheck disable=SC2086
-	set -- $side
-	ip netns exec "$1" ethtool -K "$2" tx off rx off sg off tso off gso off gro off \
-		>/dev/null 2>&1 || true
-	ip netns exec "$1" ethtool -K "$2" tx-udp-segmentation off >/dev/null 2>&1 || true
-	ip netns exec "$1" ethtool -k "$2" | grep -q '^tx-checksumming: off' ||
-		die "$2: cannot turn off checksum offload"
-done
+veth_pair "$NSS" "$VS" "$NSC" "$VC"
 ip -n "$NSS" addr add "$SIP/32" dev "$VS"
 ip -n "$NSS" route add 203.0.113.0/24 dev "$VS"
 CIP=
@@ -192,8 +156,6 @@ WWW=$TMP/www
 mkdir -p "$RAW" "$WWW"
 printf '<html><body>ok</body></html>\n' >"$WWW/index.html"
 
-# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
-. "$ROOT/tests/mkcapture_lib.sh"
 start_capture() { capture_start "$NSC" "$VC" "host $SIP and (udp port 443 or tcp port 443)" "$1"; }   # NAME
 stop_capture() { capture_stop; }
 wait_listen() { # udp|tcp PORT PID

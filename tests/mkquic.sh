@@ -73,6 +73,8 @@ run() {
 		die "command failed: $*"
 	fi
 }
+# What the generators share: tcpdump, the veth pair, the PKI.
+. "$ROOT/tests/mkcapture_lib.sh"
 
 ###########################################################################
 # The quic-go peer, built offline from Debian's packaged sources
@@ -91,34 +93,11 @@ P=$TMP/pki
 mkdir -p "$P"
 CF_SAN="DNS:cloudflare-dns.com,DNS:*.cloudflare-dns.com,DNS:one.one.one.one,IP:1.1.1.1,IP:1.0.0.1"
 
-key() { # NAME ec|rsa|rsa4096
-	case $2 in
-	ec) run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" ;;
-	rsa) run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/$1.key" ;;
-	rsa4096) run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$P/$1.key" ;;
-	esac
-}
+key() { pki_key "$@"; }   # NAME ec|rsa|rsa4096 (tests/mkcapture_lib.sh)
 # ca NAME SUBJECT SIGNER|self
-ca() {
-	local name=$1 subj=$2 signer=$3
-	run openssl req -new -key "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
-	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n' >"$P/$name.ext"
-	if [ "$signer" = self ]; then
-		run openssl x509 -req -in "$P/$name.csr" -signkey "$P/$name.key" -days 3650 \
-			-set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	else
-		run openssl x509 -req -in "$P/$name.csr" -CA "$P/$signer.pem" -CAkey "$P/$signer.key" \
-			-days 3650 -set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-	fi
-}
+ca() { pki_cert "$1" "$2" "$3" ca; }
 # leaf NAME SUBJECT SAN SIGNER
-leaf() {
-	local name=$1 subj=$2 san=$3 signer=$4
-	run openssl req -new -key "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
-	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$san" >"$P/$name.ext"
-	run openssl x509 -req -in "$P/$name.csr" -CA "$P/$signer.pem" -CAkey "$P/$signer.key" \
-		-days 730 -set_serial "0x$(openssl rand -hex 8)" -extfile "$P/$name.ext" -out "$P/$name.pem"
-}
+leaf() { pki_cert "$1" "$2" "$4" leaf "$3"; }
 
 log "generating the PKI"
 key approved-root ec; key approved-issuing ec; key approved-leaf ec
@@ -162,28 +141,7 @@ done
 ###########################################################################
 
 log "creating network namespaces $NSS (server $SIP) and $NSC (client)"
-ip netns add "$NSS"
-ip netns add "$NSC"
-ip link add "$VS" type veth peer name "$VC"
-ip link set "$VS" netns "$NSS"
-ip link set "$VC" netns "$NSC"
-# The MACs of pcaps/README.md: a client NIC and its gateway.
-ip -n "$NSC" link set "$VC" address 3c:fd:fe:00:00:10 mtu 1500 up
-ip -n "$NSS" link set "$VS" address 00:1b:17:00:01:10 mtu 1500 up
-ip -n "$NSS" link set lo up
-ip -n "$NSC" link set lo up
-# Offloads off: the kernel then computes every UDP checksum and cuts every
-# GSO batch (ngtcp2 sends with UDP GSO) before tcpdump sees the frame, so
-# the capture holds the datagrams as they would be on a real wire.
-for side in "$NSS $VS" "$NSC $VC"; do
-	# shellcheck disable=SC2086
-	set -- $side
-	ip netns exec "$1" ethtool -K "$2" tx off rx off sg off tso off gso off gro off \
-		>/dev/null 2>&1 || true
-	ip netns exec "$1" ethtool -K "$2" tx-udp-segmentation off >/dev/null 2>&1 || true
-	ip netns exec "$1" ethtool -k "$2" | grep -q '^tx-checksumming: off' ||
-		die "$2: cannot turn off checksum offload"
-done
+veth_pair "$NSS" "$VS" "$NSC" "$VC"
 ip -n "$NSS" addr add "$SIP/32" dev "$VS"
 ip -n "$NSS" route add 198.51.100.0/24 dev "$VS"
 ip -n "$NSS" route add 203.0.113.0/24 dev "$VS"
@@ -206,8 +164,6 @@ printf 'ok\n' >"$WWW/hello.txt"
 HOSTS=$TMP/hosts
 printf '127.0.0.1 localhost\n%s %s\n' "$SIP" "$SNI" >"$HOSTS"
 
-# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
-. "$ROOT/tests/mkcapture_lib.sh"
 start_capture() { capture_start "$NSC" "$VC" 'udp port 443 or udp port 853' "$1"; }   # NAME
 stop_capture() { capture_stop; }
 wait_udp() { # PORT PID

@@ -58,6 +58,8 @@ run() {
 		die "command failed: $*"
 	fi
 }
+# What the generators share: tcpdump, the veth pair, the PKI.
+. "$ROOT/tests/mkcapture_lib.sh"
 
 ###########################################################################
 # PKI: the owner's approved hierarchy, and what an interceptor would hold
@@ -154,8 +156,6 @@ WWW=$TMP/www
 mkdir -p "$RAW" "$WWW"
 printf 'ok\n' >"$WWW/hello.txt"
 
-# One tcpdump at a time in the namespace (tests/mkcapture_lib.sh).
-. "$ROOT/tests/mkcapture_lib.sh"
 start_capture() { capture_start "$NS" lo 'tcp port 443 or tcp port 853' "$1" 300; }   # NAME
 stop_capture() { capture_stop; }
 wait_listen() { # PORT PID
