@@ -30,6 +30,10 @@ struct coverage {
 	uint64_t hs[COV_N];          /* handshakes, each once (coverage_handshake) */
 };
 
+/* What to do when a key log was missing: the same for TLS 1.3 and QUIC. */
+#define ADVICE_NO_KEYLOG "give --keylog FILE (the clients' SSLKEYLOGFILE) to read their " \
+	"certificates, or --baseline FILE to compare fingerprints"
+
 /* One table for the names, words and hints of the classes, so that the
  * summary, EVE and metrics cannot drift apart. */
 static const struct {
@@ -42,12 +46,10 @@ static const struct {
 	[COV_FP_CHANGED] = { "fingerprint_changed", "fingerprint changed", NULL,
 	                     COV_G_ALERTING },
 	[COV_TLS13_NO_KEYLOG] = { "tls13_no_keylog", "TLS 1.3 without a key log",
-	                          "give --keylog FILE (the clients' SSLKEYLOGFILE) to read their "
-	                          "certificates, or --baseline FILE to compare fingerprints",
+	                          ADVICE_NO_KEYLOG,
 	                          COV_G_UNCHECKED },
 	[COV_QUIC_NO_KEYLOG] = { "quic_no_keylog", "QUIC without a key log",
-	                         "give --keylog FILE (the clients' SSLKEYLOGFILE) to read their "
-	                         "certificates, or --baseline FILE to compare fingerprints",
+	                         ADVICE_NO_KEYLOG,
 	                         COV_G_UNCHECKED },
 	[COV_NO_KEY] = { "no_key", "no secret in the key log",
 	                 "the key logs given lack these sessions: log every client that "
