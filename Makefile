@@ -39,7 +39,7 @@ UNITDIR     = $(call systemd_var,systemdsystemunitdir,lib/systemd/system)
 SYSUSERSDIR = $(call systemd_var,sysusersdir,lib/sysusers.d)
 
 CC      ?= cc
-PKGS     = libpcap openssl libndpi hiredis zlib libbrotlidec libzstd
+PKGS     = libpcap openssl libndpi hiredis zlib libbrotlidec libzstd jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Unit tests only: cmocka, and jansson as the reference the EVE writer

@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 build_pkgs="build-essential pkg-config libpcap-dev libssl-dev libndpi-dev libhiredis-dev libjansson-dev
-  zlib1g-dev libbrotli-dev libzstd-dev"
+  zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev"
 test_pkgs="libcmocka-dev openssl gnutls-bin tshark tcpdump tcpreplay iproute2
   python3 python3-scapy python3-jsonschema valgrind clang libclang-rt-14-dev redis-server
   python3-prometheus-client groff-base man-db systemd strace debhelper"

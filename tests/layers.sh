@@ -8,7 +8,7 @@
 # include headers of its own stage and of the stages before it, never of
 # one after it.  This list is the one definition of the order (sensor/README.md
 # and docs/design.md describe it).
-STAGES="core capture flow secrets transport analyser x509 verdict sink event engine run"
+STAGES="core capture flow secrets transport analyser x509 ct verdict sink event engine run"
 #
 # The rules:
 #   1. no include runs from a lower stage to a higher one;
