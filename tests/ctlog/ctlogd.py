@@ -43,7 +43,8 @@ Options of the program:
   --port N (0: pick one), --port-file F (written once every log is ready:
   the port), --request-log F (one JSON object a line per request: t
   (CLOCK_MONOTONIC seconds, as time.monotonic() and the kernel give every
-  process), log, path, status (an int, or "cut"), bytes), --list-dir D
+  process; when the request came in), log, path, status (an int, or
+  "cut"), bytes), --list-dir D
   (log_list.json, Chrome's v3 format, and log_list.txt, the text form),
   --keys-dir D (the logs' keys, kept so a restarted server is the same
   logs), --page N (default 256), --stats-file F (at exit: JSON with the
@@ -492,7 +493,7 @@ class Handler(BaseHTTPRequestHandler):
         with s.reqlog_lock:
             s.requests += 1
             if s.reqlog:
-                s.reqlog.write(json.dumps({"t": round(time.monotonic(), 6), "log": log,
+                s.reqlog.write(json.dumps({"t": round(self.t0, 6), "log": log,
                                            "path": self.path, "status": status, "bytes": n}) + "\n")
                 s.reqlog.flush()
 
@@ -522,6 +523,7 @@ class Handler(BaseHTTPRequestHandler):
         self.record(log, "cut", len(body) // 2)
 
     def do_GET(self):
+        self.t0 = time.monotonic()      # when the request came, not when it was answered
         try:
             self.route()
         except (BrokenPipeError, ConnectionResetError):

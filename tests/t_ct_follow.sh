@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# --ct-follow LOGLIST (issue 31): certsentry follows Certificate Transparency
+# logs served by tests/ctlog/ctlogd.py on 127.0.0.1 (RFC 6962 and
+# static-ct-api logs side by side, healthy and faulty), with entries made by
+# tests/bench/mkct (MKCT, built when missing): N entries from 20 issuing CAs,
+# 1 in 20 naming the owner's protected IP or name.
+# Checks:
+#   - ctlogd.py --selftest passes on these entries (the server is right
+#     before certsentry is judged against it);
+#   - a good RFC 6962 log and a good static log, --ct-once, from the Chrome
+#     v3 list and from the text list: the ct.index values alerted are
+#     exactly those --ct-json alerts on the same entries, none twice, no
+#     entry fetched twice; pending and retired logs never asked;
+#   - in one polling run beside two growing good logs (followed to the end,
+#     the growth proved by a consistency proof): a fork (another tree at
+#     the larger size), the same size with another root, an entry outside
+#     the signed tree, a head signed by another key - RFC 6962 and static
+#     alike - each one alert of its own, "CERTSENTRY CT log ...", with
+#     certsentry.ct_log {name, url, log_id, problem, heads, proof};
+#   - a connection dropped in the middle of a page (and of a data tile):
+#     every entry still alerted once;
+#   - 429 with Retry-After: 2: nothing asked of that log before it ran out;
+#   - SIGTERM at random points, then a restart with the same --ct-state:
+#     the union of the runs' alerts is the one-run set, no index twice;
+#   - kill -9 and restart: nothing lost, repeats within one batch;
+#   - the server killed and restarted while followed: everything, once;
+#   - --ct-from INDEX: the alerts from INDEX on;
+#   - every EVE line passes ../shared/eve/validate.
+set -u
+cd "$(dirname "$0")/.."
+bin=${CERTSENTRY:-./certsentry}
+build=${BUILD:-build}
+mkct=${MKCT:-$build/bench/mkct}
+py=/usr/bin/python3
+ctlogd="$py tests/ctlog/ctlogd.py"
+fc="$py tests/ctlog/followcheck.py"
+validate=../shared/eve/validate
+N=${CT_FOLLOW_ENTRIES:-2000}
+N1=$((N / 2 + 37))          # the first head of the growing logs
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() {   # check NAME STATUS [details]
+	if [ "$2" -eq 0 ]; then echo "ok ct_follow $1"; else echo "not ok ct_follow $1 ${3:-}"; fi
+}
+
+if [ ! -x "$mkct" ]; then
+	make -s "$mkct" >/dev/null 2>&1 || { echo "not ok ct_follow: no $mkct (make $mkct)"; exit 1; }
+fi
+mkdir -p "$tmp/ct"
+"$mkct" "$tmp/ct" --entries "$N" --issuers 20 --protected 50 --page 500 >/dev/null ||
+	{ echo "not ok ct_follow: mkct failed"; exit 1; }
+ct=$tmp/ct/ct.json
+rules=$tmp/ct/ct.rules
+
+# ---- the server, checked on its own first ------------------------------------------
+$ctlogd --entries "$ct" --selftest > "$tmp/selftest.out" 2>&1
+rc=$?
+check "ctlogd.py --selftest: $(tail -1 "$tmp/selftest.out")" "$rc" \
+	"$(grep '^not ok' "$tmp/selftest.out" | head -5)"
+
+if ! "$bin" --help 2>&1 | grep -q -- '--ct-follow'; then
+	echo "ok ct_follow # skip: $bin has no --ct-follow yet"
+	exit 0
+fi
+
+# the one-run set: what --ct-json alerts on the same entries
+"$bin" -q -R "$rules" --ct-json "$ct" -o "$tmp/ref.eve"
+$fc ref "$tmp/ref.eve" > "$tmp/ref"
+nref=$(wc -l < "$tmp/ref")
+check "--ct-json on the entries: $nref alerts, the set every log must give" \
+	$([ "$nref" -gt 20 ] && [ "$(sort -u "$tmp/ref" | wc -l)" = "$nref" ]; echo $?)
+awk -v f=1000 '$1 >= f' "$tmp/ref" > "$tmp/ref.1000"
+awk -v f=1024 '$1 >= f' "$tmp/ref" > "$tmp/ref.1024"
+
+# serve DIR [--port P] LOG...: ctlogd in the background, ready when this returns
+serve() {
+	local d=$1
+	shift
+	mkdir -p "$d"
+	rm -f "$d/port"
+	$ctlogd --entries "$ct" --port-file "$d/port" --request-log "$d/requests" --list-dir "$d" \
+		--keys-dir "$d/keys" --page 64 "$@" > "$d/server.out" 2>&1 &
+	echo $! > "$d/server.pid"
+	pids="$pids $!"
+	for _ in $(seq 300); do
+		[ -s "$d/port" ] && return 0
+		kill -0 "$(cat "$d/server.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "not ok ct_follow: ctlogd did not start: $(tail -3 "$d/server.out")"
+	exit 1
+}
+unserve() {   # unserve DIR [SIGNAL]
+	kill -"${2:-TERM}" "$(cat "$1/server.pid")" 2>/dev/null
+	wait "$(cat "$1/server.pid")" 2>/dev/null
+}
+# follow DIR RUN [options]: certsentry --ct-follow in the foreground; RUN.eve,
+# RUN.err, RUN.rc in DIR; the state in DIR/state unless --ct-state is given
+follow() {
+	local d=$1 run=$2
+	shift 2
+	timeout -k 5 120 "$bin" --ct-follow "${LIST:-$d/log_list.json}" -R "$rules" -o "$d/$run.eve" \
+		--ct-state "${STATE:-$d/state}" "$@" 2> "$d/$run.err"
+	echo $? > "$d/$run.rc"
+}
+# follow_bg DIR RUN [options]: the same in the background; its pid in DIR/RUN.pid
+follow_bg() {
+	local d=$1 run=$2
+	shift 2
+	"$bin" --ct-follow "${LIST:-$d/log_list.json}" -R "$rules" -o "$d/$run.eve" \
+		--ct-state "${STATE:-$d/state}" "$@" 2> "$d/$run.err" &
+	echo $! > "$d/$run.pid"
+	pids="$pids $!"
+}
+stop_follow() {   # stop_follow DIR RUN SIGNAL: its exit status in DIR/RUN.rc
+	local p
+	p=$(cat "$1/$2.pid")
+	kill -"$3" "$p" 2>/dev/null
+	wait "$p"
+	echo $? > "$1/$2.rc"
+}
+# same LOG REF EVE...: the log's alerts are REF's set, each once
+same() {
+	local log=$1 ref=$2
+	shift 2
+	$fc indexes "$log" "$@" > "$tmp/got.$log"
+	cmp -s "$tmp/got.$log" "$ref"
+}
+# entries_asked DIR: answered get-entries and data tile requests so far
+entries_asked() {
+	grep -cE '(get-entries|/tile/data/).*"status": 200' "$1/requests" 2>/dev/null
+}
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (0) or time runs out (1)
+wait_for() {
+	local t=$1
+	shift
+	for _ in $(seq $((t * 5))); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+dups() { uniq -d "$tmp/got.$1" | wc -l; }
+
+# ---- good logs, --ct-once, both list forms ---------------------------------------------
+d=$tmp/once
+serve "$d" good=rfc6962 static-good=static pending=rfc6962,state=pending \
+	retired=static,state=retired
+follow "$d" json --ct-once
+rc=$(cat "$d/json.rc")
+check "--ct-once on the Chrome v3 list: exit 1 (alerts found; rc $rc)" $([ "$rc" = 1 ]; echo $?) \
+	"$(tail -3 "$d/json.err")"
+same good "$tmp/ref" "$d/json.eve"
+check "RFC 6962 log followed to its head: the alerted indexes are --ct-json's ($nref), each once" $? \
+	"got $(wc -l < "$tmp/got.good"), $(dups good) repeated"
+same static-good "$tmp/ref" "$d/json.eve"
+check "static-ct-api log followed to its checkpoint: the alerted indexes are --ct-json's, each once" $? \
+	"got $(wc -l < "$tmp/got.static-good"), $(dups static-good) repeated"
+check "no log alert from good logs ($($fc problems "$d/json.eve" | paste -sd, -))" \
+	$([ -z "$($fc problems "$d/json.eve")" ]; echo $?)
+for log in good static-good; do
+	tw=$($fc twice "$d/requests" "$log" 64 "$N" | wc -l)
+	check "$log: no entry fetched twice ($tw were)" $([ "$tw" = 0 ]; echo $?)
+done
+n=$(grep -c '"log": "\(pending\|retired\)"' "$d/requests")
+check "pending and retired logs of the list never asked ($n requests)" $([ "$n" = 0 ]; echo $?)
+: > "$d/requests"
+STATE=$d/state.txt LIST=$d/log_list.txt follow "$d" txt --ct-once
+same good "$tmp/ref" "$d/txt.eve" && same static-good "$tmp/ref" "$d/txt.eve"
+check "the text list gives the same alerts (rc $(cat "$d/txt.rc"))" $? "$(tail -3 "$d/txt.err")"
+: > "$d/requests"
+follow "$d" again --ct-once
+n=$($fc indexes good "$d/again.eve" | wc -l)
+m=$($fc count "$d/requests" good entries)
+check "a second --ct-once with the same state: nothing new, no entry asked again ($n alerts, $m pages)" \
+	$([ "$n" = 0 ] && [ "$m" = 0 ] && [ "$(cat "$d/again.rc")" = 0 ]; echo $?) "rc $(cat "$d/again.rc")"
+
+# --ct-from INDEX: a fresh state, entries from INDEX on
+for from in 1000 1024; do
+	STATE=$d/from$from.state follow "$d" "from$from" --ct-once --ct-from "$from"
+	same good "$tmp/ref.$from" "$d/from$from.eve" && same static-good "$tmp/ref.$from" "$d/from$from.eve"
+	check "--ct-from $from: the alerts from index $from on, both logs (rc $(cat "$d/from$from.rc"))" $? \
+		"good $(head -1 "$tmp/got.good") static $(head -1 "$tmp/got.static-good") $(tail -2 "$d/from$from.err")"
+done
+unserve "$d"
+
+# ---- faulty logs beside growing good ones, polling ---------------------------------------
+d=$tmp/faults
+serve "$d" "good=rfc6962,size=$N1/$N,every=2" "static-good=static,size=$N1/$N,every=2" \
+	"fork=rfc6962,fault=fork,size=$N1/$N,at=100" "forksame=rfc6962,fault=forksame,size=$N1" \
+	outside=rfc6962,fault=outside,at=777 badsig=rfc6962,fault=badsig \
+	"static-fork=static,fault=fork,size=$N1/$N,at=100" "static-forksame=static,fault=forksame,size=$N1" \
+	static-outside=static,fault=outside,at=777 static-badsig=static,fault=badsig
+want="badsig bad-signature
+fork inconsistent-heads
+forksame inconsistent-heads
+outside entry-not-in-tree
+static-badsig bad-signature
+static-fork inconsistent-heads
+static-forksame inconsistent-heads
+static-outside entry-not-in-tree"
+done_faults() {
+	[ "$($fc problems "$d/poll.eve" | sort -u)" = "$want" ] &&
+		same good "$tmp/ref" "$d/poll.eve" && same static-good "$tmp/ref" "$d/poll.eve"
+}
+follow_bg "$d" poll --ct-poll 1
+wait_for 90 done_faults
+sleep 2   # a few more polls: a problem is said once, not at every poll
+stop_follow "$d" poll TERM
+rc=$(cat "$d/poll.rc")
+check "polling, SIGTERM: exit 1 (alerts found; rc $rc)" $([ "$rc" = 1 ]; echo $?) "$(tail -3 "$d/poll.err")"
+got=$($fc problems "$d/poll.eve" | sort)
+check "every faulty log alerted once with its problem ($(echo "$got" | paste -sd, -))" \
+	$([ "$got" = "$want" ]; echo $?) "want $(echo "$want" | paste -sd, -)"
+same good "$tmp/ref" "$d/poll.eve"
+check "the good RFC 6962 log beside them followed fully through its growth, each alert once" $? \
+	"got $(wc -l < "$tmp/got.good"), $(dups good) repeated"
+same static-good "$tmp/ref" "$d/poll.eve"
+check "the good static log beside them followed fully through its growth, each alert once" $? \
+	"got $(wc -l < "$tmp/got.static-good"), $(dups static-good) repeated"
+grep -q "\"log\": \"good\", \"path\": \"/good/ct/v1/get-sth-consistency?first=$N1&second=$N\"" "$d/requests"
+check "growth $N1 -> $N: the consistency proof asked of the RFC 6962 log" $?
+n=$($fc count "$d/requests" static-good checkpoint)
+check "growth: the static log's checkpoint read again ($n times)" $([ "$n" -ge 2 ]; echo $?)
+# the evidence, as the list names the logs
+$py - "$d/log_list.json" "$d/poll.eve" "$N1" "$N" > "$d/evidence" <<'PY'
+import base64, json, sys
+sys.path.insert(0, "tests/ctlog")
+import followcheck
+lst = json.load(open(sys.argv[1]))
+logs = {l["description"]: l for op in lst["operators"] for l in op["logs"] + op["tiled_logs"]}
+n1, n = int(sys.argv[3]), int(sys.argv[4])
+for e in followcheck.lines([sys.argv[2]]):
+    if not followcheck.is_log_alert(e):
+        continue
+    c = e["certsentry"]["ct_log"]
+    l = logs.get(c.get("name"), {})
+    why = []
+    if c.get("log_id") != l.get("log_id"):
+        why.append("log_id %s" % c.get("log_id"))
+    if c.get("url") not in (l.get("url"), l.get("monitoring_url")):
+        why.append("url %s" % c.get("url"))
+    heads = c.get("heads", [])
+    for h in heads:
+        if not {"tree_size", "timestamp", "sha256_root_hash", "tree_head_signature"} <= set(h):
+            why.append("head fields %s" % sorted(h))
+        elif len(base64.b64decode(h["sha256_root_hash"])) != 32:
+            why.append("root not 32 bytes")
+    sizes = [h.get("tree_size") for h in heads]
+    roots = {h.get("sha256_root_hash") for h in heads}
+    p = c.get("problem")
+    if p == "inconsistent-heads":
+        if c["name"].endswith("forksame"):
+            if sizes != [n1, n1] or len(roots) != 2:
+                why.append("heads %s, %d roots (want two of %d, two roots)" % (sizes, len(roots), n1))
+        else:
+            if sorted(sizes) != [n1, n]:
+                why.append("heads %s (want %d and %d)" % (sizes, n1, n))
+            proof = c.get("proof")
+            if not proof or any(len(base64.b64decode(x)) != 32 for x in proof):
+                why.append("proof %s" % proof)
+    elif p == "bad-signature" and len(heads) < 1:
+        why.append("no head")
+    print(c.get("name"), p, "ok" if not why else "; ".join(why))
+PY
+while read -r name problem verdict; do
+	check "$name $problem: name, url, log_id as listed; heads and proof as evidence" \
+		$([ "$verdict" = ok ]; echo $?) "$verdict"
+done < "$d/evidence"
+unserve "$d"
+
+# ---- the connection dropped in the middle of a page / tile ------------------------------
+d=$tmp/die
+serve "$d" die=rfc6962,fault=die,at=3 static-die=static,fault=die,at=2
+follow "$d" run --ct-once
+cuts=$(grep -c '"status": "cut"' "$d/requests")
+same die "$tmp/ref" "$d/run.eve"
+check "a page cut in the middle ($cuts cut): every entry of the RFC 6962 log, once (rc $(cat "$d/run.rc"))" \
+	$? "got $(wc -l < "$tmp/got.die"), $(dups die) repeated; $(tail -2 "$d/run.err")"
+same static-die "$tmp/ref" "$d/run.eve"
+check "a data tile cut in the middle: every entry of the static log, once" $? \
+	"got $(wc -l < "$tmp/got.static-die"), $(dups static-die) repeated"
+check "both cuts happened, and neither is a log alert ($($fc problems "$d/run.eve" | paste -sd, -))" \
+	$([ "$cuts" = 2 ] && [ -z "$($fc problems "$d/run.eve")" ]; echo $?)
+unserve "$d"
+
+# ---- 429 and Retry-After -------------------------------------------------------------
+d=$tmp/ratelimit
+serve "$d" ratelimit=rfc6962,fault=ratelimit,after=2 static-ratelimit=static,fault=ratelimit,after=2
+follow "$d" run --ct-once
+for log in ratelimit static-ratelimit; do
+	n429=$(grep -c "\"log\": \"$log\".*\"status\": 429" "$d/requests")
+	early=$($fc retry "$d/requests" "$log" 2)
+	check "$log: $n429 answers 429 Retry-After: 2; no request to the log before it ran out" \
+		$([ "$n429" -ge 2 ] && [ -z "$early" ]; echo $?) "early: $early"
+	same "$log" "$tmp/ref" "$d/run.eve"
+	check "$log: every entry alerted once after the 429s" $? "got $(wc -l < "$tmp/got.$log")"
+done
+unserve "$d"
+
+# ---- SIGTERM at random points, restarts with the same state --------------------------------
+# smaller pages: more points to stop at
+d=$tmp/term
+serve "$d" good=rfc6962,page=16 static-good=static
+pts=""
+for k in 1 2 3; do
+	at=$(( $(entries_asked "$d") + 2 + RANDOM % 12 ))
+	pts="$pts $at"
+	follow_bg "$d" "run$k" --ct-once
+	wait_for 60 eval "[ \$(entries_asked $d) -ge $at ] || ! kill -0 \$(cat $d/run$k.pid) 2>/dev/null"
+	stop_follow "$d" "run$k" TERM
+done
+follow "$d" run4 --ct-once
+rcs="$(cat "$d"/run[123].rc | paste -sd, -) then $(cat "$d/run4.rc")"
+same good "$tmp/ref" "$d"/run[1234].eve && same static-good "$tmp/ref" "$d"/run[1234].eve
+check "SIGTERM after answers$pts, restarted: the union of the alerts is the one-run set, no index twice (rc $rcs)" \
+	$? "good $(wc -l < "$tmp/got.good") ($(dups good) twice), static $(wc -l < "$tmp/got.static-good") ($(dups static-good) twice)"
+check "a SIGTERM'd run ends by itself with 0 or 1, never 2 or the signal ($rcs)" \
+	$(for r in $(cat "$d"/run[123].rc); do [ "$r" = 0 ] || [ "$r" = 1 ] || exit 1; done; echo 0)
+unserve "$d"
+
+# ---- kill -9 and restart ------------------------------------------------------------------
+d=$tmp/kill
+serve "$d" good=rfc6962,page=16 static-good=static
+pts=""
+for k in 1 2; do
+	at=$(( $(entries_asked "$d") + 3 + RANDOM % 12 ))
+	pts="$pts $at"
+	follow_bg "$d" "run$k" --ct-once
+	wait_for 60 eval "[ \$(entries_asked $d) -ge $at ] || ! kill -0 \$(cat $d/run$k.pid) 2>/dev/null"
+	stop_follow "$d" "run$k" KILL
+done
+follow "$d" run3 --ct-once
+for log in good static-good; do
+	$fc indexes "$log" "$d"/run[123].eve > "$tmp/got.$log"
+	lost=$(sort -u "$tmp/got.$log" | comm -13 - "$tmp/ref" | wc -l)
+	extra=$(sort -u "$tmp/got.$log" | comm -23 - "$tmp/ref" | wc -l)
+	rep=$(( $(wc -l < "$tmp/got.$log") - $(sort -u "$tmp/got.$log" | wc -l) ))
+	# one batch: a page of 16 or a data tile of 256 entries, at most ~13 alerts at 1 in 20
+	check "$log: kill -9 after answers$pts, restarted: nothing lost ($lost), nothing extra ($extra); repeats at most one batch (256 entries) per kill ($rep alerts repeated)" \
+		$([ "$lost" = 0 ] && [ "$extra" = 0 ] && [ "$rep" -le $((2 * 256 * nref / N + 2)) ]; echo $?)
+done
+unserve "$d"
+
+# ---- the server killed and restarted while followed -------------------------------------------
+d=$tmp/restart
+serve "$d" good=rfc6962,page=16 static-good=static
+port=$(cat "$d/port")
+follow_bg "$d" run --ct-poll 1
+wait_for 30 eval "[ \$(entries_asked $d) -ge 20 ]"
+unserve "$d" KILL
+sleep 1
+serve "$d" --port "$port" good=rfc6962,page=16 static-good=static
+restart_done() { same good "$tmp/ref" "$d/run.eve" && same static-good "$tmp/ref" "$d/run.eve"; }
+wait_for 60 restart_done
+stop_follow "$d" run TERM
+restart_done
+check "the server killed and restarted on its port: every entry of both logs, once (rc $(cat "$d/run.rc"))" $? \
+	"good $(wc -l < "$tmp/got.good") static $(wc -l < "$tmp/got.static-good"); $(tail -3 "$d/run.err")"
+check "... and no log alert for the restart ($($fc problems "$d/run.eve" | paste -sd, -))" \
+	$([ -z "$($fc problems "$d/run.eve")" ]; echo $?)
+unserve "$d"
+
+# ---- EVE ----------------------------------------------------------------------------------------
+cat "$tmp"/*/*.eve > "$tmp/all.eve"
+if $validate "$tmp/all.eve" > "$tmp/v" 2>&1; then
+	echo "ok ct_follow EVE schema: $(tail -1 "$tmp/v")"
+else
+	echo "not ok ct_follow EVE schema"; head -5 "$tmp/v" | sed 's/^/# /'
+fi
+exit 0
