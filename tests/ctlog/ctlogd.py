@@ -8,6 +8,7 @@ real Merkle trees of real certificates, healthy or faulty.
 
     ctlogd.py --entries CT.json [options] LOG...
     ctlogd.py --entries CT.json --dump-static DIR [options] LOG
+    ctlogd.py --serve-dir NAME=DIR [options] [--entries CT.json LOG...]
     ctlogd.py --entries CT.json --selftest [--mkct-dir D]
 
 CT.json: get-entries answers (tests/bench/mkct writes them, or any
@@ -52,7 +53,10 @@ Options of the program:
   --note-keyid logid|spki (the checkpoint key id hashes the RFC 6962 LogID,
   as C2SP static-ct-api says (default), or the key's DER SPKI).
 --dump-static DIR writes one static log (its last size) as files: checkpoint,
-tile/..., tile/data/..., issuer/..., so any HTTP server can serve it.
+tile/..., tile/data/..., issuer/..., and ctlogd-log.json (its name, key and
+origin), so any HTTP server can serve it; --serve-dir NAME=DIR serves such a
+directory under /NAME/ beside the other logs (--entries then optional),
+keep-alive, in the request log and the lists like the others.
 --selftest checks this server with code written apart from the server's:
 naive Merkle tree hashes, the RFC 9162 2.1.4.2 consistency check, the
 signatures (python cryptography and openssl(1)), the tiles parsed back, and
@@ -468,6 +472,27 @@ def parse_tile_path(p):
     return level, n, width
 
 
+class DirLog:
+    """A static log dumped by --dump-static, served from its files."""
+
+    kind = "static"
+    state = "usable"
+
+    def __init__(self, name, d):
+        meta = json.load(open(os.path.join(d, "ctlogd-log.json")))
+        self.name, self.dir = name, os.path.realpath(d)
+        self.key_der = base64.b64decode(meta["key"])
+        self.log_id = sha256(self.key_der)
+        self.origin = meta["origin"]
+
+    def file(self, rel):
+        p = os.path.realpath(os.path.join(self.dir, rel))
+        if not p.startswith(self.dir + "/") or not os.path.isfile(p):
+            return None
+        with open(p, "rb") as f:
+            return f.read()
+
+
 # ---- HTTP ---------------------------------------------------------------------------
 
 class Server(ThreadingHTTPServer):
@@ -536,6 +561,14 @@ class Handler(BaseHTTPRequestHandler):
         if log is None or len(parts) < 2:
             return self.send(parts[0], 404, b"no such log\n", "text/plain")
         rest = parts[1]
+        if isinstance(log, DirLog):
+            body = log.file(rest)
+            if body is None:
+                return self.send(log.name, 404, b"not found\n", "text/plain")
+            ctype = ("text/plain; charset=utf-8" if rest == "checkpoint" else
+                     "application/pkix-cert" if rest.startswith("issuer/") else
+                     "application/octet-stream")
+            return self.send(log.name, 200, body, ctype)
         q = parse_qs(u.query)
         if log.kind == "rfc6962":
             kinds = {"ct/v1/get-sth": "head", "ct/v1/get-entries": "entries",
@@ -633,7 +666,7 @@ def write_lists(d, logs, port):
             entry["submission_url"] = "https://%s/" % log.origin
             entry["monitoring_url"] = url
             ops["static"]["tiled_logs"].append(entry)
-        if log.state in ("pending", "retired", "rejected"):
+        if log.state in ("pending", "retired", "rejected"):  # Chrome's list only
             text.append("# %s: %s, not listed" % (log.name, log.state))
         elif log.kind == "rfc6962":
             text.append("rfc6962 %s %s %s" % (url, b64(log.key_der), log.name))
@@ -677,6 +710,8 @@ def dump_static(log, d):
         with open(p, "wb") as f:
             f.write(body)
     put("checkpoint", log.checkpoint(head))
+    put("ctlogd-log.json", json.dumps({"name": log.name, "origin": log.origin,
+                                       "key": b64(log.key_der)}).encode())
     full, part = divmod(size, TILE)
     for n in range(full + (1 if part else 0)):
         w = TILE if n < full else part
@@ -696,7 +731,8 @@ def dump_static(log, d):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--entries", required=True)
+    ap.add_argument("--entries")
+    ap.add_argument("--serve-dir", action="append", default=[])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--request-log")
@@ -709,7 +745,9 @@ def main():
     ap.add_argument("--selftest", action="store_true")
     ap.add_argument("logs", nargs="*")
     args = ap.parse_args()
-    entries = Entries(args.entries)
+    if not args.entries and (args.logs or args.selftest or args.dump_static):
+        raise SystemExit("ctlogd: --entries CT.json is needed")
+    entries = Entries(args.entries) if args.entries else None
     if args.selftest:
         import ctlogd_selftest
         sys.exit(ctlogd_selftest.run(args, entries))
@@ -717,6 +755,11 @@ def main():
     for s in args.logs:
         name, kind, opts = parse_log_spec(s)
         logs[name] = Log(name, kind, opts, entries, args)
+    for s in args.serve_dir:
+        name, eq, d = s.partition("=")
+        if not eq or name in logs:
+            raise SystemExit("ctlogd: --serve-dir %s: NAME=DIR, a name of its own" % s)
+        logs[name] = DirLog(name, d)
     if not logs:
         raise SystemExit("ctlogd: no LOG given")
     if args.dump_static:

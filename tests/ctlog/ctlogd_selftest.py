@@ -462,9 +462,34 @@ def dump_check(args, here, tmp, base):
     files = []
     for root, _, names in os.walk(d):
         files += [os.path.relpath(os.path.join(root, f), d) for f in names]
-    diff = [f for f in files if f != "checkpoint" and open(os.path.join(d, f), "rb").read() !=
-            get(base + "static-good/" + f)[2]]
+    meta = "ctlogd-log.json"
+    diff = [f for f in files if f not in ("checkpoint", meta) and
+            open(os.path.join(d, f), "rb").read() != get(base + "static-good/" + f)[2]]
     cp = open(d + "/checkpoint", "rb").read()
     check("--dump-static: %d files, each the bytes the server serves; the same checkpoint text"
-          % len(files), len(files) > 10 and not diff and
+          % len(files), len(files) > 10 and meta in files and not diff and
           cp.split(b"\n\n")[0] == get(base + "static-good/checkpoint")[2].split(b"\n\n")[0], diff[:3])
+    # --serve-dir: the same files over HTTP, the log in the lists
+    proc = subprocess.Popen([sys.executable, os.path.join(here, "ctlogd.py"), "--serve-dir",
+                             "files=" + d, "--port-file", tmp + "/port2", "--list-dir", tmp + "/l2"],
+                            stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(tmp + "/port2"):
+                break
+            time.sleep(0.1)
+        base2 = "http://127.0.0.1:%d/files/" % int(open(tmp + "/port2").read())
+        diff = [f for f in files if f != meta and open(os.path.join(d, f), "rb").read() != get(base2 + f)[2]]
+        lst = json.load(open(tmp + "/l2/log_list.json"))
+        lg = [l for op in lst["operators"] for l in op["tiled_logs"]][0]
+        der = base64.b64decode(lg["key"])
+        size, _, ok = parse_checkpoint(get(base2 + "checkpoint")[2],
+                                       lg["submission_url"][len("https://"):].rstrip("/"), der,
+                                       serialization.load_der_public_key(der))
+        st = get(base2 + "../good/ct/v1/get-sth")[0]
+        check("--serve-dir: every file served as written, listed with its key and origin, the "
+              "checkpoint verifies; nothing outside the directory (%s)" % st,
+              not diff and ok and lg["monitoring_url"] == base2 and st == 404, diff[:3])
+    finally:
+        proc.terminate()
+        proc.wait()
