@@ -46,7 +46,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {   # check NAME STATUS [details]
+# check NAME STATUS [details]; a status from $? is taken into r first (a
+# command substitution in NAME would reset $?)
+check() {
 	if [ "$2" -eq 0 ]; then echo "ok ct_follow $1"; else echo "not ok ct_follow $1 ${3:-}"; fi
 }
 
@@ -123,7 +125,7 @@ stop_follow() {   # stop_follow DIR RUN SIGNAL: its exit status in DIR/RUN.rc
 	local p
 	p=$(cat "$1/$2.pid")
 	kill -"$3" "$p" 2>/dev/null
-	wait "$p"
+	{ wait "$p"; } 2>/dev/null      # no "Killed" from the shell
 	echo $? > "$1/$2.rc"
 }
 # same LOG REF EVE...: the log's alerts are REF's set, each once
@@ -158,10 +160,12 @@ rc=$(cat "$d/json.rc")
 check "--ct-once on the Chrome v3 list: exit 1 (alerts found; rc $rc)" $([ "$rc" = 1 ]; echo $?) \
 	"$(tail -3 "$d/json.err")"
 same good "$tmp/ref" "$d/json.eve"
-check "RFC 6962 log followed to its head: the alerted indexes are --ct-json's ($nref), each once" $? \
+r=$?
+check "RFC 6962 log followed to its head: the alerted indexes are --ct-json's ($nref), each once" $r \
 	"got $(wc -l < "$tmp/got.good"), $(dups good) repeated"
 same static-good "$tmp/ref" "$d/json.eve"
-check "static-ct-api log followed to its checkpoint: the alerted indexes are --ct-json's, each once" $? \
+r=$?
+check "static-ct-api log followed to its checkpoint: the alerted indexes are --ct-json's, each once" $r \
 	"got $(wc -l < "$tmp/got.static-good"), $(dups static-good) repeated"
 check "no log alert from good logs ($($fc problems "$d/json.eve" | paste -sd, -))" \
 	$([ -z "$($fc problems "$d/json.eve")" ]; echo $?)
@@ -174,7 +178,8 @@ check "pending and retired logs of the list never asked ($n requests)" $([ "$n" 
 : > "$d/requests"
 STATE=$d/state.txt LIST=$d/log_list.txt follow "$d" txt --ct-once
 same good "$tmp/ref" "$d/txt.eve" && same static-good "$tmp/ref" "$d/txt.eve"
-check "the text list gives the same alerts (rc $(cat "$d/txt.rc"))" $? "$(tail -3 "$d/txt.err")"
+r=$?
+check "the text list gives the same alerts (rc $(cat "$d/txt.rc"))" $r "$(tail -3 "$d/txt.err")"
 : > "$d/requests"
 follow "$d" again --ct-once
 n=$($fc indexes good "$d/again.eve" | wc -l)
@@ -186,7 +191,8 @@ check "a second --ct-once with the same state: nothing new, no entry asked again
 for from in 1000 1024; do
 	STATE=$d/from$from.state follow "$d" "from$from" --ct-once --ct-from "$from"
 	same good "$tmp/ref.$from" "$d/from$from.eve" && same static-good "$tmp/ref.$from" "$d/from$from.eve"
-	check "--ct-from $from: the alerts from index $from on, both logs (rc $(cat "$d/from$from.rc"))" $? \
+	r=$?
+	check "--ct-from $from: the alerts from index $from on, both logs (rc $(cat "$d/from$from.rc"))" $r \
 		"good $(head -1 "$tmp/got.good") static $(head -1 "$tmp/got.static-good") $(tail -2 "$d/from$from.err")"
 done
 unserve "$d"
@@ -211,7 +217,7 @@ done_faults() {
 		same good "$tmp/ref" "$d/poll.eve" && same static-good "$tmp/ref" "$d/poll.eve"
 }
 follow_bg "$d" poll --ct-poll 1
-wait_for 90 done_faults
+wait_for 60 done_faults
 sleep 2   # a few more polls: a problem is said once, not at every poll
 stop_follow "$d" poll TERM
 rc=$(cat "$d/poll.rc")
@@ -220,13 +226,16 @@ got=$($fc problems "$d/poll.eve" | sort)
 check "every faulty log alerted once with its problem ($(echo "$got" | paste -sd, -))" \
 	$([ "$got" = "$want" ]; echo $?) "want $(echo "$want" | paste -sd, -)"
 same good "$tmp/ref" "$d/poll.eve"
-check "the good RFC 6962 log beside them followed fully through its growth, each alert once" $? \
+r=$?
+check "the good RFC 6962 log beside them followed fully through its growth, each alert once" $r \
 	"got $(wc -l < "$tmp/got.good"), $(dups good) repeated"
 same static-good "$tmp/ref" "$d/poll.eve"
-check "the good static log beside them followed fully through its growth, each alert once" $? \
+r=$?
+check "the good static log beside them followed fully through its growth, each alert once" $r \
 	"got $(wc -l < "$tmp/got.static-good"), $(dups static-good) repeated"
 grep -q "\"log\": \"good\", \"path\": \"/good/ct/v1/get-sth-consistency?first=$N1&second=$N\"" "$d/requests"
-check "growth $N1 -> $N: the consistency proof asked of the RFC 6962 log" $?
+r=$?
+check "growth $N1 -> $N: the consistency proof asked of the RFC 6962 log" $r
 n=$($fc count "$d/requests" static-good checkpoint)
 check "growth: the static log's checkpoint read again ($n times)" $([ "$n" -ge 2 ]; echo $?)
 # the evidence, as the list names the logs
@@ -282,10 +291,12 @@ serve "$d" die=rfc6962,fault=die,at=3 static-die=static,fault=die,at=2
 follow "$d" run --ct-once
 cuts=$(grep -c '"status": "cut"' "$d/requests")
 same die "$tmp/ref" "$d/run.eve"
+r=$?
 check "a page cut in the middle ($cuts cut): every entry of the RFC 6962 log, once (rc $(cat "$d/run.rc"))" \
-	$? "got $(wc -l < "$tmp/got.die"), $(dups die) repeated; $(tail -2 "$d/run.err")"
+	$r "got $(wc -l < "$tmp/got.die"), $(dups die) repeated; $(tail -2 "$d/run.err")"
 same static-die "$tmp/ref" "$d/run.eve"
-check "a data tile cut in the middle: every entry of the static log, once" $? \
+r=$?
+check "a data tile cut in the middle: every entry of the static log, once" $r \
 	"got $(wc -l < "$tmp/got.static-die"), $(dups static-die) repeated"
 check "both cuts happened, and neither is a log alert ($($fc problems "$d/run.eve" | paste -sd, -))" \
 	$([ "$cuts" = 2 ] && [ -z "$($fc problems "$d/run.eve")" ]; echo $?)
@@ -301,7 +312,8 @@ for log in ratelimit static-ratelimit; do
 	check "$log: $n429 answers 429 Retry-After: 2; no request to the log before it ran out" \
 		$([ "$n429" -ge 2 ] && [ -z "$early" ]; echo $?) "early: $early"
 	same "$log" "$tmp/ref" "$d/run.eve"
-	check "$log: every entry alerted once after the 429s" $? "got $(wc -l < "$tmp/got.$log")"
+	r=$?
+	check "$log: every entry alerted once after the 429s" $r "got $(wc -l < "$tmp/got.$log")"
 done
 unserve "$d"
 
@@ -320,8 +332,9 @@ done
 follow "$d" run4 --ct-once
 rcs="$(cat "$d"/run[123].rc | paste -sd, -) then $(cat "$d/run4.rc")"
 same good "$tmp/ref" "$d"/run[1234].eve && same static-good "$tmp/ref" "$d"/run[1234].eve
+r=$?
 check "SIGTERM after answers$pts, restarted: the union of the alerts is the one-run set, no index twice (rc $rcs)" \
-	$? "good $(wc -l < "$tmp/got.good") ($(dups good) twice), static $(wc -l < "$tmp/got.static-good") ($(dups static-good) twice)"
+	$r "good $(wc -l < "$tmp/got.good") ($(dups good) twice), static $(wc -l < "$tmp/got.static-good") ($(dups static-good) twice)"
 check "a SIGTERM'd run ends by itself with 0 or 1, never 2 or the signal ($rcs)" \
 	$(for r in $(cat "$d"/run[123].rc); do [ "$r" = 0 ] || [ "$r" = 1 ] || exit 1; done; echo 0)
 unserve "$d"
@@ -340,8 +353,10 @@ done
 follow "$d" run3 --ct-once
 for log in good static-good; do
 	$fc indexes "$log" "$d"/run[123].eve > "$tmp/got.$log"
-	lost=$(sort -u "$tmp/got.$log" | comm -13 - "$tmp/ref" | wc -l)
-	extra=$(sort -u "$tmp/got.$log" | comm -23 - "$tmp/ref" | wc -l)
+	sort -u "$tmp/got.$log" > "$tmp/got.u"
+	sort "$tmp/ref" > "$tmp/ref.s"   # comm wants the text order
+	lost=$(comm -13 "$tmp/got.u" "$tmp/ref.s" | wc -l)
+	extra=$(comm -23 "$tmp/got.u" "$tmp/ref.s" | wc -l)
 	rep=$(( $(wc -l < "$tmp/got.$log") - $(sort -u "$tmp/got.$log" | wc -l) ))
 	# one batch: a page of 16 or a data tile of 256 entries, at most ~13 alerts at 1 in 20
 	check "$log: kill -9 after answers$pts, restarted: nothing lost ($lost), nothing extra ($extra); repeats at most one batch (256 entries) per kill ($rep alerts repeated)" \
@@ -359,10 +374,11 @@ unserve "$d" KILL
 sleep 1
 serve "$d" --port "$port" good=rfc6962,page=16 static-good=static
 restart_done() { same good "$tmp/ref" "$d/run.eve" && same static-good "$tmp/ref" "$d/run.eve"; }
-wait_for 60 restart_done
+wait_for 45 restart_done
 stop_follow "$d" run TERM
 restart_done
-check "the server killed and restarted on its port: every entry of both logs, once (rc $(cat "$d/run.rc"))" $? \
+r=$?
+check "the server killed and restarted on its port: every entry of both logs, once (rc $(cat "$d/run.rc"))" $r \
 	"good $(wc -l < "$tmp/got.good") static $(wc -l < "$tmp/got.static-good"); $(tail -3 "$d/run.err")"
 check "... and no log alert for the restart ($($fc problems "$d/run.eve" | paste -sd, -))" \
 	$([ -z "$($fc problems "$d/run.eve")" ]; echo $?)

@@ -20,7 +20,8 @@ http://127.0.0.1:PORT/NAME/.  Options:
                   every entry); every=K: each size is served for K head
                   requests (get-sth or checkpoint), then the next (growth;
                   the last stays).  Entries and tiles past the largest size
-                  published so far are not served (400 / 404).
+                  a head has shown (the first size from the start) are not
+                  served (400 / 404).
   page=N          get-entries answers at most N entries (default --page).
   state=S         usable (default), pending, retired, readonly: the state
                   written in log_list.json (pending and retired logs are
@@ -333,7 +334,9 @@ class Log:
         self.keyid_how = args.note_keyid
         self.lock = threading.Lock()
         self.head_requests = 0
-        self.published = 0            # the largest size a head has shown
+        # the largest size a head has shown; the first size counts as shown
+        # before this process started (a log restarted still serves its tree)
+        self.published = sizes[0]
         self.kind_counts = {}
         self.issuers = {}
         self.tile_cache = {}
