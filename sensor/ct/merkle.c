@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "ct/merkle.h"
+#include "ct_int.h"
 
 /* ---- hashing ------------------------------------------------------------ */
 
@@ -30,9 +31,9 @@ static void sha256_fetch(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* SHA-256(a || b || c) with no copy; a hash context that cannot be made
- * is an allocation failure at start-up, not bad input: abort. */
-static void sha256_3(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+/* A hash context that cannot be made is an allocation failure at
+ * start-up, not bad input: abort. */
+void ct_sha256_3(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                      const uint8_t *c, size_t clen, uint8_t out[CT_HASH_LEN])
 {
 	unsigned int n = 0;
@@ -54,7 +55,7 @@ void ct_leaf_hash(const uint8_t *leaf, size_t len, uint8_t out[CT_HASH_LEN])
 {
 	static const uint8_t zero = 0x00;   /* RFC 6962 2.1: leaf prefix */
 
-	sha256_3(&zero, 1, leaf, len, NULL, 0, out);
+	ct_sha256_3(&zero, 1, leaf, len, NULL, 0, out);
 }
 
 void ct_node_hash(const uint8_t left[CT_HASH_LEN], const uint8_t right[CT_HASH_LEN],
@@ -62,7 +63,7 @@ void ct_node_hash(const uint8_t left[CT_HASH_LEN], const uint8_t right[CT_HASH_L
 {
 	static const uint8_t one = 0x01;    /* RFC 6962 2.1: node prefix */
 
-	sha256_3(&one, 1, left, CT_HASH_LEN, right, CT_HASH_LEN, out);
+	ct_sha256_3(&one, 1, left, CT_HASH_LEN, right, CT_HASH_LEN, out);
 }
 
 /* ---- compact range ------------------------------------------------------ */
@@ -103,7 +104,7 @@ static void fold_right(const uint8_t (*h)[CT_HASH_LEN], unsigned n, uint8_t out[
 void ct_frontier_root(const struct ct_frontier *f, uint8_t out[CT_HASH_LEN])
 {
 	if (f->n == 0) {
-		sha256_3(NULL, 0, NULL, 0, NULL, 0, out);   /* RFC 6962 2.1: MTH({}) */
+		ct_sha256_3(NULL, 0, NULL, 0, NULL, 0, out);   /* RFC 6962 2.1: MTH({}) */
 		return;
 	}
 	fold_right((const uint8_t (*)[CT_HASH_LEN])f->h, f->n, out);
