@@ -66,9 +66,11 @@ int ct_proof_parse(const uint8_t *buf, size_t len, uint8_t (*proof)[CT_HASH_LEN]
  * line (which must equal origin), the tree size in decimal and the root
  * in base64, and whose signature lines ("\u2014 NAME BASE64") include
  * one by the log: NAME equal to origin, the key id the first 4 bytes of
- * SHA-256(origin || "\n" || 0x05 || the key's DER SubjectPublicKeyInfo),
+ * SHA-256(origin || "\n" || 0x05 || LogID), the LogID being SHA-256 of
+ * the key's DER SubjectPublicKeyInfo (C2SP static-ct-api, "Checkpoints"),
  * the signature 8 bytes of timestamp then a DigitallySigned over the
- * TreeHeadSignature.  Other lines (extension lines of the note text,
+ * TreeHeadSignature.  Other lines (extension lines of the note text, which
+ * the log's signature does not cover and static-ct-api logs do not write,
  * other signers' signatures) are allowed and passed over.  key_der is the
  * log's SPKI (for the key id), key its parsed form.  0 with out filled
  * and its signature verified, or -1 with err naming the line. */

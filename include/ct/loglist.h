@@ -31,6 +31,8 @@
 #define CT_LOGLIST_MAX_BYTES (8u * 1024u * 1024u)
 /* Logs one list may name. */
 #define CT_LOGLIST_MAX_LOGS 4096u
+/* Bytes of a log's DER key (an RSA-4096 SubjectPublicKeyInfo is 550). */
+#define CT_LOG_KEY_MAX 4096u
 
 enum ct_log_api { CT_API_RFC6962 = 0, CT_API_STATIC };
 

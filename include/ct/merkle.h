@@ -60,7 +60,9 @@ void ct_frontier_root(const struct ct_frontier *f, uint8_t out[CT_HASH_LEN]);
  * m must not be a power of two (the proof then leaves out the old tree's
  * one subtree; ct_start_size says where to start instead).  In every
  * case, when frontier_out is not NULL it receives the frontier of [0, m)
- * the proof holds, bound to new_root: a monitor continues from it. */
+ * the proof holds, bound to new_root: a monitor continues from it (for
+ * 0 < m < n; m == 0 gives the empty frontier, and m == n with a frontier
+ * asked for is an error: an empty proof holds no subtree). */
 int ct_consistency_verify(uint64_t m, const uint8_t *old_root, uint64_t n,
                           const uint8_t new_root[CT_HASH_LEN],
                           const uint8_t (*proof)[CT_HASH_LEN], size_t k,
@@ -81,9 +83,11 @@ typedef int (*ct_node_fn)(void *ctx, unsigned level, uint64_t index,
 
 /* The consistency proof PROOF(m, D[n]) of RFC 9162 section 2.1.4.1, built
  * from perfect-subtree hashes (a tiled log serves no proofs: they are
- * computed from its hash tiles, C2SP tlog-tiles).  0 < m < n.  0 with
- * proof[0..*k) filled, 1 when node() said 1 (nothing else is valid), -1
- * with err. */
+ * computed from its hash tiles, C2SP tlog-tiles).  0 < m < n.  proof has
+ * room for CT_PROOF_MAX nodes (a proof has at most 65).  0 with
+ * proof[0..*k) filled, 1 when node() said 1 (nothing else is valid; the
+ * walk still asks for every other node, so one build names every missing
+ * tile), -1 with err. */
 int ct_consistency_build(uint64_t m, uint64_t n, ct_node_fn node, void *ctx,
                          uint8_t (*proof)[CT_HASH_LEN], size_t *k, char *err, size_t errlen);
 
