@@ -14,8 +14,8 @@
 #   - in one polling run beside two growing good logs (followed to the end,
 #     the growth proved by a consistency proof): a fork (another tree at
 #     the larger size), the same size with another root, an entry outside
-#     the signed tree, a head signed by another key - RFC 6962 and static
-#     alike - each one alert of its own, "CERTSENTRY CT log ...", with
+#     the signed tree, a head signed by another key, a head smaller than
+#     the one before - RFC 6962 and static alike - each one alert of its own, "CERTSENTRY CT log ...", with
 #     certsentry.ct_log {name, url, log_id, problem, heads, proof};
 #   - a connection dropped in the middle of a page (and of a data tile):
 #     every entry still alerted once;
@@ -203,15 +203,18 @@ serve "$d" "good=rfc6962,size=$N1/$N,every=2" "static-good=static,size=$N1/$N,ev
 	"fork=rfc6962,fault=fork,size=$N1/$N,at=100" "forksame=rfc6962,fault=forksame,size=$N1" \
 	outside=rfc6962,fault=outside,at=777 badsig=rfc6962,fault=badsig \
 	"static-fork=static,fault=fork,size=$N1/$N,at=100" "static-forksame=static,fault=forksame,size=$N1" \
-	static-outside=static,fault=outside,at=777 static-badsig=static,fault=badsig
+	static-outside=static,fault=outside,at=777 static-badsig=static,fault=badsig \
+	"shrink=rfc6962,size=$N/$N1" "static-shrink=static,size=$N/$N1"
 want="badsig bad-signature
 fork inconsistent-heads
 forksame inconsistent-heads
 outside entry-not-in-tree
+shrink tree-shrank
 static-badsig bad-signature
 static-fork inconsistent-heads
 static-forksame inconsistent-heads
-static-outside entry-not-in-tree"
+static-outside entry-not-in-tree
+static-shrink tree-shrank"
 done_faults() {
 	[ "$($fc problems "$d/poll.eve" | sort -u)" = "$want" ] &&
 		same good "$tmp/ref" "$d/poll.eve" && same static-good "$tmp/ref" "$d/poll.eve"
@@ -277,6 +280,8 @@ for e in followcheck.lines([sys.argv[2]]):
                 why.append("proof %s" % proof)
     elif p == "bad-signature" and len(heads) < 1:
         why.append("no head")
+    elif p == "tree-shrank" and sizes != [n, n1]:
+        why.append("heads %s (want %d then %d)" % (sizes, n, n1))
     print(c.get("name"), p, "ok" if not why else "; ".join(why))
 PY
 while read -r name problem verdict; do
@@ -298,6 +303,8 @@ same static-die "$tmp/ref" "$d/run.eve"
 r=$?
 check "a data tile cut in the middle: every entry of the static log, once" $r \
 	"got $(wc -l < "$tmp/got.static-die"), $(dups static-die) repeated"
+tw=$(( $($fc twice "$d/requests" die 64 "$N" | wc -l) + $($fc twice "$d/requests" static-die 64 "$N" | wc -l) ))
+check "after a cut, only the cut page or tile asked again ($tw entries fetched twice)" $([ "$tw" = 0 ]; echo $?)
 check "both cuts happened, and neither is a log alert ($($fc problems "$d/run.eve" | paste -sd, -))" \
 	$([ "$cuts" = 2 ] && [ -z "$($fc problems "$d/run.eve")" ]; echo $?)
 unserve "$d"
@@ -314,6 +321,8 @@ for log in ratelimit static-ratelimit; do
 	same "$log" "$tmp/ref" "$d/run.eve"
 	r=$?
 	check "$log: every entry alerted once after the 429s" $r "got $(wc -l < "$tmp/got.$log")"
+	tw=$($fc twice "$d/requests" "$log" 64 "$N" | wc -l)
+	check "$log: no entry fetched twice ($tw were)" $([ "$tw" = 0 ]; echo $?)
 done
 unserve "$d"
 

@@ -19,7 +19,8 @@ http://127.0.0.1:PORT/NAME/.  Options:
   size=N1/N2/...  the tree sizes the log's heads publish, in turn (default:
                   every entry); every=K: each size is served for K head
                   requests (get-sth or checkpoint), then the next (growth;
-                  the last stays).  Entries and tiles past the largest size
+                  the last stays; a smaller size after a larger one is a
+                  tree that shrank).  Entries and tiles past the largest size
                   a head has shown (the first size from the start) are not
                   served (400 / 404).
   page=N          get-entries answers at most N entries (default --page).
