@@ -220,7 +220,7 @@ fuzz: $(FUZZ_BINS)
 # What goes where is docs/packaging.md's table; tests/t_systemd.sh checks it
 # with PREFIX=/usr and a DESTDIR.  The units get this install's paths
 # (@BINDIR@, @SYSCONFDIR@, @DOCDIR@ in sensor/dist/*.service).
-UNITS     = certsentry.service certsentry@.service
+UNITS     = certsentry.service certsentry@.service certsentry-ct.service
 UNIT_SUBST = -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
 # Files under SYSCONFDIR are the administrator's once there: $(call
 # install_conf,SRC,DEST) installs SRC unless DEST exists and differs from

@@ -102,6 +102,7 @@ check "install: make install PREFIX=/usr DESTDIR= exits 0" $? "$(tail -5 "$tmp/m
 	for f in docs/*.md; do echo "/usr/share/doc/certsentry/$f"; done
 	echo "$unitdir/certsentry.service"
 	echo "$unitdir/certsentry@.service"
+	echo "$unitdir/certsentry-ct.service"
 	echo "$sysusersdir/certsentry.conf"
 	echo /etc/logrotate.d/certsentry
 	echo /etc/certsentry/certsentry.conf
@@ -140,7 +141,7 @@ unit_paths_ok() {   # unit_paths_ok UNIT ROOT BINDIR SYSCONFDIR DOCDIR
 	[ -x "$r$3/certsentry" ] && [ -d "$r$4/certsentry" ] || return 1
 	grep -qx "Documentation=man:certsentry(8) file:$5/README.md" "$u" && [ -f "$r$5/README.md" ]
 }
-for u in certsentry.service certsentry@.service; do
+for u in certsentry.service certsentry@.service certsentry-ct.service; do
 	unit_paths_ok "$root$unitdir/$u" "$root" /usr/bin /etc /usr/share/doc/certsentry
 	check "install: $u names /usr/bin/certsentry, -R /etc/certsentry and the installed README, no @PLACEHOLDER@ left" $? \
 		"$(grep -E '@[A-Z]+@|^ExecStart|^Documentation' "$root$unitdir/$u" | head -4)"

@@ -221,8 +221,16 @@
 	S(output_alerts_stderr, NULL, output_alerts_to_stderr_total, NULL) \
 	S(output_disconnects, NULL, output_disconnects_total, NULL) \
 	S(output_reconnects, NULL, output_reconnects_total, NULL) \
+	/* CT logs followed (--ct-follow) */ \
+	S(ct_requests, NULL, ct_requests_total, NULL) \
+	S(ct_http_errors, NULL, ct_request_failures_total, "error") \
+	S(ct_rate_limited, NULL, ct_request_failures_total, "rate_limited") \
+	S(ct_entries, NULL, ct_entries_total, NULL) \
+	S(ct_heads_verified, NULL, ct_heads_verified_total, NULL) \
+	S(ct_log_alerts, NULL, ct_log_alerts_total, NULL) \
 	P("certsentry/delivery", delivery) \
-	P("certsentry/coverage", coverage)
+	P("certsentry/coverage", coverage) \
+	P("certsentry/ct_logs", ct_logs) /* --ct-follow only */
 
 #define CS_METRIC_FAMILIES(F) \
 	/* capture / decode */ \
@@ -329,6 +337,14 @@
 	  "Alerts the output could not take, written to standard error.") \
 	F(output_disconnects_total, COUNTER, NULL, "Times a consumer was found gone.") \
 	F(output_reconnects_total, COUNTER, NULL, "Times a consumer was connected to again.") \
+	/* CT logs followed */ \
+	F(ct_requests_total, COUNTER, NULL, "HTTP requests made to CT logs.") \
+	F(ct_request_failures_total, COUNTER, "reason", \
+	  "CT log requests that failed (asked again after a back-off).") \
+	F(ct_entries_total, COUNTER, NULL, "CT log entries proved in a signed tree and judged.") \
+	F(ct_heads_verified_total, COUNTER, NULL, \
+	  "CT log heads whose signature and consistency were verified.") \
+	F(ct_log_alerts_total, COUNTER, NULL, "CT logs caught misbehaving (their own alerts).") \
 	/* the alert feed */ \
 	F(alert_repeats_total, COUNTER, NULL, "Sightings of an alert in its open window.") \
 	F(alert_followups_total, COUNTER, NULL, "alert_repeat events written.") \

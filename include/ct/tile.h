@@ -29,8 +29,10 @@
 #define CT_TILE_MAX_CHAIN 16u
 
 /* The path of a tile under the log's monitoring prefix:
- * "tile/L/x001/x234/067" (level L >= 0), "tile/data/..." (level -1), with
- * ".p/W" when width < 256.  0, or -1 when it does not fit cap. */
+ * "tile/L/x001/x234/067" (level 0 <= L <= 7: a tree of 2^64 leaves has
+ * no higher tile), "tile/data/..." (level -1), with ".p/W" when width <
+ * 256.  0, or -1 when it does not fit cap or level or width (1..256) is
+ * out of range. */
 int ct_tile_path(int level, uint64_t index, unsigned width, char *out, size_t cap);
 
 /* Nodes at tree level 8 * tile_level that a tree of `size` leaves has
@@ -53,8 +55,10 @@ struct ct_tile_entry {
 };
 
 /* The entry at buf[*off..len): 0 with *e filled and *off past it, 1 at
- * the end of the tile (*off == len), -1 with err ("entry 17 of the tile:
- * certificate_chain runs past the end"). */
+ * the end of the tile (*off == len), -1 with err ("the entry at byte 4711
+ * of the tile: certificate_chain runs past the end"; the entry's number is
+ * the caller's count) and *off left where it was.  The views in *e point
+ * into buf.  A tile longer than CT_TILE_MAX_BYTES is refused. */
 int ct_tile_next(const uint8_t *buf, size_t len, size_t *off, struct ct_tile_entry *e,
                  char *err, size_t errlen);
 

@@ -28,6 +28,19 @@ struct eve_alert_count {
 
 struct output_delivery;
 
+/* A CT log followed (--ct-follow): where it is, for the stats event's
+ * certsentry.ct_logs[] and the metrics file.  Views. */
+struct eve_ct_log {
+	const char *name, *url, *state;   /* state: "following", "caught-up",
+	                                     "misbehaved", "unreachable", "waiting" */
+	uint64_t position;                /* entries read and proved */
+	uint64_t head_size;               /* the last head verified */
+	uint64_t head_timestamp_ms;
+	uint64_t entries;                 /* judged this run */
+	double entries_per_s;
+	uint64_t requests, failures, rate_limited;
+};
+
 struct eve_stats_input {
 	uint64_t ts_us;                   /* wall clock of the event */
 	uint64_t uptime_s;
@@ -39,6 +52,8 @@ struct eve_stats_input {
 	struct coverage *cov;             /* may be NULL */
 	const struct output_delivery *dl; /* the output's delivery so far; may be NULL */
 	const char *host;                 /* the sensor's name (output_host); NULL: none */
+	const struct eve_ct_log *ct_logs; /* --ct-follow's logs, or NULL */
+	size_t n_ct_logs;
 };
 
 /* One EVE line (no newline), malloc'd: the caller frees it.  NULL when out

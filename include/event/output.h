@@ -28,6 +28,8 @@ struct tls_session;
 
 /* Alert signature ids, stable per verdict (gid 1). */
 #define OUTPUT_SID_BASE 2900000
+/* ... and of a CT log's misbehaviour: this plus enum ev_ct_problem. */
+#define OUTPUT_SID_CT_LOG 2900100
 
 /* Where a handshake was seen: the flow and both ends.  Views. */
 struct ev_endpoint {
@@ -50,6 +52,7 @@ struct ev_origin {
 	int ct;
 	uint64_t ct_index, ct_timestamp_ms;
 	int ct_precert;
+	const char *ct_log, *ct_log_url;  /* the log followed (--ct-follow), or NULL */
 };
 
 /* What a TLS handshake adds: the parser's session, how far it got, what
@@ -138,6 +141,47 @@ int output_feed_wants_packets(const struct output_feed *f);
  * undelivered (output_delivery), or were repeats in an open window.  A
  * failed line does not stop the lines after it. */
 int output_handshake(struct output *o, struct output_feed *feed, const struct hs_event *ev);
+
+/* A CT log that a monitor caught misbehaving (--ct-follow): its own
+ * alert, with the evidence a third party can check - the signed heads
+ * involved, as the log served them, and the proof.  All views. */
+enum ev_ct_problem {
+	EV_CT_BAD_SIGNATURE = 0,   /* a head whose signature the log's key does not verify */
+	EV_CT_INCONSISTENT,        /* two heads no consistency proof joins: a fork */
+	EV_CT_NOT_IN_TREE,         /* entries served that the signed tree does not hold */
+	EV_CT_SHRANK,              /* a head smaller than one the log signed before */
+	EV_CT_PROBLEM_COUNT
+};
+
+struct ev_ct_head {
+	uint64_t size, timestamp_ms;
+	const uint8_t *root;              /* 32 bytes */
+	const uint8_t *sig;               /* the DigitallySigned as served */
+	size_t sig_len;
+};
+
+struct ev_ct_log_alert {
+	uint64_t ts_us;
+	enum ev_ct_problem problem;
+	const char *name, *url, *operator_name;   /* operator_name may be NULL */
+	const uint8_t *log_id;            /* 32 bytes */
+	const char *api;                  /* "rfc6962" or "static-ct-api" */
+	const char *detail;               /* what failed, in words */
+	const struct ev_ct_head *heads;   /* the heads involved, oldest first */
+	size_t n_heads;
+	const uint8_t (*proof)[32];       /* the consistency proof, or NULL */
+	size_t n_proof;
+	int has_range;                    /* entries [range_lo, range_hi) concerned */
+	uint64_t range_lo, range_hi;
+	const char *checkpoint;           /* static-ct-api: the checkpoint as served, or NULL */
+	const uint8_t *computed_root;     /* what the entries hash to, or NULL */
+	uint64_t computed_size;
+};
+
+/* Write it as an alert (severity by problem).  0 delivered or counted
+ * as undelivered; -1 when the line could not be built. */
+int output_ct_log_alert(struct output *o, const struct ev_ct_log_alert *a);
+const char *output_ct_problem_name(enum ev_ct_problem p);
 
 /* EVE's timestamp form, "2024-02-01T10:00:00.123456+0000", UTC. */
 #define OUTPUT_TS_LEN 96

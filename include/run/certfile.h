@@ -33,6 +33,7 @@ struct certfile_ctx {
 	const struct policy *pol;          /* may be NULL: nothing is protected */
 	const struct trust_stores *trust;  /* may be NULL */
 	struct output *out;
+	struct output_feed *feed;          /* alert windows (dedup), or NULL: every alert */
 	size_t max_certs;                  /* certificates a chain (--max-certs) */
 	size_t max_cert_size;              /* bytes a certificate (--max-cert-size) */
 	size_t max_json;                   /* bytes a JSON value of --ct-json
@@ -64,6 +65,7 @@ struct certfile_origin {
 	int ct;                            /* a CT log entry: */
 	uint64_t ct_index, ct_timestamp_ms;
 	int ct_precert;
+	const char *ct_log, *ct_log_url;  /* a followed log's name and URL, or NULL */
 	const char *note;                  /* appended to each reason, or NULL */
 	const char *errsrc;                /* errors said as "ERRSRC: why"; NULL: source */
 };

@@ -52,6 +52,31 @@ int ct_extra_decode(enum ct_entry_type type, const uint8_t *buf, size_t len, siz
                     size_t max_cert_size, struct tls_cert *out, size_t *n, char *err,
                     size_t errlen);
 
+/* Where entries judged come from: the file, or the log followed. */
+struct ct_source {
+	const char *source;      /* certsentry.source: a file, or the log's URL */
+	const char *log_name;    /* certsentry.ct.log (a followed log), or NULL */
+	const char *log_url;     /* certsentry.ct.log_url, or NULL */
+	const char *note;        /* appended to every reason, or NULL */
+};
+
+/* A decoded RFC 6962 entry (leaf_input and extra_data, bytes) judged;
+ * errors are said as "SOURCE: entry N: why" and counted.  -1 when an
+ * alert could not be written, else 0. */
+int ct_judge_entry(struct certfile_ctx *c, const struct ct_source *src, uint64_t index,
+                   const uint8_t *leaf, size_t leaf_len, const uint8_t *extra,
+                   size_t extra_len);
+
+/* An entry's chain der[0..n) (leaf or pre-certificate first), judged as
+ * ct_judge_entry's: for logs whose entries carry their chain otherwise
+ * (static-ct-api: issuers by fingerprint).  der is not freed. */
+int ct_judge_certs(struct certfile_ctx *c, const struct ct_source *src, uint64_t index,
+                   uint64_t ts_ms, int precert, struct tls_cert *der, size_t n);
+
+/* Standard base64 with padding, as logs write it: malloc'd into *out
+ * (the caller frees it); its length, or -1. */
+long ctlog_b64_decode(const char *s, size_t len, uint8_t **out);
+
 /* Judge every entry of a file ("-": standard input), numbered from
  * start.  Errors "FILE: entry N: reason" are said and counted, and the
  * rest go on.  -1 when an alert could not be written, else 0. */

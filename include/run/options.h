@@ -19,6 +19,7 @@
 #include "core/cs_limits.h"
 #include "engine/engine.h"
 #include "secrets/keylog.h"
+#include "run/ctfollow.h"
 #include "run/live.h"
 #include "event/output.h"
 #include "verdict/truststore.h"
@@ -85,6 +86,7 @@ struct options {
 	int certs_mode;                /* --certs (1), --ct-json (2): the arguments are files */
 	uint64_t ct_start;             /* --ct-start */
 	size_t ct_max_json;            /* --ct-max-json */
+	struct ctfollow_opts ct;       /* --ct-follow and its settings */
 	const char **cert_paths;       /* --certs, --ct-json: a view of inputs[] */
 	size_t n_cert_paths;
 	const char *metrics;           /* --metrics FILE */

@@ -112,6 +112,32 @@ static void delivery_obj(struct jsonw *o, const char *key, const struct output_d
 	jw_end(o);
 }
 
+/* --ct-follow: each log's place and pace; lag is the entries between
+ * the position and the last head verified. */
+static void ct_logs_arr(struct jsonw *o, const char *key, const struct eve_stats_input *in)
+{
+	jw_arr(o, key);
+	for (size_t i = 0; i < in->n_ct_logs; i++) {
+		const struct eve_ct_log *l = &in->ct_logs[i];
+
+		jw_obj(o, NULL);
+		jw_str(o, "name", l->name);
+		jw_str(o, "url", l->url);
+		jw_str(o, "state", l->state);
+		put(o, "position", l->position);
+		put(o, "head_size", l->head_size);
+		put(o, "lag", l->head_size > l->position ? l->head_size - l->position : 0);
+		put(o, "head_timestamp_ms", l->head_timestamp_ms);
+		put(o, "entries", l->entries);
+		put(o, "entries_per_second", (uint64_t)(l->entries_per_s + 0.5));
+		put(o, "requests", l->requests);
+		put(o, "failures", l->failures);
+		put(o, "rate_limited", l->rate_limited);
+		jw_end(o);
+	}
+	jw_end(o);
+}
+
 static void put_part(struct jsonw *o, const char *key, enum stats_eve_part part,
                      const struct eve_stats_input *in)
 {
@@ -137,6 +163,10 @@ static void put_part(struct jsonw *o, const char *key, enum stats_eve_part part,
 		break;
 	case STATS_EVE_coverage:
 		coverage_arr(o, key, in->cov);
+		break;
+	case STATS_EVE_ct_logs:
+		if (in->n_ct_logs)
+			ct_logs_arr(o, key, in);
 		break;
 	case STATS_EVE_PART_COUNT:
 		break;

@@ -163,6 +163,35 @@ static void put_process(FILE *f, const struct eve_stats_input *in)
 	        (unsigned long long)in->kernel_ifdrops);
 }
 
+/* --ct-follow: a gauge family a measure, one sample a log. */
+static void put_ct_logs(FILE *f, const struct eve_stats_input *in)
+{
+	static const struct {
+		const char *name, *help;
+	} g[] = {
+		{ "certsentry_ct_log_position", "Entries of the CT log read and proved." },
+		{ "certsentry_ct_log_head_size", "Tree size of the CT log's last head verified." },
+		{ "certsentry_ct_log_lag_entries", "Entries of the last head not yet read." },
+		{ "certsentry_ct_log_entries_per_second", "Entries judged a second, lately." },
+	};
+
+	if (!in->n_ct_logs)
+		return;
+	for (size_t k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		put_head(f, g[k].name, "gauge", g[k].help);
+		for (size_t i = 0; i < in->n_ct_logs; i++) {
+			const struct eve_ct_log *l = &in->ct_logs[i];
+			uint64_t v = k == 0 ? l->position : k == 1 ? l->head_size :
+			             k == 2 ? (l->head_size > l->position ? l->head_size - l->position : 0) :
+			             (uint64_t)(l->entries_per_s + 0.5);
+
+			fprintf(f, "%s{log=\"", g[k].name);
+			put_label_value(f, l->url);
+			fprintf(f, "\"} %llu\n", (unsigned long long)v);
+		}
+	}
+}
+
 char *metrics_text(const struct eve_stats_input *in, size_t *len)
 {
 	char *text = NULL;
@@ -175,6 +204,7 @@ char *metrics_text(const struct eve_stats_input *in, size_t *len)
 	put_counters(f, in->st);
 	put_alerts(f, in);
 	bad = put_coverage(f, in->cov) < 0;
+	put_ct_logs(f, in);
 	if (fclose(f) != 0 || bad) {
 		free(text);
 		return NULL;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "analyser/classify.h"
 #include "analyser/tls.h"
 #include "core/jsonw.h"
@@ -251,6 +253,8 @@ static void certsentry_open(struct jsonw *w, const struct hs_event *ev, int brie
 			char ts[OUTPUT_TS_LEN];
 
 			jw_obj(w, "ct");
+			opt_str(w, "log", org->ct_log);
+			opt_str(w, "log_url", org->ct_log_url);
 			jw_int(w, "index", (int64_t)org->ct_index);
 			output_format_ts(org->ct_timestamp_ms * 1000u, ts);
 			jw_str(w, "timestamp", ts);
@@ -498,6 +502,119 @@ static int emit(struct output *o, const struct jsonw *w, int is_alert)
 		return -1;
 	}
 	return output_write_line(o, line, len, is_alert);
+}
+
+/* ---- CT logs that misbehave ------------------------------------------- */
+
+static const struct {
+	const char *name, *signature;
+	int severity;
+} ct_problems[EV_CT_PROBLEM_COUNT] = {
+	[EV_CT_BAD_SIGNATURE] = { "bad-signature",
+		"CERTSENTRY CT log head not signed by the log's key", VERDICT_SEV_MAJOR },
+	[EV_CT_INCONSISTENT] = { "inconsistent-heads",
+		"CERTSENTRY CT log forked: two signed heads that no consistency proof joins",
+		VERDICT_SEV_CRITICAL },
+	[EV_CT_NOT_IN_TREE] = { "entry-not-in-tree",
+		"CERTSENTRY CT log served entries that are not in its signed tree",
+		VERDICT_SEV_CRITICAL },
+	[EV_CT_SHRANK] = { "tree-shrank",
+		"CERTSENTRY CT log signed a smaller tree than before", VERDICT_SEV_CRITICAL },
+};
+
+const char *output_ct_problem_name(enum ev_ct_problem p)
+{
+	return p < EV_CT_PROBLEM_COUNT ? ct_problems[p].name : "unknown";
+}
+
+static void b64_member(struct jsonw *w, const char *key, const uint8_t *p, size_t n)
+{
+	char buf[2048];
+
+	if (n > 1500)   /* a DigitallySigned is under 1 KB */
+		n = 1500;
+	EVP_EncodeBlock((unsigned char *)buf, p, (int)n);
+	jw_str(w, key, buf);
+}
+
+static void ct_head_obj(struct jsonw *w, const struct ev_ct_head *h)
+{
+	char ts[OUTPUT_TS_LEN];
+
+	jw_obj(w, NULL);
+	jw_int(w, "tree_size", (int64_t)h->size);
+	jw_int(w, "timestamp_ms", (int64_t)h->timestamp_ms);
+	output_format_ts(h->timestamp_ms * 1000u, ts);
+	jw_str(w, "time", ts);
+	b64_member(w, "sha256_root_hash", h->root, 32);
+	if (h->sig_len)
+		b64_member(w, "tree_head_signature", h->sig, h->sig_len);
+	jw_end(w);
+}
+
+int output_ct_log_alert(struct output *o, const struct ev_ct_log_alert *a)
+{
+	struct jsonw w;
+	char ts[OUTPUT_TS_LEN];
+	int sev = ct_problems[a->problem].severity, rc;
+
+	jw_init(&w);
+	jw_obj(&w, NULL);
+	output_format_ts(a->ts_us, ts);
+	jw_str(&w, "timestamp", ts);
+	jw_str(&w, "event_type", "alert");
+	jw_obj(&w, "alert");
+	jw_str(&w, "action", "allowed");
+	jw_int(&w, "gid", 1);
+	jw_int(&w, "signature_id", OUTPUT_SID_CT_LOG + (int)a->problem);
+	jw_int(&w, "rev", 1);
+	jw_str(&w, "signature", ct_problems[a->problem].signature);
+	jw_str(&w, "category", "Certificate Transparency log misbehaviour");
+	jw_int(&w, "severity", sev);
+	jw_obj(&w, "metadata");
+	jw_arr(&w, "signature_severity");
+	jw_str(&w, NULL, severity_word(sev));
+	jw_end(&w);
+	jw_end(&w);
+	jw_end(&w);
+	jw_obj(&w, "certsentry");
+	jw_obj(&w, "ct_log");
+	jw_str(&w, "name", a->name);
+	jw_str(&w, "url", a->url);
+	opt_str(&w, "operator", a->operator_name);
+	b64_member(&w, "log_id", a->log_id, 32);
+	jw_str(&w, "api", a->api);
+	jw_str(&w, "problem", ct_problems[a->problem].name);
+	jw_str(&w, "detail", a->detail);
+	jw_arr(&w, "heads");
+	for (size_t i = 0; i < a->n_heads; i++)
+		ct_head_obj(&w, &a->heads[i]);
+	jw_end(&w);
+	opt_str(&w, "checkpoint", a->checkpoint);
+	if (a->proof) {
+		jw_arr(&w, "proof");
+		for (size_t i = 0; i < a->n_proof; i++)
+			b64_member(&w, NULL, a->proof[i], 32);
+		jw_end(&w);
+	}
+	if (a->has_range) {
+		jw_obj(&w, "entries");
+		jw_int(&w, "start", (int64_t)a->range_lo);
+		jw_int(&w, "end", (int64_t)a->range_hi);
+		jw_end(&w);
+	}
+	if (a->computed_root) {
+		jw_obj(&w, "computed");
+		jw_int(&w, "tree_size", (int64_t)a->computed_size);
+		b64_member(&w, "sha256_root_hash", a->computed_root, 32);
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_end(&w);
+	event_close(&w, o);
+	rc = emit(o, &w, 1) < 0 ? -1 : 0;
+	jw_free(&w);
+	return rc;
 }
 
 /* ---- the feed -------------------------------------------------------- */

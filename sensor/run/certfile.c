@@ -235,6 +235,8 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	eo.ct_index = org->ct_index;
 	eo.ct_timestamp_ms = org->ct_timestamp_ms;
 	eo.ct_precert = org->ct_precert;
+	eo.ct_log = org->ct_log;
+	eo.ct_log_url = org->ct_log_url;
 	/* No packets: no endpoint and no handshake, only the chain and where
 	 * it came from. */
 	memset(&ev, 0, sizeof(ev));
@@ -243,7 +245,7 @@ static int judge_chain(struct certfile_ctx *c, const struct certfile_origin *org
 	ev.verdicts = &v;
 	ev.origin = &eo;
 	/* Alerts found, delivered or counted as undelivered by the output. */
-	c->alerts += (uint64_t)output_handshake(c->out, NULL, &ev);
+	c->alerts += (uint64_t)output_handshake(c->out, c->feed, &ev);
 out:
 	judge_release(&v);
 	free(res);
@@ -331,7 +333,7 @@ int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org
 static int judge_file(struct certfile_ctx *c, const char *path)
 {
 	struct tls_cert *der = calloc(c->max_certs ? c->max_certs : 1, sizeof(*der));
-	struct certfile_origin org = { path, 0, 0, 0, 0, NULL, NULL };
+	struct certfile_origin org = { path, 0, 0, 0, 0, NULL, NULL, NULL, NULL };
 	uint8_t *buf = NULL;
 	struct stat sb;
 	char err[256];

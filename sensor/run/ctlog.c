@@ -149,7 +149,7 @@ int ct_extra_decode(enum ct_entry_type type, const uint8_t *p, size_t len, size_
 
 /* Standard base64 (RFC 4648 section 4) with padding, as logs write it.
  * malloc'd into *out (the caller frees it); its length, or -1. */
-static long b64_decode(const char *s, size_t len, uint8_t **out)
+long ctlog_b64_decode(const char *s, size_t len, uint8_t **out)
 {
 	size_t pad = 0;
 	int n;
@@ -170,80 +170,122 @@ static long b64_decode(const char *s, size_t len, uint8_t **out)
 	return (long)((size_t)n - pad);
 }
 
-/* One entry object: decoded, its chain judged. */
-static int judge_entry(struct certfile_ctx *c, const char *path, uint64_t index,
-                       const struct ctj_entry *e)
+/* The chain of a decoded entry judged: der[0..n) (leaf first), from the
+ * entry at index of src.  Frees nothing. */
+static int judge_chain(struct certfile_ctx *c, const struct ct_source *src, const char *errsrc,
+                       uint64_t index, uint64_t ts_ms, int precert, struct tls_cert *der,
+                       size_t n)
+{
+	struct certfile_origin org;
+	char note[400];
+
+	memset(&org, 0, sizeof(org));
+	org.source = src->source;
+	org.ct = 1;
+	org.ct_index = index;
+	org.ct_timestamp_ms = ts_ms;
+	org.ct_precert = precert;
+	org.ct_log = src->log_name;
+	org.ct_log_url = src->log_url;
+	/* The TBSCertificate is signed by no one: what the log holds of the
+	 * issuer's signature is on the pre-certificate. */
+	snprintf(note, sizeof(note), "%s%s%s",
+	         precert ? "(CT precertificate entry: judged by its pre-certificate and chain, "
+	                   "which carry the issuer's signature)" : "",
+	         precert && src->note ? " " : "", src->note ? src->note : "");
+	org.note = note[0] ? note : NULL;
+	org.errsrc = errsrc;
+	return certfile_judge_der(c, &org, der, n);
+}
+
+int ct_judge_entry(struct certfile_ctx *c, const struct ct_source *src, uint64_t index,
+                   const uint8_t *leaf, size_t leaf_len, const uint8_t *extra,
+                   size_t extra_len)
 {
 	struct tls_cert *der = calloc(c->max_certs + 1, sizeof(*der));   /* freed here */
-	struct certfile_origin org;
-	uint8_t *leaf = NULL, *extra = NULL;
-	long leaf_len, extra_len;
 	struct ct_leaf l;
-	char err[256], src[300];
+	char err[256], where[300];
 	size_t n = 0, m = 0;
 	int rc = 0;
 
-	snprintf(src, sizeof(src), "%s: entry %" PRIu64, path, index);
+	snprintf(where, sizeof(where), "%s: entry %" PRIu64, src->source, index);
 	c->files++;
 	if (!der) {
-		certfile_say(c, src, "out of memory");
+		certfile_say(c, where, "out of memory");
 		return 0;
 	}
-	if (!e->is_object || !e->leaf || !e->extra) {
-		certfile_say(c, src, "not an object with leaf_input and extra_data strings");
-		goto out;
-	}
-	if (e->duplicate) {
-		certfile_say(c, src, "leaf_input or extra_data given twice");
-		goto out;
-	}
-	leaf_len = b64_decode(e->leaf, e->leaf_len, &leaf);
-	extra_len = b64_decode(e->extra, e->extra_len, &extra);
-	if (leaf_len < 0 || extra_len < 0) {
-		certfile_say(c, src, leaf_len < 0 ? "leaf_input is not base64" :
-		             "extra_data is not base64");
-		goto out;
-	}
-	if (ct_leaf_decode(leaf, (size_t)leaf_len, &l, err, sizeof(err)) < 0) {
-		certfile_say(c, src, err);
+	if (ct_leaf_decode(leaf, leaf_len, &l, err, sizeof(err)) < 0) {
+		certfile_say(c, where, err);
 		goto out;
 	}
 	/* x509_entry: the logged certificate first, then extra_data's chain */
 	if (l.type == CT_X509_ENTRY) {
 		if (l.cert_len > c->max_cert_size || !(der[0].data = malloc(l.cert_len))) {
-			certfile_say(c, src, "leaf_input: certificate over --max-cert-size");
+			certfile_say(c, where, "leaf_input: certificate over --max-cert-size");
 			goto out;
 		}
 		memcpy(der[0].data, l.cert, l.cert_len);
 		der[0].len = l.cert_len;
 		n = 1;
 	}
-	if (ct_extra_decode(l.type, extra, (size_t)extra_len, c->max_certs - n, c->max_cert_size,
+	if (ct_extra_decode(l.type, extra, extra_len, c->max_certs - n, c->max_cert_size,
 	                    der + n, &m, err, sizeof(err)) < 0) {
-		certfile_say(c, src, err);
+		certfile_say(c, where, err);
 		goto out;
 	}
 	n += m;
 	if (n == 0) {
-		certfile_say(c, src, "extra_data: no pre-certificate");
+		certfile_say(c, where, "extra_data: no pre-certificate");
 		goto out;
 	}
-	memset(&org, 0, sizeof(org));
-	org.source = path;
-	org.ct = 1;
-	org.ct_index = index;
-	org.ct_timestamp_ms = l.timestamp_ms;
-	org.ct_precert = l.type == CT_PRECERT_ENTRY;
-	/* The TBSCertificate is signed by no one: what the log holds of the
-	 * issuer's signature is on the pre-certificate. */
-	if (org.ct_precert)
-		org.note = "(CT precertificate entry: judged by its pre-certificate and chain, "
-		           "which carry the issuer's signature)";
-	org.errsrc = src;
-	rc = certfile_judge_der(c, &org, der, n);
+	rc = judge_chain(c, src, where, index, l.timestamp_ms, l.type == CT_PRECERT_ENTRY, der, n);
 out:
 	certfile_free_certs(der, n);
 	free(der);
+	return rc;
+}
+
+int ct_judge_certs(struct certfile_ctx *c, const struct ct_source *src, uint64_t index,
+                   uint64_t ts_ms, int precert, struct tls_cert *der, size_t n)
+{
+	char where[300];
+
+	snprintf(where, sizeof(where), "%s: entry %" PRIu64, src->source, index);
+	c->files++;
+	return judge_chain(c, src, where, index, ts_ms, precert, der, n);
+}
+
+/* One entry object of a file: decoded, its chain judged. */
+static int judge_entry(struct certfile_ctx *c, const char *path, uint64_t index,
+                       const struct ctj_entry *e)
+{
+	const struct ct_source src = { path, NULL, NULL, NULL };
+	uint8_t *leaf = NULL, *extra = NULL;
+	long leaf_len, extra_len;
+	char where[300];
+	int rc = 0;
+
+	snprintf(where, sizeof(where), "%s: entry %" PRIu64, path, index);
+	if (!e->is_object || !e->leaf || !e->extra) {
+		c->files++;
+		certfile_say(c, where, "not an object with leaf_input and extra_data strings");
+		return 0;
+	}
+	if (e->duplicate) {
+		c->files++;
+		certfile_say(c, where, "leaf_input or extra_data given twice");
+		return 0;
+	}
+	leaf_len = ctlog_b64_decode(e->leaf, e->leaf_len, &leaf);
+	extra_len = ctlog_b64_decode(e->extra, e->extra_len, &extra);
+	if (leaf_len < 0 || extra_len < 0) {
+		c->files++;
+		certfile_say(c, where, leaf_len < 0 ? "leaf_input is not base64" :
+		             "extra_data is not base64");
+	} else {
+		rc = ct_judge_entry(c, &src, index, leaf, (size_t)leaf_len, extra,
+		                    (size_t)extra_len);
+	}
 	free(leaf);
 	free(extra);
 	return rc;

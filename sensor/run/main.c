@@ -38,6 +38,7 @@
 #include "event/evidence.h"
 #include "event/metrics.h"
 #include "run/certfile.h"
+#include "run/ctfollow.h"
 #include "run/ctlog.h"
 #include "event/output.h"
 #include "verdict/policy.h"
@@ -445,6 +446,57 @@ static int run_certs(const struct options *o, const struct engine_opts *eo)
 	                                    c.alerts ? EXIT_ALERT : EXIT_CLEAN);
 }
 
+/* SIGHUP under --ct-follow: the configuration file read again; the rules
+ * path it names (when it changed it) into *rules. */
+static int ct_reconfigure(void *ctx, const char **rules)
+{
+	struct options *o = ctx;
+	struct live_reconf rc = { *rules, o->live.stats_interval };
+
+	if (options_reconfigure(o, &rc) < 0)
+		return -1;
+	*rules = rc.rules;
+	return 0;
+}
+
+/* --ct-follow: the logs followed until SIGTERM (or, --ct-once, to their
+ * heads).  Exit 1 when anything alerted (an entry, or a log caught
+ * misbehaving), 2 when a log could not be read or an alert not written. */
+static int run_ct_follow(struct options *o, const struct engine_opts *eo, struct policy **pol)
+{
+	struct ctfollow_totals t;
+	struct certfile_ctx c;
+	int trouble;
+
+	memset(&c, 0, sizeof(c));
+	c.pol = *pol;
+	c.trust = eo->trust;
+	c.out = eo->out;
+	c.feed = eo->feed;
+	c.max_certs = o->lim.max_certs;
+	c.max_cert_size = o->lim.max_cert_size;
+	c.max_issuers = o->lim.chain_cache;
+	o->ct.progress = !o->quiet && isatty(STDERR_FILENO);
+	if (o->config) {
+		o->ct.reconfigure = ct_reconfigure;
+		o->ct.reconfigure_ctx = o;
+	}
+	if (o->live.user && drop_to_user(o) < 0)
+		return EXIT_TROUBLE;
+	trouble = ctfollow_run(&o->ct, &c, pol, &t) < 0;
+	if (!o->quiet)
+		fprintf(stderr, "certsentry: ct: %" PRIu64 " logs followed (%" PRIu64 " caught "
+		        "misbehaving, %" PRIu64 " unreachable), %" PRIu64 " entries proved and judged, "
+		        "%" PRIu64 " chains judged (%" PRIu64 " by names only), %" PRIu64 " alerts, %"
+		        PRIu64 " log alerts, %" PRIu64 " errors\n", t.logs, t.logs_failed,
+		        t.logs_unreachable, t.entries, c.chains, c.by_names, c.alerts, t.log_alerts,
+		        c.errors + t.errors);
+	certfile_ctx_release(&c);
+	if (trouble || t.logs_unreachable || c.errors || t.errors)
+		return end_of_run(o, eo, NULL, EXIT_TROUBLE);
+	return end_of_run(o, eo, NULL, c.alerts || t.log_alerts ? EXIT_ALERT : EXIT_CLEAN);
+}
+
 /* The summary's inputs that every mode shares.  pol: the rules in force
  * now (live, a reload may have replaced eo->pol's). */
 static void summary_fill(struct summary_in *sum, const struct engine_opts *eo,
@@ -597,6 +649,8 @@ static int run(struct options *o, struct engine_opts *eo, struct keylogs *kl,
 	}
 	if (o->live.user && check_user_paths(o) < 0)
 		return EXIT_TROUBLE;
+	if (o->ct.loglist)
+		return run_ct_follow(o, eo, pol);
 	if (o->certs_mode) {
 		/* The files are opened by path as they come: readable by -u. */
 		if (o->live.user && drop_to_user(o) < 0)

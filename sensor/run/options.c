@@ -61,6 +61,8 @@ enum {
 	OPT_CERT_LOG, OPT_EVIDENCE, OPT_EVIDENCE_BYTES, OPT_METRICS, OPT_CERTS, OPT_CT_JSON,
 	OPT_CT_START, OPT_CT_MAX_JSON, OPT_QUIC_GAP, OPT_QUIC_MAX,
 	OPT_SENSOR_NAME, OPT_CID_SEED, OPT_NO_CONFIG, OPT_CHECK_CONFIG,
+	OPT_CT_FOLLOW, OPT_CT_STATE, OPT_CT_FROM, OPT_CT_ONCE, OPT_CT_POLL, OPT_CT_PARALLEL,
+	OPT_CT_RATE, OPT_CT_BATCH, OPT_CT_CA_FILE,
 };
 
 /* getopt_long's code for an operand (optstring starts with '-': operands
@@ -90,6 +92,15 @@ static const struct option base_opts[] = {
 	{ "ct-json",         no_argument,       NULL, OPT_CT_JSON },
 	{ "ct-start",        required_argument, NULL, OPT_CT_START },
 	{ "ct-max-json",     required_argument, NULL, OPT_CT_MAX_JSON },
+	{ "ct-follow",       required_argument, NULL, OPT_CT_FOLLOW },
+	{ "ct-state",        required_argument, NULL, OPT_CT_STATE },
+	{ "ct-from",         required_argument, NULL, OPT_CT_FROM },
+	{ "ct-once",         no_argument,       NULL, OPT_CT_ONCE },
+	{ "ct-poll",         required_argument, NULL, OPT_CT_POLL },
+	{ "ct-parallel",     required_argument, NULL, OPT_CT_PARALLEL },
+	{ "ct-rate",         required_argument, NULL, OPT_CT_RATE },
+	{ "ct-batch",        required_argument, NULL, OPT_CT_BATCH },
+	{ "ct-ca-file",      required_argument, NULL, OPT_CT_CA_FILE },
 	{ "trust-store",     required_argument, NULL, OPT_TRUST_STORE },
 	{ "alert-window",    required_argument, NULL, OPT_ALERT_WINDOW },
 	{ "max-alert-keys",  required_argument, NULL, OPT_MAX_ALERT_KEYS },
@@ -205,6 +216,7 @@ static void usage(FILE *f)
 "       certsentry -i IFACE [-i IFACE...] [-R RULES] [-o OUT] [options]\n"
 "       certsentry --certs [-R RULES] [-o OUT] PATH...\n"
 "       certsentry --ct-json [--ct-start N] [-R RULES] [-o OUT] FILE...\n"
+"       certsentry --ct-follow LOGLIST [--ct-state FILE] [-R RULES] [-o OUT]\n"
 "       certsentry --check-rules RULES\n"
 "       certsentry [-c FILE] --check-config\n"
 "\n"
@@ -218,6 +230,21 @@ static void usage(FILE *f)
 "      --ct-start N       the index of the first entry, as the log numbers it (0)\n"
 "      --ct-max-json BYTES  bytes one JSON value (an answer, an entry) may take\n"
 "                         (67108864); the input is read a value at a time\n"
+"      --ct-follow LOGLIST  follow the CT logs of a log list (Chrome's\n"
+"                         log_list.json v3, or 'rfc6962 URL KEY' / 'static URL\n"
+"                         KEY ORIGIN' lines): heads verified, entries proved in\n"
+"                         the signed tree, then judged; until SIGTERM\n"
+"      --ct-state FILE    each log's position and verified head, kept across\n"
+"                         restarts (default: none)\n"
+"      --ct-from INDEX    a log without state is read from entry INDEX (default:\n"
+"                         from its current head: new entries only)\n"
+"      --ct-once          stop when every log reached the head first fetched\n"
+"      --ct-poll SECONDS  between heads once a log is read to its head (60)\n"
+"      --ct-parallel N    requests in flight to one log (4)\n"
+"      --ct-rate N        requests a second to one log, 0: no bound (20)\n"
+"      --ct-batch N       entries proved to a signed head at a time (4096)\n"
+"      --ct-ca-file FILE  CA certificates that HTTPS logs are checked with\n"
+"                         (default: the system's)\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"
 "  -R, --rules PATH       rules file, or directory of *.rules (SIGHUP reloads)\n"
 "  -o, --output FILE      EVE JSON output (default: standard output), the\n"
@@ -403,6 +430,10 @@ static const struct num_opt {
 	NUM(OPT_WORKERS, "workers", 1, LIVE_MAX_WORKERS, live.workers),
 	NUM(OPT_CT_START, "ct-start", 0, UINT64_MAX / 2, ct_start),
 	NUM(OPT_CT_MAX_JSON, "ct-max-json", 1, 1ull << 32, ct_max_json),
+	NUM(OPT_CT_POLL, "ct-poll", 1, 86400, ct.poll_s),
+	NUM(OPT_CT_PARALLEL, "ct-parallel", 1, 64, ct.parallel),
+	NUM(OPT_CT_RATE, "ct-rate", 0, 100000, ct.rate),
+	NUM(OPT_CT_BATCH, "ct-batch", 1, CTF_MAX_BATCH, ct.batch),
 	NUM(OPT_ALERT_WINDOW, "alert-window", 0, 30ull * 86400, alert_window_s),
 	NUM(OPT_MAX_ALERT_KEYS, "max-alert-keys", 1, 1u << 24, feed.max_alert_keys),
 	NUM(OPT_EVIDENCE_BYTES, "evidence-bytes", 1, 1ull << 40, feed.evidence_bytes),
@@ -543,6 +574,21 @@ static void options_default(struct options *o)
 	o->alert_window_s = DEDUP_DEF_WINDOW_S;
 	o->feed.max_alert_keys = DEDUP_DEF_MAX_KEYS;
 	o->feed.evidence_bytes = EVIDENCE_DEF_BYTES;
+	o->ct.poll_s = CTF_DEF_POLL_S;
+	o->ct.parallel = CTF_DEF_PARALLEL;
+	o->ct.rate = CTF_DEF_RATE;
+	o->ct.batch = CTF_DEF_BATCH;
+}
+
+/* --ct-from INDEX: a decimal entry index. */
+static int parse_ct_from(struct options *o, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_u64("ct-from", arg, 0, UINT64_MAX / 2, &v) < 0)
+		return -1;
+	o->ct.from = arg;
+	return 0;
 }
 
 /* One option that is not in a table: 0, or -1 with the reason said. */
@@ -565,6 +611,11 @@ static int other_option(struct options *o, int c, const char *arg)
 	case OPT_METRICS: o->metrics = arg; break;
 	case OPT_CERTS: o->certs_mode = 1; break;
 	case OPT_CT_JSON: o->certs_mode = 2; break;
+	case OPT_CT_FOLLOW: o->ct.loglist = arg; break;
+	case OPT_CT_STATE: o->ct.state_path = arg; break;
+	case OPT_CT_FROM: return parse_ct_from(o, arg);
+	case OPT_CT_ONCE: o->ct.once = 1; break;
+	case OPT_CT_CA_FILE: o->ct.ca_file = arg; break;
 	case OPT_STATE: o->feed.state_path = arg; break;
 	case OPT_EVIDENCE: o->feed.evidence_dir = arg; break;
 	case OPT_BASELINE: o->baseline = arg; break;
@@ -910,7 +961,8 @@ static int scan_argv(int argc, char **argv, struct options *o, struct cli_opt *c
 			idx = short_index(c);
 		if (idx >= 0)
 			o->cli[idx] = 1;
-		if (c == 'r' || c == 'i' || c == OPT_OPERAND || c == OPT_CERTS || c == OPT_CT_JSON)
+		if (c == 'r' || c == 'i' || c == OPT_OPERAND || c == OPT_CERTS || c == OPT_CT_JSON ||
+		    c == OPT_CT_FOLLOW)
 			o->cli_inputs = 1;
 		cl[(*n)++] = (struct cli_opt){ c, idx, optarg };
 	}
@@ -962,6 +1014,21 @@ static int apply_cli(struct options *o, const struct cli_opt *cl, size_t n)
 /* What the options say together: the inputs, and what goes with what. */
 static int options_check(struct options *o)
 {
+	/* A file's ct-follow is the daemon's input: a command line that
+	 * names its own inputs (-r, --certs...) reads those instead. */
+	if (o->ct.loglist && o->cli_inputs && !o->cli[short_index(OPT_CT_FOLLOW)])
+		o->ct.loglist = NULL;
+	if (o->ct.loglist) {
+		if (o->certs_mode || o->n_inputs || o->live.n_ifaces) {
+			opt_err("--ct-follow takes a log list, and no -r, -i, --certs or --ct-json");
+			return -1;
+		}
+		o->ct.rules = o->rules;
+		o->ct.stats_interval = o->live.stats_interval;
+		o->ct.stats_set = o->stats_set;
+		o->ct.quiet = o->quiet;
+		return 0;
+	}
 	if (o->certs_mode) {
 		if (o->n_inputs == 0 || o->cli[short_index('r')] || o->live.n_ifaces) {
 			opt_err("--certs and --ct-json take files (or directories), and no -r or -i");
@@ -974,7 +1041,7 @@ static int options_check(struct options *o)
 		return 0;
 	}
 	if (!o->check_rules && !o->check_config && o->n_inputs == 0 && o->live.n_ifaces == 0) {
-		opt_err("nothing to read: give -r FILE, -i IFACE, --certs or --ct-json");
+		opt_err("nothing to read: give -r FILE, -i IFACE, --certs, --ct-json or --ct-follow");
 		return -1;
 	}
 	if (o->n_inputs && o->live.n_ifaces) {

@@ -101,6 +101,7 @@ for bin in "$build"/fuzz_*; do
 	tls|chain|tls13|certcomp) args+=(-max_len=16384) ;;
 	keylog|baseline|dedup) args+=(-max_len=8192) ;;
 	certfile|ct) args+=(-max_len=16384) ;;
+	ct_checkpoint|ct_tile|ct_loglist) args+=(-max_len=16384) ;;
 	engine) args+=(-max_len=32768) ;;
 	quic) args+=(-max_len=16384) ;;
 	quiccrypto) args+=(-max_len=8192) ;;

@@ -4,7 +4,8 @@
 usage: seeds.py OUT_DIR [CAPTURE_DIR ...]
 
 Writes OUT_DIR/corpus-NAME/ for NAME in decode, reasm, tls, rules, chain,
-engine, pcapng, from the captures under each CAPTURE_DIR (default: pcaps and
+engine, pcapng (and the CT monitor's ct_checkpoint, ct_tile, ct_loglist,
+made with python3-cryptography), from the captures under each CAPTURE_DIR (default: pcaps and
 ../shared/realworld/pcaps), pcaps/pki/*.pem, pcaps/test.rules and
 rules/examples/*.rules.  Each file is named by the SHA-1 of its content,
 so running it again adds nothing twice.  The input formats are the ones
@@ -292,6 +293,107 @@ def reasm_ops(segs, consistent=False):
     return bytes(out)
 
 
+# ---- CT monitor parsers (fuzz_ct_checkpoint.c, fuzz_ct_tile.c, fuzz_ct_loglist.c) ----
+
+# fuzz_ct_checkpoint.c's fixed log key and origin (only for fuzzing).
+CT_FUZZ_KEY = b"""-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIEkSm2VLC5FC8xm3MJHUd11Akcdf8PqKJC0AiDMY5Yq3oAoGCCqGSM49
+AwEHoUQDQgAEuO4JiLItWsV7+jyCFYuPNRw9aXojKgJvKeCUAfGi7BfCSsel8IG8
+5/qyS/djgnxIODYeh08R+J+vjLAfLjUKaA==
+-----END EC PRIVATE KEY-----
+"""
+CT_FUZZ_ORIGIN = "log.example/fuzz"
+
+
+def ct_seeds(out, certs):
+    """Checkpoints, get-sth and proofs signed with the harness's key; data
+    tiles of the given certificates; log lists of both forms."""
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    except ImportError:
+        print("seeds ct_*: python3-cryptography missing, no seeds")
+        return
+    b64 = lambda x: base64.b64encode(x).decode()
+    key = serialization.load_pem_private_key(CT_FUZZ_KEY, None)
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def ds(k, msg):   # RFC 5246 DigitallySigned, SHA-256 and the key's algorithm
+        if isinstance(k, ec.EllipticCurvePrivateKey):
+            sig, alg = k.sign(msg, ec.ECDSA(hashes.SHA256())), 3
+        else:
+            from cryptography.hazmat.primitives.asymmetric import padding
+            sig, alg = k.sign(msg, padding.PKCS1v15(), hashes.SHA256()), 1
+        return bytes([4, alg]) + struct.pack(">H", len(sig)) + sig
+
+    for size in (0, 1, 7, 1234567, 2 ** 40 + 3):
+        ts = 1733580000000 + size
+        root = hashlib.sha256(b"root %d" % size).digest()
+        tbs = struct.pack(">BBQQ", 0, 1, ts, size) + root
+        sig = ds(key, tbs)
+        kid = hashlib.sha256(CT_FUZZ_ORIGIN.encode() + b"\n\x05" +
+                             hashlib.sha256(spki).digest()).digest()[:4]
+        line = "\u2014 %s %s\n" % (CT_FUZZ_ORIGIN, b64(kid + struct.pack(">Q", ts) + sig))
+        text = "%s\n%d\n%s\n" % (CT_FUZZ_ORIGIN, size, b64(root))
+        wit = "\u2014 witness.example/w1 %s\n" % b64(b"\x01\x02\x03\x04" + bytes(72))
+        for note in (text + "\n" + line, text + "ext line\n\n" + wit + line):
+            put(out, "ct_checkpoint", b"\x00" + note.encode())
+        sth = {"tree_size": size, "timestamp": ts, "sha256_root_hash": b64(root),
+               "tree_head_signature": b64(sig)}
+        put(out, "ct_checkpoint", b"\x01" + json.dumps(sth).encode())
+        proof = [b64(hashlib.sha256(b"%d %d" % (size, i)).digest()) for i in range(size % 9)]
+        for mode in (2, 0x82, 0x26):
+            put(out, "ct_checkpoint", bytes([mode]) + json.dumps({"consistency": proof}).encode())
+
+    # data tiles: TileLeaf entries (C2SP static-ct-api) of real certificates
+    def tile_leaf(i, der, precert):
+        ext = b"\x00\x00\x05" + (i).to_bytes(5, "big")
+        te = struct.pack(">QH", 1733580000000 + i, 1 if precert else 0)
+        if precert:
+            te += hashlib.sha256(der).digest() + len(der).to_bytes(3, "big") + der
+        else:
+            te += len(der).to_bytes(3, "big") + der
+        te += struct.pack(">H", len(ext)) + ext
+        leaf = te + ((len(der).to_bytes(3, "big") + der) if precert else b"")
+        chain = hashlib.sha256(der).digest() * (i % 3)
+        return leaf + struct.pack(">H", len(chain)) + chain
+    ders = certs[:6] or [bytes(range(48))]
+    for n in (1, 2, len(ders)):
+        tile = b"".join(tile_leaf(i, ders[i % len(ders)], i % 2 == 1) for i in range(n))
+        for head in (b"\x01\x00" + struct.pack(">Q", 1234067), b"\x00\x11" + bytes(8)):
+            put(out, "ct_tile", head + tile)
+
+    # log lists: Chrome's v3 JSON and the text form, real keys
+    keys = [ec.generate_private_key(ec.SECP256R1()), rsa.generate_private_key(65537, 2048),
+            ec.generate_private_key(ec.SECP384R1())]
+    pub = [k.public_key().public_bytes(serialization.Encoding.DER,
+                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+           for k in keys]
+    ids = [b64(hashlib.sha256(d).digest()) for d in pub]
+
+    def log(i, state, extra):
+        o = {"description": "Log %d" % i, "log_id": ids[i % 3], "key": b64(pub[i % 3]),
+             "mmd": 86400, "state": {state: {"timestamp": "2025-01-01T00:00:00Z"}}}
+        o.update(extra)
+        return o
+    ro = log(1, "readonly", {"url": "https://ct.example/ro/"})
+    ro["state"]["readonly"]["final_tree_head"] = {"sha256_root_hash": b64(bytes(32)),
+                                                  "tree_size": 12345}
+    ll = {"version": "1.0", "log_list_timestamp": "2026-12-07T00:00:00Z", "operators": [
+        {"name": "Example", "email": ["ct@example"],
+         "logs": [log(0, "usable", {"url": "https://ct.example/a/"}), ro,
+                  log(2, "retired", {"url": "https://ct.example/b"})],
+         "tiled_logs": [log(0, "qualified", {"submission_url": "https://t.example/2026h1/",
+                                             "monitoring_url": "https://mon.t.example/2026h1"})]}]}
+    put(out, "ct_loglist", json.dumps(ll).encode())
+    put(out, "ct_loglist", json.dumps(ll, indent=2).encode())
+    text = ("# logs\n\nrfc6962 https://ct.example/a/ %s Example A\n"
+            "static https://mon.t.example/2026h1/ %s t.example/2026h1 Tiled\n"
+            "bogus line\n" % (b64(pub[0]), b64(pub[1])))
+    put(out, "ct_loglist", text.encode())
+
+
 def main():
     out = sys.argv[1]
     dirs = sys.argv[2:] or ["pcaps", "../shared/realworld/pcaps"]
@@ -450,8 +552,9 @@ def main():
     for text in (page, json.dumps(ents[0]), json.dumps({"entries": ents}, indent=2),
                  page.replace("/", "\\/"), '{"entries":[],"x":[1,-2.5e3,true,null,"\\u00e9"]}'):
         put(out, "ctjson", text.encode())
+    ct_seeds(out, [d for p in pems for d in pem_certs(p)])
     for name in ("decode", "reasm", "tls", "rules", "chain", "engine", "dedup", "certfile", "ct",
-                 "certnames", "ctjson", "pcapng"):
+                 "certnames", "ctjson", "pcapng", "ct_checkpoint", "ct_tile", "ct_loglist"):
         d = os.path.join(out, "corpus-" + name)
         os.makedirs(d, exist_ok=True)
         print("seeds %s: %d files" % (name, len(os.listdir(d))))
