@@ -335,6 +335,7 @@ class Log:
         self.keyid_how = args.note_keyid
         self.lock = threading.Lock()
         self.head_requests = 0
+        self.cur_step = 0
         # the largest size a head has shown; the first size counts as shown
         # before this process started (a log restarted still serves its tree)
         self.published = sizes[0]
@@ -348,6 +349,13 @@ class Log:
                 leaf = b"\x00\x00" + static_te(leaf, i)
             leaves.append(sha256(b"\x00" + leaf))
         self.tree_a = Tree(leaves)
+        if kind == "static":
+            # every issuer is served from the start, not once a data tile
+            # naming it has been (a restarted log has them all)
+            for i in range(len(entries)):
+                leaf, extra = entries.fields(i)
+                for c in chain_certs(extra, split_leaf(leaf)[1])[1]:
+                    self.issuers.setdefault(sha256(c).hex(), c)
         self.tree_b = None
         if self.fault in ("fork", "forksame"):
             if self.at >= sizes[0]:
@@ -365,6 +373,11 @@ class Log:
         return leaf
 
     def step(self):
+        """The step of the last head served (0 before any): the tree that
+        entries, tiles and proofs come from."""
+        return self.cur_step
+
+    def next_step(self):
         return min(self.head_requests // self.every, len(self.sizes) - 1)
 
     def tree(self, step=None):
@@ -384,8 +397,9 @@ class Log:
         """(size, timestamp, root, DigitallySigned) of the next head: a head
         request moves the log on."""
         with self.lock:
-            step = self.step()
+            step = self.next_step()
             self.head_requests += 1
+            self.cur_step = step
             size = self.sizes[step]
             self.published = max(self.published, size)
         root = self.tree(step).root(size)
@@ -705,7 +719,7 @@ def dump_static(log, d):
     """The log at its last size as files under d."""
     size = log.sizes[-1]
     log.head_requests = log.every * (len(log.sizes) - 1)
-    head = log.head()
+    head = log.head()   # the last step's
     step = log.step()
 
     def put(rel, body):

@@ -316,6 +316,13 @@ def checks(base, tmp, entries, n, n1):
     # fork: the proof from head A to head B cannot verify; B is a tree of its own
     a = sth("fork")
     st0, _, _ = get(base + "fork/ct/v1/get-entries?start=%d&end=%d" % (n1, n1))
+    got = all_entries("fork", n1)
+    check("fork: after head A, get-entries serves tree A's entries (the file's)",
+          [base64.b64decode(e["leaf_input"]) for e in got] == inputs[:n1])
+    st1, _, body = get(base + "fork/ct/v1/get-sth-consistency?first=%d&second=%d" % (n1 // 3, n1))
+    check("fork: after head A, proofs are tree A's",
+          verify_consistency(n1 // 3, n1, naive.mth(0, n1 // 3), naive.mth(0, n1),
+                             [base64.b64decode(p) for p in json.loads(body)["consistency"]]))
     b = sth("fork")
     st, _, body = get(base + "fork/ct/v1/get-sth-consistency?first=%d&second=%d" % (n1, n))
     proof = [base64.b64decode(p) for p in json.loads(body)["consistency"]]
@@ -382,6 +389,10 @@ def checks(base, tmp, entries, n, n1):
             continue
         check("%s: checkpoint (size %d) signed, key id over the LogID" % (log, size), ok)
         if log in ("static-grow", "static-fork"):
+            t0 = parse_tile_leaves(get(base + log + "/" + tpath(-1, 0, 256))[2])
+            check("%s: after the first checkpoint, data tile 0 is the file's entries" % log,
+                  [l[0][2:2 + len(inputs[i]) - 4] for i, l in enumerate(t0)] ==
+                  [inputs[i][2:-2] for i in range(256)])
             size2, root2, ok2, _ = static_read(log, origin)
             check("%s: the second checkpoint is of size %d, signed" % (log, size2), ok2 and size2 == n)
             # the proof comes from B's hash tiles: built below from the leaves
