@@ -101,7 +101,7 @@ serve() {
 }
 unserve() {   # unserve DIR [SIGNAL]
 	kill -"${2:-TERM}" "$(cat "$1/server.pid")" 2>/dev/null
-	wait "$(cat "$1/server.pid")" 2>/dev/null
+	{ wait "$(cat "$1/server.pid")"; } 2>/dev/null
 }
 # follow DIR RUN [options]: certsentry --ct-follow in the foreground; RUN.eve,
 # RUN.err, RUN.rc in DIR; the state in DIR/state (STATE), the list DIR's
@@ -246,7 +246,10 @@ r=$?
 check "growth $N1 -> $N: the consistency proof asked of the RFC 6962 log" $r
 n=$($fc count "$d/requests" static-good checkpoint)
 check "growth: the static log's checkpoint read again ($n times)" $([ "$n" -ge 2 ]; echo $?)
-# the evidence, as the list names the logs
+# the evidence, as the list names the logs: two verdicts an alert, "spec"
+# (the fields issue 31 names: heads of tree_size, timestamp,
+# sha256_root_hash, tree_head_signature; a bad signature's head among them)
+# and "evidence" (what they say: the sizes, roots and proof of the fault)
 $py - "$d/log_list.json" "$d/poll.eve" "$N1" "$N" > "$d/evidence" <<'PY'
 import base64, json, sys
 sys.path.insert(0, "tests/ctlog")
@@ -254,21 +257,25 @@ import followcheck
 lst = json.load(open(sys.argv[1]))
 logs = {l["description"]: l for op in lst["operators"] for l in op["logs"] + op["tiled_logs"]}
 n1, n = int(sys.argv[3]), int(sys.argv[4])
+SPEC = {"tree_size", "timestamp", "sha256_root_hash", "tree_head_signature"}
 for e in followcheck.lines([sys.argv[2]]):
     if not followcheck.is_log_alert(e):
         continue
     c = e["certsentry"]["ct_log"]
     l = logs.get(c.get("name"), {})
+    heads = c.get("heads", [])
+    spec = ["heads %s, not %s" % (sorted(h), sorted(SPEC)) for h in heads if not SPEC <= set(h)][:1]
+    if not heads:
+        spec.append("no heads%s" % (" (a checkpoint text instead)" if c.get("checkpoint") else ""))
     why = []
     if c.get("log_id") != l.get("log_id"):
         why.append("log_id %s" % c.get("log_id"))
     if c.get("url") not in (l.get("url"), l.get("monitoring_url")):
         why.append("url %s" % c.get("url"))
-    heads = c.get("heads", [])
     for h in heads:
-        if not {"tree_size", "timestamp", "sha256_root_hash", "tree_head_signature"} <= set(h):
-            why.append("head fields %s" % sorted(h))
-        elif len(base64.b64decode(h["sha256_root_hash"])) != 32:
+        if "tree_size" not in h or ("timestamp" not in h and "timestamp_ms" not in h):
+            why.append("head without size or time: %s" % sorted(h))
+        elif len(base64.b64decode(h.get("sha256_root_hash", ""))) != 32:
             why.append("root not 32 bytes")
     sizes = [h.get("tree_size") for h in heads]
     roots = {h.get("sha256_root_hash") for h in heads}
@@ -283,16 +290,24 @@ for e in followcheck.lines([sys.argv[2]]):
             proof = c.get("proof")
             if not proof or any(len(base64.b64decode(x)) != 32 for x in proof):
                 why.append("proof %s" % proof)
-    elif p == "bad-signature" and len(heads) < 1:
-        why.append("no head")
+    elif p == "bad-signature" and not heads and not c.get("checkpoint"):
+        why.append("neither the head nor the checkpoint")
     elif p == "tree-shrank" and sizes != [n, n1]:
         why.append("heads %s (want %d then %d)" % (sizes, n, n1))
-    print(c.get("name"), p, "ok" if not why else "; ".join(why))
+    elif p == "entry-not-in-tree" and (not heads or heads[-1].get("tree_size") is None):
+        why.append("no head")
+    print(c.get("name"), p, "spec", "ok" if not spec else "; ".join(spec))
+    print(c.get("name"), p, "evidence", "ok" if not why else "; ".join(why))
 PY
-while read -r name problem verdict; do
-	check "$name $problem: name, url, log_id as listed; heads and proof as evidence" \
+while read -r name problem what verdict; do
+	[ "$what" = evidence ] || continue
+	check "$name $problem: name, url, log_id as listed; the heads and proof show the fault" \
 		$([ "$verdict" = ok ]; echo $?) "$verdict"
 done < "$d/evidence"
+# the field names, one check for every log alert
+bad=$(awk '$3 == "spec" && $4 != "ok" { $3 = ""; print }' "$d/evidence" | sed 's/  / /')
+check "every log alert's heads carry the fields issue 31 names (tree_size, timestamp, sha256_root_hash, tree_head_signature; $(grep -c ' spec ' "$d/evidence") alerts)" \
+	$([ -z "$bad" ]; echo $?) "$(printf '%s\n' "$bad" | sed 's/^/\n#   /' | tr -d '\n')"
 unserve "$d"
 
 # ---- the connection dropped in the middle of a page / tile ------------------------------
