@@ -25,6 +25,7 @@
 #   - kill -9 and restart: nothing lost, repeats within one batch;
 #   - the server killed and restarted while followed: everything, once;
 #   - --ct-from INDEX: the alerts from INDEX on;
+#   - a log naming 300 issuing CAs, with no bound on the request rate;
 #   - every EVE line passes ../shared/eve/validate.
 set -u
 cd "$(dirname "$0")/.."
@@ -81,13 +82,14 @@ check "--ct-json on the entries: $nref alerts, the set every log must give" \
 awk -v f=1000 '$1 >= f' "$tmp/ref" > "$tmp/ref.1000"
 awk -v f=1024 '$1 >= f' "$tmp/ref" > "$tmp/ref.1024"
 
-# serve DIR [--port P] LOG...: ctlogd in the background, ready when this returns
+# serve DIR [--port P] LOG...: ctlogd in the background, ready when this returns;
+# the entries of $ct (CT)
 serve() {
 	local d=$1
 	shift
 	mkdir -p "$d"
 	rm -f "$d/port"
-	$ctlogd --entries "$ct" --port-file "$d/port" --request-log "$d/requests" --list-dir "$d" \
+	$ctlogd --entries "${CT:-$ct}" --port-file "$d/port" --request-log "$d/requests" --list-dir "$d" \
 		--keys-dir "$d/keys" --page 64 "$@" > "$d/server.out" 2>&1 &
 	echo $! > "$d/server.pid"
 	pids="$pids $!"
@@ -105,14 +107,15 @@ unserve() {   # unserve DIR [SIGNAL]
 }
 # follow DIR RUN [options]: certsentry --ct-follow in the foreground; RUN.eve,
 # RUN.err, RUN.rc in DIR; the state in DIR/state (STATE), the list DIR's
-# log_list.json (LIST); every log from entry 0 unless --ct-from is given
+# log_list.json (LIST), the rules $rules (RULES), 120 s at most (LIMIT); every log from entry 0 unless --ct-from is given
 # (certsentry's default is the log's current head: new entries only)
 from0() { case " $* " in *" --ct-from "*) ;; *) echo --ct-from 0 ;; esac; }
 follow() {
 	local d=$1 run=$2
 	shift 2
 	# shellcheck disable=SC2046
-	timeout -k 5 120 "$bin" --ct-follow "${LIST:-$d/log_list.json}" -R "$rules" -o "$d/$run.eve" \
+	timeout -k 5 "${LIMIT:-120}" "$bin" --ct-follow "${LIST:-$d/log_list.json}" -R "${RULES:-$rules}" \
+		-o "$d/$run.eve" \
 		--ct-state "${STATE:-$d/state}" $(from0 "$@") "$@" 2> "$d/$run.err"
 	echo $? > "$d/$run.rc"
 }
@@ -199,6 +202,24 @@ for from in 1000 1024; do
 	r=$?
 	check "--ct-from $from: the alerts from index $from on, both logs (rc $(cat "$d/from$from.rc"))" $r \
 		"good $(head -1 "$tmp/got.good") static $(head -1 "$tmp/got.static-good") $(tail -2 "$d/from$from.err")"
+done
+unserve "$d"
+
+# ---- many issuers, requests unbounded ----------------------------------------------------
+# 300 issuing CAs: a static log's issuers are asked for many at a time
+# (--ct-rate 0), more of them than a small table holds
+mkdir -p "$tmp/many"
+"$mkct" "$tmp/many" --entries 600 --issuers 300 --protected 100 --page 600 >/dev/null
+"$bin" -q -R "$tmp/many/ct.rules" --ct-json "$tmp/many/ct.json" -o "$tmp/many/ref.eve"
+$fc ref "$tmp/many/ref.eve" > "$tmp/ref.many"
+d=$tmp/manyissuers
+CT=$tmp/many/ct.json serve "$d" many=rfc6962 static-many=static
+RULES=$tmp/many/ct.rules LIMIT=60 follow "$d" run --ct-once --ct-rate 0
+for log in many static-many; do
+	same "$log" "$tmp/ref.many" "$d/run.eve"
+	r=$?
+	check "$log: 600 entries from 300 issuing CAs, --ct-rate 0: --ct-json's $(wc -l < "$tmp/ref.many") alerts, each once (rc $(cat "$d/run.rc"))" \
+		$r "got $(wc -l < "$tmp/got.$log"); $(grep -v '^certsentry: ct: [0-9]* logs followed' "$d/run.err" | head -3 | paste -sd'|' -)"
 done
 unserve "$d"
 
@@ -307,7 +328,7 @@ done < "$d/evidence"
 # the field names, one check for every log alert
 bad=$(awk '$3 == "spec" && $4 != "ok" { $3 = ""; print }' "$d/evidence" | sed 's/  / /')
 check "every log alert's heads carry the fields issue 31 names (tree_size, timestamp, sha256_root_hash, tree_head_signature; $(grep -c ' spec ' "$d/evidence") alerts)" \
-	$([ -z "$bad" ]; echo $?) "$(printf '%s\n' "$bad" | sed 's/^/\n#   /' | tr -d '\n')"
+	$([ -z "$bad" ]; echo $?) "$(printf '%s\n' "$bad" | paste -sd'|' -)"
 unserve "$d"
 
 # ---- the connection dropped in the middle of a page / tile ------------------------------

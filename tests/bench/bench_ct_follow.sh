@@ -5,6 +5,7 @@
 # tree) and every entry judged, in one run per API.
 #
 #   tests/bench/bench_ct_follow.sh [--entries N] [--dir D] [--page N]
+#                                  [--timeout S] [-- FOLLOW_OPTION...]
 #
 # --dir (default build/bench/ctfollow-N, reused when it holds the files;
 # under build/, never committed) gets, by tests/bench/mkct (MKCT):
@@ -20,20 +21,24 @@
 # script prints the entries a second of each (wall clock), certsentry's and
 # the server's CPU seconds during that run (the server may be the
 # bottleneck: compare them), and the ratio to the target of 50,000 entries
-# a second.  Exits 1 when a run fails or misses the target.  BIN names
-# certsentry (./certsentry).
+# a second.  A run is stopped after --timeout (600) seconds and counted as
+# failed.  Options after -- go to certsentry (e.g. -- --ct-parallel 1).
+# Exits 1 when a run fails or misses the target.  BIN names certsentry
+# (./certsentry).
 set -u
 cd "$(dirname "$0")/../.."
 bin=${BIN:-./certsentry}
 mkct=${MKCT:-build/bench/mkct}
 py=/usr/bin/python3
-entries=1000000 dir="" page=1000
+entries=1000000 dir="" page=1000 limit=600
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--entries) entries=$2; shift ;;
 	--dir) dir=$2; shift ;;
 	--page) page=$2; shift ;;
-	*) echo "usage: $0 [--entries N] [--dir D] [--page N]" >&2; exit 2 ;;
+	--timeout) limit=$2; shift ;;
+	--) shift; break ;;
+	*) echo "usage: $0 [--entries N] [--dir D] [--page N] [--timeout S] [-- OPTION...]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -80,14 +85,13 @@ grep '^static ' "$work/log_list.txt" > "$work/static.txt"
 tck=$(getconf CLK_TCK)
 srv_cpu() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$srv/stat"; }
 cat "$dir/ct.json" > /dev/null
-echo "# --ct-follow --ct-once, $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+echo "# --ct-follow --ct-once --ct-from 0 --ct-rate 0 $*, $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 fail=0
 for api in rfc6962 static; do
 	before=$(srv_cpu)
-	/usr/bin/time -f "%e %U %S" -o "$work/$api.time" "$bin" --ct-follow "$work/$api.txt" \
-		-R "$dir/ct.rules" -o "$work/$api.eve" --ct-state "$work/$api.state" --ct-once \
-		--ct-from 0 --ct-rate 0 \
-		2> "$work/$api.err"
+	/usr/bin/time -f "%e %U %S" -o "$work/$api.time" timeout -k 10 "$limit" "$bin" \
+		--ct-follow "$work/$api.txt" -R "$dir/ct.rules" -o "$work/$api.eve" \
+		--ct-state "$work/$api.state" --ct-once --ct-from 0 --ct-rate 0 "$@" 2> "$work/$api.err"
 	rc=$?
 	after=$(srv_cpu)
 	alerts=$(grep -c '"event_type":"alert"' "$work/$api.eve")
@@ -98,7 +102,10 @@ for api in rfc6962 static; do
 		printf "ct-follow %s: %d entries in %.2f s: %.0f entries/s, %.2fx the %d/s target (certsentry CPU %.2f s, server CPU %.2f s; exit %d, %d alerts)\n",
 		       a, n, w, r, r / t, t, u + s, e - b, rc, al }'
 	sed 's/^/#   /' "$work/$api.err" | tail -3
-	if [ "$rc" -ne 1 ] || [ "$alerts" -eq 0 ]; then
+	if [ "$rc" -eq 124 ]; then
+		echo "FAIL ct-follow $api: stopped after $limit s"
+		fail=1
+	elif [ "$rc" -ne 1 ] || [ "$alerts" -eq 0 ]; then
 		echo "FAIL ct-follow $api: exit $rc (1 expected: the log has rogue entries)"
 		fail=1
 	elif awk -v n="$entries" -v w="$wall" -v t="$target" 'BEGIN { exit !(w > 0 && n / w >= t) }'; then
