@@ -25,6 +25,7 @@
 #   - kill -9 and restart: nothing lost, repeats within one batch;
 #   - the server killed and restarted while followed: everything, once;
 #   - --ct-from INDEX: the alerts from INDEX on;
+#   - SIGHUP: a log added to the list is followed;
 #   - a log naming 300 issuing CAs, with no bound on the request rate;
 #   - every EVE line passes ../shared/eve/validate.
 set -u
@@ -433,6 +434,24 @@ check "the server killed and restarted on its port: every entry of both logs, on
 	"good $(wc -l < "$tmp/got.good") static $(wc -l < "$tmp/got.static-good"); $(tail -3 "$d/run.err")"
 check "... and no log alert for the restart ($($fc problems "$d/run.eve" | paste -sd, -))" \
 	$([ -z "$($fc problems "$d/run.eve")" ]; echo $?)
+unserve "$d"
+
+# ---- SIGHUP: the log list read again -----------------------------------------------------
+d=$tmp/hup
+serve "$d" good=rfc6962 static-good=static
+grep '^rfc6962 ' "$d/log_list.txt" > "$d/list.txt"
+LIST=$d/list.txt follow_bg "$d" run --ct-poll 1
+hup_good() { same good "$tmp/ref" "$d/run.eve"; }
+hup_static() { same static-good "$tmp/ref" "$d/run.eve"; }
+wait_for 30 hup_good
+n=$($fc count "$d/requests" static-good any)
+grep '^static ' "$d/log_list.txt" >> "$d/list.txt"
+kill -HUP "$(cat "$d/run.pid")"
+wait_for 30 hup_static
+r=$?
+stop_follow "$d" run TERM
+check "SIGHUP: a log added to the list is followed ($n requests to it before; rc $(cat "$d/run.rc"))" \
+	$([ "$r" = 0 ] && [ "$n" = 0 ] && hup_good; echo $?) "$(tail -3 "$d/run.err" | paste -sd'|' -)"
 unserve "$d"
 
 # ---- EVE ----------------------------------------------------------------------------------------
