@@ -58,6 +58,14 @@ struct ctfollow_opts {
 	void *reconfigure_ctx;
 };
 
+/* --ct-from: an entry index (decimal), or a date, YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SSZ (UTC): the first entry the log timestamped then or
+ * later, found by a binary search of the log's timestamps.  0 with
+ * *index (UINT64_MAX for a date) and *date_ms (UINT64_MAX for an index),
+ * or -1 with err. */
+int ctfollow_parse_from(const char *s, uint64_t *index, uint64_t *date_ms, char *err,
+                        size_t errlen);
+
 /* What a run found, for the summary and the exit status. */
 struct ctfollow_totals {
 	uint64_t logs, logs_failed, logs_unreachable, entries, alerts, log_alerts, errors;
