@@ -33,7 +33,7 @@
 /* A Retry-After longer than this is cut to it. */
 #define CTF_MAX_RETRY_AFTER_S 3600u
 /* --ct-once: consecutive failed requests after which a log is given up. */
-#define CTF_ONCE_MAX_FAILURES 6u
+#define CTF_ONCE_MAX_FAILURES 4u
 /* Issuer certificates a static-ct-api log's entries name, kept. */
 #define CTF_MAX_ISSUERS     100000u
 /* Bytes of an issuer certificate fetched at most. */
