@@ -49,6 +49,8 @@ skip_reason() {
 	make|"make test"*) echo "builds or runs the whole suite: this test runs inside it on a built tree" ;;
 	"ip link"*|"ethtool "*) echo "span-port setup: a real interface and root" ;;
 	"certsentry -i "*) echo "live capture on a span port with the installed binary (make install) and a user" ;;
+	"curl "*"https://"*) echo "downloads from the Internet (tests reach only loopback)" ;;
+	"certsentry --ct-follow "*) echo "follows the Internet's CT logs with the installed binary (t_ct_follow.sh follows logs on loopback)" ;;
 	*) return 1 ;;
 	esac
 }

@@ -33,7 +33,7 @@
 /* A Retry-After longer than this is cut to it. */
 #define CTF_MAX_RETRY_AFTER_S 3600u
 /* --ct-once: consecutive failed requests after which a log is given up. */
-#define CTF_ONCE_MAX_FAILURES 6u
+#define CTF_ONCE_MAX_FAILURES 4u
 /* Issuer certificates a static-ct-api log's entries name, kept. */
 #define CTF_MAX_ISSUERS     100000u
 /* Bytes of an issuer certificate fetched at most. */
@@ -57,6 +57,14 @@ struct ctfollow_opts {
 	int (*reconfigure)(void *ctx, const char **rules);
 	void *reconfigure_ctx;
 };
+
+/* --ct-from: an entry index (decimal), or a date, YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SSZ (UTC): the first entry the log timestamped then or
+ * later, found by a binary search of the log's timestamps.  0 with
+ * *index (UINT64_MAX for a date) and *date_ms (UINT64_MAX for an index),
+ * or -1 with err. */
+int ctfollow_parse_from(const char *s, uint64_t *index, uint64_t *date_ms, char *err,
+                        size_t errlen);
 
 /* What a run found, for the summary and the exit status. */
 struct ctfollow_totals {

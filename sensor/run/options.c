@@ -236,8 +236,10 @@ static void usage(FILE *f)
 "                         the signed tree, then judged; until SIGTERM\n"
 "      --ct-state FILE    each log's position and verified head, kept across\n"
 "                         restarts (default: none)\n"
-"      --ct-from INDEX    a log without state is read from entry INDEX (default:\n"
-"                         from its current head: new entries only)\n"
+"      --ct-from START    a log without state is read from START: an entry\n"
+"                         index, or a date (YYYY-MM-DD[THH:MM:SSZ], UTC) for\n"
+"                         the first entry logged then (default: from its\n"
+"                         current head: new entries only)\n"
 "      --ct-once          stop when every log reached the head first fetched\n"
 "      --ct-poll SECONDS  between heads once a log is read to its head (60)\n"
 "      --ct-parallel N    requests in flight to one log (4)\n"
@@ -580,13 +582,16 @@ static void options_default(struct options *o)
 	o->ct.batch = CTF_DEF_BATCH;
 }
 
-/* --ct-from INDEX: a decimal entry index. */
+/* --ct-from INDEX|DATE (ctfollow.c reads it again for each log). */
 static int parse_ct_from(struct options *o, const char *arg)
 {
-	uint64_t v;
+	uint64_t index, date_ms;
+	char why[160];
 
-	if (parse_u64("ct-from", arg, 0, UINT64_MAX / 2, &v) < 0)
+	if (ctfollow_parse_from(arg, &index, &date_ms, why, sizeof(why)) < 0) {
+		opt_err("%sct-from: %s", g_err.dash, why);
 		return -1;
+	}
 	o->ct.from = arg;
 	return 0;
 }

@@ -21,6 +21,7 @@
  * SIGTERM stops between steps: a batch not yet proved is dropped unjudged,
  * so a restart from the state file neither repeats nor loses an entry.
  */
+#define _XOPEN_SOURCE 700   /* strptime */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -89,7 +90,7 @@ static void say(const struct flog *L, const char *fmt, ...)
 
 /* ---- requests ------------------------------------------------------------ */
 
-enum fkind { K_HEAD, K_PROOF, K_ENTRIES, K_DATA_TILE, K_HASH_TILE, K_ISSUER };
+enum fkind { K_HEAD, K_PROOF, K_ENTRIES, K_DATA_TILE, K_HASH_TILE, K_ISSUER, K_PROBE };
 
 struct freq {
 	struct flog *L;
@@ -97,7 +98,7 @@ struct freq {
 	enum fwant purpose;   /* K_PROOF */
 	uint64_t a, b;        /* K_ENTRIES [a, b); K_PROOF (a, b); tiles: index a, width b */
 	unsigned level;       /* K_HASH_TILE */
-	size_t issuer;        /* K_ISSUER: the slot in L->iss */
+	uint8_t fp[CT_HASH_LEN];   /* K_ISSUER: its fingerprint (the table may grow meanwhile) */
 };
 
 static void on_done(const struct cth_result *r);
@@ -156,9 +157,10 @@ static void failed(struct flog *L, const struct cth_result *r, const char *what)
 	if (r && r->status)
 		say(L, "%s: HTTP %ld%s; asked again in %.0f s", what, r->status,
 		    r->status == 429 ? " (rate limited)" : "", wait);
+	else if (r && r->err[0])
+		say(L, "%s: %s; asked again in %.0f s", what, r->err, wait);
 	else
-		say(L, "%s: %s; asked again in %.0f s", what, r && r->err[0] ? r->err :
-		    "out of memory", wait);
+		say(L, "%s; asked again in %.0f s", what, wait);
 	if (L->F->o->once && L->failures >= CTF_ONCE_MAX_FAILURES) {
 		say(L, "given up after %u failed requests in a row", L->failures);
 		L->unreachable = 1;
@@ -558,6 +560,87 @@ static void got_hash_tile(struct flog *L, const struct freq *q, struct cth_resul
 	r->body = NULL;   /* kept */
 }
 
+/* ---- --ct-from DATE: the first entry logged then ------------------------- */
+
+/* A log's timestamps are in its entries only: a binary search over
+ * [0, head) asks one entry (or, static, one data tile) a step, about 31
+ * requests for a log of two billion.  Timestamps are nearly ordered (a
+ * log merges within its MMD), so the entry found is where the log's
+ * history crosses the date, within a day. */
+static void ask_probe(struct flog *L)
+{
+	uint64_t mid = L->s_lo + (L->s_hi - L->s_lo) / 2;
+	struct freq q = { .kind = K_PROBE, .a = mid };
+	char path[160];
+
+	if (L->d.api == CT_API_STATIC) {
+		uint64_t t = mid / CT_TILE_WIDTH;
+
+		q.b = ct_tile_width(L->head.size, 0, t);
+		ct_tile_path(-1, t, (unsigned)q.b, path, sizeof(path));
+	} else {
+		snprintf(path, sizeof(path), "ct/v1/get-entries?start=%" PRIu64 "&end=%" PRIu64, mid,
+		         mid);
+	}
+	if (request(L, path, CTF_MAX_PAGE_BYTES, &q) < 0)
+		failed(L, NULL, "out of memory");
+	else
+		L->busy = 1;
+}
+
+struct probe_ctx {
+	uint64_t ts;
+	int found;
+};
+
+static int on_probe_entry(void *arg, const struct ctj_entry *e)
+{
+	struct probe_ctx *p = arg;
+	uint8_t *leaf = NULL;
+	long n;
+
+	if (p->found || !e->is_object || !e->leaf)
+		return 1;
+	n = ctlog_b64_decode(e->leaf, e->leaf_len, &leaf);
+	if (n >= 10) {   /* version, leaf_type, then the timestamp */
+		p->ts = 0;
+		for (int i = 2; i < 10; i++)
+			p->ts = p->ts << 8 | leaf[i];
+		p->found = 1;
+	}
+	free(leaf);
+	return p->found ? 0 : 1;
+}
+
+static void got_probe(struct flog *L, const struct freq *q, const struct cth_result *r)
+{
+	struct probe_ctx p = { 0, 0 };
+	char err[200];
+
+	if (L->d.api == CT_API_STATIC) {
+		struct ct_tile_entry e;
+		size_t off = 0;
+		uint64_t want = q->a % CT_TILE_WIDTH;
+
+		for (uint64_t i = 0; i <= want; i++)
+			if (ct_tile_next(r->body, r->len, &off, &e, err, sizeof(err)) != 0)
+				break;
+			else if (i == want)
+				p.ts = e.timestamp_ms, p.found = 1;
+	} else {
+		ctj_parse((const char *)r->body, r->len, on_probe_entry, &p, err, sizeof(err));
+	}
+	if (!p.found) {
+		failed(L, NULL, "--ct-from: an entry without a timestamp");
+		return;
+	}
+	succeeded(L);
+	if (p.ts < L->from_ms)
+		L->s_lo = q->a + 1;
+	else
+		L->s_hi = q->a;
+}
+
 /* ---- where to start ------------------------------------------------------- */
 
 /* Settle where the log is read from, once its first head is verified:
@@ -824,10 +907,11 @@ static void got_data_tile(struct flog *L, const struct freq *q, struct cth_resul
 
 static void got_issuer(struct flog *L, const struct freq *q, struct cth_result *r)
 {
-	struct fissuer *s = &L->iss[q->issuer];
+	struct fissuer *s = issuer_slot(L, q->fp, 0);
 	uint8_t h[CT_HASH_LEN];
 
-	L->iss_waiting--;
+	if (!s)
+		return;   /* not reached: a slot is never taken back */
 	s->inflight = 0;
 	digest_sha256(r->body, r->len, h);
 	if (memcmp(h, s->fp, CT_HASH_LEN) != 0) {
@@ -866,7 +950,9 @@ static int issuers_here(struct flog *L, double now)
 				continue;
 			digest_hex(fp, CT_HASH_LEN, hex, 0, 0);
 			snprintf(path, sizeof(path), "issuer/%s", hex);
-			struct freq q = { .kind = K_ISSUER, .issuer = (size_t)(s - L->iss) };
+			struct freq q = { .kind = K_ISSUER };
+
+			memcpy(q.fp, fp, CT_HASH_LEN);
 
 			if (request(L, path, CTF_MAX_ISSUER_BYTES, &q) == 0) {
 				s->inflight = 1;
@@ -995,6 +1081,16 @@ static void batch_commit(struct flog *L)
 
 /* ---- the answers ------------------------------------------------------------ */
 
+/* An issuer's request ended, whatever its outcome. */
+static void issuer_done(struct flog *L, const struct freq *q)
+{
+	struct fissuer *s = issuer_slot(L, q->fp, 0);
+
+	L->iss_waiting--;
+	if (s)
+		s->inflight = 0;
+}
+
 static void on_done(const struct cth_result *res)
 {
 	struct cth_result r = *res;
@@ -1007,23 +1103,19 @@ static void on_done(const struct cth_result *res)
 	else if (q->kind != K_ISSUER)
 		L->busy = 0;
 	if (L->removed || L->failed || (L->unreachable && L->F->o->once)) {
-		if (q->kind == K_ISSUER) {
-			L->iss_waiting--;
-			L->iss[q->issuer].inflight = 0;
-		}
+		if (q->kind == K_ISSUER)
+			issuer_done(L, q);
 		goto out;
 	}
 	if (r.status != 200) {
 		snprintf(what, sizeof(what), "%s", q->kind == K_HEAD ? "head" : q->kind == K_PROOF ?
 		         "consistency proof" : q->kind == K_ENTRIES ? "get-entries" :
 		         q->kind == K_DATA_TILE ? "data tile" : q->kind == K_HASH_TILE ? "hash tile" :
-		         "issuer");
+		         q->kind == K_PROBE ? "--ct-from search" : "issuer");
 		if (q->kind == K_ENTRIES || q->kind == K_DATA_TILE)
 			hole(L, q->a, q->kind == K_DATA_TILE ? q->a + 1 : q->b);
-		if (q->kind == K_ISSUER) {
-			L->iss_waiting--;
-			L->iss[q->issuer].inflight = 0;
-		}
+		if (q->kind == K_ISSUER)
+			issuer_done(L, q);
 		failed(L, &r, what);
 		goto out;
 	}
@@ -1044,7 +1136,11 @@ static void on_done(const struct cth_result *res)
 		got_hash_tile(L, q, &r);
 		break;
 	case K_ISSUER:
+		issuer_done(L, q);
 		got_issuer(L, q, &r);
+		break;
+	case K_PROBE:
+		got_probe(L, q, &r);
 		break;
 	}
 out:
@@ -1091,6 +1187,22 @@ static void step(struct flog *L, double now)
 		ask_head(L);
 		return;
 	}
+	if (!L->started && !L->fr_known && L->from_ms != UINT64_MAX) {
+		/* --ct-from DATE: search, then start at what was found */
+		if (!L->searching) {
+			L->searching = 1;
+			L->s_lo = 0;
+			L->s_hi = L->head.size;
+		}
+		if (L->s_lo < L->s_hi) {
+			ask_probe(L);
+			return;
+		}
+		L->from = L->s_lo;
+		L->from_ms = UINT64_MAX;
+		L->searching = 0;
+		say(L, "--ct-from %s: entry %" PRIu64 " of %" PRIu64, o->from, L->from, L->head.size);
+	}
 	if (!L->started) {
 		start(L);
 		return;
@@ -1133,21 +1245,43 @@ static void warn_list(void *ctx, const char *msg)
 	fprintf(stderr, "certsentry: --ct-follow %s\n", msg);
 }
 
-/* --ct-from: an index (a date is not implemented here: said). */
-static int parse_from(const char *s, uint64_t *out)
+int ctfollow_parse_from(const char *s, uint64_t *index, uint64_t *date_ms, char *err,
+                        size_t errlen)
 {
-	char *end;
+	struct tm tm;
+	const char *end;
+	char *e;
 	unsigned long long v;
+	time_t t;
 
-	if (!s) {
-		*out = UINT64_MAX;
+	*index = *date_ms = UINT64_MAX;
+	if (!s)
+		return 0;
+	if (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-')) {
+		errno = 0;
+		v = strtoull(s, &e, 10);
+		if (errno || *e || v > UINT64_MAX / 2) {
+			snprintf(err, errlen, "'%s' is not an entry index", s);
+			return -1;
+		}
+		*index = v;
 		return 0;
 	}
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-')
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%SZ", &tm);
+	if (!end || *end || tm.tm_year < 70) {
+		snprintf(err, errlen, "'%s' is neither an entry index nor a date "
+		         "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", s);
 		return -1;
-	*out = v;
+	}
+	t = timegm(&tm);
+	if (t < 0) {
+		snprintf(err, errlen, "'%s' is not a date after 1970", s);
+		return -1;
+	}
+	*date_ms = (uint64_t)t * 1000u;
 	return 0;
 }
 
@@ -1160,7 +1294,7 @@ static int load_list(struct follow *F, int reload)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	char err[512];
-	uint64_t from = UINT64_MAX;
+	uint64_t from = UINT64_MAX, from_ms = UINT64_MAX;
 
 	if (fileio_read_all(F->o->loglist, CT_LOGLIST_MAX_BYTES, &buf, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "certsentry: --ct-follow %s\n", err);
@@ -1172,7 +1306,8 @@ static int load_list(struct follow *F, int reload)
 		return -1;
 	}
 	free(buf);
-	parse_from(F->o->from, &from);
+	if (ctfollow_parse_from(F->o->from, &from, &from_ms, err, sizeof(err)) < 0)
+		from = from_ms = UINT64_MAX;   /* checked with the options already */
 	for (size_t i = 0; i < F->n; i++)
 		F->logs[i]->removed = 1;
 	for (size_t i = 0; i < list.n; i++) {
@@ -1210,6 +1345,7 @@ static int load_list(struct follow *F, int reload)
 		memset(d, 0, sizeof(*d));   /* moved: the list frees nothing of it */
 		L->api_name = L->d.api == CT_API_STATIC ? "static-ct-api" : "rfc6962";
 		L->from = from;
+		L->from_ms = from_ms;
 		F->logs[F->n++] = L;
 	}
 	ct_loglist_free(&list);

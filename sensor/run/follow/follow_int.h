@@ -71,6 +71,9 @@ struct flog {
 	uint64_t judge_from;              /* entries below were read for their hash only */
 	int started;                      /* where to start was settled */
 	uint64_t from;                    /* --ct-from INDEX for this log (UINT64_MAX: none) */
+	uint64_t from_ms;                 /* --ct-from DATE (UINT64_MAX: none), until found */
+	int searching;                    /* ... by a binary search over [s_lo, s_hi) */
+	uint64_t s_lo, s_hi;
 
 	/* in flight */
 	int busy;                         /* a head, proof, tile or issuer request */
