@@ -24,7 +24,8 @@
 #     the union of the runs' alerts is the one-run set, no index twice;
 #   - kill -9 and restart: nothing lost, repeats within one batch;
 #   - the server killed and restarted while followed: everything, once;
-#   - --ct-from INDEX: the alerts from INDEX on;
+#   - --ct-from INDEX or DATE: the alerts from INDEX (the first entry logged
+#     at DATE) on;
 #   - SIGHUP: a log added to the list is followed;
 #   - a log naming 300 issuing CAs, with no bound on the request rate;
 #   - every EVE line passes ../shared/eve/validate.
@@ -204,6 +205,13 @@ for from in 1000 1024; do
 	check "--ct-from $from: the alerts from index $from on, both logs (rc $(cat "$d/from$from.rc"))" $r \
 		"good $(head -1 "$tmp/got.good") static $(head -1 "$tmp/got.static-good") $(tail -2 "$d/from$from.err")"
 done
+# --ct-from DATE: mkct's entry k is logged at 2024-02-01T10:00:00Z + k ms,
+# so 10:00:01Z is entry 1000
+STATE=$d/fromdate.state follow "$d" fromdate --ct-once --ct-from 2024-02-01T10:00:01Z
+same good "$tmp/ref.1000" "$d/fromdate.eve" && same static-good "$tmp/ref.1000" "$d/fromdate.eve"
+r=$?
+check "--ct-from 2024-02-01T10:00:01Z: the alerts from index 1000 (the first entry logged then) on, both logs (rc $(cat "$d/fromdate.rc"))" \
+	$r "good $(head -1 "$tmp/got.good") static $(head -1 "$tmp/got.static-good") $(tail -2 "$d/fromdate.err" | paste -sd'|' -)"
 unserve "$d"
 
 # ---- many issuers, requests unbounded ----------------------------------------------------
