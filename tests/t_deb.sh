@@ -64,6 +64,7 @@ check "make deb exits 0 and writes certsentry_${version}_$arch.deb" \
 	echo /usr/bin/certsentry
 	echo /lib/systemd/system/certsentry.service
 	echo /lib/systemd/system/certsentry@.service
+	echo /lib/systemd/system/certsentry-ct.service
 	echo /usr/lib/sysusers.d/certsentry.conf
 	echo /usr/share/man/man8/certsentry.8.gz
 	echo /usr/share/doc/certsentry/README.md
@@ -85,7 +86,7 @@ LC_ALL=C sort "$tmp/ctl/conffiles" > "$tmp/conffiles" 2>/dev/null
 check "every file under /etc is a conffile ($(grep -c . "$tmp/want.conf"))" \
 	"$(cmp -s "$tmp/want.conf" "$tmp/conffiles"; echo $?)" "$(diff "$tmp/want.conf" "$tmp/conffiles" | grep '^[<>]' | paste -sd' ' -)"
 bad=""
-for u in certsentry.service certsentry@.service; do
+for u in certsentry.service certsentry@.service certsentry-ct.service; do
 	f=$tmp/x/lib/systemd/system/$u
 	grep -q '^ExecStart=/usr/bin/certsentry .* -R /etc/certsentry ' "$f" && ! grep -qE '@[A-Z]+@' "$f" &&
 		grep -qx 'Documentation=man:certsentry(8) file:/usr/share/doc/certsentry/README.md' "$f" || bad="$bad $u"
@@ -95,7 +96,7 @@ check "the units run /usr/bin/certsentry with the rules in /etc/certsentry, thei
 
 depends=$(dpkg-deb -f "$deb" Depends)
 missing=""
-for p in libc6 libpcap0.8 libssl3 libndpi libhiredis systemd-sysusers; do
+for p in libc6 libpcap0.8 libssl3 libndpi libhiredis libcurl4 libjansson4 systemd-sysusers; do
 	echo ", $depends," | grep -qE "[ ,|]${p}[0-9.]*( |,)" || missing="$missing $p"
 done
 check "Depends names the shared libraries and systemd-sysusers, no -dev package ($depends)" \

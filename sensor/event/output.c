@@ -539,13 +539,11 @@ static void b64_member(struct jsonw *w, const char *key, const uint8_t *p, size_
 
 static void ct_head_obj(struct jsonw *w, const struct ev_ct_head *h)
 {
-	char ts[OUTPUT_TS_LEN];
-
 	jw_obj(w, NULL);
+	/* get-sth's own names (RFC 6962 section 4.3): a third party checks
+	 * the signature with the log's key as it would a get-sth answer */
 	jw_int(w, "tree_size", (int64_t)h->size);
-	jw_int(w, "timestamp_ms", (int64_t)h->timestamp_ms);
-	output_format_ts(h->timestamp_ms * 1000u, ts);
-	jw_str(w, "time", ts);
+	jw_int(w, "timestamp", (int64_t)h->timestamp_ms);
 	b64_member(w, "sha256_root_hash", h->root, 32);
 	if (h->sig_len)
 		b64_member(w, "tree_head_signature", h->sig, h->sig_len);

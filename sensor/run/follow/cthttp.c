@@ -194,6 +194,8 @@ void cth_free(struct cth *h)
 		next = r->next;
 		curl_multi_remove_handle(h->multi, r->easy);
 		curl_easy_cleanup(r->easy);
+		if (h->o.drop)
+			h->o.drop(r->arg);
 		free(r->body);
 		free(r);
 	}

@@ -38,6 +38,8 @@ struct cth_opts {
 	const char *user_agent;
 	unsigned timeout_s;     /* a whole request */
 	unsigned max_conns;     /* per host */
+	void (*drop)(void *arg);   /* cth_free: each request still running, its arg
+	                              handed back (done is not called); may be NULL */
 };
 
 /* NULL with err set. */

@@ -1525,6 +1525,7 @@ int ctfollow_run(const struct ctfollow_opts *o, struct certfile_ctx *c, struct p
 	ho.ca_file = o->ca_file;
 	ho.user_agent = F.ua;
 	ho.max_conns = o->parallel;
+	ho.drop = free;   /* a struct freq of a request dropped at the end */
 	if (!(F.http = cth_new(&ho, err, sizeof(err)))) {
 		fprintf(stderr, "certsentry: --ct-follow: %s\n", err);
 		rc = -1;
