@@ -10,6 +10,7 @@
 #   make bench      certsentry against libpcap, tshark and ndpiReader (tests/bench)
 #   make bench BASE_REV=REV   ... and before/after ratios against REV
 #   make bench-ct   --ct-json over 100,000 generated CT entries (tests/bench)
+#   make bench-ct-follow   --ct-follow over 1,000,000 entries served on loopback
 #   make bench-inputs BASE_REV=REV   the capture readers, this tree against REV
 #   make install PREFIX=/usr/local DESTDIR=   (make uninstall: the same, undone)
 #   make deb        the Debian package, in build-deb/ (docs/packaging.md)
@@ -301,7 +302,13 @@ bench: $(BIN) $(BUILD)/bench/pcapcount $(BUILD)/bench/mkct
 	BIN=./$(BIN) PCAPCOUNT=$(BUILD)/bench/pcapcount bash tests/bench/bench.sh \
 	  $(if $(BASE_REV),--base-rev $(BASE_REV)) $(BENCH_ARGS); \
 	a=$$?; BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct.sh; b=$$?; \
-	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+	BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct_follow.sh; c=$$?; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
+
+# --ct-follow alone: 1,000,000 entries served on loopback (tests/ctlog),
+# followed end to end with every check (issue 31).
+bench-ct-follow: $(BIN) $(BUILD)/bench/mkct
+	BIN=./$(BIN) MKCT=$(BUILD)/bench/mkct bash tests/bench/bench_ct_follow.sh $(BENCH_ARGS)
 
 # The capture readers against another revision's (make bench-inputs
 # BASE_REV=REV): pcap and pcapng, files and standard input, ratios new/old.
@@ -322,5 +329,5 @@ $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@echo "  CC    $<"
 	$(Q)$(CC) -O2 -Wall -Wextra $(shell pkg-config --cflags libpcap) -o $@ $< $(shell pkg-config --libs libpcap)
 
-.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install uninstall deb clean bench bench-ct bench-inputs
+.PHONY: all unit test test-asan test-tsan tsan-scripts golden fuzz fuzz-build install uninstall deb clean bench bench-ct bench-ct-follow bench-inputs
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(FUZZ_BUILD)/*.d)

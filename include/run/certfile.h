@@ -76,6 +76,13 @@ struct certfile_origin {
 int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
                        struct tls_cert *der, size_t n);
 
+/* Can a chain whose leaf (or pre-certificate) is der[0..len) be passed
+ * over, its names for no owner (read from the DER alone, as
+ * certfile_judge_der does first)?  1 yes, 0 it must be judged.  Counts
+ * nothing: the caller counts it as certfile_judge_der would (chains,
+ * by_names) once it decides to. */
+int certfile_for_no_owner(const struct certfile_ctx *c, const uint8_t *der, size_t len);
+
 /* What the context keeps (the parsed issuers); the counters stay. */
 void certfile_ctx_release(struct certfile_ctx *c);
 

@@ -24,7 +24,7 @@
 #define CTF_DEF_POLL_S      60u     /* --ct-poll: seconds between heads once caught up */
 #define CTF_DEF_PARALLEL    4u      /* --ct-parallel: requests in flight a log */
 #define CTF_DEF_RATE        20u     /* --ct-rate: requests a second a log (0: no bound) */
-#define CTF_DEF_BATCH       4096u   /* --ct-batch: entries proved to a head at a time */
+#define CTF_DEF_BATCH       16384u  /* --ct-batch: entries proved to a head at a time */
 #define CTF_MAX_BATCH       65536u
 /* Bytes of one get-entries answer or data tile read at most. */
 #define CTF_MAX_PAGE_BYTES  (64u * 1024u * 1024u)

@@ -67,6 +67,13 @@ int ct_judge_entry(struct certfile_ctx *c, const struct ct_source *src, uint64_t
                    const uint8_t *leaf, size_t leaf_len, const uint8_t *extra,
                    size_t extra_len);
 
+/* Can a decoded RFC 6962 entry be passed over, the names of its
+ * certificate (x509_entry) or pre-certificate (precert_entry) for no
+ * owner?  1 yes; 0 it must be judged (a malformed entry too: the judge
+ * says what is wrong).  Counts nothing. */
+int ct_entry_for_no_owner(const struct certfile_ctx *c, const uint8_t *leaf, size_t leaf_len,
+                          const uint8_t *extra, size_t extra_len);
+
 /* An entry's chain der[0..n) (leaf or pre-certificate first), judged as
  * ct_judge_entry's: for logs whose entries carry their chain otherwise
  * (static-ct-api: issuers by fingerprint).  der is not freed. */

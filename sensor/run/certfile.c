@@ -290,6 +290,13 @@ void certfile_ctx_release(struct certfile_ctx *c)
 	c->issuers = NULL;
 }
 
+int certfile_for_no_owner(const struct certfile_ctx *c, const uint8_t *der, size_t len)
+{
+	struct tls_cert leaf = { (uint8_t *)der, len };
+
+	return for_no_owner(c, &leaf);
+}
+
 int certfile_judge_der(struct certfile_ctx *c, const struct certfile_origin *org,
                        struct tls_cert *der, size_t n)
 {

@@ -245,6 +245,26 @@ out:
 	return rc;
 }
 
+int ct_entry_for_no_owner(const struct certfile_ctx *c, const uint8_t *leaf, size_t leaf_len,
+                          const uint8_t *extra, size_t extra_len)
+{
+	struct ct_leaf l;
+	char err[256];
+	size_t n;
+
+	if (ct_leaf_decode(leaf, leaf_len, &l, err, sizeof(err)) < 0)
+		return 0;
+	if (l.type == CT_X509_ENTRY)
+		return certfile_for_no_owner(c, l.cert, l.cert_len);
+	/* PrecertChainEntry: the pre-certificate first, ASN.1Cert<1..2^24-1> */
+	if (extra_len < 3)
+		return 0;
+	n = (size_t)extra[0] << 16 | (size_t)extra[1] << 8 | extra[2];
+	if (n == 0 || n > extra_len - 3)
+		return 0;
+	return certfile_for_no_owner(c, extra + 3, n);
+}
+
 int ct_judge_certs(struct certfile_ctx *c, const struct ct_source *src, uint64_t index,
                    uint64_t ts_ms, int precert, struct tls_cert *der, size_t n)
 {

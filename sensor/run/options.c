@@ -244,7 +244,7 @@ static void usage(FILE *f)
 "      --ct-poll SECONDS  between heads once a log is read to its head (60)\n"
 "      --ct-parallel N    requests in flight to one log (4)\n"
 "      --ct-rate N        requests a second to one log, 0: no bound (20)\n"
-"      --ct-batch N       entries proved to a signed head at a time (4096)\n"
+"      --ct-batch N       entries proved to a signed head at a time (16384)\n"
 "      --ct-ca-file FILE  CA certificates that HTTPS logs are checked with\n"
 "                         (default: the system's)\n"
 "  -i, --interface IFACE  capture live (several allowed); runs until SIGTERM\n"

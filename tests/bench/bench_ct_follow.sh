@@ -99,8 +99,9 @@ for api in rfc6962 static; do
 	awk -v a="$api" -v n="$entries" -v w="$wall" -v u="$user" -v s="$sys" -v b="$before" \
 		-v e="$after" -v t="$target" -v rc="$rc" -v al="$alerts" 'BEGIN {
 		r = w > 0 ? n / w : 0
-		printf "ct-follow %s: %d entries in %.2f s: %.0f entries/s, %.2fx the %d/s target (certsentry CPU %.2f s, server CPU %.2f s; exit %d, %d alerts)\n",
-		       a, n, w, r, r / t, t, u + s, e - b, rc, al }'
+		c = u + s > 0 ? n / (u + s) : 0
+		printf "ct-follow %s: %d entries in %.2f s: %.0f entries/s, %.2fx the %d/s target (certsentry CPU %.2f s: %.0f entries a CPU second, %.2fx; server CPU %.2f s; exit %d, %d alerts)\n",
+		       a, n, w, r, r / t, t, u + s, c, c / t, e - b, rc, al }'
 	sed 's/^/#   /' "$work/$api.err" | tail -3
 	if [ "$rc" -eq 124 ]; then
 		echo "FAIL ct-follow $api: stopped after $limit s"

@@ -527,6 +527,10 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY the second
+    # waits for the client's delayed ACK (40 ms a request on a kept-alive
+    # connection)
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):
         pass

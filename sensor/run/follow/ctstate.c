@@ -11,9 +11,9 @@
  *
  * "position" is absent when the frontier is not known yet (a log started
  * at its head waits for the next head's proof).  Written whole and
- * atomically (fileio_write_atomic_buf) after each batch judged, at most
- * once a second, and at exit: a restart repeats no entry judged before a
- * clean stop (and, after a crash, at most the last second's).  A file
+ * atomically (fileio_write_atomic_buf) after each batch judged and at
+ * exit: a restart repeats no entry judged before a clean stop, and after
+ * a crash at most the batch being judged when it came.  A file
  * that cannot be read is moved aside (FILE.corrupt-TIME) and said: a
  * monitor that cannot restart is worse than one that reads a log again.
  */

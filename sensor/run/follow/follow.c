@@ -680,19 +680,21 @@ static void start(struct flog *L)
 
 /* ---- batches ---------------------------------------------------------------- */
 
+static void slot_clear(struct fslot *s)
+{
+	free(s->leaf);
+	free(s->extra);
+	free(s->cert);
+	free(s->fps);
+	memset(s, 0, sizeof(*s));
+}
+
 static void batch_free(struct flog *L)
 {
-	for (uint64_t i = 0; L->slots && i < L->hi - L->lo; i++) {
-		free(L->slots[i].leaf);
-		free(L->slots[i].extra);
-	}
+	for (uint64_t i = 0; L->slots && i < L->hi - L->lo; i++)
+		slot_clear(&L->slots[i]);
 	free(L->slots);
 	L->slots = NULL;
-	for (size_t i = 0; i < L->n_tiles; i++)
-		free(L->tiles[i]);
-	free(L->tiles);
-	L->tiles = NULL;
-	L->n_tiles = L->tiles_cap = 0;
 	L->in_batch = 0;
 	L->n_holes = 0;
 	L->filled = 0;
@@ -765,6 +767,14 @@ static int on_page_entry(void *arg, const struct ctj_entry *e)
 	s->extra_len = (size_t)el;
 	ct_leaf_hash(s->leaf, s->leaf_len, s->hash);
 	s->have = 1;
+	/* before --ct-from: hashed only; names for no owner: counted only */
+	if (p->idx < p->L->judge_from ||
+	    (s->passed = ct_entry_for_no_owner(p->L->F->c, s->leaf, s->leaf_len, s->extra,
+	                                       s->extra_len))) {
+		free(s->leaf);
+		free(s->extra);
+		s->leaf = s->extra = NULL;
+	}
 	p->idx++;
 	return 0;
 }
@@ -850,6 +860,31 @@ static struct fissuer *issuer_slot(struct flog *L, const uint8_t fp[CT_HASH_LEN]
 	}
 }
 
+/* An entry of a data tile into its slot: hashed; kept (copied out of the
+ * tile) only when it may concern an owner.  0, or -1 out of memory. */
+static int tile_slot(struct flog *L, uint64_t idx, const struct ct_tile_entry *e)
+{
+	struct fslot *s = &L->slots[idx - L->lo];
+
+	ct_tile_leaf_hash(e, s->hash);
+	s->have = 1;
+	if (idx < L->judge_from ||
+	    (s->passed = certfile_for_no_owner(L->F->c, e->cert, e->cert_len)))
+		return 0;
+	s->ts_ms = e->timestamp_ms;
+	s->precert = e->precert;
+	s->cert_len = e->cert_len;
+	s->n_chain = e->n_chain;
+	s->cert = malloc(e->cert_len);   /* owned by the slot: slot_clear */
+	s->fps = malloc(e->n_chain ? e->n_chain * CT_HASH_LEN : 1);
+	if (!s->cert || !s->fps)
+		return -1;
+	memcpy(s->cert, e->cert, e->cert_len);
+	if (e->n_chain)
+		memcpy(s->fps, e->fingerprints, e->n_chain * CT_HASH_LEN);
+	return 0;
+}
+
 static void got_data_tile(struct flog *L, const struct freq *q, struct cth_result *r)
 {
 	uint64_t base = q->a * CT_TILE_WIDTH, idx = base;
@@ -858,18 +893,6 @@ static void got_data_tile(struct flog *L, const struct freq *q, struct cth_resul
 	struct ct_tile_entry e;
 	int rc;
 
-	if (L->n_tiles == L->tiles_cap) {
-		size_t cap = L->tiles_cap ? L->tiles_cap * 2 : 16;
-		uint8_t **n = realloc(L->tiles, cap * sizeof(*n));
-
-		if (!n) {
-			failed(L, NULL, "out of memory");
-			hole(L, q->a, q->a + 1);
-			return;
-		}
-		L->tiles = n;
-		L->tiles_cap = cap;
-	}
 	while ((rc = ct_tile_next(r->body, r->len, &off, &e, err, sizeof(err))) == 0 &&
 	       idx < base + q->b) {
 		if (!e.has_leaf_index || e.leaf_index != idx) {
@@ -878,19 +901,17 @@ static void got_data_tile(struct flog *L, const struct freq *q, struct cth_resul
 			rc = -1;
 			break;
 		}
-		if (idx >= L->lo && idx < L->hi) {
-			struct fslot *s = &L->slots[idx - L->lo];
-
-			s->te = e;
-			ct_tile_leaf_hash(&e, s->hash);
-			s->have = 1;
+		if (idx >= L->lo && idx < L->hi && tile_slot(L, idx, &e) < 0) {
+			snprintf(err, sizeof(err), "out of memory");
+			rc = -1;
+			break;
 		}
 		idx++;
 	}
 	if (rc < 0 || idx != base + q->b) {
 		for (uint64_t i = base; i < base + q->b; i++)
 			if (i >= L->lo && i < L->hi)
-				L->slots[i - L->lo].have = 0;
+				slot_clear(&L->slots[i - L->lo]);
 		snprintf(why, sizeof(why), "data tile %" PRIu64 ": %s", q->a,
 		         rc < 0 ? err : "fewer entries than its width");
 		hole(L, q->a, q->a + 1);
@@ -898,8 +919,6 @@ static void got_data_tile(struct flog *L, const struct freq *q, struct cth_resul
 		return;
 	}
 	succeeded(L);
-	L->tiles[L->n_tiles++] = r->body;   /* the slots' views point into it */
-	r->body = NULL;
 	for (uint64_t i = base; i < base + q->b; i++)
 		if (i >= L->lo && i < L->hi)
 			L->filled++;
@@ -930,10 +949,10 @@ static int issuers_here(struct flog *L, double now)
 	int ready = 1;
 
 	for (uint64_t i = 0; i < L->hi - L->lo; i++) {
-		const struct ct_tile_entry *e = &L->slots[i].te;
+		const struct fslot *e = &L->slots[i];
 
-		for (size_t j = 0; j < e->n_chain; j++) {
-			const uint8_t *fp = e->fingerprints + j * CT_HASH_LEN;
+		for (size_t j = 0; e->cert && j < e->n_chain; j++) {
+			const uint8_t *fp = e->fps + j * CT_HASH_LEN;
 			struct fissuer *s = issuer_slot(L, fp, 1);
 			char hex[2 * CT_HASH_LEN + 1], path[128];
 
@@ -1036,24 +1055,24 @@ static void batch_complete(struct flog *L)
 }
 
 static void judge_static(struct flog *L, const struct ct_source *src, uint64_t idx,
-                         const struct ct_tile_entry *e)
+                         const struct fslot *e)
 {
 	struct certfile_ctx *c = L->F->c;
 	struct tls_cert der[CT_TILE_MAX_CHAIN + 1];
 	size_t n = 0;
 
-	/* views: the certificate in its tile, the issuers in the cache */
-	der[n].data = (uint8_t *)e->cert;
+	/* views: the certificate in its slot, the issuers in the cache */
+	der[n].data = e->cert;
 	der[n++].len = e->cert_len;
 	for (size_t j = 0; j < e->n_chain && n < c->max_certs && n <= CT_TILE_MAX_CHAIN; j++) {
-		struct fissuer *s = issuer_slot(L, e->fingerprints + j * CT_HASH_LEN, 0);
+		struct fissuer *s = issuer_slot(L, e->fps + j * CT_HASH_LEN, 0);
 
 		if (!s || !s->der)
 			break;
 		der[n].data = s->der;
 		der[n++].len = s->len;
 	}
-	if (ct_judge_certs(c, src, idx, e->timestamp_ms, e->precert, der, n) < 0)
+	if (ct_judge_certs(c, src, idx, e->ts_ms, e->precert, der, n) < 0)
 		L->F->t->errors++;
 }
 
@@ -1066,8 +1085,13 @@ static void batch_commit(struct flog *L)
 	for (uint64_t i = L->lo > L->judge_from ? L->lo : L->judge_from; i < L->hi; i++) {
 		struct fslot *s = &L->slots[i - L->lo];
 
-		if (L->d.api == CT_API_STATIC)
-			judge_static(L, &src, i, &s->te);
+		if (s->passed) {
+			/* its names for no owner: what certfile_judge_der counts */
+			c->files++;
+			c->chains++;
+			c->by_names++;
+		} else if (L->d.api == CT_API_STATIC)
+			judge_static(L, &src, i, s);
 		else if (ct_judge_entry(c, &src, i, s->leaf, s->leaf_len, s->extra, s->extra_len) < 0)
 			L->F->t->errors++;
 		L->entries++;
@@ -1440,13 +1464,11 @@ static void write_stats(struct follow *F, uint64_t started_us)
 	free(logs);
 }
 
-static void save_state(struct follow *F, int force)
+static void save_state(struct follow *F)
 {
 	char err[512];
 
 	if (!F->o->state_path || !F->state_dirty)
-		return;
-	if (!force && mono() - F->state_saved_at < 1.0)
 		return;
 	if (ctstate_save(F, err, sizeof(err)) < 0) {
 		fprintf(stderr, "certsentry: --ct-state %s\n", err);
@@ -1547,7 +1569,7 @@ int ctfollow_run(const struct ctfollow_opts *o, struct certfile_ctx *c, struct p
 		}
 		for (size_t i = 0; i < F.n; i++)
 			step(F.logs[i], now);
-		save_state(&F, 0);
+		save_state(&F);
 		if (now - last_progress >= 1.0) {
 			progress_line(&F, now, 0);
 			last_progress = now;
@@ -1565,7 +1587,7 @@ int ctfollow_run(const struct ctfollow_opts *o, struct certfile_ctx *c, struct p
 	if (o->stats_set || metrics_path())
 		write_stats(&F, started_us);
 out:
-	save_state(&F, 1);
+	save_state(&F);
 	cth_free(F.http);
 	for (size_t i = 0; i < F.n; i++) {
 		struct flog *L = F.logs[i];

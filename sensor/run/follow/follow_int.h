@@ -22,12 +22,22 @@
 #define CTF_MAX_HOLES 64u
 
 /* One entry of the batch being read. */
+/* One entry of the batch being read.  Its bytes are kept only when its
+ * names may concern an owner (certnames.h, read as it arrives): the
+ * others are hashed, counted and let go, so a batch costs 32 bytes an
+ * entry plus the few entries that will be judged. */
 struct fslot {
 	int have;
+	int passed;                       /* names for no owner: judged by names only */
 	uint8_t hash[CT_HASH_LEN];        /* its leaf hash */
 	uint8_t *leaf, *extra;            /* RFC 6962: leaf_input and extra_data, decoded (owned) */
 	size_t leaf_len, extra_len;
-	struct ct_tile_entry te;          /* static: views into a data tile of the batch */
+	/* static: the entry's certificate and issuer fingerprints, copied
+	 * out of its data tile (owned: cert, fps) */
+	uint8_t *cert, *fps;
+	size_t cert_len, n_chain;
+	uint64_t ts_ms;
+	int precert;
 };
 
 /* A hash tile of a static log, kept for proofs. */
@@ -89,8 +99,6 @@ struct flog {
 	unsigned page;                    /* entries the log serves a request (learnt) */
 	uint64_t holes[CTF_MAX_HOLES][2]; /* ranges to ask again */
 	unsigned n_holes;
-	uint8_t **tiles;                  /* static: the batch's data tiles (owned) */
-	size_t n_tiles, tiles_cap;
 	int issuers_ready;
 	struct ct_frontier bfr;           /* the batch hashed onto fr */
 	uint64_t tree_for_nodes;          /* static: the tree the node source reads */
