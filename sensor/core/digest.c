@@ -118,3 +118,18 @@ uint64_t digest_siphash(const uint8_t key[16], const void *data, size_t len)
 	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
+
+int digest_b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}

@@ -3,23 +3,9 @@
  * OpenSSL's EVP_DecodeBlock counts padding as data and takes whitespace;
  * a log's root or key must decode one way only.
  */
-#include "ct_int.h"
+#include "core/digest.h"
 
-/* The value of a base64 character, or -1. */
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+#include "ct_int.h"
 
 long ct_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 {
@@ -42,7 +28,7 @@ long ct_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 			}
 			if (pad)
 				return -1;
-			v[j] = b64_val(c);
+			v[j] = digest_b64_value(c);
 			if (v[j] < 0)
 				return -1;
 		}

@@ -217,21 +217,6 @@ int rules_parse_zone(struct loader *ld, const char *tok, char **out)
 	return 0;
 }
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Standard base64 (RFC 4648 §4), white space skipped, '=' padding only at
  * the end.  -1 on a bad character, bad padding or when out is too small. */
 int rules_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
@@ -249,7 +234,7 @@ int rules_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *
 			pad++;
 			continue;
 		}
-		v = b64_value(s[i]);
+		v = digest_b64_value((unsigned char)s[i]);
 		if (v < 0 || pad > 0)
 			return -1;
 		chars++;
