@@ -9,7 +9,8 @@
 #     the log is given up and the exit status is 2 - TLS is verified;
 #   - the User-Agent names certsentry (s_server -WWW shows no headers: a
 #     plain listener records the request);
-#   - SIGHUP in a polling run: a log added to the list is followed, the
+#   - SIGHUP in a polling run: the output moved away is opened anew (as
+#     logrotate's postrotate asks), a log added to the list is followed, the
 #     rules are read again (a rule protecting nothing gives no alert for
 #     the new log's entries), and the stats event and the metrics file name
 #     every log with its position;
@@ -153,10 +154,10 @@ for _ in $(seq 1 100); do [ "$(alerted "$tmp/h.eve" a | wc -l)" -ge "$nref" ] &&
 # The rules now protect nothing the entries name: log b, added now, alerts on nothing.
 printf 'owner other\nprotect ip 198.51.100.7\napprove ca approved-root.pem\n' > "$tmp/ct/h.rules"
 cp "$tmp/hl/log_list.txt" "$tmp/h.list"
+mv "$tmp/h.eve" "$tmp/h.eve.1"   # as logrotate does: SIGHUP opens a new file
 kill -HUP $cs
 for _ in $(seq 1 100); do
-	grep -q '"name":"b".*"state":"caught-up"' "$tmp/h.eve" 2>/dev/null && break
-	$py - "$tmp/h.eve" <<'PY' && break
+	[ -s "$tmp/h.eve" ] && $py - "$tmp/h.eve" <<'PY' && break
 import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
@@ -171,8 +172,11 @@ done
 kill -TERM $cs
 wait $cs
 rc=$?
-alerted "$tmp/h.eve" a > "$tmp/h.a"
-nb=$(alerted "$tmp/h.eve" b | wc -l)
+[ -s "$tmp/h.eve" ] && grep -q '"event_type":"stats"' "$tmp/h.eve"
+check "SIGHUP: the output moved away is opened anew (logrotate), events go on in it" $?
+cat "$tmp/h.eve.1" "$tmp/h.eve" > "$tmp/h.all" 2>/dev/null
+alerted "$tmp/h.all" a > "$tmp/h.a"
+nb=$(alerted "$tmp/h.all" b | wc -l)
 cmp -s "$tmp/ref" "$tmp/h.a"
 check "polling run: log a's alerts are --ct-json's before the SIGHUP" $? "$(wc -l < "$tmp/h.a") of $nref"
 grep -q 'SIGHUP: rules .* reloaded' "$tmp/h.err" && grep -q 'SIGHUP: log list .* reloaded' "$tmp/h.err"
@@ -196,6 +200,6 @@ grep -q '^certsentry_ct_log_position{log="http://127.0.0.1:'"$hport"'/b/"} [1-9]
 check "--metrics: each log's position" $? "$(grep ct_log_position "$tmp/h.prom")"
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["logs"])==2 and all(l.get("position")==l["head"]["tree_size"] for l in d["logs"]) else 1)' "$tmp/h.state"
 check "SIGTERM: exit 1 (alerts), the state saved with both logs at their heads" $(( $? != 0 || rc != 1 )) "rc=$rc"
-cat "$tmp/tls.eve" "$tmp/h.eve" > "$tmp/all.eve"
+cat "$tmp/tls.eve" "$tmp/h.all" > "$tmp/all.eve"
 $validate "$tmp/all.eve" > "$tmp/v.out" 2>&1
 check "EVE schema: $(tail -1 "$tmp/v.out")" $? "$(head -3 "$tmp/v.out")"

@@ -371,10 +371,18 @@ static int drop_to_user(const struct options *o)
  * at the next rotation.  0, or -1 said. */
 static int check_user_paths(const struct options *o)
 {
-	struct privs_path p[9 + KEYLOG_MAX_FILES];
+	struct privs_path p[11 + KEYLOG_MAX_FILES];
 	size_t n = 0;
 	int live = o->live.n_ifaces > 0;
 	char err[1024];
+
+	/* --ct-follow: its state written, its list (and rules, and the
+	 * configuration file) read again at SIGHUP, as USER */
+	if (o->ct.state_path)
+		p[n++] = (struct privs_path){ o->ct.state_path, "--ct-state", PRIVS_WRITE_DIR };
+	if (o->ct.loglist)
+		p[n++] = (struct privs_path){ o->ct.loglist, "--ct-follow", PRIVS_READ };
+	live = live || o->ct.loglist;
 
 	if (o->feed.state_path)
 		p[n++] = (struct privs_path){ o->feed.state_path, "--state", PRIVS_WRITE_DIR };

@@ -1484,6 +1484,11 @@ static void reload(struct follow *F, struct policy **pol)
 	const char *rules = F->o->rules;
 	char err[1024];
 
+	/* after logrotate moved the file: a new one at the same path */
+	if (output_reopen(F->c->out) < 0)
+		fprintf(stderr, "certsentry: SIGHUP: the output could not be reopened; the old one "
+		        "is kept\n");
+
 	if (F->o->reconfigure && F->o->reconfigure(F->o->reconfigure_ctx, &rules) < 0)
 		fprintf(stderr, "certsentry: SIGHUP: the configuration file kept as it was\n");
 	if (rules) {
