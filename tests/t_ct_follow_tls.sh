@@ -14,6 +14,7 @@
 #     rules are read again (a rule protecting nothing gives no alert for
 #     the new log's entries), and the stats event and the metrics file name
 #     every log with its position;
+#   - --ct-rate 4: no two requests to a log closer than 1/4 s;
 #   - SIGTERM: exit 1 with alerts, the state saved, EVE valid.
 set -u
 cd "$(dirname "$0")/.."
@@ -142,10 +143,26 @@ check "the first request is GET /ct/v1/get-sth with a User-Agent naming certsent
 # ---- SIGHUP: the list and the rules read again -------------------------------------------
 hport=$(free_port)
 $ctlogd --entries "$ct" --port "$hport" --list-dir "$tmp/hl" --page 100 a=rfc6962 b=static \
-	> "$tmp/ctlogd.log" 2>&1 &
+	--request-log "$tmp/h.req" > "$tmp/ctlogd.log" 2>&1 &
 pids="$pids $!"
 for _ in $(seq 1 100); do [ -s "$tmp/hl/log_list.txt" ] && break; sleep 0.1; done
 grep -v ' b$' "$tmp/hl/log_list.txt" > "$tmp/h.list"
+
+# --ct-rate 4: log a read whole (a head, 6 pages of 100, proofs), never
+# more than 4 requests in a second, each 1/4 s after the one before
+"$bin" -q -R "$rules" --ct-follow "$tmp/h.list" --ct-once --ct-from 0 --ct-rate 4 --ct-batch 200 \
+	-o "$tmp/rate.eve" 2> "$tmp/rate.err"
+rc=$?
+$py - "$tmp/h.req" <<'PY'
+import json, sys
+t = [json.loads(l)["t"] for l in open(sys.argv[1]) if json.loads(l)["log"] == "a"]
+gaps = [b - a for a, b in zip(t, t[1:])]
+ok = len(t) >= 8 and min(gaps) >= 0.24
+print("requests", len(t), "smallest gap %.3f s" % min(gaps or [0]))
+sys.exit(0 if ok else 1)
+PY
+check "--ct-rate 4: $(alerted "$tmp/rate.eve" a | wc -l) alerts, requests at least 1/4 s apart" \
+	$(( $? != 0 || rc != 1 )) "rc=$rc"
 cp "$rules" "$tmp/ct/h.rules"
 "$bin" -R "$tmp/ct/h.rules" --ct-follow "$tmp/h.list" --ct-from 0 --ct-poll 1 --stats-interval 1 \
 	--metrics "$tmp/h.prom" --ct-state "$tmp/h.state" -o "$tmp/h.eve" 2> "$tmp/h.err" &
