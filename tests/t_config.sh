@@ -177,7 +177,7 @@ PY
 # Uncommented (but for the settings that need a machine's paths or a user),
 # it is still valid.
 sed -n 's/^#\([a-z][a-z0-9-]* = .*\)$/\1/p' sensor/dist/certsentry.conf |
-	grep -vE '^(interface|user|pidfile|rules|keylog|baseline|output|state|evidence|metrics|trust-store) ' \
+	grep -vE '^(interface|user|pidfile|rules|keylog|baseline|output|state|evidence|metrics|trust-store|ct-follow|ct-state|ct-ca-file) ' \
 	> "$tmp/all.conf"
 "$bin" -c "$tmp/all.conf" --check-config > "$tmp/out" 2>&1; rc=$?
 check "the shipped file uncommented passes --check-config ($(wc -l < "$tmp/all.conf") settings)" \

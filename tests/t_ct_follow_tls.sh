@@ -148,6 +148,20 @@ pids="$pids $!"
 for _ in $(seq 1 100); do [ -s "$tmp/hl/log_list.txt" ] && break; sleep 0.1; done
 grep -v ' b$' "$tmp/hl/log_list.txt" > "$tmp/h.list"
 
+# --check-config reads the list a configuration file names
+printf 'ct-follow = %s\n' "$tmp/hl/log_list.json" > "$tmp/ct.conf"
+"$bin" -c "$tmp/ct.conf" --check-config > "$tmp/cc.out" 2>&1
+rc=$?
+grep -q "^log list .*: [0-9]* logs, 2 followed, 0 refused" "$tmp/cc.out" && grep -q '^configuration valid' "$tmp/cc.out"
+check "--check-config: the configuration's log list read (2 logs followed), valid" $(( $? != 0 || rc != 0 )) \
+	"rc=$rc $(cat "$tmp/cc.out")"
+printf 'ct-follow = %s\n' "$tmp/ct/ct.rules" > "$tmp/bad.conf"
+"$bin" -c "$tmp/bad.conf" --check-config > "$tmp/cc.out" 2>&1
+rc=$?
+grep -q '^configuration NOT valid' "$tmp/cc.out"
+check "--check-config: a list that is not one is said, exit 2" $(( $? != 0 || rc != 2 )) \
+	"rc=$rc $(cat "$tmp/cc.out")"
+
 # --ct-rate 4: log a read whole (a head, 6 pages of 100, proofs), never
 # more than 4 requests in a second, each 1/4 s after the one before
 "$bin" -q -R "$rules" --ct-follow "$tmp/h.list" --ct-once --ct-from 0 --ct-rate 4 --ct-batch 200 \

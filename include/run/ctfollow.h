@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "run/certfile.h"
 #include "verdict/policy.h"
@@ -65,6 +66,11 @@ struct ctfollow_opts {
  * or -1 with err. */
 int ctfollow_parse_from(const char *s, uint64_t *index, uint64_t *date_ms, char *err,
                         size_t errlen);
+
+/* --check-config: the log list read and summed up on out ("log list
+ * PATH: N logs, M followed, K refused"), its errors on stderr.  0, or -1
+ * when it cannot be read or names no log to follow. */
+int ctfollow_check_list(const char *path, FILE *out);
 
 /* What a run found, for the summary and the exit status. */
 struct ctfollow_totals {

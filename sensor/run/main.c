@@ -305,6 +305,8 @@ static int check_config(struct options *o)
 		fprintf(stderr, "certsentry: --bpf %s: %s\n", o->live.bpf, err);
 		bad = 1;
 	}
+	if (o->ct.loglist && ctfollow_check_list(o->ct.loglist, stdout) < 0)
+		bad = 1;
 	printf("configuration %s\n", bad ? "NOT valid" : "valid");
 	return bad ? EXIT_TROUBLE : EXIT_CLEAN;
 }

@@ -1376,6 +1376,31 @@ static int load_list(struct follow *F, int reload)
 	return 0;
 }
 
+int ctfollow_check_list(const char *path, FILE *out)
+{
+	struct ct_log_list list;
+	uint8_t *buf = NULL;
+	size_t len = 0, followed = 0;
+	char err[512];
+
+	if (fileio_read_all(path, CT_LOGLIST_MAX_BYTES, &buf, &len, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --ct-follow %s\n", err);
+		return -1;
+	}
+	if (ct_loglist_parse(buf, len, path, warn_list, NULL, &list, err, sizeof(err)) < 0) {
+		fprintf(stderr, "certsentry: --ct-follow %s\n", err);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	for (size_t i = 0; i < list.n; i++)
+		followed += ct_log_followed(&list.logs[i]) != 0;
+	fprintf(out, "log list %s: %zu logs, %zu followed, %" PRIu64 " refused\n", path, list.n,
+	        followed, list.refused);
+	ct_loglist_free(&list);
+	return followed ? 0 : -1;
+}
+
 /* ---- progress, stats ---------------------------------------------------------- */
 
 static void progress_line(struct follow *F, double now, int final)
